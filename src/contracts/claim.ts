@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { isoDate, isoTimestamp, yuan } from './fields.ts';
+
+export const SEXES = ['M', 'F'] as const;
+export const INSURANCE_TYPES = ['employee', 'resident', 'work-injury', 'maternity'] as const;
+export const VISIT_TYPES = ['outpatient', 'emergency', 'inpatient', 'pharmacy', 'internet'] as const;
+export const ITEM_CATEGORIES = ['drug', 'tcm-herbal', 'service', 'consumable'] as const;
+
+export const Patient = z.strictObject({
+  insuredId: z.string().min(1),
+  sex: z.enum(SEXES),
+  birthDate: isoDate,
+  insuranceType: z.enum(INSURANCE_TYPES),
+  deathDate: isoDate.nullable().optional(),
+});
+
+export const Hospital = z.strictObject({
+  hospitalId: z.string().min(1),
+  level: z.union([z.literal(1), z.literal(2), z.literal(3)], { message: 'expected hospital level 1, 2 or 3' }),
+  region: z.string().regex(/^\d{6}$/, 'expected a 6-digit region code'),
+  internet: z.boolean(),
+});
+
+export const Visit = z.strictObject({
+  visitId: z.string().min(1),
+  type: z.enum(VISIT_TYPES),
+  department: z.string().min(1),
+  admittedAt: isoDate.optional(),
+  dischargedAt: isoDate.nullable().optional(),
+});
+
+export const Diagnosis = z.strictObject({
+  code: z.string().min(3),
+  primary: z.boolean(),
+});
+
+/** NHSA code shapes per category (DESIGN.md): a wrong shape usually means a mis-keyed line. */
+const CODE_SHAPES: Record<(typeof ITEM_CATEGORIES)[number], { re: RegExp; text: string }> = {
+  drug: { re: /^[XZ][A-Z0-9]{19,22}$/, text: 'a drug code of 20–23 characters starting with X or Z' },
+  'tcm-herbal': { re: /^T[0-9A-Z]{5,}$/, text: 'a TCM piece code starting with T' },
+  service: { re: /^\d{15}$/, text: 'a 15-digit service item code' },
+  consumable: { re: /^C[0-9A-Z]{5,}$/, text: 'a consumable code starting with C' },
+};
+
+export const Item = z
+  .strictObject({
+    lineNo: z.number().int().positive(),
+    code: z.string().min(1),
+    name: z.string().min(1),
+    category: z.enum(ITEM_CATEGORIES),
+    quantity: z.number().finite().positive(),
+    unitPrice: yuan,
+    amount: yuan,
+    serviceDate: isoDate,
+    daysSupply: z.number().int().positive().optional(),
+  })
+  .superRefine((item, ctx) => {
+    const shape = CODE_SHAPES[item.category];
+    if (!shape.re.test(item.code)) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: `expected ${shape.text}, got "${item.code}"` });
+    }
+  });
+
+export const Totals = z.strictObject({ amount: yuan, fundPaid: yuan, selfPaid: yuan });
+
+const claimShape = {
+  claimId: z.string().min(1),
+  submittedAt: isoTimestamp,
+  patient: Patient,
+  hospital: Hospital,
+  doctorId: z.string().min(1),
+  visit: Visit,
+  diagnoses: z.array(Diagnosis),
+  items: z.array(Item).min(1, 'a claim needs at least one item'),
+  totals: Totals,
+};
+
+type ClaimLike = {
+  visit: z.infer<typeof Visit>;
+  items: z.infer<typeof Item>[];
+  patient: z.infer<typeof Patient>;
+};
+
+/** Cross-field checks shared by settled claims and drafts. */
+function checkClaim(claim: ClaimLike, ctx: z.RefinementCtx, settled: boolean): void {
+  const { visit } = claim;
+  if (visit.type === 'inpatient') {
+    if (!visit.admittedAt) {
+      ctx.addIssue({ code: 'custom', path: ['visit', 'admittedAt'], message: 'required for an inpatient stay' });
+    }
+    if (settled && !visit.dischargedAt) {
+      ctx.addIssue({ code: 'custom', path: ['visit', 'dischargedAt'], message: 'required for a settled inpatient stay' });
+    }
+    if (visit.admittedAt && visit.dischargedAt && visit.dischargedAt < visit.admittedAt) {
+      ctx.addIssue({ code: 'custom', path: ['visit', 'dischargedAt'], message: 'is before admittedAt' });
+    }
+  } else {
+    for (const key of ['admittedAt', 'dischargedAt'] as const) {
+      if (visit[key]) {
+        ctx.addIssue({ code: 'custom', path: ['visit', key], message: `only for inpatient stays, visit type is ${visit.type}` });
+      }
+    }
+  }
+  const seen = new Set<number>();
+  claim.items.forEach((item, i) => {
+    if (seen.has(item.lineNo)) {
+      ctx.addIssue({ code: 'custom', path: ['items', i, 'lineNo'], message: `duplicate lineNo ${item.lineNo}` });
+    }
+    seen.add(item.lineNo);
+    if (item.serviceDate < claim.patient.birthDate) {
+      ctx.addIssue({ code: 'custom', path: ['items', i, 'serviceDate'], message: 'is before the patient was born' });
+    }
+  });
+}
+
+/** Claim v1, the settled claim of DESIGN.md. Unknown fields are rejected. */
+export const Claim = z.strictObject(claimShape).superRefine((c, ctx) => checkClaim(c, ctx, true));
+
+/** A pre-event draft: the same shape, but `claimId`, `submittedAt` and `totals` may be absent. */
+export const DraftClaim = z
+  .strictObject({
+    ...claimShape,
+    claimId: claimShape.claimId.optional(),
+    submittedAt: claimShape.submittedAt.optional(),
+    totals: claimShape.totals.optional(),
+  })
+  .superRefine((c, ctx) => checkClaim(c, ctx, false));
+
+export type Claim = z.infer<typeof Claim>;
+export type DraftClaim = z.infer<typeof DraftClaim>;
+export type Item = z.infer<typeof Item>;
+export type Patient = z.infer<typeof Patient>;
+export type Sex = (typeof SEXES)[number];
+export type InsuranceType = (typeof INSURANCE_TYPES)[number];
+export type VisitType = (typeof VISIT_TYPES)[number];
+export type ItemCategory = (typeof ITEM_CATEGORIES)[number];

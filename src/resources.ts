@@ -1,0 +1,123 @@
+/**
+ * The one source of truth for FundGuard's tables and queues. The CDK stack (infra/) and the local
+ * stack (src/local/) both create them from these definitions, and the code addresses them by
+ * these logical names, so a key or index is never spelled twice.
+ */
+
+export type KeyType = 'S' | 'N';
+export interface KeyDef {
+  name: string;
+  type: KeyType;
+}
+export interface IndexDef {
+  indexName: string;
+  partitionKey: KeyDef;
+  sortKey?: KeyDef;
+}
+export interface TableDef {
+  /** Logical name; the physical name gets a stack/stage prefix. */
+  name: string;
+  partitionKey: KeyDef;
+  sortKey?: KeyDef;
+  indexes: IndexDef[];
+  /** Attribute holding an epoch-seconds expiry, where items age out. */
+  ttlAttribute?: string;
+  /** Why the table exists, for docs and the CDK description. */
+  purpose: string;
+}
+
+const S = (name: string): KeyDef => ({ name, type: 'S' });
+
+export const TABLES = {
+  /**
+   * Claims history. pk `insuredId`, sk `firstServiceDate#claimId`: a patient's claims by service date
+   * for history facts. GSI byHospitalPeriod: a hospital's claims by month, for post-event audits.
+   */
+  claims: {
+    name: 'claims',
+    partitionKey: S('insuredId'),
+    sortKey: S('sk'),
+    indexes: [{ indexName: 'byHospitalPeriod', partitionKey: S('hospitalPeriod'), sortKey: S('claimId') }],
+    purpose: "Settled claims in compact form: a patient's history and a hospital's period",
+  },
+  /** One decision per claim (pass / hold / reject lines). pk `claimId`. */
+  decisions: {
+    name: 'decisions',
+    partitionKey: S('claimId'),
+    indexes: [],
+    purpose: 'The in-process decision for each claim',
+  },
+  /**
+   * Flags. pk `flagId` (deterministic, so a redelivered claim cannot add a second one).
+   * GSIs: by claim; by hospital and time (hospital alerts); open ones by status (the review queue);
+   * by rule (rule authors and backtests).
+   */
+  flags: {
+    name: 'flags',
+    partitionKey: S('flagId'),
+    indexes: [
+      { indexName: 'byClaim', partitionKey: S('claimId'), sortKey: S('flagId') },
+      { indexName: 'byHospital', partitionKey: S('hospitalId'), sortKey: S('createdAtFlagId') },
+      { indexName: 'byStatus', partitionKey: S('status'), sortKey: S('createdAtFlagId') },
+      { indexName: 'byRule', partitionKey: S('ruleId'), sortKey: S('createdAtFlagId') },
+    ],
+    purpose: 'Flags raised by every stage, with their review state',
+  },
+  /** Cost-quality scores. pk `subject` (`hospital#H-…` or `doctor#D-…`), sk `period` (YYYY-MM). */
+  scores: {
+    name: 'scores',
+    partitionKey: S('subject'),
+    sortKey: S('period'),
+    indexes: [],
+    purpose: 'Cost-quality scores per hospital and doctor per period',
+  },
+  /** Powertools idempotency records: pk `id`, expiring by `expiration`. */
+  idempotency: {
+    name: 'idempotency',
+    partitionKey: S('id'),
+    indexes: [],
+    ttlAttribute: 'expiration',
+    purpose: 'Powertools idempotency records for claim processing',
+  },
+} as const satisfies Record<string, TableDef>;
+
+export type TableName = keyof typeof TABLES;
+
+export interface QueueDef {
+  name: string;
+  /** Seconds a received message stays invisible; longer than the consumer's timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** Seconds a message (or a dead letter) is kept. */
+  retentionSeconds: number;
+  purpose: string;
+}
+
+export const QUEUES = {
+  /** Settled claims, one Claim v1 JSON per message, consumed by the in-process function. */
+  claims: {
+    name: 'claims',
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 3,
+    retentionSeconds: 4 * 24 * 3600,
+    purpose: 'Settled claims for in-process controls',
+  },
+  /** One alert per flagged claim, for the hospital's systems (attributes: hospitalId, severity). */
+  alerts: {
+    name: 'alerts',
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+    retentionSeconds: 4 * 24 * 3600,
+    purpose: 'Real-time alerts to hospitals',
+  },
+} as const satisfies Record<string, QueueDef>;
+
+export type QueueName = keyof typeof QUEUES;
+
+/** Every queue has a dead-letter queue named after it; dead letters are kept for 14 days. */
+export const deadLetterQueueName = (queue: QueueName): string => `${QUEUES[queue].name}-dlq`;
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** Physical names: `fundguard-<stage>-<logical>`, the same in AWS and on loopback. */
+export const physicalName = (stage: string, logical: string): string => `fundguard-${stage}-${logical}`;

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { Claim, DraftClaim } from '../../src/contracts/claim.ts';
+import { Flag } from '../../src/contracts/flag.ts';
+import { ContractError, parseContract } from '../../src/contracts/issues.ts';
+import { readBaseClaim } from '../../src/rules/fixtures.ts';
+import { defaultRulesDir } from '../../src/rules/load.ts';
+
+const base = (): Record<string, any> => structuredClone(readBaseClaim(defaultRulesDir()));
+
+function problemsOf(input: unknown, schema = Claim): string[] {
+  try {
+    parseContract(schema, 'claim', input);
+  } catch (error) {
+    if (error instanceof ContractError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('Claim v1', () => {
+  it('accepts the example claim of the design', () => {
+    expect(problemsOf(base())).toEqual([]);
+  });
+
+  it('names the path and both types when a quantity is a string', () => {
+    const claim = base();
+    claim.items.push({ ...claim.items[0], lineNo: 2 }, { ...claim.items[0], lineNo: 3, quantity: '60' });
+    expect(problemsOf(claim)).toEqual(['items[2].quantity: expected number, got string']);
+  });
+
+  it('rejects unknown fields instead of ignoring them', () => {
+    const claim = base();
+    claim.patient.nickname = 'x';
+    claim.extra = 1;
+    expect(problemsOf(claim)).toEqual(expect.arrayContaining(['patient.nickname: unknown field', 'extra: unknown field']));
+  });
+
+  it('reports a missing required field as missing', () => {
+    const claim = base();
+    delete claim.doctorId;
+    expect(problemsOf(claim)).toEqual(['doctorId: required string is missing']);
+  });
+
+  it('lists the allowed values of an enum', () => {
+    const claim = base();
+    claim.patient.sex = 'X';
+    expect(problemsOf(claim)).toEqual(['patient.sex: expected one of "M", "F", got "X"']);
+  });
+
+  it('rejects impossible dates and amounts with more than two decimals', () => {
+    const claim = base();
+    claim.items[0].serviceDate = '2026-02-30';
+    claim.items[0].amount = 21.005;
+    expect(problemsOf(claim)).toEqual([
+      'items[0].amount: expected yuan with at most two decimals',
+      'items[0].serviceDate: not a real calendar date',
+    ]);
+  });
+
+  it('checks the code shape of the item category', () => {
+    const claim = base();
+    claim.items[0].category = 'service';
+    expect(problemsOf(claim)[0]).toMatch(/^items\[0\]\.code: expected a 15-digit service item code/);
+  });
+
+  it('requires admission and discharge dates for a settled inpatient stay only', () => {
+    const inpatient = base();
+    inpatient.visit.type = 'inpatient';
+    expect(problemsOf(inpatient)).toEqual([
+      'visit.admittedAt: required for an inpatient stay',
+      'visit.dischargedAt: required for a settled inpatient stay',
+    ]);
+    const outpatient = base();
+    outpatient.visit.admittedAt = '2026-10-01';
+    expect(problemsOf(outpatient)).toEqual(['visit.admittedAt: only for inpatient stays, visit type is outpatient']);
+  });
+
+  it('rejects duplicate line numbers', () => {
+    const claim = base();
+    claim.items.push({ ...claim.items[0] });
+    expect(problemsOf(claim)).toEqual(['items[1].lineNo: duplicate lineNo 1']);
+  });
+
+  it('lets a pre-event draft omit claimId, submittedAt, totals and the discharge date', () => {
+    const draft = base();
+    delete draft.claimId;
+    delete draft.submittedAt;
+    delete draft.totals;
+    draft.visit = { ...draft.visit, type: 'inpatient', admittedAt: '2026-10-01' };
+    expect(problemsOf(draft, DraftClaim)).toEqual([]);
+    expect(problemsOf(draft)).toEqual([
+      'claimId: required string is missing',
+      'submittedAt: required string is missing',
+      'totals: required object is missing',
+    ]);
+  });
+});
+
+describe('Flag', () => {
+  it('accepts the flag of the design', () => {
+    const flag = {
+      flagId: 'F-1',
+      claimId: 'C-2026-000001',
+      lineNos: [1],
+      ruleId: 'GZ-DRUG-SEX',
+      ruleVersion: 3,
+      stage: 'in',
+      severity: 'high',
+      result: 'violation',
+      action: 'reject',
+      amountAtRisk: 21.0,
+      hospitalId: 'H-TJ-001',
+      doctorId: 'D-0042',
+      insuredId: 'P-0001',
+      message: '阿帕他胺片 is restricted to male patients; patient is F',
+      basis: { ruleClass: '药品区分性别使用', code: 'GZ10000301004000', knowledgePoint: 'KP-1', text: '限…' },
+      status: 'open',
+      createdAt: '2026-10-03T09:12:00Z',
+    };
+    expect(Flag.parse(flag)).toEqual(flag);
+    expect(() => parseContract(Flag, 'flag', { ...flag, action: 'block' })).toThrow(/action: expected one of/);
+  });
+});
