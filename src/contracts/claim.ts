@@ -16,7 +16,9 @@ export const Patient = z.strictObject({
 
 export const Hospital = z.strictObject({
   hospitalId: z.string().min(1),
-  level: z.union([z.literal(1), z.literal(2), z.literal(3)], { message: 'expected hospital level 1, 2 or 3' }),
+  level: z.union([z.literal(1), z.literal(2), z.literal(3)], {
+    message: 'expected hospital level 1, 2 or 3',
+  }),
   region: z.string().regex(/^\d{6}$/, 'expected a 6-digit region code'),
   internet: z.boolean(),
 });
@@ -86,10 +88,18 @@ function checkClaim(claim: ClaimLike, ctx: z.RefinementCtx, settled: boolean): v
   const { visit } = claim;
   if (visit.type === 'inpatient') {
     if (!visit.admittedAt) {
-      ctx.addIssue({ code: 'custom', path: ['visit', 'admittedAt'], message: 'required for an inpatient stay' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['visit', 'admittedAt'],
+        message: 'required for an inpatient stay',
+      });
     }
     if (settled && !visit.dischargedAt) {
-      ctx.addIssue({ code: 'custom', path: ['visit', 'dischargedAt'], message: 'required for a settled inpatient stay' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['visit', 'dischargedAt'],
+        message: 'required for a settled inpatient stay',
+      });
     }
     if (visit.admittedAt && visit.dischargedAt && visit.dischargedAt < visit.admittedAt) {
       ctx.addIssue({ code: 'custom', path: ['visit', 'dischargedAt'], message: 'is before admittedAt' });
@@ -97,18 +107,30 @@ function checkClaim(claim: ClaimLike, ctx: z.RefinementCtx, settled: boolean): v
   } else {
     for (const key of ['admittedAt', 'dischargedAt'] as const) {
       if (visit[key]) {
-        ctx.addIssue({ code: 'custom', path: ['visit', key], message: `only for inpatient stays, visit type is ${visit.type}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['visit', key],
+          message: `only for inpatient stays, visit type is ${visit.type}`,
+        });
       }
     }
   }
   const seen = new Set<number>();
   claim.items.forEach((item, i) => {
     if (seen.has(item.lineNo)) {
-      ctx.addIssue({ code: 'custom', path: ['items', i, 'lineNo'], message: `duplicate lineNo ${item.lineNo}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['items', i, 'lineNo'],
+        message: `duplicate lineNo ${item.lineNo}`,
+      });
     }
     seen.add(item.lineNo);
     if (item.serviceDate < claim.patient.birthDate) {
-      ctx.addIssue({ code: 'custom', path: ['items', i, 'serviceDate'], message: 'is before the patient was born' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['items', i, 'serviceDate'],
+        message: 'is before the patient was born',
+      });
     }
   });
 }

@@ -10,7 +10,9 @@ export const isoDate = z
   }, 'not a real calendar date');
 
 /** ISO-8601 UTC timestamp, as DESIGN.md fixes times. */
-export const isoTimestamp = z.iso.datetime({ message: 'expected an ISO-8601 UTC timestamp like 2026-10-03T09:12:00Z' });
+export const isoTimestamp = z.iso.datetime({
+  message: 'expected an ISO-8601 UTC timestamp like 2026-10-03T09:12:00Z',
+});
 
 /** Yuan with at most two decimals: 21.0 and 0.35 pass, 0.355 does not. */
 export const yuan = z

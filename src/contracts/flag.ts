@@ -5,7 +5,15 @@ export const STAGES = ['pre', 'in', 'post'] as const;
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export const RESULTS = ['violation', 'suspicious'] as const;
 export const ACTIONS = ['alert', 'hold', 'reject', 'flag'] as const;
-export const FLAG_STATUSES = ['open', 'confirmed', 'dismissed', 'escalated', 'appealed', 'upheld', 'overturned'] as const;
+export const FLAG_STATUSES = [
+  'open',
+  'confirmed',
+  'dismissed',
+  'escalated',
+  'appealed',
+  'upheld',
+  'overturned',
+] as const;
 
 /** Where a flag comes from in the national framework, so an auditor can cite it. */
 export const Basis = z.strictObject({

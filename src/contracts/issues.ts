@@ -21,7 +21,10 @@ export function describeIssue(issue: z.core.$ZodIssue, input?: unknown): string 
   const path = formatPath(issue.path);
   switch (issue.code) {
     case 'invalid_type': {
-      const got = issue.input === undefined && !hasPath(input, issue.path) ? 'nothing (missing)' : typeName(issue.input);
+      const got =
+        issue.input === undefined && !hasPath(input, issue.path)
+          ? 'nothing (missing)'
+          : typeName(issue.input);
       return got === 'nothing (missing)'
         ? `${path}: required ${issue.expected} is missing`
         : `${path}: expected ${issue.expected}, got ${got}`;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ITEM_CATEGORIES, VISIT_TYPES } from './claim.ts';
-import { ACTIONS, RESULTS, SEVERITIES, STAGES } from './flag.ts';
 import { isoDate } from './fields.ts';
+import { ACTIONS, RESULTS, SEVERITIES, STAGES } from './flag.ts';
 
 /**
  * What a rule's conditions are evaluated for. Each kind is a named fact the core derives from the
@@ -15,6 +15,11 @@ export const SUBJECT_KINDS = [
   'dailyQuantity',
   'course',
   'tcmPrescription',
+  // History subjects: the claim's lines against the patient's earlier claims.
+  'historySameDay',
+  'historyCourse',
+  'historyCycle',
+  'historySupply',
 ] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 
@@ -23,7 +28,10 @@ export const FACT_NAMES = ['subject', 'restriction', 'patient', 'hospital', 'vis
 
 const factRef = z.strictObject({
   fact: z.string(),
-  path: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a plain path like $.a.b').optional(),
+  path: z
+    .string()
+    .regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a plain path like $.a.b')
+    .optional(),
 });
 
 type ConditionNode =
@@ -41,7 +49,14 @@ export const Condition: z.ZodType<ConditionNode> = z.lazy(() =>
       fact: z.string().min(1),
       path: factRef.shape.path,
       operator: z.string().min(1),
-      value: z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()])), factRef]),
+      value: z.union([
+        z.string(),
+        z.number(),
+        z.boolean(),
+        z.null(),
+        z.array(z.union([z.string(), z.number()])),
+        factRef,
+      ]),
     }),
   ]),
 );
@@ -115,7 +130,11 @@ export const RuleFile = z
       }
     }
     if (!rule.fixtures.some((f) => f.expect === 'hit') || !rule.fixtures.some((f) => f.expect === 'miss')) {
-      ctx.addIssue({ code: 'custom', path: ['fixtures'], message: 'needs at least one hit and one miss fixture' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fixtures'],
+        message: 'needs at least one hit and one miss fixture',
+      });
     }
     if (rule.when.ruleClass && rule.when.ruleClass !== rule.basis.ruleClass) {
       ctx.addIssue({ code: 'custom', path: ['when', 'ruleClass'], message: 'must equal basis.ruleClass' });

@@ -5,9 +5,11 @@ import { ContractError, parseContract } from '../../src/contracts/issues.ts';
 import { readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 
+// Tests poke at arbitrary paths of a claim's JSON to break it; `any` is the honest type for that.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 const base = (): Record<string, any> => structuredClone(readBaseClaim(defaultRulesDir()));
 
-function problemsOf(input: unknown, schema = Claim): string[] {
+function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
   try {
     parseContract(schema, 'claim', input);
   } catch (error) {
@@ -32,7 +34,9 @@ describe('Claim v1', () => {
     const claim = base();
     claim.patient.nickname = 'x';
     claim.extra = 1;
-    expect(problemsOf(claim)).toEqual(expect.arrayContaining(['patient.nickname: unknown field', 'extra: unknown field']));
+    expect(problemsOf(claim)).toEqual(
+      expect.arrayContaining(['patient.nickname: unknown field', 'extra: unknown field']),
+    );
   });
 
   it('reports a missing required field as missing', () => {
@@ -72,7 +76,9 @@ describe('Claim v1', () => {
     ]);
     const outpatient = base();
     outpatient.visit.admittedAt = '2026-10-01';
-    expect(problemsOf(outpatient)).toEqual(['visit.admittedAt: only for inpatient stays, visit type is outpatient']);
+    expect(problemsOf(outpatient)).toEqual([
+      'visit.admittedAt: only for inpatient stays, visit type is outpatient',
+    ]);
   });
 
   it('rejects duplicate line numbers', () => {
@@ -118,6 +124,8 @@ describe('Flag', () => {
       createdAt: '2026-10-03T09:12:00Z',
     };
     expect(Flag.parse(flag)).toEqual(flag);
-    expect(() => parseContract(Flag, 'flag', { ...flag, action: 'block' })).toThrow(/action: expected one of/);
+    expect(() => parseContract(Flag, 'flag', { ...flag, action: 'block' })).toThrow(
+      /action: expected one of/,
+    );
   });
 });

@@ -1,0 +1,436 @@
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describeIssue } from '../contracts/issues.ts';
+import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
+import { type ParseOptions, parseConstraint } from './parse.ts';
+import { CatalogueFile, type KnowledgePoint, type RuleClass, RuleClassFile } from './schema.ts';
+
+/** The source is unusable: a file is missing, unreadable, not JSON, or inconsistent. Names the file. */
+export class CatalogueImportError extends Error {
+  override readonly name = 'CatalogueImportError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
+const CATALOGUE_1_0 = 'rule_catalog_1_0_79.json';
+const CATALOGUE_2025 = 'rule_catalog_2025_88.json';
+const BATCHES_DIR = 'batches';
+
+const RawKnowledgePoint = z.object({
+  kp_id: z.string().regex(/^KP-/),
+  rule_class: z.string().min(1),
+  gz_code: z.string().nullable(),
+  med_codes: z.array(z.string().min(1)),
+  item_name: z.string(),
+  constraint: z.string().nullable(),
+  detect_logic: z.string().nullable(),
+  batch_tag: z.string().min(1),
+  supersedes: z.string().nullable(),
+});
+type RawKnowledgePoint = z.infer<typeof RawKnowledgePoint>;
+
+const RawCatalogue10 = z.object({
+  rules_flat: z.array(
+    z.object({
+      official_code: z.string().regex(/^(GZ|ZB)\d+$/),
+      tier1: z.string(),
+      tier2: z.string(),
+      name: z.string().min(1),
+      definition: z.string(),
+    }),
+  ),
+});
+type RawRule10 = z.infer<typeof RawCatalogue10>['rules_flat'][number];
+
+const RawCatalogue2025 = z.object({
+  rules: z.array(
+    z.object({
+      seq: z.number().int().positive(),
+      tier1: z.string(),
+      tier2: z.string(),
+      name: z.string().min(1),
+      gz_code_1_0: z.string().nullable(),
+      new_in_2025: z.boolean(),
+    }),
+  ),
+});
+
+/** What one import produces: the two files of `rules/catalogue/`. */
+export interface CatalogueImport {
+  catalogue: CatalogueFile;
+  ruleClasses: RuleClassFile;
+}
+
+function readJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CatalogueImportError(file, 'cannot be read', { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CatalogueImportError(file, `is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  const result = schema.safeParse(json, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
+    throw new CatalogueImportError(file, `does not have the expected shape: ${problems.join('; ')}`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+/** Published batches in order (batch_01, batch_02, … batch_17), then update batches by name. */
+function batchFiles(sourceDir: string): string[] {
+  const dir = join(sourceDir, BATCHES_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  } catch (error) {
+    throw new CatalogueImportError(dir, 'batch directory cannot be read', { cause: error });
+  }
+  const batchNumber = (name: string) => Number(/^batch_(\d+)\.json$/.exec(name)?.[1]);
+  const batches = names
+    .filter((n) => Number.isInteger(batchNumber(n)))
+    .sort((a, b) => batchNumber(a) - batchNumber(b));
+  const updates = names.filter((n) => /^updates_.+\.json$/.test(n)).sort();
+  const unexpected = names.filter((n) => !batches.includes(n) && !updates.includes(n));
+  if (unexpected.length > 0) {
+    throw new CatalogueImportError(
+      dir,
+      `unexpected files (neither batch_NN.json nor updates_*.json): ${unexpected.join(', ')}`,
+    );
+  }
+  if (batches.length === 0) throw new CatalogueImportError(dir, 'no batch_NN.json files');
+  return [...batches, ...updates].map((name) => join(BATCHES_DIR, name));
+}
+
+/**
+ * The 1.0 extract was taken from a PDF: line breaks split Chinese words with spaces, and some rows
+ * carry the table header or the tier names glued on. A space only matters between Latin letters or digits.
+ */
+function cleanDefinition(rule: RawRule10, name: string): string {
+  let text = rule.definition
+    .replace(/\s+/g, (space, at: number, whole: string) =>
+      /[A-Za-z0-9]/.test(whole[at - 1] ?? '') && /[A-Za-z0-9]/.test(whole[at + space.length] ?? '')
+        ? ' '
+        : '',
+    )
+    .replace(/\d*规则编码一级分类二级分类规则名称定义$/, '');
+  const tiers = `${rule.tier1}${rule.tier2}`;
+  if (text.startsWith(tiers)) text = text.slice(tiers.length);
+  if (text.startsWith(name)) text = text.slice(name.length);
+  return text;
+}
+
+/** Same PDF damage in names: a "-管理要求" column prefix, or the definition and header run on. */
+function cleanName10(name: string): string {
+  return name
+    .replace(/^-管理要求/, '')
+    .replace(/\d*规则编码一级分类二级分类规则名称定义$/, '')
+    .replace(/对.*进行(?:监管|审核)。$/, '');
+}
+
+/**
+ * The 2025 edition's 88 classes in `seq` order, each merged with the 1.0 class it maps to, then the
+ * 1.0 classes no 2025 class maps to. The 2025 name is used where both exist: it is the clean one.
+ */
+function buildRuleClasses(sourceDir: string): RuleClass[] {
+  const file10 = join(sourceDir, CATALOGUE_1_0);
+  const file2025 = join(sourceDir, CATALOGUE_2025);
+  const rules10 = readJson(file10, RawCatalogue10).rules_flat;
+  const rules2025 = [...readJson(file2025, RawCatalogue2025).rules].sort((a, b) => a.seq - b.seq);
+  const byCode = new Map(rules10.map((r) => [r.official_code, r]));
+  const mapped = new Set<string>();
+  const rows: RuleClass[] = [];
+  for (const rule of rules2025) {
+    const old = rule.gz_code_1_0 === null ? undefined : byCode.get(rule.gz_code_1_0);
+    if (rule.gz_code_1_0 !== null) {
+      if (!old) {
+        throw new CatalogueImportError(
+          file2025,
+          `rule ${rule.seq} maps to ${rule.gz_code_1_0}, which ${CATALOGUE_1_0} lacks`,
+        );
+      }
+      mapped.add(rule.gz_code_1_0);
+    }
+    rows.push({
+      name: rule.name,
+      basisCode: rule.gz_code_1_0 ?? `NHSA2025-${rule.seq}`,
+      gzCode: rule.gz_code_1_0,
+      seq2025: rule.seq,
+      tier1: rule.tier1,
+      tier2: rule.tier2,
+      definition: old ? cleanDefinition(old, rule.name) : null,
+      newIn2025: rule.new_in_2025,
+    });
+  }
+  const unmapped = rules10.filter((r) => !mapped.has(r.official_code));
+  for (const rule of unmapped.sort((a, b) => a.official_code.localeCompare(b.official_code))) {
+    const name = cleanName10(rule.name);
+    rows.push({
+      name,
+      basisCode: rule.official_code,
+      gzCode: rule.official_code,
+      seq2025: null,
+      tier1: rule.tier1,
+      tier2: rule.tier2,
+      definition: cleanDefinition(rule, name),
+      newIn2025: false,
+    });
+  }
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (seen.has(row.name))
+      throw new CatalogueImportError(file2025, `rule class ${row.name} is listed twice`);
+    seen.add(row.name);
+  }
+  return rows;
+}
+
+interface ReadKnowledgePoint {
+  raw: RawKnowledgePoint;
+  file: string;
+}
+
+function readKnowledgePoints(sourceDir: string, batches: readonly string[]): ReadKnowledgePoint[] {
+  const read: ReadKnowledgePoint[] = [];
+  const files = new Map<string, string>();
+  for (const file of batches) {
+    for (const raw of readJson(join(sourceDir, file), z.array(RawKnowledgePoint))) {
+      const other = files.get(raw.kp_id);
+      if (other)
+        throw new CatalogueImportError(join(sourceDir, file), `${raw.kp_id} is also listed in ${other}`);
+      files.set(raw.kp_id, file);
+      read.push({ raw, file });
+    }
+  }
+  return read;
+}
+
+/** kpId → the kpId replacing it. Every named target must exist and be replaced only once. */
+function supersessions(sourceDir: string, read: readonly ReadKnowledgePoint[]): Map<string, string> {
+  const ids = new Set(read.map(({ raw }) => raw.kp_id));
+  const by = new Map<string, string>();
+  for (const { raw, file } of read) {
+    if (raw.supersedes === null) continue;
+    const where = join(sourceDir, file);
+    if (!ids.has(raw.supersedes)) {
+      throw new CatalogueImportError(
+        where,
+        `${raw.kp_id} supersedes ${raw.supersedes}, which no batch lists`,
+      );
+    }
+    const earlier = by.get(raw.supersedes);
+    if (earlier) {
+      throw new CatalogueImportError(
+        where,
+        `${raw.supersedes} is superseded by both ${earlier} and ${raw.kp_id}`,
+      );
+    }
+    by.set(raw.supersedes, raw.kp_id);
+  }
+  return by;
+}
+
+function validated<S extends z.ZodType>(schema: S, value: unknown, where: string, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, value));
+  throw new CatalogueImportError(where, `${what} is invalid: ${problems.join('; ')}`, {
+    cause: result.error,
+  });
+}
+
+/**
+ * Read the NHSA two-libraries extract in `sourceDir` and build the catalogue files: every knowledge
+ * point parsed into a restriction where that is safe (see `parseConstraint`), updates applied (a
+ * superseded point leaves `knowledgePoints` and is listed in `supersededBy`), and coverage counted over
+ * every record read. Pure apart from reading `sourceDir`; the same source gives the same result.
+ *
+ * @throws CatalogueImportError naming the file when a source file is missing, not JSON, of the wrong
+ *   shape, or inconsistent (duplicate ids, an update naming an unknown point, an unknown rule class).
+ * @throws RangeError when `childMaxAgeYears` is not a whole number of years.
+ */
+export function importCatalogue(sourceDir: string, options: ParseOptions = {}): CatalogueImport {
+  const childMax = options.childMaxAgeYears;
+  if (childMax !== undefined && !(Number.isInteger(childMax) && childMax >= 0)) {
+    throw new RangeError(`childMaxAgeYears must be a whole number of years, got ${childMax}`);
+  }
+  try {
+    statSync(sourceDir);
+  } catch (error) {
+    throw new CatalogueImportError(sourceDir, 'source directory not found', { cause: error });
+  }
+  const ruleClasses = buildRuleClasses(sourceDir);
+  const classByName = new Map(ruleClasses.map((rc) => [rc.name, rc]));
+  const batches = batchFiles(sourceDir);
+  const read = readKnowledgePoints(sourceDir, batches);
+  const supersededBy = supersessions(sourceDir, read);
+
+  const coverage = new Map<string, CatalogueFile['coverage']['byRuleClass'][number]>();
+  const knowledgePoints: KnowledgePoint[] = [];
+  const codeless: string[] = [];
+  for (const { raw, file } of read) {
+    const basisCode = raw.gz_code ?? classByName.get(raw.rule_class)?.basisCode;
+    if (!basisCode) {
+      throw new CatalogueImportError(
+        join(sourceDir, file),
+        `${raw.kp_id}: rule class ${raw.rule_class} has no gz_code and is in neither rule catalogue`,
+      );
+    }
+    const { restriction, keptAsText } = parseConstraint(
+      { ruleClass: raw.rule_class, text: raw.constraint, codes: raw.med_codes },
+      options,
+    );
+    const row = coverage.get(raw.rule_class) ?? {
+      ruleClass: raw.rule_class,
+      read: 0,
+      machineCheckable: 0,
+      keptAsText: 0,
+      superseded: 0,
+    };
+    row.read += 1;
+    if (restriction) row.machineCheckable += 1;
+    else row.keptAsText += 1;
+    if (supersededBy.has(raw.kp_id)) row.superseded += 1;
+    coverage.set(raw.rule_class, row);
+
+    if (raw.med_codes.length === 0) {
+      codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
+      continue;
+    }
+    if (supersededBy.has(raw.kp_id)) continue;
+    knowledgePoints.push({
+      kpId: raw.kp_id,
+      ruleClass: raw.rule_class,
+      basisCode,
+      gzCode: raw.gz_code,
+      itemName: raw.item_name,
+      codes: raw.med_codes,
+      text: raw.constraint ?? '',
+      detectLogic: raw.detect_logic,
+      batch: raw.batch_tag,
+      supersedes: raw.supersedes,
+      restriction,
+      keptAsText,
+    });
+  }
+
+  const rows = [...coverage.values()];
+  const sum = (key: 'read' | 'machineCheckable' | 'keptAsText' | 'superseded') =>
+    rows.reduce((total, row) => total + row[key], 0);
+  const files = [CATALOGUE_1_0, CATALOGUE_2025, ...batches];
+  const source = `NHSA 医疗保障基金智能监管两库 (规则库 + 知识库), structured extract: ${files.join(', ')}`;
+  const codelessNote =
+    codeless.length === 0
+      ? ''
+      : ` Source rows without codes are counted as read and kept as text but not listed, since a knowledge point needs codes: ${codeless.join('; ')}.`;
+  const catalogue = validated(
+    CatalogueFile,
+    {
+      $comment:
+        'Generated by `fundguard catalogue import` from the NHSA two-libraries extract; do not edit by hand. ' +
+        'Active knowledge points in source order (published batches, then updates).' +
+        codelessNote,
+      source,
+      coverage: {
+        read: sum('read'),
+        machineCheckable: sum('machineCheckable'),
+        keptAsText: sum('keptAsText'),
+        superseded: sum('superseded'),
+        active: knowledgePoints.length,
+        byRuleClass: rows,
+      },
+      supersededBy: Object.fromEntries([...supersededBy].sort(([a], [b]) => a.localeCompare(b))),
+      knowledgePoints,
+    },
+    sourceDir,
+    'the imported catalogue',
+  );
+  const ruleClassFile = validated(
+    RuleClassFile,
+    {
+      $comment:
+        'Generated by `fundguard catalogue import`; do not edit by hand. The 2025 edition (seq order) merged ' +
+        'with the 1.0 framework by code, then 1.0 classes the 2025 edition does not map. basisCode is the ' +
+        '1.0 GZ/ZB code where one exists, else NHSA2025-<seq>.',
+      source,
+      ruleClasses,
+    },
+    sourceDir,
+    'the rule class list',
+  );
+  return { catalogue, ruleClasses: ruleClassFile };
+}
+
+function stableJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * Write `knowledge-points.json` and `rule-classes.json` into `outDir` (normally `rules/catalogue`),
+ * creating it if needed. Key order follows the schemas and nothing depends on the clock, so the same
+ * import writes the same bytes. Returns the paths written.
+ */
+export function writeCatalogue(imported: CatalogueImport, outDir: string): string[] {
+  const files: [string, unknown][] = [
+    [join(outDir, KNOWLEDGE_POINTS_FILE), CatalogueFile.parse(imported.catalogue)],
+    [join(outDir, RULE_CLASSES_FILE), RuleClassFile.parse(imported.ruleClasses)],
+  ];
+  mkdirSync(outDir, { recursive: true });
+  for (const [path, content] of files) writeFileSync(path, stableJson(content));
+  return files.map(([path]) => path);
+}
+
+/** Terminal columns: CJK characters take two. */
+function width(text: string): number {
+  let columns = 0;
+  for (const ch of text) columns += (ch.codePointAt(0) ?? 0) >= 0x2e80 ? 2 : 1;
+  return columns;
+}
+
+const padEnd = (text: string, columns: number) => text + ' '.repeat(Math.max(0, columns - width(text)));
+const padStart = (text: string | number, columns: number) =>
+  ' '.repeat(Math.max(0, columns - width(String(text)))) + String(text);
+
+/** A readable coverage report: totals, then one row per rule class with its active count. */
+export function formatCoverage(file: CatalogueFile): string {
+  const c = file.coverage;
+  const active = new Map<string, number>();
+  for (const kp of file.knowledgePoints) active.set(kp.ruleClass, (active.get(kp.ruleClass) ?? 0) + 1);
+  const percent = c.read === 0 ? '0.0' : ((100 * c.machineCheckable) / c.read).toFixed(1);
+  const nameColumns = Math.max(width('rule class'), ...c.byRuleClass.map((row) => width(row.ruleClass))) + 2;
+  const header = ['read', 'checkable', 'as text', 'superseded', 'active'];
+  const line = (name: string, cells: (string | number)[]) =>
+    padEnd(name, nameColumns) + cells.map((cell, i) => padStart(cell, (header[i]?.length ?? 0) + 2)).join('');
+  return [
+    'NHSA catalogue coverage',
+    `  knowledge points read  ${padStart(c.read, 6)}`,
+    `  machine-checkable      ${padStart(c.machineCheckable, 6)}  (${percent}%)`,
+    `  kept as text           ${padStart(c.keptAsText, 6)}`,
+    `  superseded             ${padStart(c.superseded, 6)}`,
+    `  active                 ${padStart(c.active, 6)}`,
+    '',
+    line('rule class', header),
+    ...c.byRuleClass.map((row) =>
+      line(row.ruleClass, [
+        row.read,
+        row.machineCheckable,
+        row.keptAsText,
+        row.superseded,
+        active.get(row.ruleClass) ?? 0,
+      ]),
+    ),
+  ].join('\n');
+}

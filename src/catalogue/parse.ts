@@ -1,0 +1,261 @@
+import type { INSURANCE_TYPES, VISIT_TYPES } from '../contracts/claim.ts';
+import type { Restriction } from './schema.ts';
+
+/**
+ * Upper completed age (years) of a child when a knowledge point only says 儿童/小儿. Under-18 follows
+ * the Law on the Protection of Minors; a region with another definition passes its own value.
+ */
+export const DEFAULT_CHILD_MAX_AGE_YEARS = 17;
+
+export interface ParseOptions {
+  /** Inclusive upper age for 儿童/小儿 without an explicit band. */
+  childMaxAgeYears?: number;
+}
+
+/** The parts of one published knowledge point that decide its restriction. */
+export interface ConstraintSource {
+  ruleClass: string;
+  /** The constraint text as published; null when the row has none. */
+  text: string | null;
+  codes: readonly string[];
+}
+
+/** Either a restriction a rule can check, or the reason the text stays text. */
+export type ParsedConstraint =
+  | { restriction: Restriction; keptAsText: null }
+  | { restriction: null; keptAsText: string };
+
+const parsed = (restriction: Restriction): ParsedConstraint => ({ restriction, keptAsText: null });
+const kept = (reason: string): ParsedConstraint => ({ restriction: null, keptAsText: reason });
+
+/**
+ * Texts are matched after NFKC so that full-width punctuation and digits (，：（１２）) and look-alike
+ * radicals (⼉ U+2F09 for 儿, seen in the 2026-01 update) read the same as their plain forms.
+ */
+function normalise(text: string): string {
+  return text.normalize('NFKC').trim();
+}
+
+// Keywords are tuned on the ~416 distinct 药品区分性别使用 texts. They are deliberately specific:
+// bare 经 would hit 神经, bare 精 would hit 精神, 前列腺素 (prostaglandin) is used in obstetrics,
+// and 雄激素 appears in female texts (育龄女性雄激素敏感所致痤疮), so none of those are keywords.
+const FEMALE_KEYWORDS: readonly RegExp[] = [
+  /妇/,
+  /女性|女用|女子/,
+  /月经|痛经|闭经|调经|崩漏/,
+  /(?<!神)经(?:期|行|来|血|水|前)|行经/,
+  /带下|白带|赤带/,
+  /阴道|外阴|阴痒/,
+  /子宫|宫颈|胞宫|宫寒|暖宫|宫缩|宫内|上环|节育/,
+  /卵巢|输卵管|附件炎|盆腔炎/,
+  /妊娠|孕|胎/,
+  /产后|产妇|早产|流产|小产|引产|催产|剖腹产|剖宫产|分娩|难产|恶露/,
+  /乳汁|奶汁|缺乳|少乳|下乳|催乳|通乳|生乳/,
+  /避孕|绝经/,
+  /(?<!男子|男性)更年期/,
+  // Breast cancer occurs in men too, but every NHSA sex-restricted breast-cancer drug is listed for women.
+  /乳腺癌/,
+];
+
+const MALE_KEYWORDS: readonly RegExp[] = [
+  /男性|男子|男用/,
+  /前列腺(?!素)/,
+  /睾丸|阴茎|阴囊|肾囊/,
+  /勃起|阳痿|阳萎|早泄/,
+  /精子|精液|遗精|滑精|无精|少精|弱精/,
+];
+
+/**
+ * The sex a sex-restricted item serves, inferred from its text (an indication for drugs, 女性…/男性…
+ * for services); undefined unless exactly one sex's keywords occur.
+ */
+export function sexFromText(text: string): 'F' | 'M' | undefined {
+  const t = normalise(text);
+  const female = FEMALE_KEYWORDS.some((re) => re.test(t));
+  const male = MALE_KEYWORDS.some((re) => re.test(t));
+  if (female === male) return undefined;
+  return female ? 'F' : 'M';
+}
+
+type AgeRestriction = Extract<Restriction, { kind: 'age' }>;
+
+/** 医疗服务项目儿童专用 names the age group; the more specific words are tested first. */
+function serviceAgeGroup(text: string, childMax: number): AgeRestriction | undefined {
+  if (text.includes('新生儿')) return { kind: 'age', label: '新生儿', maxAgeDays: 28 };
+  if (text.includes('婴幼儿')) return { kind: 'age', label: '婴幼儿', maxAgeYears: 2 };
+  if (text.includes('婴儿')) return { kind: 'age', label: '婴儿', maxAgeYears: 0 };
+  if (text.includes('小儿')) return { kind: 'age', label: '小儿', maxAgeYears: childMax };
+  if (text.includes('儿童')) return { kind: 'age', label: '儿童', maxAgeYears: childMax };
+  return undefined;
+}
+
+/**
+ * 限儿童使用 texts: explicit bands ("3-12岁", "5至12岁以下" → 5..11, "1岁至14岁") or a lower bound
+ * ("3岁及3岁以上…儿童" → 3..child max); several bands give their union, so a patient inside any of
+ * them passes. Without a number, 儿童/小儿 gives the default child band.
+ */
+function childBand(text: string, childMax: number): AgeRestriction | undefined {
+  const ranges: [number, number][] = [];
+  for (const m of text.matchAll(/(\d+)岁?(?:-|~|至|到)(\d+)岁(以下)?/g)) {
+    ranges.push([Number(m[1]), Number(m[2]) - (m[3] ? 1 : 0)]);
+  }
+  const lowerBounds = [...text.matchAll(/(\d+)岁及(?:\d+岁)?以上/g)].map((m) => Number(m[1]));
+  if (ranges.length === 0 && lowerBounds.length === 0) {
+    return /儿童|小儿/.test(text) ? { kind: 'age', label: '儿童', maxAgeYears: childMax } : undefined;
+  }
+  const min = Math.min(...ranges.map(([lo]) => lo), ...lowerBounds);
+  const max = Math.max(...ranges.map(([, hi]) => hi), ...(lowerBounds.length > 0 ? [childMax] : []));
+  if (min > max) return undefined;
+  const label = ranges.length > 0 ? `${min}-${max}岁` : `${min}岁及以上儿童`;
+  return { kind: 'age', label, minAgeYears: min, maxAgeYears: max };
+}
+
+const VISIT_PATTERNS: readonly { re: RegExp; visitTypes: (typeof VISIT_TYPES)[number][] }[] = [
+  { re: /限急诊或住院患者/, visitTypes: ['emergency', 'inpatient'] },
+  { re: /住院患者方予支付|住院方可支付/, visitTypes: ['inpatient'] },
+  // "限缺血性心脑血管疾病急性期住院患者" names the patients as inpatients just as plainly.
+  { re: /限[^。;,]*住院患者/, visitTypes: ['inpatient'] },
+];
+
+function visitTypes(text: string): ParsedConstraint {
+  if (text.includes('门诊'))
+    return kept('the text mentions outpatient care; visit type not stated as a plain limit');
+  const match = VISIT_PATTERNS.find(({ re }) => re.test(text));
+  return match
+    ? parsed({ kind: 'visitType', visitTypes: match.visitTypes })
+    : kept('no visit type limit recognised in the text');
+}
+
+function hospitalLevel(text: string): ParsedConstraint {
+  // "首次处方时需由二级及以上医疗机构专科医师开具处方", "需三级综合医院眼科或二级及以上眼科专科医院医师处方":
+  // the level qualifies who prescribes, not where the drug is billed, so a level check would misfire.
+  if (text.includes('处方')) {
+    return kept(
+      'the level is a condition on the prescribing doctor or first prescription, not a plain level limit',
+    );
+  }
+  if (/^限三级(?:及以上)?(?:医疗机构|医院)/.test(text)) return parsed({ kind: 'hospitalLevel', minLevel: 3 });
+  if (/^限二级及以上(?:医疗机构|医院)/.test(text)) return parsed({ kind: 'hospitalLevel', minLevel: 2 });
+  return kept('no hospital level limit recognised in the text');
+}
+
+/** A year is 365 days, so 12个月 reads as a year rather than 360 days; other months count 30 days. */
+function monthsToDays(months: number): number {
+  return months % 12 === 0 ? (months / 12) * 365 : months * 30;
+}
+
+function courseDays(text: string): ParsedConstraint {
+  const days = new Set<number>();
+  for (const m of text.matchAll(/(?:不超过|最多支付)(\d+)天/g)) days.add(Number(m[1]));
+  for (const m of text.matchAll(/不超过(\d+)个月/g)) days.add(monthsToDays(Number(m[1])));
+  if (/不超过(?:一|1)年/.test(text)) days.add(365);
+  const [only, ...others] = [...days];
+  if (only === undefined) return kept('no payable course length recognised in the text');
+  if (others.length > 0) return kept('the text states more than one course length');
+  return parsed({ kind: 'course', maxDays: only });
+}
+
+function frequency(text: string): ParsedConstraint {
+  // 限定频次 texts are the pricing unit: an item priced per day is billed at most once a day.
+  if (text === '日' || text === '天') return parsed({ kind: 'frequency', unit: 'day', maxPerDay: 1 });
+  if (text === '小时') return parsed({ kind: 'frequency', unit: 'hour', maxPerDay: 24 });
+  return kept('pricing unit not recognised');
+}
+
+/**
+ * 周期超频次: the shortest interval between two charges. A clinical window ("反映近2-3个月的平均血糖")
+ * uses its lower bound, the shortest gap after which a repeat test adds information.
+ */
+function cycleDays(text: string): ParsedConstraint {
+  const days = new Set<number>();
+  for (const m of text.matchAll(/间隔时间不短于(\d+)天/g)) days.add(Number(m[1]));
+  if (text.includes('每周最多支付一次')) days.add(7);
+  for (const m of text.matchAll(/近(\d+)(?:(?:-|~|至)\d+)?个月/g)) days.add(Number(m[1]) * 30);
+  for (const m of text.matchAll(/近(\d+)(?:(?:-|~|至)\d+)?周/g)) days.add(Number(m[1]) * 7);
+  const [only, ...others] = [...days];
+  if (only === undefined) return kept('no interval between charges recognised in the text');
+  if (others.length > 0) return kept('the text states more than one interval');
+  return parsed({ kind: 'cycle', minIntervalDays: only });
+}
+
+function insuranceType(text: string, word: string, type: (typeof INSURANCE_TYPES)[number]): ParsedConstraint {
+  return text.includes(word)
+    ? parsed({ kind: 'insuranceType', insuranceTypes: [type] })
+    : kept(`the text does not name ${word}`);
+}
+
+function exclusivePair(codes: readonly string[]): ParsedConstraint {
+  const [a, b, ...rest] = codes;
+  if (a === undefined || b === undefined || rest.length > 0 || a === b) {
+    return kept('a repeated-charge pair needs exactly two distinct service codes');
+  }
+  return parsed({ kind: 'exclusivePair', codes: [a, b] });
+}
+
+/** Rule classes whose texts are kept whole on purpose, with the reason a flag or auditor can show. */
+export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
+  药品限适应症:
+    'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
+  药品限二线使用:
+    'second-line use: checking it needs evidence that first-line drugs failed or were not tolerated, which a claim does not carry',
+  手术项目未按规定折价收费:
+    'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
+  医疗服务项目限年龄:
+    'legal working age (法定就业年龄) depends on sex, occupation and retirement reform year, so it is not a fixed age band',
+};
+
+/**
+ * Turn one knowledge point's constraint into a restriction, by rule class. Only forms known to be
+ * unambiguous are parsed; anything else is kept as text with the reason, never guessed.
+ */
+export function parseConstraint(source: ConstraintSource, options: ParseOptions = {}): ParsedConstraint {
+  const childMax = options.childMaxAgeYears ?? DEFAULT_CHILD_MAX_AGE_YEARS;
+  const reason = KEPT_AS_TEXT_REASONS[source.ruleClass];
+  if (reason) return kept(reason);
+  if (source.text === null || source.text.trim() === '') return kept('no constraint text published');
+  const text = normalise(source.text);
+
+  switch (source.ruleClass) {
+    case '药品区分性别使用':
+    case '医疗服务项目区分性别使用': {
+      const sex = sexFromText(text);
+      return sex ? parsed({ kind: 'sex', sex }) : kept('sex not stated unambiguously in the text');
+    }
+    case '药品儿童专用':
+      // These texts are indications; being for children is the whole of the payable limit.
+      return parsed({ kind: 'age', label: '儿童', maxAgeYears: childMax });
+    case '药品限儿童使用': {
+      const band = childBand(text, childMax);
+      return band ? parsed(band) : kept('no child age band recognised in the text');
+    }
+    case '医疗服务项目儿童专用': {
+      const group = serviceAgeGroup(text, childMax);
+      return group ? parsed(group) : kept('no age group recognised in the text');
+    }
+    case '药品限工伤保险':
+      return insuranceType(text, '工伤', 'work-injury');
+    case '药品限生育保险':
+      return insuranceType(text, '生育', 'maternity');
+    case '药品限就医方式':
+      return visitTypes(text);
+    case '药品限医疗机构级别':
+      return hospitalLevel(text);
+    case '药品限支付疗程':
+    case '医疗服务项目限支付疗程':
+      return courseDays(text);
+    case '医疗服务项目限定频次':
+      return frequency(text);
+    case '医疗服务项目周期超频次':
+      return cycleDays(text);
+    case '中药饮片单复方均不予支付':
+      return parsed({ kind: 'tcmNotPayable' });
+    case '中药饮片单方使用不予支付':
+      return parsed({ kind: 'tcmNotPayableAlone' });
+    case '超互联网医院药品支付范围':
+      return parsed({ kind: 'notInternet' });
+    case '医疗服务项目重复收费':
+      return exclusivePair(source.codes);
+    default:
+      return kept(`no parser for rule class ${source.ruleClass}`);
+  }
+}

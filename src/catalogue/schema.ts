@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { INSURANCE_TYPES, SEXES, VISIT_TYPES } from '../contracts/claim.ts';
+
+/**
+ * A restriction is what one NHSA knowledge point says about its codes, in a form a rule can check.
+ * `kind` names the check; the rule class and text stay on the knowledge point for the flag's basis.
+ */
+export const Restriction = z.discriminatedUnion('kind', [
+  /** 区分性别使用: payable only for this sex. */
+  z.strictObject({ kind: z.literal('sex'), sex: z.enum(SEXES) }),
+  /**
+   * 儿童专用 / 限儿童使用 / 新生儿…: payable only when the patient's completed age is within the band.
+   * Bounds are inclusive; `maxAgeDays` serves newborn items (≤ 28 days).
+   */
+  z.strictObject({
+    kind: z.literal('age'),
+    label: z.string(),
+    minAgeYears: z.number().int().nonnegative().optional(),
+    maxAgeYears: z.number().int().nonnegative().optional(),
+    maxAgeDays: z.number().int().nonnegative().optional(),
+  }),
+  /** 限工伤保险 / 限生育保险. */
+  z.strictObject({
+    kind: z.literal('insuranceType'),
+    insuranceTypes: z.array(z.enum(INSURANCE_TYPES)).min(1),
+  }),
+  /** 限就医方式: payable only for these visit types (e.g. 住院方可支付 → inpatient). */
+  z.strictObject({ kind: z.literal('visitType'), visitTypes: z.array(z.enum(VISIT_TYPES)).min(1) }),
+  /** 限医疗机构级别: the hospital's level must be at least this. */
+  z.strictObject({ kind: z.literal('hospitalLevel'), minLevel: z.number().int().min(1).max(3) }),
+  /** 限支付疗程: at most this many distinct billed days (across a stay / a course). */
+  z.strictObject({ kind: z.literal('course'), maxDays: z.number().int().positive() }),
+  /** 限定频次: the item is priced per `unit`, so at most `maxPerDay` units a day (日 → 1, 小时 → 24). */
+  z.strictObject({
+    kind: z.literal('frequency'),
+    unit: z.enum(['day', 'hour']),
+    maxPerDay: z.number().positive(),
+  }),
+  /** 周期超频次: two charges must be at least this many days apart. */
+  z.strictObject({ kind: z.literal('cycle'), minIntervalDays: z.number().int().positive() }),
+  /** 中药饮片单复方均不予支付: never payable. */
+  z.strictObject({ kind: z.literal('tcmNotPayable') }),
+  /** 中药饮片单方使用不予支付: not payable alone nor in a prescription made only of such pieces. */
+  z.strictObject({ kind: z.literal('tcmNotPayableAlone') }),
+  /** 超互联网医院药品支付范围: not payable when prescribed in internet diagnosis. */
+  z.strictObject({ kind: z.literal('notInternet') }),
+  /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
+  z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
+]);
+export type Restriction = z.infer<typeof Restriction>;
+export type RestrictionKind = Restriction['kind'];
+
+/** One knowledge point (知识点) as imported, with everything an auditor needs to cite it. */
+export const KnowledgePoint = z.strictObject({
+  kpId: z.string().regex(/^KP-/),
+  ruleClass: z.string().min(1),
+  /** 1.0 `GZ…` code where the national framework has one, else `NHSA2025-<seq>`. */
+  basisCode: z.string().min(1),
+  gzCode: z.string().nullable(),
+  itemName: z.string(),
+  codes: z.array(z.string().min(1)).min(1),
+  /** The constraint text exactly as published. */
+  text: z.string(),
+  detectLogic: z.string().nullable(),
+  batch: z.string(),
+  supersedes: z.string().nullable(),
+  /** A restriction parsed safely from the rule class and text, or null when kept as text only. */
+  restriction: Restriction.nullable(),
+  /** Why the text was kept unparsed (null when `restriction` is set). */
+  keptAsText: z.string().nullable(),
+});
+export type KnowledgePoint = z.infer<typeof KnowledgePoint>;
+
+export const CoverageRow = z.strictObject({
+  ruleClass: z.string(),
+  read: z.number().int(),
+  machineCheckable: z.number().int(),
+  keptAsText: z.number().int(),
+  superseded: z.number().int(),
+});
+
+/** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
+export const CatalogueFile = z.strictObject({
+  $comment: z.string(),
+  source: z.string(),
+  coverage: z.strictObject({
+    read: z.number().int(),
+    machineCheckable: z.number().int(),
+    keptAsText: z.number().int(),
+    superseded: z.number().int(),
+    active: z.number().int(),
+    byRuleClass: z.array(CoverageRow),
+  }),
+  /** kpId → the kpId of the update that replaced it. */
+  supersededBy: z.record(z.string(), z.string()),
+  knowledgePoints: z.array(KnowledgePoint),
+});
+export type CatalogueFile = z.infer<typeof CatalogueFile>;
+
+/** One NHSA rule class: the 2025 edition's 88, plus any 1.0 class the 2025 edition does not map. */
+export const RuleClass = z.strictObject({
+  name: z.string().min(1),
+  /** 1.0 `GZ…`/`ZB…` code where one exists, else `NHSA2025-<seq>`. */
+  basisCode: z.string().min(1),
+  gzCode: z.string().nullable(),
+  seq2025: z.number().int().positive().nullable(),
+  tier1: z.string().min(1),
+  tier2: z.string().min(1),
+  /** The 1.0 framework's definition; null for classes new in 2025, which the 1.0 text does not define. */
+  definition: z.string().nullable(),
+  newIn2025: z.boolean(),
+});
+export type RuleClass = z.infer<typeof RuleClass>;
+
+/** The file `rules/catalogue/rule-classes.json`. */
+export const RuleClassFile = z.strictObject({
+  $comment: z.string(),
+  source: z.string(),
+  ruleClasses: z.array(RuleClass),
+});
+export type RuleClassFile = z.infer<typeof RuleClassFile>;

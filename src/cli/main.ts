@@ -1,0 +1,179 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
+import { Claim, DraftClaim } from '../contracts/claim.ts';
+import { ContractError, parseContract } from '../contracts/issues.ts';
+import { loadCore } from '../core.ts';
+import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
+import { readNdjson } from '../ndjson.ts';
+import { historyFor } from '../pipeline/in-process.ts';
+import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
+import { ruleJsonSchema } from '../rules/json-schema.ts';
+import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { ScreeningSummary } from './summary.ts';
+
+const USAGE = `usage: fundguard <command>
+  screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
+  rules lint                                  validate every rule file
+  rules test                                  run every rule's fixtures
+  rules list                                  the rules, their stages and basis
+  rules schema                                write rules/schema/rule.schema.json from the zod schema
+  catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
+exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
+
+/** Bad arguments or input: exit 2 with the reason. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+const err = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [command, sub, ...rest] = argv;
+    switch (command) {
+      case 'screen':
+        return await screen([sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'rules':
+        return await rules(sub, rest);
+      case 'catalogue':
+        return catalogue(sub, rest);
+      case undefined:
+      case '--help':
+      case 'help':
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`fundguard: ${error.message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof RuleSetError) {
+      err(`fundguard: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function screen(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { stage: { type: 'string' }, input: { type: 'string' }, rules: { type: 'string' } },
+    strict: true,
+  });
+  const stage = values.stage;
+  if (stage !== 'pre' && stage !== 'in') throw new UsageError('--stage must be pre or in');
+  if (!values.input) throw new UsageError('--input FILE.ndjson is required');
+  const { screener } = loadCore(values.rules);
+  // Claims earlier in the file are the patient's history, as they would be in the pipeline.
+  const store = new InMemoryHistoryStore();
+  const summary = new ScreeningSummary();
+  const schema = stage === 'pre' ? DraftClaim : Claim;
+  const input = values.input;
+  try {
+    for await (const line of readNdjson(input)) {
+      if (line.error !== undefined) {
+        summary.malformed += 1;
+        err(`${input}:${line.lineNo}: ${line.error}`);
+        continue;
+      }
+      let claim: DraftClaim;
+      try {
+        claim = parseContract(schema, 'claim', line.value);
+      } catch (error) {
+        if (!(error instanceof ContractError)) throw error;
+        summary.malformed += 1;
+        err(`${input}:${line.lineNo}: ${error.problems.join('; ')}`);
+        continue;
+      }
+      const history = await historyFor(claim, screener, store, stage);
+      const { flags, decision } = await screener.screen(claim, { stage, history });
+      for (const flag of flags) out(JSON.stringify(flag));
+      summary.addClaim(decision.outcome, flags);
+      if (stage === 'in') store.add(toHistoryClaim(claim as Claim));
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UsageError(`cannot read ${input}: no such file`);
+    throw error;
+  }
+  err(summary.format());
+  return summary.malformed ? 2 : 0;
+}
+
+async function rules(sub: string | undefined, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { rules: { type: 'string' } }, strict: true });
+  const dir = values.rules ?? defaultRulesDir();
+  switch (sub) {
+    case 'lint': {
+      const { ruleSet } = loadCore(dir);
+      out(`${ruleSet.rules.length} rules valid (rule set ${ruleSet.version})`);
+      return 0;
+    }
+    case 'list': {
+      const { ruleSet } = loadCore(dir);
+      for (const { file } of ruleSet.rules) {
+        const actions = file.stages.map((s) => `${s}:${file.action[s]}`).join(' ');
+        out(
+          `${file.id.padEnd(26)} v${file.version}  ${file.basis.code.padEnd(17)} ${file.basis.ruleClass}  [${actions}] ${file.severity}/${file.result}`,
+        );
+      }
+      return 0;
+    }
+    case 'schema': {
+      const path = join(dir, 'schema', 'rule.schema.json');
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, ruleJsonSchema());
+      out(`written ${path}`);
+      return 0;
+    }
+    case 'test': {
+      const { ruleSet, catalogue } = loadCore(dir);
+      const results = await runFixtures(ruleSet, catalogue, readBaseClaim(dir));
+      let failed = 0;
+      for (const r of results) {
+        if (r.passed) out(`ok    ${r.ruleId}  ${r.expect}: ${r.fixture}`);
+        else {
+          failed += 1;
+          out(`FAIL  ${r.ruleId}  ${r.expect}: ${r.fixture} — ${r.problem}`);
+        }
+      }
+      out(`${results.length - failed} passed, ${failed} failed`);
+      return failed ? 1 : 0;
+    }
+    default:
+      throw new UsageError(`rules needs lint, test, list or schema, got "${sub ?? ''}"`);
+  }
+}
+
+function catalogue(sub: string | undefined, args: string[]): number {
+  if (sub !== 'import') throw new UsageError(`catalogue needs import, got "${sub ?? ''}"`);
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'child-max-age': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const source = positionals[0];
+  if (!source) throw new UsageError('catalogue import needs the NHSA data directory');
+  const childMaxAge = values['child-max-age'];
+  const imported = importCatalogue(
+    source,
+    childMaxAge ? { childMaxAgeYears: Number(childMaxAge) } : undefined,
+  );
+  const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
+  writeCatalogue(imported, outDir);
+  out(formatCoverage(imported.catalogue));
+  out(`written to ${outDir}`);
+  return 0;
+}

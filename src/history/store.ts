@@ -1,0 +1,80 @@
+import type { Claim, ItemCategory, VisitType } from '../contracts/claim.ts';
+
+/** The part of a settled claim that later claims' history rules read. */
+export interface HistoryClaim {
+  claimId: string;
+  insuredId: string;
+  hospitalId: string;
+  visitType: VisitType;
+  firstServiceDate: string;
+  lastServiceDate: string;
+  items: HistoryItem[];
+}
+
+export interface HistoryItem {
+  lineNo: number;
+  code: string;
+  name: string;
+  category: ItemCategory;
+  quantity: number;
+  amount: number;
+  serviceDate: string;
+  daysSupply?: number;
+}
+
+/** Port: a patient's earlier claims. DynamoDB in the pipeline, memory in the CLI and unit tests. */
+export interface HistoryStore {
+  /** Claims of `insuredId` with a service date in [from, to], oldest first. */
+  claimsFor(insuredId: string, from: string, to: string): Promise<HistoryClaim[]>;
+}
+
+/** Compact a settled claim for history. */
+export function toHistoryClaim(
+  claim: Pick<Claim, 'claimId' | 'patient' | 'hospital' | 'visit' | 'items'>,
+): HistoryClaim {
+  let first = claim.items[0]?.serviceDate ?? '';
+  let last = first;
+  for (const item of claim.items) {
+    if (item.serviceDate < first) first = item.serviceDate;
+    if (item.serviceDate > last) last = item.serviceDate;
+  }
+  return {
+    claimId: claim.claimId,
+    insuredId: claim.patient.insuredId,
+    hospitalId: claim.hospital.hospitalId,
+    visitType: claim.visit.type,
+    firstServiceDate: first,
+    lastServiceDate: last,
+    items: claim.items.map((i) => ({
+      lineNo: i.lineNo,
+      code: i.code,
+      name: i.name,
+      category: i.category,
+      quantity: i.quantity,
+      amount: i.amount,
+      serviceDate: i.serviceDate,
+      ...(i.daysSupply === undefined ? {} : { daysSupply: i.daysSupply }),
+    })),
+  };
+}
+
+/** In-memory history for the CLI (claims screened earlier in the same file count) and tests. */
+export class InMemoryHistoryStore implements HistoryStore {
+  readonly #byPatient = new Map<string, HistoryClaim[]>();
+
+  add(claim: HistoryClaim): void {
+    const list = this.#byPatient.get(claim.insuredId) ?? [];
+    if (list.some((c) => c.claimId === claim.claimId)) return;
+    list.push(claim);
+    list.sort((a, b) =>
+      a.firstServiceDate < b.firstServiceDate ? -1 : a.firstServiceDate > b.firstServiceDate ? 1 : 0,
+    );
+    this.#byPatient.set(claim.insuredId, list);
+  }
+
+  async claimsFor(insuredId: string, from: string, to: string): Promise<HistoryClaim[]> {
+    return (this.#byPatient.get(insuredId) ?? []).filter(
+      (c) => c.lastServiceDate >= from && c.firstServiceDate <= to,
+    );
+  }
+}

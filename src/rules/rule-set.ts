@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { Engine } from 'json-rules-engine';
+import type { Stage } from '../contracts/flag.ts';
+import type { ConditionTree, RuleFile } from '../contracts/rule.ts';
+import { plainPathResolver, splitPath } from './paths.ts';
+
+/** A (fact, path) a rule's conditions read; together they decide the outcome. */
+interface FactRead {
+  fact: string;
+  keys: string[];
+}
+
+/** One rule file made ready to run: its json-rules-engine Engine, built once and reused. */
+export interface CompiledRule {
+  readonly file: RuleFile;
+  readonly source: string;
+  readonly engine: Engine;
+  readonly reads: readonly FactRead[];
+  /** Outcomes by the values the conditions read (see `RuleSet` on why this is sound). */
+  readonly memo: Map<string, boolean>;
+}
+
+function collectReads(node: unknown, out: FactRead[]): void {
+  if (!node || typeof node !== 'object') return;
+  const n = node as Record<string, unknown>;
+  for (const key of ['all', 'any'] as const) {
+    const list = n[key];
+    if (Array.isArray(list)) for (const child of list) collectReads(child, out);
+  }
+  if (n.not) collectReads(n.not, out);
+  if (typeof n.fact === 'string') {
+    out.push({ fact: n.fact, keys: splitPath(n.path as string | undefined) });
+    const value = n.value as Record<string, unknown> | null;
+    if (value && typeof value === 'object' && !Array.isArray(value) && typeof value.fact === 'string') {
+      out.push({ fact: value.fact, keys: splitPath(value.path as string | undefined) });
+    }
+  }
+}
+
+/** Every operator a rule may use; json-rules-engine's defaults, nothing custom yet. */
+export const OPERATORS = [
+  'equal',
+  'notEqual',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+] as const;
+
+export function newEngine(conditions: ConditionTree, id: string, jsonPath = false): Engine {
+  // allowUndefinedFacts false: a rule asking for a fact the core does not provide fails loudly.
+  const engine = new Engine([], {
+    allowUndefinedFacts: false,
+    ...(jsonPath ? {} : { pathResolver: plainPathResolver }),
+  });
+  engine.addRule({ name: id, conditions: conditions as never, event: { type: id } });
+  return engine;
+}
+
+function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRule {
+  const reads: FactRead[] = [];
+  collectReads(file.conditions, reads);
+  const unique = new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r]));
+  const engine = newEngine(file.conditions, file.id, jsonPath);
+  return { file, source, engine, reads: [...unique.values()], memo: new Map() };
+}
+
+export interface RuleSetOptions {
+  /** json-rules-engine's default JSONPath resolver instead of plain paths; the benchmark's naive baseline. */
+  jsonPath?: boolean;
+}
+
+/**
+ * A validated, compiled set of rules. Conditions are pure functions of the facts they read, so
+ * each rule's outcome is memoised on those values: the engine runs once per distinct combination
+ * (a female-only drug for a male patient), not once per line. `version` is a digest of the files.
+ */
+export class RuleSet {
+  readonly rules: readonly CompiledRule[];
+  readonly version: string;
+  readonly #byStage = new Map<Stage, CompiledRule[]>();
+
+  constructor(files: readonly { file: RuleFile; source: string }[], options: RuleSetOptions = {}) {
+    this.rules = files.map(({ file, source }) => compile(file, source, options.jsonPath ?? false));
+    const digest = createHash('sha256');
+    for (const { file } of [...files].sort((a, b) => a.file.id.localeCompare(b.file.id))) {
+      digest.update(JSON.stringify(file));
+    }
+    this.version = digest.digest('hex').slice(0, 12);
+  }
+
+  forStage(stage: Stage): CompiledRule[] {
+    let rules = this.#byStage.get(stage);
+    if (!rules) {
+      rules = this.rules.filter((r) => r.file.stages.includes(stage));
+      this.#byStage.set(stage, rules);
+    }
+    return rules;
+  }
+
+  /** How many days of a patient's history the stage's rules need (0: none). */
+  historyDays(stage: Stage): number {
+    return Math.max(0, ...this.forStage(stage).map((r) => r.file.historyDays ?? 0));
+  }
+
+  rule(id: string): CompiledRule | undefined {
+    return this.rules.find((r) => r.file.id === id);
+  }
+}

@@ -1,0 +1,300 @@
+import { createHash } from 'node:crypto';
+import type { DraftClaim } from '../contracts/claim.ts';
+import type { Action, Flag, Stage } from '../contracts/flag.ts';
+import type { SubjectKind } from '../contracts/rule.ts';
+import { ageInYears, epochDay } from '../dates.ts';
+import type { HistoryClaim } from '../history/store.ts';
+import { renderMessage } from './message.ts';
+import { readPath } from './paths.ts';
+import type { CompiledRule, RuleSet } from './rule-set.ts';
+import {
+  type CatalogueLookup,
+  courseSubjects,
+  dailyQuantitySubjects,
+  daySubjects,
+  exclusivePairSubjects,
+  historyCourseSubjects,
+  historyCycleSubjects,
+  historySameDaySubjects,
+  historySupplySubjects,
+  itemSubjects,
+  type Subject,
+  tcmPrescriptionSubjects,
+} from './subjects.ts';
+
+export type LineAction = 'pass' | 'hold' | 'reject';
+
+/** The in-process outcome for a claim: what happens to each line, and to the claim. */
+export interface Decision {
+  claimId: string;
+  outcome: LineAction;
+  lines: { lineNo: number; action: LineAction; ruleIds: string[] }[];
+  ruleSetVersion: string;
+}
+
+export interface Screening {
+  flags: Flag[];
+  decision: Decision;
+}
+
+export interface ScreenOptions {
+  stage: Stage;
+  /** Timestamp written on flags; injectable so tests and replays are deterministic. */
+  now?: Date;
+  /** Off only to check that memoised outcomes equal fresh engine runs. */
+  memo?: boolean;
+  /** The patient's earlier claims over `RuleSet.historyDays(stage)`; history rules see none without it. */
+  history?: readonly HistoryClaim[];
+}
+
+/** Derived from claim, rule, rule version and lines, so a redelivered claim yields the same flag. */
+export function flagIdFor(
+  claimId: string,
+  ruleId: string,
+  ruleVersion: number,
+  lineNos: readonly number[],
+): string {
+  const lines = [...lineNos].sort((a, b) => a - b).join(',');
+  return `F-${createHash('sha256').update(`${claimId}|${ruleId}|${ruleVersion}|${lines}`).digest('hex').slice(0, 24)}`;
+}
+
+/** Pre-event drafts may have no claimId; their flags are keyed by the visit instead. */
+export const claimKey = (claim: DraftClaim): string => claim.claimId ?? `draft:${claim.visit.visitId}`;
+
+const MEMO_LIMIT = 50_000;
+
+function encode(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return `s${value}`;
+    case 'number':
+      return `n${value}`;
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    default:
+      return value === null ? 'z' : `j${JSON.stringify(value)}`;
+  }
+}
+
+const ACTION_RANK: Record<Action, number> = { alert: 0, flag: 0, hold: 1, reject: 2 };
+
+/**
+ * The rules core: a pure function of (rule set, catalogue, claim) → flags and a decision. It knows
+ * nothing of DynamoDB, SQS or HTTP; the CLI, the Lambdas and the local stack all call it.
+ */
+export class Screener {
+  readonly #ruleSet: RuleSet;
+  readonly #catalogue: CatalogueLookup;
+
+  constructor(ruleSet: RuleSet, catalogue: CatalogueLookup) {
+    this.#ruleSet = ruleSet;
+    this.#catalogue = catalogue;
+  }
+
+  get ruleSet(): RuleSet {
+    return this.#ruleSet;
+  }
+
+  async screen(claim: DraftClaim, options: ScreenOptions): Promise<Screening> {
+    const { stage } = options;
+    const memo = options.memo ?? true;
+    const createdAt = (options.now ?? new Date()).toISOString();
+    const claimId = claimKey(claim);
+    const claimDate = firstServiceDate(claim);
+    const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
+    const flags: Flag[] = [];
+
+    for (const rule of this.#ruleSet.forStage(stage)) {
+      const { file } = rule;
+      if (claimDate < file.effective.from || (file.effective.to && claimDate > file.effective.to)) continue;
+      if (file.when.visitTypes && !file.when.visitTypes.includes(claim.visit.type)) continue;
+      if (file.when.requires?.includes('patient.deathDate') && !claim.patient.deathDate) continue;
+
+      for (const subject of context.subjects(file.subject, file.when.ruleClass)) {
+        if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
+          continue;
+        if (file.when.requires?.includes('subject.daysSupply') && subject.fact.daysSupply == null) continue;
+        const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;
+        if (file.when.ruleClass && !kp) continue;
+
+        const facts = {
+          subject: subject.fact,
+          restriction: kp?.restriction ?? null,
+          patient: context.patientOn(subject.date),
+          hospital: context.hospital,
+          visit: context.visit,
+          params: file.params,
+        };
+        if (!(await evaluate(rule, facts, memo))) continue;
+
+        const action = file.action[stage];
+        if (!action) continue;
+        flags.push({
+          flagId: flagIdFor(claimId, file.id, file.version, subject.lineNos),
+          claimId,
+          lineNos: subject.lineNos,
+          ruleId: file.id,
+          ruleVersion: file.version,
+          stage,
+          severity: file.severity,
+          result: file.result,
+          action,
+          amountAtRisk: subject.amountAtRisk,
+          hospitalId: claim.hospital.hospitalId,
+          doctorId: claim.doctorId,
+          insuredId: claim.patient.insuredId,
+          message: renderMessage(file.message, facts),
+          basis: {
+            ruleClass: file.basis.ruleClass,
+            code: file.basis.code,
+            ...(kp
+              ? { knowledgePoint: kp.kpId, text: kp.text }
+              : file.basis.text
+                ? { text: file.basis.text }
+                : {}),
+          },
+          status: 'open',
+          createdAt,
+        });
+      }
+    }
+    return { flags, decision: decide(claimId, claim, flags, this.#ruleSet.version) };
+  }
+}
+
+async function evaluate(rule: CompiledRule, facts: Record<string, unknown>, memo: boolean): Promise<boolean> {
+  let key = '';
+  if (memo) {
+    for (const read of rule.reads) key += `${encode(readPath(facts[read.fact], read.keys))}\u0001`;
+    const known = rule.memo.get(key);
+    if (known !== undefined) return known;
+  }
+  const { events } = await rule.engine.run(facts);
+  const hit = events.length > 0;
+  if (memo) {
+    if (rule.memo.size >= MEMO_LIMIT) rule.memo.clear();
+    rule.memo.set(key, hit);
+  }
+  return hit;
+}
+
+function firstServiceDate(claim: DraftClaim): string {
+  let first = claim.items[0]?.serviceDate ?? '';
+  for (const item of claim.items) if (item.serviceDate < first) first = item.serviceDate;
+  return first;
+}
+
+/** Facts shared by every rule run on one claim, derived once. */
+class ClaimContext {
+  readonly hospital: Record<string, unknown>;
+  readonly visit: Record<string, unknown>;
+  readonly #claim: DraftClaim;
+  readonly #catalogue: CatalogueLookup;
+  readonly #history: readonly HistoryClaim[];
+  readonly #subjects = new Map<string, Subject[]>();
+  readonly #patients = new Map<string, Record<string, unknown>>();
+
+  constructor(claim: DraftClaim, catalogue: CatalogueLookup, history: readonly HistoryClaim[]) {
+    this.#claim = claim;
+    this.#catalogue = catalogue;
+    this.#history = history;
+    this.hospital = { level: claim.hospital.level, internet: claim.hospital.internet };
+    const { type, admittedAt, dischargedAt } = claim.visit;
+    this.visit = {
+      type,
+      admittedAt: admittedAt ?? null,
+      dischargedAt: dischargedAt ?? null,
+      stayDays: admittedAt && dischargedAt ? epochDay(dischargedAt) - epochDay(admittedAt) + 1 : null,
+    };
+  }
+
+  /** The patient as of `date`: age is taken on the service date, not today. */
+  patientOn(date: string): Record<string, unknown> {
+    let patient = this.#patients.get(date);
+    if (!patient) {
+      const p = this.#claim.patient;
+      patient = {
+        sex: p.sex,
+        insuranceType: p.insuranceType,
+        ageYears: ageInYears(p.birthDate, date),
+        ageDays: epochDay(date) - epochDay(p.birthDate),
+        deathDate: p.deathDate ?? null,
+      };
+      this.#patients.set(date, patient);
+    }
+    return patient;
+  }
+
+  subjects(kind: SubjectKind, ruleClass: string | undefined): Subject[] {
+    // Item and day subjects serve every rule; grouped ones depend on the knowledge-point class.
+    const key = ruleClass ? `${kind}|${ruleClass}` : kind;
+    let list = this.#subjects.get(key);
+    if (!list) {
+      list = this.#build(kind, ruleClass ?? '');
+      this.#subjects.set(key, list);
+    }
+    return list;
+  }
+
+  #build(kind: SubjectKind, ruleClass: string): Subject[] {
+    const claim = this.#claim;
+    const catalogue = this.#catalogue;
+    switch (kind) {
+      case 'item':
+        return itemSubjects(claim, catalogue);
+      case 'day':
+        return daySubjects(claim);
+      case 'exclusivePair':
+        return exclusivePairSubjects(claim, catalogue, ruleClass);
+      case 'dailyQuantity':
+        return dailyQuantitySubjects(claim, catalogue, ruleClass);
+      case 'course':
+        return courseSubjects(claim, catalogue, ruleClass);
+      case 'tcmPrescription':
+        return tcmPrescriptionSubjects(claim, catalogue, ruleClass);
+      case 'historySameDay':
+        return historySameDaySubjects(claim, this.#history);
+      case 'historyCourse':
+        return historyCourseSubjects(claim, this.#history, catalogue, ruleClass);
+      case 'historyCycle':
+        return historyCycleSubjects(claim, this.#history, catalogue, ruleClass);
+      case 'historySupply':
+        return historySupplySubjects(claim, this.#history);
+    }
+  }
+}
+
+/** Each line takes the strongest action of its flags; the claim takes the strongest of its lines. */
+export function decide(
+  claimId: string,
+  claim: DraftClaim,
+  flags: readonly Flag[],
+  ruleSetVersion: string,
+): Decision {
+  const lines = new Map(
+    claim.items.map((i) => [
+      i.lineNo,
+      { lineNo: i.lineNo, action: 'pass' as LineAction, ruleIds: [] as string[] },
+    ]),
+  );
+  for (const flag of flags) {
+    for (const lineNo of flag.lineNos) {
+      const line = lines.get(lineNo);
+      if (!line) continue;
+      line.ruleIds.push(flag.ruleId);
+      if (ACTION_RANK[flag.action] > rankOf(line.action))
+        line.action = flag.action === 'reject' ? 'reject' : 'hold';
+    }
+  }
+  const list = [...lines.values()];
+  const outcome: LineAction = list.some((l) => l.action === 'reject')
+    ? 'reject'
+    : list.some((l) => l.action === 'hold')
+      ? 'hold'
+      : 'pass';
+  return { claimId, outcome, lines: list, ruleSetVersion };
+}
+
+const rankOf = (action: LineAction): number => (action === 'reject' ? 2 : action === 'hold' ? 1 : 0);
