@@ -1,6 +1,8 @@
 /** Days since 1970-01-01 for a `YYYY-MM-DD` date; whole days make date arithmetic exact. */
 export function epochDay(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000;
+  return (
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000
+  );
 }
 
 export function fromEpochDay(day: number): string {

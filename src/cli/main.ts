@@ -5,9 +5,9 @@ import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/im
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
-import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
+import { generateClaims, writeGenerated } from '../generator/generate.ts';
 import { readNdjson } from '../ndjson.ts';
-import { historyFor } from '../pipeline/in-process.ts';
+import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
@@ -19,6 +19,8 @@ const USAGE = `usage: fundguard <command>
   rules test                                  run every rule's fixtures
   rules list                                  the rules, their stages and basis
   rules schema                                write rules/schema/rule.schema.json from the zod schema
+  generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
+                                              a realistic claim stream, ground truth in FILE.ndjson.truth.json
   catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
 
@@ -44,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
         return await rules(sub, rest);
       case 'catalogue':
         return catalogue(sub, rest);
+      case 'generate':
+        return generate([sub, ...rest].filter((a): a is string => a !== undefined));
       case undefined:
       case '--help':
       case 'help':
@@ -76,7 +80,7 @@ async function screen(args: string[]): Promise<number> {
   if (!values.input) throw new UsageError('--input FILE.ndjson is required');
   const { screener } = loadCore(values.rules);
   // Claims earlier in the file are the patient's history, as they would be in the pipeline.
-  const store = new InMemoryHistoryStore();
+  const sequence = new SequentialScreening(screener, stage);
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
   const input = values.input;
@@ -96,11 +100,9 @@ async function screen(args: string[]): Promise<number> {
         err(`${input}:${line.lineNo}: ${error.problems.join('; ')}`);
         continue;
       }
-      const history = await historyFor(claim, screener, store, stage);
-      const { flags, decision } = await screener.screen(claim, { stage, history });
+      const { flags, decision } = await sequence.screen(claim);
       for (const flag of flags) out(JSON.stringify(flag));
       summary.addClaim(decision.outcome, flags);
-      if (stage === 'in') store.add(toHistoryClaim(claim as Claim));
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
@@ -154,6 +156,46 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
     default:
       throw new UsageError(`rules needs lint, test, list or schema, got "${sub ?? ''}"`);
   }
+}
+
+function positiveNumber(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`${name} must be a non-negative number, got "${value}"`);
+  return n;
+}
+
+function generate(args: string[]): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      claims: { type: 'string' },
+      seed: { type: 'string' },
+      'violation-rate': { type: 'string' },
+      out: { type: 'string' },
+      rules: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.out) throw new UsageError('--out FILE.ndjson is required');
+  const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
+  if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
+  const { catalogue, ruleSet } = loadCore(values.rules);
+  const result = generateClaims(
+    {
+      seed: positiveNumber(values.seed, '--seed', 1),
+      claims: positiveNumber(values.claims, '--claims', 1000),
+      violationRate: rate,
+      ruleIds: ruleSet.rules.map((r) => r.file.id),
+    },
+    catalogue,
+  );
+  writeGenerated(values.out, result);
+  err(
+    `${result.claims.length} claims written to ${values.out}, ${result.truth.length} with injected violations (${values.out}.truth.json)`,
+  );
+  return 0;
 }
 
 function catalogue(sub: string | undefined, args: string[]): number {

@@ -21,6 +21,7 @@ import {
   type Subject,
   tcmPrescriptionSubjects,
 } from './subjects.ts';
+import { suggestionFor } from './suggestions.ts';
 
 export type LineAction = 'pass' | 'hold' | 'reject';
 
@@ -35,6 +36,8 @@ export interface Decision {
 export interface Screening {
   flags: Flag[];
   decision: Decision;
+  /** flagId → what to do instead, where the facts give a concrete answer (for pre-event alerts). */
+  suggestions: Record<string, string>;
 }
 
 export interface ScreenOptions {
@@ -105,6 +108,7 @@ export class Screener {
     const claimDate = firstServiceDate(claim);
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
+    const suggestions: Record<string, string> = {};
 
     for (const rule of this.#ruleSet.forStage(stage)) {
       const { file } = rule;
@@ -131,8 +135,11 @@ export class Screener {
 
         const action = file.action[stage];
         if (!action) continue;
+        const flagId = flagIdFor(claimId, file.id, file.version, subject.lineNos);
+        const suggestion = suggestionFor(subject, facts);
+        if (suggestion) suggestions[flagId] = suggestion;
         flags.push({
-          flagId: flagIdFor(claimId, file.id, file.version, subject.lineNos),
+          flagId,
           claimId,
           lineNos: subject.lineNos,
           ruleId: file.id,
@@ -160,7 +167,7 @@ export class Screener {
         });
       }
     }
-    return { flags, decision: decide(claimId, claim, flags, this.#ruleSet.version) };
+    return { flags, decision: decide(claimId, claim, flags, this.#ruleSet.version), suggestions };
   }
 }
 

@@ -1,0 +1,520 @@
+import type { KnowledgePoint } from '../catalogue/schema.ts';
+import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
+import { epochDay, fromEpochDay } from '../dates.ts';
+import {
+  ClaimDraft,
+  type Generator,
+  type LinePlan,
+  type PatientState,
+  type PatientTraits,
+  type Priced,
+  type Setting,
+} from './generate.ts';
+import { HOSPITALS, type HospitalProfile, ORDINARY, ORDINARY_TCM, ORDINARY_TESTS } from './world.ts';
+
+/**
+ * One injector per rule of the pack: it writes the claim (or the pair of claims, for history rules)
+ * that breaks that rule and nothing else, and records the lines the flag must cite. Each uses a
+ * fresh patient built for it, so the patient's past cannot add a second flag.
+ */
+export interface Injector {
+  ruleId: string;
+  ruleClass: string;
+  /** Claims it writes (history rules need an earlier one). */
+  claims: 1 | 2;
+  inject(g: Generator, day: number): void;
+}
+
+const hospitalOf = (level: 1 | 2 | 3, internet = false): HospitalProfile => {
+  const hospital = HOSPITALS.find((h) => h.level === level && h.internet === internet);
+  if (!hospital) throw new Error(`no level-${level} hospital in the world`);
+  return hospital;
+};
+const INTERNET_HOSPITAL = HOSPITALS.find((h) => h.internet) ?? hospitalOf(2);
+
+/** Who the patient is and where they are seen, for a candidate violation. */
+interface Variant {
+  traits: Required<Pick<PatientTraits, 'ageYears'>> & PatientTraits;
+  visitType: VisitType;
+  hospital: HospitalProfile;
+}
+
+/** The body every candidate claim starts from: a consultation, or a stay's first day. */
+function openVisit(g: Generator, setting: Setting, date: string): ClaimDraft {
+  const draft = new ClaimDraft(g.catalogue);
+  if (setting.visitType === 'inpatient') {
+    draft.add(ORDINARY.bed, date, 1);
+    draft.add(ORDINARY.wardRound, date, 1);
+    draft.add(ORDINARY.nursing, date, 1);
+  } else if (setting.visitType === 'internet') draft.add(ORDINARY.internetConsultation, date, 1);
+  else if (setting.visitType !== 'pharmacy') draft.add(ORDINARY.outpatientConsultation, date, 1);
+  return draft;
+}
+
+function planFor(item: Priced, setting: Setting, date: string, quantity = 1): LinePlan {
+  const withSupply = item.category === 'drug' && setting.visitType !== 'inpatient';
+  return { dates: [date], quantity, ...(withSupply ? { daysSupply: 7 } : {}) };
+}
+
+/**
+ * A code of `ruleClass` and a variant under which billing it breaks that class's point and no
+ * other. Codes are tried from a random offset so streams exercise many of them.
+ */
+function findViolation(
+  g: Generator,
+  ruleClass: string,
+  categories: readonly ItemCategory[],
+  variantsFor: (kp: KnowledgePoint) => Variant[],
+  day: number,
+): { item: Priced; setting: Setting; draft: ClaimDraft; plan: LinePlan } {
+  const pool = g.codesOfClass(ruleClass).filter((c) => categories.includes(c.category));
+  const offset = g.rng.int(0, Math.max(0, pool.length - 1));
+  const date = fromEpochDay(day);
+  for (let i = 0; i < pool.length; i += 1) {
+    const item = pool[(offset + i) % pool.length] as Priced;
+    const kp = g.catalogue.pointsFor(item.code)?.get(ruleClass);
+    if (!kp) continue;
+    for (const variant of variantsFor(kp)) {
+      const patient = g.newPatient(variant.traits, day, false);
+      const setting: Setting = { patient, hospital: variant.hospital, visitType: variant.visitType };
+      const draft = openVisit(g, setting, date);
+      const plan = planFor(item, setting, date);
+      if (g.fits(item.code, setting, draft, plan, ruleClass) && !g.fits(item.code, setting, draft, plan)) {
+        g.register(patient);
+        return { item, setting, draft, plan };
+      }
+    }
+  }
+  throw new Error(`the catalogue has no ${ruleClass} code the generator can bill as a lone violation`);
+}
+
+/** The same patient and place, seen as an outpatient and as an inpatient, at each age given. */
+function variants(
+  ages: number[],
+  base: Omit<Variant, 'traits' | 'visitType'> & { traits?: PatientTraits },
+): Variant[] {
+  const out: Variant[] = [];
+  for (const ageYears of ages)
+    for (const visitType of ['outpatient', 'inpatient'] as const)
+      for (const sex of ['F', 'M'] as const)
+        out.push({ traits: { sex, ...base.traits, ageYears }, visitType, hospital: base.hospital });
+  return out;
+}
+
+/** A single-line violation of an item-level rule: the claim is a visit with that one bad line. */
+function itemInjector(
+  ruleId: string,
+  ruleClass: string,
+  categories: readonly ItemCategory[],
+  variantsFor: (kp: KnowledgePoint) => Variant[],
+): Injector {
+  return {
+    ruleId,
+    ruleClass,
+    claims: 1,
+    inject(g, day) {
+      const { item, setting, draft, plan } = findViolation(g, ruleClass, categories, variantsFor, day);
+      const lineNo = draft.add(item, fromEpochDay(day), plan.quantity, plan.daysSupply);
+      const claim = g.emit(setting, draft, departmentOf(item), day);
+      g.inject(claim, ruleId, ruleClass, [lineNo]);
+    },
+  };
+}
+
+const departmentOf = (item: Priced): string => (item.category === 'tcm-herbal' ? 'tcm' : 'general');
+const opposite = (sex: Sex): Sex => (sex === 'F' ? 'M' : 'F');
+const LEVEL3 = hospitalOf(3);
+
+function sexInjector(ruleId: string, ruleClass: string, categories: readonly ItemCategory[]): Injector {
+  return itemInjector(ruleId, ruleClass, categories, (kp) =>
+    kp.restriction?.kind === 'sex'
+      ? variants([35, 62], {
+          hospital: LEVEL3,
+          traits: { sex: opposite(kp.restriction.sex), insuranceType: 'employee' },
+        })
+      : [],
+  );
+}
+
+/** Ages just outside the band, and an adult, for an age-restricted point. */
+function ageInjector(ruleId: string, ruleClass: string, categories: readonly ItemCategory[]): Injector {
+  return itemInjector(ruleId, ruleClass, categories, (kp) => {
+    const r = kp.restriction;
+    if (r?.kind !== 'age') return [];
+    const ages = [40];
+    if (r.maxAgeYears !== undefined) ages.unshift(r.maxAgeYears + 1);
+    if (r.minAgeYears) ages.push(r.minAgeYears - 1);
+    if (r.maxAgeDays !== undefined) ages.push(1);
+    return variants(ages, { hospital: LEVEL3, traits: { insuranceType: 'resident' } });
+  });
+}
+
+function insuranceInjector(ruleId: string, ruleClass: string): Injector {
+  return itemInjector(ruleId, ruleClass, ['drug'], (kp) => {
+    if (kp.restriction?.kind !== 'insuranceType') return [];
+    const allowed = kp.restriction.insuranceTypes;
+    const other =
+      (['employee', 'resident'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'employee';
+    return variants([30, 45], { hospital: LEVEL3, traits: { insuranceType: other } });
+  });
+}
+
+/** Claims that pair an earlier clean claim with a later violating one need dates inside the history window. */
+function laterDay(g: Generator, day: number, min: number, max: number): number {
+  return day + g.rng.int(min, Math.max(min, max));
+}
+
+function adult(g: Generator, day: number, traits: PatientTraits = {}): PatientState {
+  return g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee', ...traits }, day);
+}
+
+const outpatient = (patient: PatientState, hospital: HospitalProfile = LEVEL3): Setting => ({
+  patient,
+  hospital,
+  visitType: 'outpatient',
+});
+
+/** A drug course limit short enough to exceed within one stay. */
+function shortCourse(g: Generator, day: number): { item: Priced; maxDays: number; setting: Setting } {
+  const ruleClass = '药品限支付疗程';
+  const pool = g.codesOfClass(ruleClass).filter((c) => {
+    const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
+    return c.category === 'drug' && r?.kind === 'course' && r.maxDays <= 21;
+  });
+  const offset = g.rng.int(0, Math.max(0, pool.length - 1));
+  for (let i = 0; i < pool.length; i += 1) {
+    const item = pool[(offset + i) % pool.length] as Priced;
+    const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+    if (r?.kind !== 'course') continue;
+    const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
+    const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+    const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
+    // Within the limit it must be clean; the injectors then go past it on purpose.
+    if (g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })) {
+      g.register(patient);
+      return { item, maxDays: r.maxDays, setting };
+    }
+  }
+  throw new Error(`the catalogue has no short ${ruleClass} drug the generator can bill`);
+}
+
+/** A stay of `days` days from `day` with daily charges and `drug` billed every day; returns the drug's lines by date. */
+function stayWithDrug(draft: ClaimDraft, drug: Priced, day: number, days: number): Map<string, number> {
+  const lines = new Map<string, number>();
+  for (let k = 0; k < days; k += 1) {
+    const date = fromEpochDay(day + k);
+    draft.add(ORDINARY.bed, date, 1);
+    draft.add(ORDINARY.nursing, date, 1);
+    lines.set(date, draft.add(drug, date, 1));
+  }
+  return lines;
+}
+
+export const INJECTORS: readonly Injector[] = [
+  sexInjector('GZ-DRUG-SEX', '药品区分性别使用', ['drug', 'tcm-herbal']),
+  sexInjector('GZ-SERVICE-SEX', '医疗服务项目区分性别使用', ['service']),
+  ageInjector('GZ-DRUG-CHILD-ONLY', '药品儿童专用', ['drug', 'tcm-herbal']),
+  ageInjector('GZ-SERVICE-CHILD-ONLY', '医疗服务项目儿童专用', ['service']),
+  ageInjector('GZ-DRUG-CHILD-LIMIT', '药品限儿童使用', ['drug']),
+  insuranceInjector('GZ-DRUG-WORK-INJURY', '药品限工伤保险'),
+  insuranceInjector('GZ-DRUG-MATERNITY', '药品限生育保险'),
+  itemInjector('NHSA-DRUG-VISIT-TYPE', '药品限就医方式', ['drug'], () =>
+    variants([40], { hospital: LEVEL3, traits: { insuranceType: 'employee' } }).filter(
+      (v) => v.visitType === 'outpatient',
+    ),
+  ),
+  itemInjector('GZ-DRUG-HOSPITAL-LEVEL', '药品限医疗机构级别', ['drug'], (kp) =>
+    kp.restriction?.kind === 'hospitalLevel' && kp.restriction.minLevel > 1
+      ? variants([45], {
+          hospital: hospitalOf((kp.restriction.minLevel - 1) as 1 | 2),
+          traits: { insuranceType: 'employee' },
+        })
+      : [],
+  ),
+  itemInjector('NHSA-INTERNET-DRUG', '超互联网医院药品支付范围', ['drug'], () =>
+    [35, 60].flatMap((ageYears) =>
+      (['F', 'M'] as const).map((sex) => ({
+        traits: { ageYears, sex, insuranceType: 'employee' as const },
+        visitType: 'internet' as const,
+        hospital: INTERNET_HOSPITAL,
+      })),
+    ),
+  ),
+  {
+    ruleId: 'GZ-TCM-NOT-PAYABLE',
+    ruleClass: '中药饮片单复方均不予支付',
+    claims: 1,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const setting = outpatient(adult(g, day));
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
+      const plan = { dates: [date], quantity: 10, compoundTcm: true };
+      const pool = g.codesOfClass(ruleClass);
+      const offset = g.rng.int(0, pool.length - 1);
+      const piece = pool
+        .map((_, i) => pool[(offset + i) % pool.length] as Priced)
+        .find((p) => g.fits(p.code, setting, draft, plan, ruleClass));
+      if (!piece) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
+      const lineNo = draft.add(piece, date, plan.quantity);
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, [lineNo]);
+    },
+  },
+  {
+    ruleId: 'GZ-TCM-NOT-PAYABLE-ALONE',
+    ruleClass: '中药饮片单方使用不予支付',
+    claims: 1,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const setting = outpatient(adult(g, day));
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const plan = { dates: [date], quantity: 10 };
+      const lineNos: number[] = [];
+      const pool = g.codesOfClass(ruleClass);
+      for (let tries = 0; tries < 50 && lineNos.length < g.rng.int(1, 3); tries += 1) {
+        const piece = g.rng.pick(pool);
+        if (g.fits(piece.code, setting, draft, plan, ruleClass))
+          lineNos.push(draft.add(piece, date, plan.quantity));
+      }
+      if (!lineNos.length) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, lineNos);
+    },
+  },
+  {
+    ruleId: 'GZ-SERVICE-DUPLICATE',
+    ruleClass: '医疗服务项目重复收费',
+    claims: 1,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const pairs = g.catalogue.knowledgePoints.filter((kp) => kp.ruleClass === ruleClass && kp.restriction);
+      const offset = g.rng.int(0, pairs.length - 1);
+      const date = fromEpochDay(day);
+      for (let i = 0; i < pairs.length; i += 1) {
+        const r = pairs[(offset + i) % pairs.length]?.restriction;
+        if (r?.kind !== 'exclusivePair') continue;
+        const [a, b] = r.codes;
+        // Exactly one pair point for A→B and none for B→A, so exactly one flag cites the two lines.
+        const points = (code: string, other: string): number =>
+          g.catalogue
+            .pairsFor(code, ruleClass)
+            .filter(
+              (kp) =>
+                kp.restriction?.kind === 'exclusivePair' &&
+                kp.restriction.codes[0] === code &&
+                kp.restriction.codes[1] === other,
+            ).length;
+        if (points(a, b) !== 1 || points(b, a) !== 0) continue;
+        const patient = g.newPatient({ ageYears: 45, insuranceType: 'employee' }, day, false);
+        const setting = outpatient(patient);
+        const draft = openVisit(g, setting, date);
+        const [itemA, itemB] = [g.priced(a), g.priced(b)];
+        const plan = { dates: [date], quantity: 1 };
+        if (!g.fits(a, setting, draft, plan, ruleClass)) continue;
+        const lineA = draft.add(itemA, date, 1);
+        if (!g.fits(b, setting, draft, plan, ruleClass)) continue;
+        const lineB = draft.add(itemB, date, 1);
+        g.register(patient);
+        g.inject(g.emit(setting, draft, 'general', day), this.ruleId, ruleClass, [lineA, lineB]);
+        return;
+      }
+      throw new Error(`the catalogue has no ${ruleClass} pair the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-SERVICE-FREQUENCY',
+    ruleClass: '医疗服务项目限定频次',
+    claims: 1,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const date = fromEpochDay(day);
+      const pool = g.codesOfClass(ruleClass);
+      const offset = g.rng.int(0, pool.length - 1);
+      for (let i = 0; i < pool.length; i += 1) {
+        const item = pool[(offset + i) % pool.length] as Priced;
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'frequency') continue;
+        const patient = g.newPatient({ ageYears: 55, insuranceType: 'employee' }, day, false);
+        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+        const draft = openVisit(g, setting, date);
+        const plan = { dates: [date], quantity: r.maxPerDay + 1 };
+        if (!g.fits(item.code, setting, draft, plan, ruleClass)) continue;
+        g.register(patient);
+        const lineNo = draft.add(item, date, plan.quantity);
+        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no ${ruleClass} code the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE',
+    ruleClass: '药品限支付疗程',
+    claims: 1,
+    inject(g, day) {
+      const { item, maxDays, setting } = shortCourse(g, day);
+      const draft = new ClaimDraft(g.catalogue);
+      const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
+      const beyond = [...lines.entries()]
+        .filter(([date]) => epochDay(date) >= day + maxDays)
+        .map(([, l]) => l);
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, beyond);
+    },
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE-HISTORY',
+    ruleClass: '药品限支付疗程',
+    claims: 2,
+    inject(g, day) {
+      const { item, maxDays, setting } = shortCourse(g, day);
+      const first = Math.max(1, Math.floor(maxDays / 2));
+      g.emit(
+        setting,
+        (() => {
+          const draft = new ClaimDraft(g.catalogue);
+          stayWithDrug(draft, item, day, first);
+          return draft;
+        })(),
+        'internal',
+        day,
+      );
+      // The second stay alone stays within the limit; with the first it goes past it.
+      const second = maxDays - first + 1 + (first >= 2 ? g.rng.int(0, 1) : 0);
+      const start = laterDay(g, day + first, 3, 20);
+      const draft = new ClaimDraft(g.catalogue);
+      const lines = stayWithDrug(draft, item, start, second);
+      const payableLeft = maxDays - first;
+      const beyond = [...lines.entries()]
+        .filter(([date]) => epochDay(date) >= start + payableLeft)
+        .map(([, l]) => l);
+      g.inject(g.emit(setting, draft, 'internal', start), this.ruleId, this.ruleClass, beyond);
+    },
+  },
+  {
+    ruleId: 'NHSA-SERVICE-CYCLE',
+    ruleClass: '医疗服务项目周期超频次',
+    claims: 2,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const pool = g.codesOfClass(ruleClass);
+      const offset = g.rng.int(0, pool.length - 1);
+      for (let i = 0; i < pool.length; i += 1) {
+        const item = pool[(offset + i) % pool.length] as Priced;
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'cycle') continue;
+        const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
+        const date = fromEpochDay(day);
+        const firstDraft = openVisit(g, setting, date);
+        if (!g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 })) continue;
+        g.register(setting.patient);
+        firstDraft.add(item, date, 1);
+        g.emit(setting, firstDraft, 'internal', day);
+        const again = laterDay(g, day, 1, r.minIntervalDays - 1);
+        const draft = openVisit(g, setting, fromEpochDay(again));
+        const lineNo = draft.add(item, fromEpochDay(again), 1);
+        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-REPEAT-PRESCRIPTION',
+    ruleClass: '重复开药',
+    claims: 2,
+    inject(g, day) {
+      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(50, 80) }));
+      const date = fromEpochDay(day);
+      const first = openVisit(g, setting, date);
+      const drug = g.freshDrug(setting, first, { dates: [date], quantity: 2, daysSupply: 30 });
+      first.add(drug, date, 2, 30);
+      g.emit(setting, first, 'internal', day);
+      // Back while more than the rule's grace period (7 days) of the 30-day supply is left.
+      const again = laterDay(g, day, 5, 20);
+      const draft = openVisit(g, setting, fromEpochDay(again));
+      const lineNo = draft.add(drug, fromEpochDay(again), 2, 30);
+      g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, this.ruleClass, [lineNo]);
+    },
+  },
+  {
+    ruleId: 'FG-HISTORY-SAME-DAY',
+    ruleClass: '同一项目同日重复结算',
+    claims: 2,
+    inject(g, day) {
+      const patient = adult(g, day);
+      const date = fromEpochDay(day);
+      const test = g.rng.pick(ORDINARY_TESTS);
+      const first = openVisit(g, outpatient(patient), date);
+      first.add(test, date, 1);
+      g.emit(outpatient(patient), first, 'general', day);
+      // The same test billed again the same day by another hospital, settled a day later.
+      const other: Setting = { patient, hospital: hospitalOf(2), visitType: 'emergency' };
+      const draft = new ClaimDraft(g.catalogue);
+      draft.add(ORDINARY.emergencyConsultation, date, 1);
+      const lineNo = draft.add(test, date, 1);
+      g.inject(g.emit(other, draft, 'general', day, { submittedDay: day + 1 }), this.ruleId, this.ruleClass, [
+        lineNo,
+      ]);
+    },
+  },
+  {
+    ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+    ruleClass: '药品限最大开药天数/开药量',
+    claims: 1,
+    inject(g, day) {
+      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const daysSupply = g.rng.int(31, 90);
+      const drug = g.freshDrug(setting, draft, { dates: [date], quantity: 3, daysSupply });
+      const lineNo = draft.add(drug, date, 3, daysSupply);
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [lineNo]);
+    },
+  },
+  {
+    ruleId: 'FG-AFTER-DEATH',
+    ruleClass: '参保人死亡后发生医疗费用',
+    claims: 1,
+    inject(g, day) {
+      const patient = adult(g, day, { ageYears: g.rng.int(70, 92), insuranceType: 'resident' });
+      patient.deathDate = fromEpochDay(day);
+      const billed = laterDay(g, day, 2, 20);
+      const date = fromEpochDay(billed);
+      const setting: Setting = { patient, hospital: hospitalOf(1), visitType: 'pharmacy' };
+      const draft = new ClaimDraft(g.catalogue);
+      const lineNos: number[] = [];
+      for (let n = g.rng.int(1, 2); n > 0; n -= 1) {
+        const plan = { dates: [date], quantity: 2, daysSupply: 30 };
+        lineNos.push(draft.add(g.freshDrug(setting, draft, plan), date, 2, 30));
+      }
+      const claim: Claim = g.emit(setting, draft, 'internal', billed, { deathVisible: true });
+      g.inject(claim, this.ruleId, this.ruleClass, lineNos);
+    },
+  },
+  {
+    ruleId: 'GZ-BILLING-OUTSIDE-STAY',
+    ruleClass: '计费日期与住院时间不符',
+    claims: 1,
+    inject(g, day) {
+      const patient = adult(g, day);
+      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+      const stay = g.rng.int(3, 6);
+      const draft = new ClaimDraft(g.catalogue);
+      for (let k = 0; k < stay; k += 1) {
+        const date = fromEpochDay(day + k);
+        draft.add(ORDINARY.bed, date, 1);
+        draft.add(ORDINARY.wardRound, date, 1);
+        draft.add(ORDINARY.nursing, date, 1);
+      }
+      const discharge = day + stay - 1;
+      const outside = g.rng.chance(0.5) ? discharge + g.rng.int(1, 3) : day - g.rng.int(1, 3);
+      const lineNo = draft.add(g.rng.pick(ORDINARY_TESTS), fromEpochDay(outside), 1);
+      const claim = g.emit(setting, draft, 'internal', day, {
+        dischargeDay: discharge,
+        submittedDay: Math.max(discharge, outside) + 1,
+      });
+      g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
+    },
+  },
+];

@@ -1,0 +1,31 @@
+import type { Claim, DraftClaim } from '../contracts/claim.ts';
+import type { Stage } from '../contracts/flag.ts';
+import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
+import type { Screener, Screening } from '../rules/screen.ts';
+import { historyFor } from './in-process.ts';
+
+/**
+ * Screens claims one after another, each seeing the settled claims before it as the patient's
+ * history, as the in-process stage does with DynamoDB. For the CLI, tests and benchmarks.
+ */
+export class SequentialScreening {
+  readonly #store = new InMemoryHistoryStore();
+
+  constructor(
+    readonly screener: Screener,
+    readonly stage: Stage,
+    readonly now?: Date,
+  ) {}
+
+  async screen(claim: DraftClaim): Promise<Screening> {
+    const history = await historyFor(claim, this.screener, this.#store, this.stage);
+    const screening = await this.screener.screen(claim, {
+      stage: this.stage,
+      history,
+      ...(this.now ? { now: this.now } : {}),
+    });
+    // Drafts are never settled, so only in-process claims join the history.
+    if (this.stage === 'in' && claim.claimId) this.#store.add(toHistoryClaim(claim as Claim));
+    return screening;
+  }
+}

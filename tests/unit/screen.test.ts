@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { Claim } from '../../src/contracts/claim.ts';
+import { loadCore } from '../../src/core.ts';
+import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
+import { defaultRulesDir } from '../../src/rules/load.ts';
+import { flagIdFor } from '../../src/rules/screen.ts';
+
+const core = loadCore();
+const base = readBaseClaim(defaultRulesDir());
+const claimOf = (patch: Record<string, unknown>): Claim => Claim.parse(deepMerge(base, patch));
+const line = (
+  lineNo: number,
+  code: string,
+  name: string,
+  category: string,
+  extra: Record<string, unknown> = {},
+) => ({
+  lineNo,
+  code,
+  name,
+  category,
+  quantity: 1,
+  unitPrice: 12.5,
+  amount: 12.5,
+  serviceDate: '2026-10-03',
+  ...extra,
+});
+const now = new Date('2026-10-04T00:00:00Z');
+
+describe('screening a claim', () => {
+  const mixed = claimOf({
+    patient: { sex: 'M', birthDate: '1970-01-01' },
+    visit: { type: 'inpatient', admittedAt: '2026-09-30', dischargedAt: '2026-10-02' },
+    items: [
+      line(1, '002101030300000', '子宫造影', 'service', { serviceDate: '2026-10-01' }),
+      line(2, '001102000050000', '住院诊查费', 'service', { serviceDate: '2026-10-01' }),
+      line(3, '001102000050000', '住院诊查费', 'service', { serviceDate: '2026-10-01' }),
+      line(4, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', { serviceDate: '2026-10-03' }),
+    ],
+  });
+
+  it('rejects the female-only line, holds the over-frequency lines and flags the charge after discharge', async () => {
+    const { flags, decision } = await core.screener.screen(mixed, { stage: 'in', now });
+    expect(flags.map((f) => [f.ruleId, f.lineNos, f.action]).sort()).toEqual(
+      [
+        ['GZ-BILLING-OUTSIDE-STAY', [4], 'reject'],
+        ['GZ-SERVICE-FREQUENCY', [2, 3], 'hold'],
+        ['GZ-SERVICE-SEX', [1], 'reject'],
+      ].sort(),
+    );
+    expect(decision.outcome).toBe('reject');
+    expect(decision.lines.map((l) => [l.lineNo, l.action])).toEqual([
+      [1, 'reject'],
+      [2, 'hold'],
+      [3, 'hold'],
+      [4, 'reject'],
+    ]);
+  });
+
+  it('explains each flag: a Chinese message, the knowledge point and its constraint text, the amount at risk', async () => {
+    const { flags } = await core.screener.screen(mixed, { stage: 'in', now });
+    const sex = flags.find((f) => f.ruleId === 'GZ-SERVICE-SEX');
+    expect(sex?.message).toBe('子宫造影为女性项目，患者为男性');
+    expect(sex?.basis).toMatchObject({
+      ruleClass: '医疗服务项目区分性别使用',
+      code: 'GZ10000302004000',
+      text: '女性泌尿生殖系统相关检查',
+    });
+    expect(sex?.basis.knowledgePoint).toMatch(/^KP-/);
+    const frequency = flags.find((f) => f.ruleId === 'GZ-SERVICE-FREQUENCY');
+    expect(frequency?.amountAtRisk).toBe(12.5);
+    expect(frequency?.message).toContain('收费2次，超过每日上限1');
+  });
+
+  it('uses the action of the stage: pre-event alerts never reject', async () => {
+    const { flags, decision } = await core.screener.screen(mixed, { stage: 'pre', now });
+    expect(new Set(flags.map((f) => f.action))).toEqual(new Set(['alert']));
+    expect(decision.outcome).toBe('pass');
+  });
+
+  it('gives the same flag ids on every run, so a redelivered claim cannot add flags', async () => {
+    const first = await core.screener.screen(mixed, { stage: 'in', now });
+    const again = await core.screener.screen(mixed, { stage: 'in', now: new Date() });
+    expect(again.flags.map((f) => f.flagId)).toEqual(first.flags.map((f) => f.flagId));
+    expect(flagIdFor('C-1', 'R', 1, [2, 1])).toBe(flagIdFor('C-1', 'R', 1, [1, 2]));
+    expect(flagIdFor('C-1', 'R', 2, [1, 2])).not.toBe(flagIdFor('C-1', 'R', 1, [1, 2]));
+  });
+
+  it('passes a clean claim untouched', async () => {
+    const { flags, decision } = await core.screener.screen(claimOf({}), { stage: 'in', now });
+    expect(flags).toEqual([]);
+    expect(decision.outcome).toBe('pass');
+  });
+
+  it('takes the age on the service date, not today', async () => {
+    // 玛巴洛沙韦干混悬剂 is for children of 5 to 11; the patient turned 12 the day after the visit.
+    const claim = claimOf({
+      patient: { birthDate: '2014-10-04' },
+      items: [line(1, 'XJ05AXM176X006010181735', '玛巴洛沙韦干混悬剂', 'drug')],
+    });
+    const { flags } = await core.screener.screen(claim, {
+      stage: 'in',
+      now: new Date('2027-01-01T00:00:00Z'),
+    });
+    expect(flags).toEqual([]);
+  });
+
+  it('skips a rule outside its effective dates', async () => {
+    const claim = claimOf({
+      patient: { sex: 'M' },
+      items: [line(1, '002101030300000', '子宫造影', 'service', { serviceDate: '2024-12-31' })],
+    });
+    expect((await core.screener.screen(claim, { stage: 'in', now })).flags).toEqual([]);
+  });
+});
