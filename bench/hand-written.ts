@@ -1,0 +1,140 @@
+import type { KnowledgePoint } from '../src/catalogue/schema.ts';
+import type { Claim, Item } from '../src/contracts/claim.ts';
+import { ageInYears, epochDay } from '../src/dates.ts';
+import type { CatalogueLookup } from '../src/rules/subjects.ts';
+
+/**
+ * The benchmark's floor: the same 18 rules as plain TypeScript, no engine. Only the benchmark uses
+ * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
+ */
+export function handWrittenScreen(
+  claim: Claim,
+  catalogue: CatalogueLookup & { pairsFor(code: string, ruleClass: string): readonly KnowledgePoint[] },
+): string[] {
+  const hits: string[] = [];
+  const hit = (ruleId: string, lines: number[]): void => {
+    hits.push(`${ruleId}:${lines.join(',')}`);
+  };
+  const p = claim.patient;
+  const visit = claim.visit.type;
+  const level = claim.hospital.level;
+  const internet = visit === 'internet' || claim.hospital.internet;
+  const outpatientLike =
+    visit === 'outpatient' || visit === 'emergency' || visit === 'pharmacy' || visit === 'internet';
+  const isDrug = (i: Item): boolean => i.category === 'drug';
+
+  for (const item of claim.items) {
+    const points = catalogue.pointsFor(item.code);
+    if (outpatientLike && (isDrug(item) || item.category === 'tcm-herbal') && (item.daysSupply ?? 0) > 30) {
+      hit('NHSA-DRUG-MAX-SUPPLY', [item.lineNo]);
+    }
+    if (!points) continue;
+    const age = ageInYears(p.birthDate, item.serviceDate);
+    const ageDays = epochDay(item.serviceDate) - epochDay(p.birthDate);
+    const r = (cls: string) => points.get(cls)?.restriction;
+    const sexCheck = (cls: string, ruleId: string, ok: boolean): void => {
+      const x = r(cls);
+      if (ok && x?.kind === 'sex' && x.sex !== p.sex) hit(ruleId, [item.lineNo]);
+    };
+    sexCheck('药品区分性别使用', 'GZ-DRUG-SEX', isDrug(item) || item.category === 'tcm-herbal');
+    sexCheck('医疗服务项目区分性别使用', 'GZ-SERVICE-SEX', item.category === 'service');
+    const ageCheck = (cls: string, ruleId: string, ok: boolean): void => {
+      const x = r(cls);
+      if (!ok || x?.kind !== 'age') return;
+      if (
+        (x.maxAgeYears !== undefined && age > x.maxAgeYears) ||
+        (x.minAgeYears !== undefined && age < x.minAgeYears) ||
+        (x.maxAgeDays !== undefined && ageDays > x.maxAgeDays)
+      ) {
+        hit(ruleId, [item.lineNo]);
+      }
+    };
+    ageCheck('药品儿童专用', 'GZ-DRUG-CHILD-ONLY', isDrug(item) || item.category === 'tcm-herbal');
+    ageCheck('医疗服务项目儿童专用', 'GZ-SERVICE-CHILD-ONLY', item.category === 'service');
+    ageCheck('药品限儿童使用', 'GZ-DRUG-CHILD-LIMIT', isDrug(item));
+    for (const [cls, ruleId] of [
+      ['药品限工伤保险', 'GZ-DRUG-WORK-INJURY'],
+      ['药品限生育保险', 'GZ-DRUG-MATERNITY'],
+    ] as const) {
+      const x = r(cls);
+      if (isDrug(item) && x?.kind === 'insuranceType' && !x.insuranceTypes.includes(p.insuranceType))
+        hit(ruleId, [item.lineNo]);
+    }
+    const vt = r('药品限就医方式');
+    if (isDrug(item) && vt?.kind === 'visitType' && !vt.visitTypes.includes(visit))
+      hit('NHSA-DRUG-VISIT-TYPE', [item.lineNo]);
+    const hl = r('药品限医疗机构级别');
+    if (isDrug(item) && hl?.kind === 'hospitalLevel' && level < hl.minLevel)
+      hit('GZ-DRUG-HOSPITAL-LEVEL', [item.lineNo]);
+    if (item.category === 'tcm-herbal' && r('中药饮片单复方均不予支付')?.kind === 'tcmNotPayable') {
+      hit('GZ-TCM-NOT-PAYABLE', [item.lineNo]);
+    }
+    if (isDrug(item) && internet && points.has('超互联网医院药品支付范围'))
+      hit('NHSA-INTERNET-DRUG', [item.lineNo]);
+  }
+
+  // Claim-level groupings, written out by hand.
+  const byDate = new Map<string, Item[]>();
+  const byCode = new Map<string, Item[]>();
+  for (const item of claim.items) {
+    byDate.set(item.serviceDate, [...(byDate.get(item.serviceDate) ?? []), item]);
+    byCode.set(item.code, [...(byCode.get(item.code) ?? []), item]);
+  }
+  const { admittedAt, dischargedAt } = claim.visit;
+  for (const [date, items] of byDate) {
+    const lines = items.map((i) => i.lineNo);
+    if (visit === 'inpatient' && admittedAt && dischargedAt && (date < admittedAt || date > dischargedAt)) {
+      hit('GZ-BILLING-OUTSIDE-STAY', lines);
+    }
+    if (p.deathDate && date > p.deathDate) hit('FG-AFTER-DEATH', lines);
+    const pieces = items.filter((i) => i.category === 'tcm-herbal');
+    const alone = pieces.filter(
+      (i) =>
+        catalogue.pointsFor(i.code)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
+        'tcmNotPayableAlone',
+    );
+    if (alone.length && alone.length === pieces.length)
+      hit(
+        'GZ-TCM-NOT-PAYABLE-ALONE',
+        pieces.map((i) => i.lineNo),
+      );
+    const perCode = new Map<string, Item[]>();
+    for (const i of items) perCode.set(i.code, [...(perCode.get(i.code) ?? []), i]);
+    for (const [code, same] of perCode) {
+      const f = catalogue.pointsFor(code)?.get('医疗服务项目限定频次')?.restriction;
+      if (f?.kind === 'frequency' && same.reduce((s, i) => s + i.quantity, 0) > f.maxPerDay) {
+        hit(
+          'GZ-SERVICE-FREQUENCY',
+          same.map((i) => i.lineNo),
+        );
+      }
+    }
+  }
+  for (const [code, linesA] of byCode) {
+    for (const kp of catalogue.pairsFor(code, '医疗服务项目重复收费')) {
+      if (kp.restriction?.kind !== 'exclusivePair' || kp.restriction.codes[0] !== code) continue;
+      for (const b of byCode.get(kp.restriction.codes[1]) ?? []) {
+        for (const a of linesA)
+          if (a.serviceDate === b.serviceDate) hit('GZ-SERVICE-DUPLICATE', [a.lineNo, b.lineNo]);
+      }
+    }
+  }
+  const courses = new Map<string, { max: number; items: Item[] }>();
+  for (const item of claim.items) {
+    const kp = catalogue.pointsFor(item.code)?.get('药品限支付疗程');
+    if (kp?.restriction?.kind !== 'course') continue;
+    const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
+    c.items.push(item);
+    courses.set(kp.kpId, c);
+  }
+  for (const { max, items } of courses.values()) {
+    const days = [...new Set(items.map((i) => i.serviceDate))].sort();
+    const last = days[max - 1];
+    if (days.length > max && last)
+      hit(
+        'GZ-DRUG-COURSE',
+        items.filter((i) => i.serviceDate > last).map((i) => i.lineNo),
+      );
+  }
+  return hits;
+}

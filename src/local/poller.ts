@@ -1,0 +1,339 @@
+/**
+ * An SQS poller that stands in for Lambda's event source mapping on one machine: it receives
+ * batches, hands them to the handler as a real `SQSEvent`, deletes what succeeded and leaves the
+ * rest to reappear after the visibility timeout, so the queue's redrive policy sends a message
+ * that keeps failing to its dead-letter queue.
+ *
+ * Redrive itself is the queue's: local-aws-sqs implements RedrivePolicy natively, moving a
+ * message to the DLQ when the visibility timeout of its maxReceiveCount-th receive expires. The
+ * poller only counts the failures that will be dead-lettered that way.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type {
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSMessageAttributes,
+  SQSRecord,
+  SQSRecordAttributes,
+} from 'aws-lambda';
+import { LOCAL_REGION } from './services.ts';
+
+// biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface PollerCounters {
+  /** Messages handed to the handler (a redelivery counts again). */
+  received: number;
+  /** Messages that succeeded and were deleted. */
+  succeeded: number;
+  /** Messages reported in batchItemFailures or in a batch whose handler threw. */
+  failed: number;
+  /** Failed messages on their last allowed receive, which the queue moves to its DLQ. */
+  deadLettered: number;
+  /** Handler invocations that threw (every message of the batch failed). */
+  handlerErrors: number;
+}
+
+export interface BatchOutcome {
+  messageIds: string[];
+  failedMessageIds: string[];
+  deadLetteredMessageIds: string[];
+  /** Set when the handler threw or returned an invalid response. */
+  error?: Error;
+}
+
+export interface PollerLogger {
+  warn(message: string, ...extra: unknown[]): void;
+}
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  handler: SqsBatchHandler;
+  /** Messages per batch, 1–10 (one ReceiveMessage; Lambda's larger batches are not emulated). Default 10. */
+  batchSize?: number;
+  /** Concurrent receivers, each with at most one batch in flight. Default 5, as Lambda starts with. */
+  concurrency?: number;
+  /**
+   * How long a receive waits to fill a batch, in seconds, like Lambda's maximum batching window:
+   * local-aws-sqs answers when the batch is full or the wait is over. Default 1; always kept below
+   * the queue's visibility timeout (see {@link receiveWaitSeconds}).
+   */
+  batchingWindowSeconds?: number;
+  functionName?: string;
+  /** The handler's time budget reported by `context.getRemainingTimeInMillis()`; default the visibility timeout. */
+  timeoutMs?: number;
+  /** Called after each batch, for progress and tests. */
+  onBatch?: (outcome: BatchOutcome) => void;
+  logger?: PollerLogger;
+}
+
+export interface Poller {
+  /** A snapshot of the counters so far. */
+  readonly counters: Readonly<PollerCounters>;
+  /** Stops receiving and resolves once in-flight receives and batches are done (and deleted). */
+  stop(): Promise<void>;
+}
+
+interface QueueSettings {
+  arn: string;
+  visibilityTimeoutSeconds: number;
+  /** Undefined without a redrive policy: then nothing is ever dead-lettered. */
+  maxReceiveCount: number | undefined;
+}
+
+/** Reads the queue's settings, then starts the receivers. */
+export async function startPoller(options: PollerOptions): Promise<Poller> {
+  const batchSize = options.batchSize ?? 10;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+    throw new RangeError(`batchSize must be an integer from 1 to 10, got ${batchSize}`);
+  }
+  const concurrency = options.concurrency ?? 5;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const queue = await readQueueSettings(options.sqs, options.queueUrl);
+  const waitSeconds = receiveWaitSeconds(options.batchingWindowSeconds ?? 1, queue.visibilityTimeoutSeconds);
+  const logger = options.logger ?? console;
+  const counters: PollerCounters = {
+    received: 0,
+    succeeded: 0,
+    failed: 0,
+    deadLettered: 0,
+    handlerErrors: 0,
+  };
+  let running = true;
+
+  const receiveLoop = async (): Promise<void> => {
+    while (running) {
+      let messages: Message[];
+      try {
+        const received = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitSeconds,
+            // local-aws-sqs reads only the deprecated AttributeNames; AWS accepts both.
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        logger.warn('poller: ReceiveMessage failed; retrying in 1 s', { queueUrl: options.queueUrl, error });
+        await sleep(1_000);
+        continue;
+      }
+      // Even when stopping, a received batch is processed: dropping it would hide its messages for
+      // a visibility timeout and spend one of their receives.
+      if (messages.length > 0) await processBatch(messages);
+    }
+  };
+
+  const processBatch = async (messages: Message[]): Promise<void> => {
+    const records = messages.map((message) => toRecord(message, queue.arn));
+    counters.received += records.length;
+    const failedIds = new Set<string>();
+    let error: Error | undefined;
+    try {
+      const response = await options.handler({ Records: records }, lambdaContext(options, queue));
+      for (const id of failedItemIds(response, records)) failedIds.add(id);
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      if (!(thrown instanceof InvalidBatchResponseError)) counters.handlerErrors++;
+      for (const record of records) failedIds.add(record.messageId);
+      logger.warn('poller: batch failed as a whole; every message will be retried', {
+        queueUrl: options.queueUrl,
+        messages: records.length,
+        error,
+      });
+    }
+    const succeeded = records.filter((r) => !failedIds.has(r.messageId));
+    const failed = records.filter((r) => failedIds.has(r.messageId));
+    const deadLettered = failed.filter(
+      (r) =>
+        queue.maxReceiveCount !== undefined &&
+        Number(r.attributes.ApproximateReceiveCount) >= queue.maxReceiveCount,
+    );
+    await deleteMessages(succeeded);
+    counters.succeeded += succeeded.length;
+    counters.failed += failed.length;
+    counters.deadLettered += deadLettered.length;
+    options.onBatch?.({
+      messageIds: records.map((r) => r.messageId),
+      failedMessageIds: failed.map((r) => r.messageId),
+      deadLetteredMessageIds: deadLettered.map((r) => r.messageId),
+      ...(error ? { error } : {}),
+    });
+  };
+
+  const deleteMessages = async (records: SQSRecord[]): Promise<void> => {
+    if (records.length === 0) return;
+    try {
+      const { Failed } = await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+      if (Failed?.length) {
+        logger.warn('poller: some processed messages could not be deleted and will be redelivered', {
+          queueUrl: options.queueUrl,
+          failed: Failed,
+        });
+      }
+    } catch (error) {
+      // As in Lambda, a failed delete means at-least-once: the handler sees the message again.
+      logger.warn('poller: DeleteMessageBatch failed; processed messages will be redelivered', {
+        queueUrl: options.queueUrl,
+        error,
+      });
+    }
+  };
+
+  const loops = Array.from({ length: concurrency }, () => receiveLoop());
+  let stopped: Promise<void> | undefined;
+  return {
+    get counters() {
+      return { ...counters };
+    },
+    stop() {
+      running = false;
+      stopped ??= Promise.all(loops).then(() => undefined);
+      return stopped;
+    },
+  };
+}
+
+/**
+ * The receive wait, kept below the visibility timeout: local-aws-sqs returns the same message
+ * twice from one receive if it becomes visible again while the receive is still waiting.
+ */
+export function receiveWaitSeconds(batchingWindowSeconds: number, visibilityTimeoutSeconds: number): number {
+  return Math.max(0, Math.min(Math.floor(batchingWindowSeconds), visibilityTimeoutSeconds - 1));
+}
+
+async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<QueueSettings> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'],
+    }),
+  );
+  const { QueueArn, VisibilityTimeout, RedrivePolicy } = Attributes;
+  if (!QueueArn || !VisibilityTimeout) {
+    throw new Error(`queue ${queueUrl} did not report its ARN and visibility timeout`);
+  }
+  const redrive = RedrivePolicy ? (JSON.parse(RedrivePolicy) as { maxReceiveCount?: unknown }) : undefined;
+  return {
+    arn: QueueArn,
+    visibilityTimeoutSeconds: Number(VisibilityTimeout),
+    maxReceiveCount: redrive?.maxReceiveCount === undefined ? undefined : Number(redrive.maxReceiveCount),
+  };
+}
+
+/** The handler's answer is malformed; Lambda then treats the whole batch as failed, and so do we. */
+class InvalidBatchResponseError extends Error {
+  override readonly name = 'InvalidBatchResponseError';
+}
+
+function failedItemIds(response: unknown, records: SQSRecord[]): string[] {
+  if (response === undefined || response === null) return [];
+  const failures: unknown = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return [];
+  if (!Array.isArray(failures)) throw new InvalidBatchResponseError('batchItemFailures is not an array');
+  const ids = new Set(records.map((r) => r.messageId));
+  return failures.map((failure: { itemIdentifier?: unknown }) => {
+    const id = failure?.itemIdentifier;
+    if (typeof id !== 'string' || !ids.has(id)) {
+      throw new InvalidBatchResponseError(`batchItemFailures names ${String(id)}, which is not in the batch`);
+    }
+    return id;
+  });
+}
+
+function toRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = (message.Attributes ?? {}) as Record<string, string | undefined>;
+  const recordAttributes: SQSRecordAttributes = {
+    ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+    SentTimestamp: attributes.SentTimestamp ?? '',
+    SenderId: attributes.SenderId ?? '',
+    ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
+  };
+  for (const name of [
+    'AWSTraceHeader',
+    'SequenceNumber',
+    'MessageGroupId',
+    'MessageDeduplicationId',
+    'DeadLetterQueueSourceArn',
+  ] as const) {
+    const value = attributes[name];
+    if (value !== undefined) recordAttributes[name] = value;
+  }
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: recordAttributes,
+    messageAttributes: toMessageAttributes(message.MessageAttributes),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: queueArn.split(':')[3] || LOCAL_REGION,
+  };
+}
+
+/** Lambda's spelling: camel-case keys, binary values base64, empty list values. */
+function toMessageAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
+  const result: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    result[name] = {
+      dataType: value.DataType ?? 'String',
+      stringListValues: [],
+      binaryListValues: [],
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined
+        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+        : {}),
+    };
+  }
+  return result;
+}
+
+function lambdaContext(options: PollerOptions, queue: QueueSettings): Context {
+  const functionName = options.functionName ?? 'fundguard-local';
+  const timeoutMs = options.timeoutMs ?? queue.visibilityTimeoutSeconds * 1_000;
+  const deadline = Date.now() + timeoutMs;
+  const account = queue.arn.split(':')[4] ?? '000000000000';
+  const unsupported = () => {
+    throw new Error('the callback-style context methods are not supported; return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${account}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}

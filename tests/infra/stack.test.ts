@@ -1,0 +1,310 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, type CfnElement, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FundGuardStack } from '../../infra/stack.ts';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterQueueName,
+  physicalName,
+  QUEUES,
+  type QueueName,
+  TABLES,
+  type TableName,
+} from '../../src/resources.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURE_ENTRY = join(PROJECT_ROOT, 'tests', 'fixtures', 'in-process-handler.ts');
+const STAGE = 'test';
+
+let outdir: string;
+let stack: FundGuardStack;
+let template: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'fundguard-cdk-'));
+  const app = new App({ outdir });
+  stack = new FundGuardStack(app, 'FundGuard-test', { stage: STAGE, inProcessEntry: FIXTURE_ENTRY });
+  const assembly = app.synth();
+  template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+});
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const tableNames = Object.keys(TABLES) as TableName[];
+const queueNames = Object.keys(QUEUES) as QueueName[];
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+}
+const statements = (): Statement[] =>
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('tables', () => {
+  it('creates exactly the tables of src/resources.ts', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', tableNames.length);
+  });
+
+  it.each(tableNames)('gives the %s table the keys and indexes of src/resources.ts', (name) => {
+    const def = TABLES[name];
+    const keySchema = (partitionKey: { name: string }, sortKey?: { name: string }) => [
+      { AttributeName: partitionKey.name, KeyType: 'HASH' },
+      ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' }] : []),
+    ];
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: physicalName(STAGE, def.name),
+      KeySchema: keySchema(def.partitionKey, 'sortKey' in def ? def.sortKey : undefined),
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: def.indexes.length
+        ? def.indexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(index.partitionKey, 'sortKey' in index ? index.sortKey : undefined),
+            Projection: { ProjectionType: 'ALL' },
+          }))
+        : Match.absent(),
+    });
+  });
+
+  it.each(tableNames)(
+    'protects the %s table with point-in-time recovery and AWS-managed encryption',
+    (name) => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: physicalName(STAGE, TABLES[name].name),
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // Enabled without a key of ours: the AWS-managed key aws/dynamodb.
+        SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+      });
+    },
+  );
+
+  it('expires idempotency records by their TTL attribute and nothing else', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: physicalName(STAGE, TABLES.idempotency.name),
+      TimeToLiveSpecification: { AttributeName: TABLES.idempotency.ttlAttribute, Enabled: true },
+    });
+    for (const name of tableNames.filter((n) => !('ttlAttribute' in TABLES[n]))) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: physicalName(STAGE, TABLES[name].name),
+        TimeToLiveSpecification: Match.absent(),
+      });
+    }
+  });
+
+  it('keeps the data tables when the stack is deleted', () => {
+    for (const name of ['claims', 'decisions', 'flags', 'scores'] as const) {
+      template.hasResource('AWS::DynamoDB::Table', {
+        Properties: Match.objectLike({ TableName: physicalName(STAGE, TABLES[name].name) }),
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+});
+
+describe('queues', () => {
+  it.each(queueNames)('sends %s messages to a dead-letter queue after maxReceiveCount receives', (name) => {
+    const { queue, deadLetterQueue } = stack.queues[name];
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: physicalName(STAGE, QUEUES[name].name),
+      VisibilityTimeout: QUEUES[name].visibilityTimeoutSeconds,
+      MessageRetentionPeriod: QUEUES[name].retentionSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: arnOf(deadLetterQueue),
+        maxReceiveCount: QUEUES[name].maxReceiveCount,
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: physicalName(STAGE, deadLetterQueueName(name)),
+      MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS,
+      SqsManagedSseEnabled: true,
+    });
+    expect(logicalId(queue)).not.toBe(logicalId(deadLetterQueue));
+  });
+
+  it('denies every queue, dead-letter queues included, to requests without TLS', () => {
+    const queues = queueNames.flatMap((name) => [
+      stack.queues[name].queue,
+      stack.queues[name].deadLetterQueue,
+    ]);
+    for (const queue of queues) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalId(queue) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it.each(queueNames)('raises an alarm as soon as a %s message is dead-lettered', (name) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack.queues[name].deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('raises an alarm when the oldest claim has waited too long', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.queues.claims.queue), 'QueueName'] } },
+      ],
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+});
+
+describe('in-process function', () => {
+  it('consumes the claims queue in batches of 10, reporting partial batch failures', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(stack.queues.claims.queue),
+      FunctionName: { Ref: logicalId(stack.inProcessFunction) },
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+  });
+
+  it('runs on Node 20 arm64 with a timeout a sixth of the claims visibility timeout', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs20.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: Math.floor(QUEUES.claims.visibilityTimeoutSeconds / 6),
+    });
+  });
+
+  it('names every table, the alerts queue and the bundled rules in its environment', () => {
+    const tableRef = (name: TableName) => ({ Ref: logicalId(stack.tables[name]) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          CLAIMS_TABLE: tableRef('claims'),
+          DECISIONS_TABLE: tableRef('decisions'),
+          FLAGS_TABLE: tableRef('flags'),
+          SCORES_TABLE: tableRef('scores'),
+          IDEMPOTENCY_TABLE: tableRef('idempotency'),
+          ALERTS_QUEUE_URL: { Ref: logicalId(stack.queues.alerts.queue) },
+          FUNDGUARD_RULES_DIR: '/var/task/rules',
+          POWERTOOLS_SERVICE_NAME: 'fundguard',
+          POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
+        },
+      },
+    });
+  });
+
+  it('logs to its own log group with a retention', () => {
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(logGroups)).toHaveLength(1);
+    const [logGroupId] = Object.keys(logGroups);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logGroupId } },
+    });
+  });
+
+  it('bundles the handler as ESM with the rules directory beside it', () => {
+    const assets = readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
+    const bundle = assets
+      .map((asset) => join(outdir, asset))
+      .find((dir) => existsSync(join(dir, 'index.mjs')));
+    expect(bundle).toBeDefined();
+    const bundled = readdirSync(join(bundle ?? '', 'rules'));
+    expect(bundled).toEqual(expect.arrayContaining(readdirSync(join(PROJECT_ROOT, 'rules'))));
+  });
+});
+
+describe('least privilege', () => {
+  it('uses no wildcard action or resource and no managed policy', () => {
+    for (const statement of statements()) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
+    }
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  it('grants exactly the table actions the in-process stage performs, on the tables themselves', () => {
+    const grants = statements()
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => ({ actions: actionsOf(s).sort(), resource: s.Resource }));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { actions: ['dynamodb:PutItem', 'dynamodb:Query'], resource: arnOf(stack.tables.claims) },
+        { actions: ['dynamodb:PutItem'], resource: arnOf(stack.tables.decisions) },
+        { actions: ['dynamodb:PutItem'], resource: arnOf(stack.tables.flags) },
+        {
+          actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resource: arnOf(stack.tables.idempotency),
+        },
+      ]),
+    );
+    expect(grants).toHaveLength(4);
+    expect(JSON.stringify(grants)).not.toContain(logicalId(stack.tables.scores));
+  });
+
+  it('lets the function send to the alerts queue only, and consume the claims queue', () => {
+    const senders = statements().filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    expect(senders.map((s) => s.Resource)).toEqual([arnOf(stack.queues.alerts.queue)]);
+    const consumers = statements().filter((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
+    expect(consumers.map((s) => s.Resource)).toEqual([arnOf(stack.queues.claims.queue)]);
+    expect(actionsOf(consumers[0] as Statement)).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no violation', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('gives a reason for every acknowledged rule', () => {
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.map(([id]) => id)).toEqual([expect.stringContaining('AwsSolutions-L1')]);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+});
