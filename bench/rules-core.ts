@@ -21,20 +21,32 @@ export async function benchRulesCore(claimCount = 10_000): Promise<Record<string
     `stream: ${claims.length} claims, ${(lines / claims.length).toFixed(1)} lines/claim, ${core.ruleSet.rules.length} rules, ${cpus().length} cores`,
   );
 
-  // Warm up all three so the JIT has seen each before timing.
-  await core.screener.screen(claims[0] as Claim, { stage: 'in', now });
-  for (const claim of claims.slice(0, 500)) handWrittenScreen(claim, core.catalogue);
+  // Warm up all three on the same claims so the JIT has compiled each before timing.
+  const warmUp = claims.slice(0, 1_000);
+  for (const claim of warmUp) await core.screener.screen(claim, { stage: 'in', now });
+  for (const claim of warmUp) handWrittenScreen(claim, core.catalogue);
+  for (const claim of warmUp.slice(0, 50))
+    await new Screener(new RuleSet(files, { jsonPath: true }), core.catalogue).screen(claim, {
+      stage: 'in',
+      now,
+      memo: false,
+    });
 
+  // Three passes, like the hand-written floor's rounds, so both are timed at steady state.
+  const passes = 3;
   const latencies: number[] = [];
   let coreFlags = 0;
   let t = performance.now();
-  for (const claim of claims) {
-    const start = performance.now();
-    const { flags } = await core.screener.screen(claim, { stage: 'in', now });
-    latencies.push(performance.now() - start);
-    coreFlags += flags.length;
+  for (let pass = 0; pass < passes; pass++) {
+    for (const claim of claims) {
+      const start = performance.now();
+      const { flags } = await core.screener.screen(claim, { stage: 'in', now });
+      latencies.push(performance.now() - start);
+      coreFlags += flags.length;
+    }
   }
-  const coreSeconds = (performance.now() - t) / 1000;
+  const coreSeconds = (performance.now() - t) / 1000 / passes;
+  coreFlags /= passes;
 
   let handFlags = 0;
   t = performance.now();

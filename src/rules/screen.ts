@@ -131,7 +131,9 @@ export class Screener {
           visit: context.visit,
           params: file.params,
         };
-        if (!(await evaluate(rule, facts, memo))) continue;
+        const hit = evaluate(rule, facts, memo);
+        // A memoised outcome is a plain boolean: no await, so no microtask per subject.
+        if (!(typeof hit === 'boolean' ? hit : await hit)) continue;
 
         const action = file.action[stage];
         if (!action) continue;
@@ -171,16 +173,28 @@ export class Screener {
   }
 }
 
-async function evaluate(rule: CompiledRule, facts: Record<string, unknown>, memo: boolean): Promise<boolean> {
+function evaluate(
+  rule: CompiledRule,
+  facts: Record<string, unknown>,
+  memo: boolean,
+): boolean | Promise<boolean> {
   let key = '';
   if (memo) {
     for (const read of rule.reads) key += `${encode(readPath(facts[read.fact], read.keys))}\u0001`;
     const known = rule.memo.get(key);
     if (known !== undefined) return known;
   }
+  return run(rule, facts, memo ? key : undefined);
+}
+
+async function run(
+  rule: CompiledRule,
+  facts: Record<string, unknown>,
+  key: string | undefined,
+): Promise<boolean> {
   const { events } = await rule.engine.run(facts);
   const hit = events.length > 0;
-  if (memo) {
+  if (key !== undefined) {
     if (rule.memo.size >= MEMO_LIMIT) rule.memo.clear();
     rule.memo.set(key, hit);
   }
@@ -239,7 +253,11 @@ class ClaimContext {
     const key = ruleClass ? `${kind}|${ruleClass}` : kind;
     let list = this.#subjects.get(key);
     if (!list) {
-      list = this.#build(kind, ruleClass ?? '');
+      list =
+        kind === 'item' && ruleClass
+          ? // A class rule only ever judges items that carry a point of its class: most claims have none.
+            this.subjects('item', undefined).filter((s) => s.points?.has(ruleClass))
+          : this.#build(kind, ruleClass ?? '');
       this.#subjects.set(key, list);
     }
     return list;

@@ -287,6 +287,7 @@ function pastLines(history: readonly HistoryClaim[], claimId: string | undefined
 
 /** The same code charged on the same day in an earlier claim (重复收费 across claims). */
 export function historySameDaySubjects(claim: DraftClaim, history: readonly HistoryClaim[]): Subject[] {
+  if (!history.length) return [];
   const byCodeDay = new Map<string, PastLine>();
   for (const past of pastLines(history, claim.claimId))
     byCodeDay.set(`${past.item.code}|${past.item.serviceDate}`, past);
@@ -321,6 +322,7 @@ export function historyCourseSubjects(
   catalogue: CatalogueLookup,
   ruleClass: string,
 ): Subject[] {
+  if (!history.length) return [];
   const subjects: Subject[] = [];
   for (const current of courseSubjects(claim, catalogue, ruleClass)) {
     const kp = current.points?.get(ruleClass);
@@ -411,6 +413,7 @@ const genericOf = (code: string): string => code.slice(0, 10);
  * previous supply still left on this line's service date.
  */
 export function historySupplySubjects(claim: DraftClaim, history: readonly HistoryClaim[]): Subject[] {
+  if (!history.length) return [];
   const supplyEnd = new Map<string, { end: number; claimId: string; date: string }>();
   for (const { claimId, item } of pastLines(history, claim.claimId)) {
     if (item.category !== 'drug' || !item.daysSupply) continue;
