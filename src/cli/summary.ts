@@ -6,15 +6,19 @@ export class ScreeningSummary {
   claims = 0;
   malformed = 0;
   readonly decisions: Record<LineAction, number> = { pass: 0, hold: 0, reject: 0 };
-  readonly #byClass = new Map<string, { ruleId: string; flags: number; amount: number; violation: number }>();
+  /** By rule id: two rules may share an NHSA class (a claim's course and the cumulative one). */
+  readonly #byRule = new Map<
+    string,
+    { ruleClass: string; flags: number; amount: number; violation: number }
+  >();
   #started = performance.now();
 
   addClaim(outcome: LineAction, flags: readonly Flag[]): void {
     this.claims += 1;
     this.decisions[outcome] += 1;
     for (const flag of flags) {
-      const row = this.#byClass.get(flag.basis.ruleClass) ?? {
-        ruleId: flag.ruleId,
+      const row = this.#byRule.get(flag.ruleId) ?? {
+        ruleClass: flag.basis.ruleClass,
         flags: 0,
         amount: 0,
         violation: 0,
@@ -22,36 +26,36 @@ export class ScreeningSummary {
       row.flags += 1;
       row.amount += flag.amountAtRisk;
       if (flag.result === 'violation') row.violation += 1;
-      this.#byClass.set(flag.basis.ruleClass, row);
+      this.#byRule.set(flag.ruleId, row);
     }
   }
 
   get flagCount(): number {
     let n = 0;
-    for (const row of this.#byClass.values()) n += row.flags;
+    for (const row of this.#byRule.values()) n += row.flags;
     return n;
   }
 
   get amountAtRisk(): number {
     let n = 0;
-    for (const row of this.#byClass.values()) n += row.amount;
+    for (const row of this.#byRule.values()) n += row.amount;
     return n;
   }
 
-  byRuleClass(): { ruleClass: string; ruleId: string; flags: number; amount: number }[] {
-    return [...this.#byClass.entries()]
-      .map(([ruleClass, r]) => ({
-        ruleClass,
-        ruleId: r.ruleId,
+  byRule(): { ruleClass: string; ruleId: string; flags: number; amount: number }[] {
+    return [...this.#byRule.entries()]
+      .map(([ruleId, r]) => ({
+        ruleClass: r.ruleClass,
+        ruleId,
         flags: r.flags,
         amount: Math.round(r.amount * 100) / 100,
       }))
-      .sort((a, b) => b.flags - a.flags);
+      .sort((a, b) => b.flags - a.flags || a.ruleId.localeCompare(b.ruleId));
   }
 
   format(): string {
     const seconds = (performance.now() - this.#started) / 1000;
-    const rows = this.byRuleClass();
+    const rows = this.byRule();
     const width = Math.max(12, ...rows.map((r) => displayWidth(r.ruleClass)));
     const lines = [
       `claims screened ${this.claims}, malformed ${this.malformed}; decisions: pass ${this.decisions.pass}, hold ${this.decisions.hold}, reject ${this.decisions.reject}`,

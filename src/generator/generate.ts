@@ -642,19 +642,19 @@ export function generateClaims(options: GenerateOptions, catalogue: Catalogue): 
   const start = epochDay(startDate);
   const poolSize = Math.max(20, Math.ceil(target / 4));
   for (let i = 0; i < poolSize; i += 1) g.newPatient({}, start);
-  let due = 0;
   let injected = g.rng.int(0, Math.max(0, injectors.length - 1));
   while (g.claims.length < target) {
-    const day = start + Math.floor((g.claims.length * days) / Math.max(1, target));
-    due += violationRate;
-    const left = target - g.claims.length;
+    const before = g.claims.length;
+    const day = start + Math.floor((before * days) / Math.max(1, target));
     const injector = injectors.length ? injectors[injected % injectors.length] : undefined;
-    if (due >= 1 && injector && injector.claims <= left) {
-      due -= 1;
+    // Injected so far keeps up with the rate over the claims written, whatever each scenario's size.
+    const owed = Math.floor(violationRate * (before + 1) + 1e-9) - g.truth.length;
+    if (owed >= 1 && injector && injector.claims <= target - before) {
       injected += 1;
       injector.inject(g, day);
     } else {
-      if (due >= 1 && injector) injected += 1;
+      // At the very end a two-claim scenario may not fit: the next injector gets the turn.
+      if (owed >= 1 && injector) injected += 1;
       g.background(day);
     }
   }
