@@ -4,12 +4,14 @@ import type { ParsedRecord } from '@aws-lambda-powertools/batch/types';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadConfig } from '../src/config.ts';
 import { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
-import { type InProcessDeps, processClaim } from '../src/pipeline/in-process.ts';
+import { type InProcessDeps, processClaims } from '../src/pipeline/in-process.ts';
 import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { sqsAlertSender } from './commons/alerts.ts';
 import { documents, dynamo, sqs } from './commons/clients.ts';
@@ -18,41 +20,57 @@ import { logger, metrics } from './commons/observability.ts';
 type ClaimRecord = ParsedRecord<SQSRecord, Claim>;
 
 /**
- * The in-process stage as an SQS batch handler. Each record is parsed against Claim v1 (a poison
- * message fails only itself and, after maxReceiveCount, sits in the DLQ) and then processed by the
- * core; failures are reported per record so the rest of the batch is not retried.
+ * The SQS record with its body parsed as JSON and checked against Claim v1, built once: given only
+ * the inner schema, the batch parser would rebuild (and recompile) this schema for every record.
  */
-export function createInProcessHandler(deps: InProcessDeps) {
-  const processor = new BatchProcessor(EventType.SQS, {
-    parser,
-    innerSchema: Claim,
-    transformer: 'json',
-    logger,
-  });
+const ClaimRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(Claim) });
 
-  const recordHandler = async (record: ClaimRecord): Promise<void> => {
-    const started = performance.now();
-    const { result, decision, flags } = await processClaim(record.body, deps);
-    metrics.addMetric('claimsProcessed', MetricUnit.Count, 1);
-    metrics.addMetric(`decision_${decision.outcome}`, MetricUnit.Count, 1);
-    if (result === 'duplicate') metrics.addMetric('duplicateClaims', MetricUnit.Count, 1);
-    metrics.addMetric('flags', MetricUnit.Count, flags.length);
-    metrics.addMetric('claimLatency', MetricUnit.Milliseconds, performance.now() - started);
-    logger.debug('claim decided', {
-      claimId: decision.claimId,
-      outcome: decision.outcome,
-      flags: flags.length,
-      result,
-    });
-  };
-
+/**
+ * The in-process stage as an SQS batch handler. Powertools parses each record against Claim v1: a
+ * poison message fails only itself and, after maxReceiveCount, sits in the DLQ with its reason in
+ * the logs. The valid claims are then processed together (one history read per patient, batched
+ * writes); a claim that could not be written is reported failed on its own, so only it is retried.
+ */
+export function createInProcessHandler(
+  deps: InProcessDeps & { alerts: { registerContext?(context: Context): void } },
+) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const response = await processPartialResponse(event, recordHandler, processor, { context });
+    // A processor holds one batch's records and failures: one per invocation, so batches handled
+    // concurrently in one process (the local poller) never mix.
+    const processor = new BatchProcessor(EventType.SQS, { parser, schema: ClaimRecordSchema, logger });
+    deps.alerts.registerContext?.(context);
+    const parsed = new Map<string, Claim>();
+    const response = await processPartialResponse(
+      event,
+      async (record: ClaimRecord) => {
+        parsed.set(record.messageId, record.body);
+      },
+      processor,
+      { context },
+    );
     processor.errors.forEach((error, i) => {
       const record = processor.failureMessages[i] as SQSRecord | undefined;
-      // Poison or failed claims stay visible in the logs with the reason; the queue redrives them.
       logger.warn('claim failed', { messageId: record?.messageId, reason: describe(error) });
     });
+
+    const started = performance.now();
+    const { processed, failed } = await processClaims([...parsed.values()], deps);
+    const failedClaims = new Set(failed.map((f) => f.claimId));
+    for (const { claimId, error } of failed)
+      logger.warn('claim failed', { claimId, reason: describe(error) });
+    for (const [messageId, claim] of parsed)
+      if (failedClaims.has(claim.claimId)) response.batchItemFailures.push({ itemIdentifier: messageId });
+
+    const elapsed = performance.now() - started;
+    metrics.addMetric('claimsProcessed', MetricUnit.Count, processed.length);
+    metrics.addMetric('claimsFailed', MetricUnit.Count, failed.length + processor.errors.length);
+    metrics.addMetric('batchLatency', MetricUnit.Milliseconds, elapsed);
+    for (const { decision, flags, result } of processed) {
+      metrics.addMetric(`decision_${decision.outcome}`, MetricUnit.Count, 1);
+      if (result === 'duplicate') metrics.addMetric('duplicateClaims', MetricUnit.Count, 1);
+      for (const flag of flags) metrics.addMetric(`flags_${flag.ruleId}`, MetricUnit.Count, 1);
+    }
+    logger.debug('batch decided', { claims: processed.length, failed: failed.length, ms: elapsed });
     return response;
   };
 }

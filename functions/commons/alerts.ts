@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import type { AlertSender, HospitalAlert } from '../../src/pipeline/in-process.ts';
 
 /**
@@ -14,7 +15,7 @@ export function sqsAlertSender(options: {
   queueUrl: string;
   dynamo: DynamoDBClient;
   idempotencyTable: string;
-}): AlertSender {
+}): AlertSender & { registerContext(context: Context): void } {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.idempotencyTable,
     awsSdkV3Client: options.dynamo,
@@ -40,5 +41,7 @@ export function sqsAlertSender(options: {
     send: async (alert) => {
       await send(alert);
     },
+    // The in-progress record's expiry follows the invocation's remaining time, as in Lambda.
+    registerContext: (context) => config.registerLambdaContext(context),
   };
 }

@@ -13,7 +13,10 @@ export class ScreeningSummary {
   >();
   #started = performance.now();
 
-  addClaim(outcome: LineAction, flags: readonly Flag[]): void {
+  addClaim(
+    outcome: LineAction,
+    flags: readonly Pick<Flag, 'ruleId' | 'basis' | 'amountAtRisk' | 'result'>[],
+  ): void {
     this.claims += 1;
     this.decisions[outcome] += 1;
     for (const flag of flags) {
@@ -55,19 +58,25 @@ export class ScreeningSummary {
 
   format(): string {
     const seconds = (performance.now() - this.#started) / 1000;
-    const rows = this.byRule();
-    const width = Math.max(12, ...rows.map((r) => displayWidth(r.ruleClass)));
-    const lines = [
+    return [
       `claims screened ${this.claims}, malformed ${this.malformed}; decisions: pass ${this.decisions.pass}, hold ${this.decisions.hold}, reject ${this.decisions.reject}`,
       `flags ${this.flagCount}, amount at risk ${this.amountAtRisk.toFixed(2)} 元; ${seconds.toFixed(2)} s (${Math.round(this.claims / Math.max(seconds, 1e-9))} claims/s)`,
       '',
+      this.ruleTable(),
+    ].join('\n');
+  }
+
+  /** Flags and amount at risk by rule, most flags first. */
+  ruleTable(): string {
+    const rows = this.byRule();
+    const width = Math.max(12, ...rows.map((r) => displayWidth(r.ruleClass)));
+    return [
       `${pad('rule class', width)}  ${pad('rule', 26)}  ${'flags'.padStart(7)}  ${'amount at risk'.padStart(14)}`,
       ...rows.map(
         (r) =>
           `${pad(r.ruleClass, width)}  ${pad(r.ruleId, 26)}  ${String(r.flags).padStart(7)}  ${r.amount.toFixed(2).padStart(14)}`,
       ),
-    ];
-    return lines.join('\n');
+    ].join('\n');
   }
 }
 

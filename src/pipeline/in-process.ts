@@ -1,7 +1,7 @@
 import type { Claim } from '../contracts/claim.ts';
 import type { Flag, Stage } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
-import type { HistoryClaim, HistoryStore } from '../history/store.ts';
+import { type HistoryClaim, type HistoryStore, toHistoryClaim } from '../history/store.ts';
 import type { Decision, Screener } from '../rules/screen.ts';
 import { highestSeverity, type RecordResult } from '../stores/dynamo.ts';
 
@@ -21,12 +21,13 @@ export interface HospitalAlert {
 }
 
 export interface OutcomeRecorder {
-  record(outcome: {
-    claim: Claim;
-    decision: Decision;
-    flags: Flag[];
-    decidedAt: string;
-  }): Promise<RecordResult>;
+  /**
+   * Writes decisions, flags and history items; the history item last, as the commit marker.
+   * Returns the claims (by id) that could not be written, with the reason.
+   */
+  recordAll(
+    outcomes: readonly { claim: Claim; decision: Decision; flags: Flag[]; decidedAt: string }[],
+  ): Promise<Map<string, Error>>;
 }
 
 export interface AlertSender {
@@ -49,6 +50,12 @@ export interface ClaimProcessed {
   flags: Flag[];
 }
 
+export interface BatchProcessed {
+  processed: ClaimProcessed[];
+  /** Claims to retry (their messages go back to the queue), with the reason. */
+  failed: { claimId: string; error: Error }[];
+}
+
 /** The patient's history over the window the stage's rules need, or none. */
 export async function historyFor(
   claim: Pick<Claim, 'items' | 'patient'>,
@@ -58,49 +65,144 @@ export async function historyFor(
 ): Promise<HistoryClaim[]> {
   const days = screener.ruleSet.historyDays(stage);
   if (!days) return [];
+  const [first, last] = serviceSpan(claim);
+  return store.claimsFor(claim.patient.insuredId, addDays(first, -days), last);
+}
+
+/** First and last service dates of a claim. */
+function serviceSpan(claim: Pick<Claim, 'items'>): [string, string] {
   let first = claim.items[0]?.serviceDate ?? '';
   let last = first;
   for (const item of claim.items) {
     if (item.serviceDate < first) first = item.serviceDate;
     if (item.serviceDate > last) last = item.serviceDate;
   }
-  return store.claimsFor(claim.patient.insuredId, addDays(first, -days), last);
+  return [first, last];
 }
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 /**
- * In-process control of one settled claim: read the patient's history, screen, write the decision,
- * flags and history once, and alert the hospital. Safe to run again for the same claim.
+ * In-process control of a batch of settled claims: read each patient's history once, screen the
+ * claims in service-date order (a later claim of the same patient in the batch sees the earlier
+ * one), write decisions, flags and history once, and alert the hospitals. Safe to run again for
+ * the same claims: what was written is not written twice, and alerts are idempotent.
  */
-export async function processClaim(claim: Claim, deps: InProcessDeps): Promise<ClaimProcessed> {
+export async function processClaims(claims: readonly Claim[], deps: InProcessDeps): Promise<BatchProcessed> {
   const now = deps.now?.() ?? new Date();
-  const history = await historyFor(claim, deps.screener, deps.history);
-  const { flags, decision } = await deps.screener.screen(claim, { stage: 'in', now, history });
-  const result = await deps.outcomes.record({ claim, decision, flags, decidedAt: now.toISOString() });
-  const severity = highestSeverity(flags);
-  // Also after a duplicate write: the earlier attempt may have died before its alert went out.
-  if (severity) {
-    await deps.alerts.send({
-      alertId: claim.claimId,
-      claimId: claim.claimId,
-      hospitalId: claim.hospital.hospitalId,
-      doctorId: claim.doctorId,
-      outcome: decision.outcome,
-      highestSeverity: severity,
-      amountAtRisk: Math.round(flags.reduce((s, f) => s + f.amountAtRisk, 0) * 100) / 100,
-      flags: flags.map(
-        ({ flagId, ruleId, lineNos, severity, result, action, amountAtRisk, message, basis }) => ({
-          flagId,
-          ruleId,
-          lineNos,
-          severity,
-          result,
-          action,
-          amountAtRisk,
-          message,
-          basis,
-        }),
-      ),
-    });
+  const days = deps.screener.ruleSet.historyDays('in');
+  const failed: BatchProcessed['failed'] = [];
+  const unique = [...new Map(claims.map((c) => [c.claimId, c])).values()];
+  const byPatient = new Map<string, Claim[]>();
+  for (const claim of unique) {
+    const list = byPatient.get(claim.patient.insuredId) ?? [];
+    list.push(claim);
+    byPatient.set(claim.patient.insuredId, list);
   }
-  return { claimId: claim.claimId, result, decision, flags };
+
+  const screened: (ClaimProcessed & { claim: Claim; decidedAt: string })[] = [];
+  await Promise.all(
+    [...byPatient.values()].map(async (patientClaims) => {
+      patientClaims.sort((a, b) => serviceSpan(a)[0].localeCompare(serviceSpan(b)[0]));
+      let history: HistoryClaim[];
+      try {
+        // Read even when no active rule needs history: a claim found there was already decided.
+        const spans = patientClaims.map(serviceSpan);
+        const from = addDays(spans.map((s) => s[0]).sort()[0] ?? '', -days);
+        const to =
+          spans
+            .map((s) => s[1])
+            .sort()
+            .at(-1) ?? '';
+        history = await deps.history.claimsFor(patientClaims[0]?.patient.insuredId ?? '', from, to);
+      } catch (error) {
+        for (const claim of patientClaims) failed.push({ claimId: claim.claimId, error: asError(error) });
+        return;
+      }
+      const written = new Set(history.map((h) => h.claimId));
+      for (const claim of patientClaims) {
+        const [first, last] = serviceSpan(claim);
+        const from = addDays(first, -days);
+        const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
+        try {
+          const { flags, decision } = await deps.screener.screen(claim, {
+            stage: 'in',
+            now,
+            history: window,
+          });
+          const result: RecordResult = written.has(claim.claimId) ? 'duplicate' : 'written';
+          screened.push({
+            claimId: claim.claimId,
+            claim,
+            decision,
+            flags,
+            result,
+            decidedAt: now.toISOString(),
+          });
+          if (result === 'written') history.push(toHistoryClaim(claim));
+        } catch (error) {
+          failed.push({ claimId: claim.claimId, error: asError(error) });
+        }
+      }
+    }),
+  );
+
+  let unwritten: Map<string, Error>;
+  try {
+    unwritten = await deps.outcomes.recordAll(screened.filter((s) => s.result === 'written'));
+  } catch (error) {
+    for (const { claimId } of screened) failed.push({ claimId, error: asError(error) });
+    return { processed: [], failed };
+  }
+
+  const processed: ClaimProcessed[] = [];
+  await Promise.all(
+    screened.map(async ({ claim, decision, flags, result }) => {
+      const error = unwritten.get(claim.claimId);
+      if (error) {
+        failed.push({ claimId: claim.claimId, error });
+        return;
+      }
+      try {
+        // Also after a duplicate: the earlier attempt may have died before its alert went out.
+        await alertHospital(claim, decision, flags, deps.alerts);
+        processed.push({ claimId: claim.claimId, result, decision, flags });
+      } catch (error) {
+        failed.push({ claimId: claim.claimId, error: asError(error) });
+      }
+    }),
+  );
+  return { processed, failed };
+}
+
+async function alertHospital(
+  claim: Claim,
+  decision: Decision,
+  flags: Flag[],
+  alerts: AlertSender,
+): Promise<void> {
+  const severity = highestSeverity(flags);
+  if (!severity) return;
+  await alerts.send({
+    alertId: claim.claimId,
+    claimId: claim.claimId,
+    hospitalId: claim.hospital.hospitalId,
+    doctorId: claim.doctorId,
+    outcome: decision.outcome,
+    highestSeverity: severity,
+    amountAtRisk: Math.round(flags.reduce((s, f) => s + f.amountAtRisk, 0) * 100) / 100,
+    flags: flags.map(
+      ({ flagId, ruleId, lineNos, severity, result, action, amountAtRisk, message, basis }) => ({
+        flagId,
+        ruleId,
+        lineNos,
+        severity,
+        result,
+        action,
+        amountAtRisk,
+        message,
+        basis,
+      }),
+    ),
+  });
 }

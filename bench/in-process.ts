@@ -1,0 +1,114 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadCore } from '../src/core.ts';
+import { generateClaims } from '../src/generator/generate.ts';
+import { applyEnvironment, lambdaEnvironment } from '../src/local/lambda-env.ts';
+import { startPoller } from '../src/local/poller.ts';
+import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
+import { sendStream } from '../src/local/stream.ts';
+import { queueDepth } from '../src/local/summary.ts';
+import { percentile, round, writeSection } from './results.ts';
+
+async function countItems(client: DynamoDBClient, table: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return count;
+}
+
+/**
+ * End to end on the local stack: generated claims sent to the claims queue as fast as SQS takes
+ * them, the in-process handler behind the Lambda-like poller, until every claim is decided or
+ * dead-lettered. Latency is send → handler done (decision, flags and history written, message deleted).
+ */
+export async function benchInProcess(
+  claimCount = Number(process.env.BENCH_IN_PROCESS_CLAIMS ?? 8_000),
+  concurrency = Number(process.env.BENCH_IN_PROCESS_CONCURRENCY ?? 8),
+): Promise<Record<string, number>> {
+  const services = await startLocalServices();
+  const sqs = new SQSClient(localClientConfig(services.endpoints.sqs));
+  const dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
+  try {
+    const resources = await createResources(services.endpoints, 'bench', { sqs, dynamodb });
+    applyEnvironment({
+      ...lambdaEnvironment(services.endpoints, resources),
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    const { handler } = await import('../functions/in-process.ts');
+    const { catalogue } = loadCore();
+    const { claims } = generateClaims({ seed: 2027, claims: claimCount, violationRate: 0.05 }, catalogue);
+    const bodies = claims.map((c) => JSON.stringify(c));
+
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let lastDone = 0;
+    const poller = await startPoller({
+      sqs,
+      queueUrl: resources.queues.claims.url,
+      handler,
+      batchSize: 10,
+      concurrency,
+      onBatch: ({ messageIds, failedMessageIds }) => {
+        const failed = new Set(failedMessageIds);
+        const now = performance.now();
+        for (const id of messageIds) {
+          const sent = sentAt.get(id);
+          if (failed.has(id) || sent === undefined) continue;
+          latencies.push(now - sent);
+          sentAt.delete(id);
+          lastDone = now;
+        }
+      },
+    });
+    const started = performance.now();
+    await sendStream({
+      sqs,
+      queueUrl: resources.queues.claims.url,
+      bodies,
+      rate: 0,
+      onSent: (sent) => {
+        for (const m of sent) sentAt.set(m.messageId, m.sentAt);
+      },
+    });
+    const deadline = Date.now() + 10 * 60_000;
+    while (latencies.length < bodies.length && Date.now() < deadline) {
+      if (latencies.length + (await queueDepth(sqs, resources.queues.claims.dlqUrl)) >= bodies.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await poller.stop();
+    const seconds = (lastDone - started) / 1000;
+    const decided = await countItems(dynamodb, resources.tables.decisions);
+    const deadLettered = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+    latencies.sort((a, b) => a - b);
+    const result = {
+      claimsPerSec: Math.round(decided / seconds),
+      p50Ms: round(percentile(latencies, 50), 1),
+      p99Ms: round(percentile(latencies, 99), 1),
+      sent: bodies.length,
+      decided,
+      deadLettered,
+      concurrency,
+    };
+    console.table({ 'in-process (local stack)': result });
+    const lost = result.sent - decided - deadLettered;
+    console.log(
+      lost === 0
+        ? `nothing lost: sent ${result.sent} = decided ${decided} + dead-lettered ${deadLettered}`
+        : `LOST ${lost} claims: sent ${result.sent}, decided ${decided}, dead-lettered ${deadLettered}`,
+    );
+    writeSection('inProcess', result);
+    if (lost !== 0) throw new Error(`${lost} claims unaccounted for`);
+    return result;
+  } finally {
+    sqs.destroy();
+    dynamodb.destroy();
+    await services.stop();
+  }
+}

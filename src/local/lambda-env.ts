@@ -1,0 +1,26 @@
+import { type Endpoints, LOCAL_REGION, type LocalResources } from './services.ts';
+
+/**
+ * The environment the Lambda functions read in AWS (set by infra/stack.ts), pointed at the local
+ * stand-ins. The SDK's own AWS_ENDPOINT_URL_* variables redirect every client, so the functions
+ * run unchanged. Set it before importing a function module: handlers read it at cold start.
+ */
+export function lambdaEnvironment(endpoints: Endpoints, resources: LocalResources): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    CLAIMS_TABLE: resources.tables.claims,
+    DECISIONS_TABLE: resources.tables.decisions,
+    FLAGS_TABLE: resources.tables.flags,
+    SCORES_TABLE: resources.tables.scores,
+    IDEMPOTENCY_TABLE: resources.tables.idempotency,
+    ALERTS_QUEUE_URL: resources.queues.alerts.url,
+  };
+}
+
+export function applyEnvironment(env: Record<string, string>): void {
+  for (const [key, value] of Object.entries(env)) process.env[key] = value;
+}

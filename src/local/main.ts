@@ -1,0 +1,271 @@
+/**
+ * `npm start`: the whole pipeline on loopback. DynamoDB Local and local SQS with the tables and
+ * queues of src/resources.ts, the in-process Lambda handler behind a Lambda-like poller, and a
+ * demo stream of generated claims with a live summary. `npm start -- --help` lists the options.
+ */
+import { Console } from 'node:console';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadCore } from '../core.ts';
+import { generateClaims } from '../generator/generate.ts';
+import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
+import { type Poller, startPoller } from './poller.ts';
+import { createResources, type LocalServices, localClientConfig, startLocalServices } from './services.ts';
+import { sendStream } from './stream.ts';
+import { AlertsConsumer, LiveSummary, queueDepth } from './summary.ts';
+
+const USAGE = `usage: npm start [-- options]
+  --no-demo                 keep the stack up without streaming claims (Ctrl-C stops it)
+  --rate N                  claims per second in the demo (default 300)
+  --duration S              seconds of demo stream (default 60)
+  --seed N                  generator seed (default: a new one each run, printed)
+  --violation-rate R        share of claims with an injected violation (default 0.05)
+  --data-dir DIR            keep DynamoDB data in DIR between runs (default: in memory)
+  --visibility-timeout S    claims queue visibility timeout locally (default 5; AWS uses src/resources.ts)`;
+
+const STAGE = 'local';
+const STATE_DIR = resolve('.fundguard');
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      'no-demo': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '300' },
+      duration: { type: 'string', default: '60' },
+      seed: { type: 'string' },
+      'violation-rate': { type: 'string', default: '0.05' },
+      'data-dir': { type: 'string' },
+      'visibility-timeout': { type: 'string', default: '5' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const number = (name: keyof typeof values, min: number, max: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new RangeError(`--${name} must be a number from ${min} to ${max}, got "${values[name]}"`);
+    return n;
+  };
+  return {
+    help: values.help,
+    demo: !values['no-demo'],
+    rate: number('rate', 1, 5_000),
+    duration: number('duration', 1, 3_600),
+    seed: values.seed === undefined ? Date.now() % 1_000_000 : number('seed', 0, 2 ** 31),
+    violationRate: number('violation-rate', 0, 1),
+    dataDir: values['data-dir'] ? resolve(values['data-dir']) : undefined,
+    visibilityTimeout: number('visibility-timeout', 2, 43_200),
+  };
+}
+
+const print = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * Handler logs (Powertools, JSON) go to a file so the live summary stays readable; the reasons of
+ * failed claims are kept for the summary. POWERTOOLS_DEV makes the logger use the global console,
+ * which is replaced here before any function module is imported.
+ */
+function redirectLogs(file: string, summary: LiveSummary): void {
+  const log = createWriteStream(file, { flags: 'a' });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      log.write(chunk);
+      summary.noteLog(chunk.toString('utf8'));
+      done();
+    },
+  });
+  process.env.POWERTOOLS_DEV = 'true';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  globalThis.console = new Console({ stdout: sink, stderr: sink });
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  if (opts.help) {
+    print(USAGE);
+    return 0;
+  }
+  mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  const summary = new LiveSummary();
+  const logFile = join(STATE_DIR, 'logs', 'functions.log');
+  redirectLogs(logFile, summary);
+
+  let stopping = false;
+  let services: LocalServices | undefined;
+  let poller: Poller | undefined;
+  let alerts: AlertsConsumer | undefined;
+  const shutdown = async (): Promise<void> => {
+    await poller?.stop();
+    await alerts?.stop();
+    await services?.stop();
+  };
+  const done = new Promise<void>((resolveDone) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      print(`\n${signal}: stopping the poller, DynamoDB Local and SQS…`);
+      resolveDone();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  const started = performance.now();
+  print('FundGuard local stack: starting DynamoDB Local (Java) and local SQS on loopback…');
+  services = await startLocalServices({ dynamodb: opts.dataDir ? { dataDir: opts.dataDir } : {} });
+  try {
+    const resources = await createResources(services.endpoints, STAGE, {
+      queues: { claims: { visibilityTimeoutSeconds: opts.visibilityTimeout } },
+    });
+    const env = lambdaEnvironment(services.endpoints, resources);
+    applyEnvironment(env);
+    // Imported only now: the handler reads its tables and endpoints from the environment at cold start.
+    const { handler } = await import('../../functions/in-process.ts');
+    const sqs = new SQSClient(localClientConfig(services.endpoints.sqs));
+    const dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
+    poller = await startPoller({
+      sqs,
+      queueUrl: resources.queues.claims.url,
+      handler,
+      batchSize: 10,
+      concurrency: 6,
+      functionName: `${STAGE}-in-process`,
+    });
+    alerts = AlertsConsumer.start(sqs, resources.queues.alerts.url, summary);
+
+    const local = {
+      region: env.AWS_REGION,
+      endpoints: services.endpoints,
+      tables: resources.tables,
+      queues: resources.queues,
+      dataDir: opts.dataDir ?? null,
+      logs: logFile,
+    };
+    writeFileSync(join(STATE_DIR, 'local.json'), `${JSON.stringify(local, null, 2)}\n`);
+    print(
+      `ready in ${((performance.now() - started) / 1000).toFixed(1)} s — written to .fundguard/local.json:`,
+    );
+    print(
+      `  DynamoDB Local  ${services.endpoints.dynamodb}  (listens on all interfaces: it has no bind option)`,
+    );
+    print(`  SQS             ${services.endpoints.sqs}`);
+    for (const [name, table] of Object.entries(resources.tables))
+      print(`  table ${name.padEnd(12)} ${table}`);
+    for (const [name, q] of Object.entries(resources.queues))
+      print(`  queue ${name.padEnd(12)} ${q.url}  (DLQ ${q.dlqUrl})`);
+    print(`  function logs   ${logFile}`);
+
+    if (!opts.demo) {
+      print('\nno demo: the stack stays up until Ctrl-C.');
+      await done;
+      return 0;
+    }
+
+    const { catalogue, ruleSet } = loadCore();
+    const count = Math.round(opts.rate * opts.duration);
+    const generated = generateClaims(
+      {
+        seed: opts.seed,
+        claims: count,
+        violationRate: opts.violationRate,
+        ruleIds: ruleSet.rules.map((r) => r.file.id),
+      },
+      catalogue,
+    );
+    const bodies = withPoison(generated.claims.map((c) => JSON.stringify(c)));
+    const poison = bodies.length - generated.claims.length;
+    print(
+      `\ndemo: ${generated.claims.length} generated claims (seed ${opts.seed}, ${generated.truth.length} with injected violations) and ${poison} malformed messages, at ${opts.rate}/s`,
+    );
+    summary.start(bodies.length);
+    const ticker = setInterval(async () => {
+      const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+      if (poller) print(summary.progressLine(poller.counters, dlq));
+    }, 2_000);
+    try {
+      await sendStream({
+        sqs,
+        queueUrl: resources.queues.claims.url,
+        bodies,
+        rate: opts.rate,
+        onSent: (sent) => summary.sent(sent.length),
+        stopped: () => stopping,
+      });
+      // Drained: every message decided or in the DLQ (poison needs maxReceiveCount receives first).
+      while (!stopping) {
+        const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+        if (poller.counters.succeeded + dlq >= summary.sentCount && alerts.idle()) break;
+        await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
+      }
+    } finally {
+      clearInterval(ticker);
+    }
+    const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+    const decided = await countItems(dynamodb, resources.tables.decisions);
+    print(summary.finalReport(poller.counters, dlq, decided));
+    sqs.destroy();
+    dynamodb.destroy();
+    return 0;
+  } finally {
+    await shutdown();
+    print('stopped: DynamoDB Local, SQS and the poller are down.');
+  }
+}
+
+/** A few malformed messages in the stream, as real feeds have: they must land in the DLQ, alone. */
+function withPoison(bodies: string[]): string[] {
+  const out: string[] = [];
+  const every = Math.max(50, Math.floor(bodies.length / 6));
+  bodies.forEach((body, i) => {
+    out.push(body);
+    if (i % every !== every - 1) return;
+    const claim = JSON.parse(body);
+    const kind = Math.floor(i / every) % 3;
+    if (kind === 0) out.push(body.slice(0, body.length / 2));
+    else if (kind === 1)
+      out.push(
+        JSON.stringify({
+          ...claim,
+          claimId: `${claim.claimId}-X`,
+          items: [{ ...claim.items[0], quantity: String(claim.items[0].quantity) }],
+        }),
+      );
+    else out.push(JSON.stringify({ ...claim, claimId: `${claim.claimId}-Y`, patient: undefined }));
+  });
+  return out;
+}
+
+async function countItems(client: DynamoDBClient, table: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return count;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `fundguard local: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`,
+    );
+    process.exit(
+      error instanceof RangeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? 2
+        : 1,
+    );
+  },
+);

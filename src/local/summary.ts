@@ -1,0 +1,157 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { ScreeningSummary } from '../cli/summary.ts';
+import type { HospitalAlert } from '../pipeline/in-process.ts';
+import type { PollerCounters } from './poller.ts';
+
+/** Messages waiting in a queue (the DLQ's depth, for the summary and the loss check). */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/**
+ * What the demo shows while it runs. Decisions and flags are counted from the hospital alerts
+ * queue, as a hospital would see them, and passes from the poller: the summary reads the pipeline's
+ * outputs, not its internals.
+ */
+export class LiveSummary {
+  readonly alerted = new ScreeningSummary();
+  readonly #reasons = new Map<string, number>();
+  #total = 0;
+  #sent = 0;
+  #started = performance.now();
+
+  start(total: number): void {
+    this.#total = total;
+    this.#started = performance.now();
+  }
+
+  sent(n: number): void {
+    this.#sent += n;
+  }
+
+  get sentCount(): number {
+    return this.#sent;
+  }
+
+  addAlert(alert: HospitalAlert): void {
+    this.alerted.addClaim(alert.outcome, alert.flags);
+  }
+
+  /** A handler log line (Powertools JSON); failed claims' reasons are kept for the report. */
+  noteLog(text: string): void {
+    if (!text.includes('claim failed')) return;
+    try {
+      const entry = JSON.parse(text) as { message?: string; reason?: string };
+      if (entry.message === 'claim failed' && entry.reason)
+        this.#reasons.set(entry.reason, (this.#reasons.get(entry.reason) ?? 0) + 1);
+    } catch {
+      // A log line that is not one JSON document (the logger split it) carries no reason to count.
+      return;
+    }
+  }
+
+  progressLine(counters: PollerCounters, dlq: number): string {
+    const seconds = (performance.now() - this.#started) / 1000;
+    const { decisions } = this.alerted;
+    return [
+      `[${seconds.toFixed(0).padStart(3)}s] sent ${this.#sent}/${this.#total}`,
+      `decided ${counters.succeeded} (${Math.round(counters.succeeded / Math.max(seconds, 1e-9))}/s)`,
+      `hold ${decisions.hold} reject ${decisions.reject}`,
+      `flags ${this.alerted.flagCount}`,
+      `at risk ${this.alerted.amountAtRisk.toFixed(2)} 元`,
+      `retries ${counters.failed}`,
+      `DLQ ${dlq}`,
+    ].join(' · ');
+  }
+
+  finalReport(counters: PollerCounters, dlq: number, decided: number): string {
+    const seconds = (performance.now() - this.#started) / 1000;
+    const { decisions } = this.alerted;
+    const lost = this.#sent - decided - dlq;
+    const reasons = [...this.#reasons.entries()].map(([reason, n]) => `    ${n}× ${reason}`);
+    return [
+      '',
+      `done in ${seconds.toFixed(1)} s: ${this.#sent} messages sent, ${decided} claims decided (decisions table), ${dlq} in the dead-letter queue`,
+      `decisions: pass ${decided - decisions.hold - decisions.reject}, hold ${decisions.hold}, reject ${decisions.reject}; ${this.alerted.flagCount} flags, ${this.alerted.amountAtRisk.toFixed(2)} 元 at risk; ${this.alerted.claims} hospital alerts`,
+      `poller: ${counters.received} deliveries, ${counters.failed} failed attempts (retried or dead-lettered), ${counters.handlerErrors} handler errors`,
+      lost === 0
+        ? `loss check: sent ${this.#sent} = decided ${decided} + dead-lettered ${dlq} ✓`
+        : `loss check FAILED: sent ${this.#sent} ≠ decided ${decided} + dead-lettered ${dlq} (${lost} unaccounted)`,
+      ...(reasons.length ? ['why claims failed (from the function logs):', ...reasons] : []),
+      '',
+      this.alerted.ruleTable(),
+    ].join('\n');
+  }
+}
+
+/** Plays the hospitals' side: drains the alerts queue into the summary. */
+export class AlertsConsumer {
+  #running = true;
+  #inFlight = 0;
+  #lastReceived = 0;
+  readonly #loop: Promise<void>;
+
+  private constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly summary: LiveSummary,
+  ) {
+    this.#loop = this.#run();
+  }
+
+  static start(sqs: SQSClient, queueUrl: string, summary: LiveSummary): AlertsConsumer {
+    return new AlertsConsumer(sqs, queueUrl, summary);
+  }
+
+  /** Nothing received for a second and nothing being handled: the alerts so far are counted. */
+  idle(): boolean {
+    return this.#inFlight === 0 && performance.now() - this.#lastReceived > 1_000;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const { Messages = [] } = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          AttributeNames: ['All'],
+        }),
+      );
+      if (!Messages.length) continue;
+      this.#inFlight += 1;
+      this.#lastReceived = performance.now();
+      try {
+        for (const message of Messages)
+          this.summary.addAlert(JSON.parse(message.Body ?? '{}') as HospitalAlert);
+        await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
+      } finally {
+        this.#inFlight -= 1;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+}
