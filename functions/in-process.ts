@@ -58,8 +58,10 @@ export function createInProcessHandler(
     const failedClaims = new Set(failed.map((f) => f.claimId));
     for (const { claimId, error } of failed)
       logger.warn('claim failed', { claimId, reason: describe(error) });
+    // A new response: Powertools may hand back its shared default object, which must never be mutated.
+    const batchItemFailures = [...response.batchItemFailures];
     for (const [messageId, claim] of parsed)
-      if (failedClaims.has(claim.claimId)) response.batchItemFailures.push({ itemIdentifier: messageId });
+      if (failedClaims.has(claim.claimId)) batchItemFailures.push({ itemIdentifier: messageId });
 
     const elapsed = performance.now() - started;
     metrics.addMetric('claimsProcessed', MetricUnit.Count, processed.length);
@@ -71,7 +73,7 @@ export function createInProcessHandler(
       for (const flag of flags) metrics.addMetric(`flags_${flag.ruleId}`, MetricUnit.Count, 1);
     }
     logger.debug('batch decided', { claims: processed.length, failed: failed.length, ms: elapsed });
-    return response;
+    return { batchItemFailures };
   };
 }
 
