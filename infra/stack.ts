@@ -20,6 +20,7 @@ import {
   TABLES,
   type TableName,
 } from '../src/resources.ts';
+import { PreEventApi, type PreEventApiProps } from './api.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,6 +34,8 @@ const DISPOSABLE_TABLES: ReadonlySet<TableName> = new Set(['idempotency']);
 const OLDEST_CLAIM_ALARM_SECONDS = 300;
 
 export interface FundGuardStackProps extends StackProps {
+  /** Entries and keys of the pre-event API (tests point them at fixtures). */
+  preEventApi?: Partial<Omit<PreEventApiProps, 'stage' | 'tables'>>;
   /** Prefix of every physical name: `fundguard-<stage>-…`. Default `dev`. */
   stage?: string;
   /** The in-process handler's entry file (exports `handler`). Default `functions/in-process.ts`. */
@@ -54,6 +57,7 @@ export class FundGuardStack extends Stack {
   readonly tables: Record<TableName, Table>;
   readonly queues: Record<QueueName, QueueWithDeadLetters>;
   readonly inProcessFunction: NodejsFunction;
+  readonly preEventApi: PreEventApi;
 
   constructor(scope: Construct, id: string, props: FundGuardStackProps = {}) {
     super(scope, id, props);
@@ -80,6 +84,12 @@ export class FundGuardStack extends Stack {
       props.inProcessEntry ?? join(PROJECT_ROOT, 'functions', 'in-process.ts'),
       props.rulesDir ?? join(PROJECT_ROOT, 'rules'),
     );
+    this.preEventApi = new PreEventApi(this, 'PreEventApi', {
+      stage,
+      tables: { claims: this.tables.claims, flags: this.tables.flags },
+      ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
+      ...props.preEventApi,
+    });
   }
 
   #table(stage: string, name: TableName): Table {
@@ -151,7 +161,7 @@ export class FundGuardStack extends Stack {
       description: 'In-process controls (事中审核): screens each settled claim from the claims queue',
       entry,
       handler: 'handler',
-      runtime: Runtime.NODEJS_20_X,
+      runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       // AWS advises a queue visibility timeout of at least six times the function's timeout, so
@@ -175,7 +185,7 @@ export class FundGuardStack extends Stack {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node20',
+        target: 'node22',
         mainFields: ['module', 'main'],
         // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
         banner:
@@ -205,9 +215,10 @@ export class FundGuardStack extends Stack {
         maxConcurrency: 20,
       }),
     );
-    grantTable(fn, claims, ['Query', 'PutItem']);
-    grantTable(fn, decisions, ['PutItem']);
-    grantTable(fn, flags, ['PutItem']);
+    // Outcomes are batch-written (src/stores/dynamo.ts); BatchWriteItem is authorised per table.
+    grantTable(fn, claims, ['Query', 'BatchWriteItem']);
+    grantTable(fn, decisions, ['BatchWriteItem']);
+    grantTable(fn, flags, ['BatchWriteItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 

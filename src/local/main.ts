@@ -12,6 +12,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
+import { type LocalApi, startLocalApi } from './http.ts';
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { createResources, type LocalServices, localClientConfig, startLocalServices } from './services.ts';
@@ -19,7 +20,7 @@ import { sendStream } from './stream.ts';
 import { AlertsConsumer, LiveSummary, queueDepth } from './summary.ts';
 
 const USAGE = `usage: npm start [-- options]
-  --no-demo                 keep the stack up without streaming claims (Ctrl-C stops it)
+  --no-demo                 keep the stack and the pre-event API up without streaming claims (Ctrl-C stops it)
   --rate N                  claims per second in the demo (default 300)
   --duration S              seconds of demo stream (default 60)
   --seed N                  generator seed (default: a new one each run, printed)
@@ -102,7 +103,9 @@ async function main(): Promise<number> {
   let services: LocalServices | undefined;
   let poller: Poller | undefined;
   let alerts: AlertsConsumer | undefined;
+  let api: LocalApi | undefined;
   const shutdown = async (): Promise<void> => {
+    await api?.stop();
     await poller?.stop();
     await alerts?.stop();
     await services?.stop();
@@ -140,12 +143,18 @@ async function main(): Promise<number> {
       functionName: `${STAGE}-in-process`,
     });
     alerts = AlertsConsumer.start(sqs, resources.queues.alerts.url, summary);
+    api = await startLocalApi({
+      endpoints: services.endpoints,
+      tables: resources.tables,
+      stateDir: STATE_DIR,
+    });
 
     const local = {
       region: env.AWS_REGION,
       endpoints: services.endpoints,
       tables: resources.tables,
       queues: resources.queues,
+      api: { url: api.url, keysFile: join(STATE_DIR, 'api-keys.local.json') },
       dataDir: opts.dataDir ?? null,
       logs: logFile,
     };
@@ -162,6 +171,8 @@ async function main(): Promise<number> {
     for (const [name, q] of Object.entries(resources.queues))
       print(`  queue ${name.padEnd(12)} ${q.url}  (DLQ ${q.dlqUrl})`);
     print(`  function logs   ${logFile}`);
+    print(`  pre-event API   ${api.url}  (a key per hospital in .fundguard/api-keys.local.json)`);
+    print(`\ntry it (a draft order for hospital H3001):\n${api.curlExample}\n${api.alertsCurlExample}`);
 
     if (!opts.demo) {
       print('\nno demo: the stack stays up until Ctrl-C.');

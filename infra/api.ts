@@ -1,0 +1,269 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { API_KEY_HEADER } from '../src/api/identity.ts';
+import { apiKeysFileFor, readKeysFile } from '../src/api/keys.ts';
+import { ROUTES } from '../src/api/routes.ts';
+import { physicalName, TABLES } from '../src/resources.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where Lambda unpacks the bundle (`LAMBDA_TASK_ROOT`). */
+const LAMBDA_TASK_ROOT = '/var/task';
+
+/** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
+const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 500, burstLimit: 1000 };
+
+/** How long API Gateway reuses an authorizer answer for the same key; also how long a revoked key lives on. */
+const DEFAULT_AUTHORIZER_CACHE = Duration.minutes(5);
+
+export interface PreEventApiProps {
+  /** Prefix of physical names: `fundguard-<stage>-…`. */
+  stage: string;
+  /** The claims table (patients' history) and the flags table (hospitals' alerts, byHospital index). */
+  tables: { claims: ITable; flags: ITable };
+  /** Hashed keys the authorizer accepts. Default `apiKeysFileFor(stage)`; missing, every request is refused. */
+  apiKeysFile?: string;
+  /** Entry files; default `functions/api.ts` and `functions/authorizer.ts`. */
+  apiEntry?: string;
+  authorizerEntry?: string;
+  /** Rule files copied into the API bundle. Default `rules/`. */
+  rulesDir?: string;
+  throttle?: Required<ThrottleSettings>;
+  authorizerCacheTtl?: Duration;
+}
+
+/**
+ * The hospital-facing pre-event API: an HTTP API whose routes (src/api/routes.ts) all sit behind a
+ * Lambda authorizer checking per-hospital API keys, one function serving them with read-only
+ * access to a patient's history and the hospital's alerts, stage throttling and JSON access logs.
+ */
+export class PreEventApi extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly apiFunction: NodejsFunction;
+  readonly authorizerFunction: NodejsFunction;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PreEventApiProps) {
+    super(scope, id);
+    const keysFile = props.apiKeysFile ?? apiKeysFileFor(props.stage);
+    const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
+
+    this.apiFunction = this.#function('Api', {
+      description: "Pre-event alerts (事前提醒): screens hospitals' draft claims and lists their alerts",
+      roleDescription: 'Pre-event API: reads patient history and hospital alerts',
+      entry: props.apiEntry ?? join(PROJECT_ROOT, 'functions', 'api.ts'),
+      memorySize: 1024,
+      // API Gateway waits up to 30 s; a prescreen takes milliseconds, so anything this slow is stuck.
+      timeout: Duration.seconds(6),
+      environment: {
+        CLAIMS_TABLE: props.tables.claims.tableName,
+        FLAGS_TABLE: props.tables.flags.tableName,
+        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+      },
+      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
+      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+    });
+
+    this.authorizerFunction = this.#function('Authorizer', {
+      description: "Pre-event API authorizer: maps a hospital's API key to its hospital id",
+      roleDescription: 'Pre-event API authorizer: checks API keys, reads no data',
+      entry: props.authorizerEntry ?? join(PROJECT_ROOT, 'functions', 'authorizer.ts'),
+      memorySize: 256,
+      timeout: Duration.seconds(3),
+      environment: { FUNDGUARD_API_KEYS_FILE: `${LAMBDA_TASK_ROOT}/api-keys.json` },
+      afterBundling: this.#bundleKeys(keysFile, props.stage),
+    });
+
+    this.#grantReads(props.tables);
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      // Who called what and with which answer: kept a year for audits of hospitals' access.
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: physicalName(props.stage, 'pre-event-api'),
+      description: 'FundGuard pre-event alerts for hospitals',
+      createDefaultStage: false,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? DEFAULT_THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            time: AccessLogField.contextRequestTime(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            routeKey: '$context.routeKey',
+            status: AccessLogField.contextStatus(),
+            responseLength: AccessLogField.contextResponseLength(),
+            latencyMs: AccessLogField.contextResponseLatency(),
+            integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
+            hospitalId: '$context.authorizer.hospitalId',
+            keyId: '$context.authorizer.keyId',
+            authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction, {
+      authorizerName: 'api-key',
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: [`$request.header.${API_KEY_HEADER}`],
+      resultsCacheTtl: props.authorizerCacheTtl ?? DEFAULT_AUTHORIZER_CACHE,
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
+    for (const route of Object.values(ROUTES)) {
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer,
+      });
+    }
+    new CfnOutput(this, 'Url', {
+      description: 'Base URL of the pre-event API for hospitals',
+      value: this.url,
+    });
+  }
+
+  /** The base URL hospitals call. */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  #function(
+    name: 'Api' | 'Authorizer',
+    options: {
+      description: string;
+      /** IAM takes Latin-1 only. */
+      roleDescription: string;
+      entry: string;
+      memorySize: number;
+      timeout: Duration;
+      environment: Record<string, string>;
+      afterBundling: (outputDir: string) => string[];
+    },
+  ): NodejsFunction {
+    const logGroup = new LogGroup(this, `${name}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role: the default one carries AWSLambdaBasicExecutionRole, whose log rights cover every log group.
+    const role = new Role(this, `${name}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: options.roleDescription,
+    });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, `${name}Function`, {
+      description: options.description,
+      entry: options.entry,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: options.memorySize,
+      timeout: options.timeout,
+      role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        ...options.environment,
+        POWERTOOLS_SERVICE_NAME: 'fundguard',
+        POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: bundling(options.afterBundling),
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node 22 on purpose: the nearest Lambda runtime to the Node 20 the code is tested on (package.json ' +
+        'engines, local stack, tests); it moves to Node 24 together with that toolchain.',
+    });
+    return fn;
+  }
+
+  /**
+   * The keys file, validated now so a malformed one fails `cdk synth`, copied into the authorizer's
+   * bundle. Without one the authorizer gets an empty keyring and refuses every request.
+   */
+  #bundleKeys(keysFile: string, stage: string): (outputDir: string) => string[] {
+    const target = (outputDir: string) => shellQuote(join(outputDir, 'api-keys.json'));
+    if (!existsSync(keysFile)) {
+      Annotations.of(this).addWarningV2(
+        'fundguard:api-keys-missing',
+        `no API keys file ${keysFile}: the pre-event API of stage ${stage} refuses every request until ` +
+          'keys are issued (node --import tsx src/api/issue-key.ts; see docs/api.md)',
+      );
+      return (outputDir) => [`printf '%s\\n' '{"keys":[]}' > ${target(outputDir)}`];
+    }
+    readKeysFile(keysFile);
+    return (outputDir) => [`cp ${shellQuote(keysFile)} ${target(outputDir)}`];
+  }
+
+  /** Exactly the reads the API makes: a patient's history, and a hospital's flags by the byHospital index. */
+  #grantReads(tables: PreEventApiProps['tables']): void {
+    const byHospital = TABLES.flags.indexes.find((i) => i.indexName === 'byHospital');
+    if (!byHospital) throw new Error('src/resources.ts defines no byHospital index on the flags table');
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:Query'],
+      resourceArns: [tables.claims.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${tables.flags.tableArn}/index/${byHospital.indexName}`],
+    });
+  }
+}
+
+/** The in-process function's bundling (infra/stack.ts), for the Node 22 runtime. */
+function bundling(afterBundling: (outputDir: string) => string[]): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
+    banner:
+      "import { createRequire as __fundguardRequire } from 'node:module'; const require = __fundguardRequire(import.meta.url);",
+    // The SDK versions we test against, not whichever the runtime ships.
+    bundleAwsSDK: true,
+    minify: true,
+    sourceMap: true,
+    forceDockerBundling: false,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => afterBundling(outputDir),
+    },
+  };
+}
+
+const shellQuote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;

@@ -1,0 +1,127 @@
+import { DraftClaim } from '../contracts/claim.ts';
+import type { Basis, Flag } from '../contracts/flag.ts';
+import type { HistoryStore } from '../history/store.ts';
+import { historyFor } from '../pipeline/in-process.ts';
+import type { Screener } from '../rules/screen.ts';
+import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
+
+/** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
+export type Verdict = 'ok' | 'warn' | 'would-reject';
+
+/** One alert of a prescreen answer: what is wrong, where, why, and what to do instead. */
+export interface PrescreenAlert {
+  /** Stable for the same draft, rule and lines, so a hospital system can de-duplicate. */
+  alertId: string;
+  ruleId: string;
+  ruleClass: string;
+  severity: Flag['severity'];
+  result: Flag['result'];
+  /** What the in-process stage would do with these lines once the claim is settled. */
+  inProcessAction: 'reject' | 'hold' | 'flag' | 'alert' | null;
+  message: string;
+  lineNos: number[];
+  amountAtRisk: number;
+  basis: Basis;
+  /** A concrete alternative (largest payable quantity, days left, earliest date), where the facts give one. */
+  suggestion: string | null;
+}
+
+export interface PrescreenAnswer {
+  verdict: Verdict;
+  claimId: string | null;
+  visitId: string;
+  ruleSetVersion: string;
+  alerts: PrescreenAlert[];
+}
+
+export interface PrescreenDeps {
+  screener: Screener;
+  history: HistoryStore;
+  now?: () => Date;
+}
+
+/** History is keyed by the insured id: DynamoDB caps a key at 2048 bytes, we keep far below it. */
+const MAX_INSURED_ID_LENGTH = 64;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Claim v1 as a draft, plus what the history lookup needs of it: an insured id short enough and
+ * well-formed enough to be a DynamoDB key, so no input can turn into a database error.
+ */
+export const PrescreenDraft = DraftClaim.superRefine((draft, ctx) => {
+  const id = draft.patient.insuredId;
+  if (id.length > MAX_INSURED_ID_LENGTH || LONE_SURROGATE.test(id)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['patient', 'insuredId'],
+      message: `expected at most ${MAX_INSURED_ID_LENGTH} characters of well-formed Unicode`,
+    });
+  }
+});
+
+/** The draft claim of a prescreen request, or a 400 problem listing each invalid path. */
+export function parseDraft(body: unknown): DraftClaim {
+  const result = PrescreenDraft.safeParse(body, { reportInput: true });
+  if (result.success) return result.data;
+  const errors = fieldErrors(result.error.issues, body);
+  throw new ProblemError(
+    problem(
+      PROBLEM_TYPES.invalidClaim,
+      400,
+      'Invalid draft claim',
+      `the body is not a valid draft claim (Claim v1; claimId, submittedAt and totals may be absent): ${errors.length} invalid ${errors.length === 1 ? 'path' : 'paths'}`,
+      errors,
+    ),
+  );
+}
+
+const ACTION_ORDER = { reject: 0, hold: 1, flag: 2, alert: 3 } as const;
+const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
+
+/**
+ * Screen a draft as the pre-event stage: the patient's history from the store, every pre-event rule,
+ * and for each alert what the in-process stage would do, which sets the verdict.
+ */
+export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise<PrescreenAnswer> {
+  const { screener } = deps;
+  const history = await historyFor(draft, screener, deps.history, 'pre');
+  const now = deps.now?.() ?? new Date();
+  const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });
+  const alerts = flags.map((flag) => ({
+    alertId: flag.flagId,
+    ruleId: flag.ruleId,
+    ruleClass: flag.basis.ruleClass,
+    severity: flag.severity,
+    result: flag.result,
+    inProcessAction: screener.ruleSet.rule(flag.ruleId)?.file.action.in ?? null,
+    message: flag.message,
+    lineNos: flag.lineNos,
+    amountAtRisk: flag.amountAtRisk,
+    basis: flag.basis,
+    suggestion: suggestions[flag.flagId] ?? null,
+  }));
+  // What would stop the claim first, then the most severe, then in line order: the order a doctor fixes them.
+  alerts.sort(
+    (a, b) =>
+      rank(ACTION_ORDER, a.inProcessAction) - rank(ACTION_ORDER, b.inProcessAction) ||
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (a.lineNos[0] ?? 0) - (b.lineNos[0] ?? 0) ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+  return {
+    verdict: verdictOf(alerts),
+    claimId: draft.claimId ?? null,
+    visitId: draft.visit.visitId,
+    ruleSetVersion: screener.ruleSet.version,
+    alerts,
+  };
+}
+
+/** `would-reject` if the in-process stage would reject any alerted line, `warn` for any alert, else `ok`. */
+export function verdictOf(alerts: readonly Pick<PrescreenAlert, 'inProcessAction'>[]): Verdict {
+  if (alerts.some((a) => a.inProcessAction === 'reject')) return 'would-reject';
+  return alerts.length ? 'warn' : 'ok';
+}
+
+const rank = (order: Record<string, number>, action: string | null): number =>
+  action === null ? Object.keys(order).length : (order[action] ?? Object.keys(order).length);

@@ -1,0 +1,736 @@
+import type { Context } from 'aws-lambda';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type AlertsQuery, type AlertsStore, encodeCursor } from '../../src/api/alerts.ts';
+import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
+import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
+import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
+import { MAX_FIELD_ERRORS } from '../../src/api/problem.ts';
+import { MAX_BODY_BYTES } from '../../src/api/request.ts';
+import { Claim } from '../../src/contracts/claim.ts';
+import { loadCore } from '../../src/core.ts';
+import { generateClaims } from '../../src/generator/generate.ts';
+import { type HistoryStore, InMemoryHistoryStore, toHistoryClaim } from '../../src/history/store.ts';
+import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
+import { defaultRulesDir } from '../../src/rules/load.ts';
+
+const core = loadCore();
+const base = readBaseClaim(defaultRulesDir());
+
+const OWN = 'H3001';
+const NEIGHBOUR = 'H3002';
+const ownKey = issueKey(OWN, 'test-own');
+const neighbourKey = issueKey(NEIGHBOUR, 'test-neighbour');
+const keyring = new Keyring({ keys: [ownKey.entry, neighbourKey.entry] });
+
+type Json = Record<string, unknown>;
+
+/** A draft of our hospital: the rules' base claim without claimId, submittedAt and totals. */
+function draft(patch: Json = {}): Json {
+  const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = base;
+  return deepMerge(deepMerge(rest, { hospital: { hospitalId: OWN } }), patch);
+}
+
+const line = (lineNo: number, code: string, name: string, category: string, extra: Json = {}) => ({
+  lineNo,
+  code,
+  name,
+  category,
+  quantity: 1,
+  unitPrice: 10,
+  amount: 10,
+  serviceDate: '2026-10-03',
+  ...extra,
+});
+const metformin = (extra: Json = {}) =>
+  line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', {
+    quantity: 60,
+    unitPrice: 0.35,
+    amount: 21,
+    daysSupply: 30,
+    ...extra,
+  });
+
+/** An earlier settled claim of a patient, as history. */
+function settled(insuredId: string, claimId: string, patch: Json) {
+  return toHistoryClaim(
+    Claim.parse(
+      deepMerge(base, { claimId, patient: { insuredId }, hospital: { hospitalId: NEIGHBOUR }, ...patch }),
+    ),
+  );
+}
+
+interface RecordingAlerts extends AlertsStore {
+  queries: AlertsQuery[];
+}
+const recordingAlerts = (): RecordingAlerts => {
+  const queries: AlertsQuery[] = [];
+  return {
+    queries,
+    listForHospital: async (query) => {
+      queries.push(query);
+      return { flags: [] };
+    },
+  };
+};
+
+interface Harness {
+  call(request: Request): Promise<ApiResult>;
+  errors: unknown[];
+  alerts: RecordingAlerts;
+}
+
+function harness(overrides: Partial<ApiDeps> = {}): Harness {
+  const errors: unknown[] = [];
+  const alerts = recordingAlerts();
+  const handler = createApiHandler({
+    screener: core.screener,
+    history: new InMemoryHistoryStore(),
+    alerts,
+    authenticate: byApiKey(keyring),
+    logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
+    now: () => new Date('2026-10-03T12:00:00Z'),
+    ...overrides,
+  });
+  return { call: (request) => handler(apiEvent(request), lambdaContext), errors, alerts };
+}
+
+interface Request {
+  method?: string;
+  path: string;
+  body?: unknown;
+  rawBody?: string;
+  key?: string | null;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  base64?: boolean;
+}
+
+const lambdaContext = { awsRequestId: 'test-request' } as Context;
+
+/** The API Gateway HTTP API event (payload v2) for a request, with our hospital's key unless told otherwise. */
+function apiEvent(request: Request): ApiEvent {
+  const method =
+    request.method ?? (request.body === undefined && request.rawBody === undefined ? 'GET' : 'POST');
+  const key = request.key === undefined ? ownKey.key : request.key;
+  let body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+  if (body !== undefined && request.base64) body = Buffer.from(body, 'utf8').toString('base64');
+  const rawQueryString = new URLSearchParams(request.query ?? {}).toString();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: request.path,
+    rawQueryString,
+    headers: {
+      'content-type': 'application/json',
+      ...(key === null ? {} : { 'x-api-key': key }),
+      ...request.headers,
+    },
+    ...(request.query ? { queryStringParameters: request.query } : {}),
+    requestContext: {
+      accountId: 'test',
+      apiId: 'test',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: request.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: 'test-request',
+      routeKey: '$default',
+      stage: '$default',
+      time: '03/Oct/2026:12:00:00 +0000',
+      timeEpoch: 0,
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: request.base64 ?? false,
+  };
+}
+
+const prescreen = (body: unknown, extra: Partial<Request> = {}): Request => ({
+  method: 'POST',
+  path: '/v1/prescreen',
+  body,
+  ...extra,
+});
+
+const bodyOf = (result: ApiResult) => JSON.parse(result.body);
+
+describe('POST /v1/prescreen: verdicts on the real rule set', () => {
+  it('answers ok with no alerts for a draft no rule objects to', async () => {
+    const result = await harness().call(prescreen(draft({ items: [metformin()] })));
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(bodyOf(result)).toMatchObject({ verdict: 'ok', alerts: [], claimId: null, visitId: 'V-FIXTURE' });
+  });
+
+  it('warns, with the largest payable quantity, when a supply exceeds the 30-day outpatient limit', async () => {
+    const result = await harness().call(
+      prescreen(draft({ items: [metformin({ quantity: 120, amount: 42, daysSupply: 60 })] })),
+    );
+    const answer = bodyOf(result);
+    expect(answer.verdict).toBe('warn');
+    expect(answer.alerts).toEqual([
+      {
+        alertId: expect.stringMatching(/^F-[0-9a-f]{24}$/),
+        ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+        ruleClass: '药品限最大开药天数/开药量',
+        severity: 'medium',
+        result: 'suspicious',
+        inProcessAction: 'hold',
+        message: '二甲双胍片开药60天，超过门诊单次最大开药天数30天',
+        lineNos: [1],
+        amountAtRisk: 42,
+        basis: {
+          ruleClass: '药品限最大开药天数/开药量',
+          code: 'NHSA2025-9',
+          text: '门诊开药量原则上不超过30天（长期处方须有慢性病诊断依据）。',
+        },
+        suggestion: '按每日用量计，最多可开60（30天用量）',
+      },
+    ]);
+  });
+
+  it('answers would-reject when a line would be rejected in-process, listing that alert first', async () => {
+    const result = await harness().call(
+      prescreen(
+        draft({
+          patient: { sex: 'M' },
+          items: [
+            metformin({ quantity: 120, amount: 42, daysSupply: 60 }),
+            line(2, '002101030300000', '子宫造影', 'service'),
+          ],
+        }),
+      ),
+    );
+    const answer = bodyOf(result);
+    expect(answer.verdict).toBe('would-reject');
+    expect(answer.alerts.map((a: Json) => [a.ruleId, a.inProcessAction, a.lineNos])).toEqual([
+      ['GZ-SERVICE-SEX', 'reject', [2]],
+      ['NHSA-DRUG-MAX-SUPPLY', 'hold', [1]],
+    ]);
+    expect(answer.alerts[0].message).toBe('子宫造影为女性项目，患者为男性');
+    expect(answer.alerts[0].basis.knowledgePoint).toMatch(/^KP-/);
+  });
+
+  it('gives the earliest date a drug can be prescribed again when the last supply is not used up', async () => {
+    const history = new InMemoryHistoryStore();
+    history.add(settled('P-REPEAT', 'C-EARLIER', { items: [metformin({ serviceDate: '2026-09-20' })] }));
+    const result = await harness({ history }).call(
+      prescreen(draft({ patient: { insuredId: 'P-REPEAT' }, items: [metformin()] })),
+    );
+    const [alert, ...others] = bodyOf(result).alerts;
+    expect(others).toEqual([]);
+    expect(alert).toMatchObject({
+      ruleId: 'GZ-REPEAT-PRESCRIPTION',
+      inProcessAction: 'hold',
+      message: '二甲双胍片于2026-09-20已开药，至本次仍余17天用量（允许提前7天）',
+      // Supply to 2026-10-20, less the 7 days' grace.
+      suggestion: '前次（2026-09-20）所开药量尚余17天，最早可于2026-10-13再次开具',
+    });
+    expect(bodyOf(result).verdict).toBe('warn');
+  });
+
+  it('gives the days left in a course already partly paid in an earlier stay', async () => {
+    const drug = (lineNo: number, day: string) =>
+      line(lineNo, 'XC05CAQ005B001010100526', '注射用七叶皂苷钠', 'drug', { serviceDate: day });
+    const history = new InMemoryHistoryStore();
+    history.add(
+      settled('P-COURSE', 'C-STAY-1', {
+        visit: { type: 'inpatient', admittedAt: '2026-09-20', dischargedAt: '2026-09-27' },
+        items: Array.from({ length: 8 }, (_, i) => drug(i + 1, `2026-09-${20 + i}`)),
+      }),
+    );
+    const stay = draft({
+      patient: { insuredId: 'P-COURSE' },
+      visit: { type: 'inpatient', admittedAt: '2026-10-01' },
+      items: [drug(1, '2026-10-01'), drug(2, '2026-10-02'), drug(3, '2026-10-03')],
+    });
+    const answer = bodyOf(await harness({ history }).call(prescreen(stay)));
+    const course = answer.alerts.find((a: Json) => a.ruleId === 'GZ-DRUG-COURSE-HISTORY');
+    expect(course).toMatchObject({
+      lineNos: [3],
+      message: '注射用七叶皂苷钠支付不超过10天，此前已计费8天，本次再计费3天',
+      suggestion: '注射用七叶皂苷钠本疗程尚可支付2天',
+    });
+    expect(answer.verdict).toBe('warn');
+  });
+
+  it('accepts a base64-encoded body, as API Gateway sends some', async () => {
+    const result = await harness().call(prescreen(draft({ items: [metformin()] }), { base64: true }));
+    expect(result.statusCode).toBe(200);
+  });
+});
+
+describe('POST /v1/prescreen: bad input', () => {
+  it('lists each invalid path in an RFC 9457 problem body', async () => {
+    const body = draft({ foo: 1, patient: { sex: 'X' }, items: [metformin({ quantity: '60', bar: true })] });
+    const result = await harness().call(prescreen(body));
+    expect(result.statusCode).toBe(400);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    const problem = bodyOf(result);
+    expect(problem).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-claim',
+      title: 'Invalid draft claim',
+      status: 400,
+      detail: expect.stringContaining('4 invalid paths'),
+    });
+    expect(problem.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'foo', message: 'unknown field' },
+        { path: 'patient.sex', message: 'expected one of "M", "F", got "X"' },
+        { path: 'items[0].quantity', message: 'expected number, got string' },
+        { path: 'items[0].bar', message: 'unknown field' },
+      ]),
+    );
+    expect(problem.errors).toHaveLength(4);
+  });
+
+  it('names a missing field as missing', async () => {
+    const { doctorId: _d, ...body } = draft();
+    const problem = bodyOf(await harness().call(prescreen(body)));
+    expect(problem.errors).toEqual([{ path: 'doctorId', message: 'required string is missing' }]);
+  });
+
+  it('caps the field errors of a thoroughly broken body and says how many there were', async () => {
+    const body = draft({ items: Array.from({ length: 80 }, (_, i) => ({ lineNo: i + 1, junk: 'x' })) });
+    const problem = bodyOf(await harness().call(prescreen(body)));
+    expect(problem.errors).toHaveLength(MAX_FIELD_ERRORS);
+    expect(problem.detail).toMatch(new RegExp(`the first ${MAX_FIELD_ERRORS} of \\d+ are listed`));
+  });
+
+  it('answers 400 to nesting far deeper than any claim, in the body and in a field', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const asBody = await harness().call(prescreen(undefined, { rawBody: deep }));
+    const inField = await harness().call(
+      prescreen(undefined, { rawBody: JSON.stringify(draft()).replace('"M"', deep).replace('"F"', deep) }),
+    );
+    expect([asBody.statusCode, inField.statusCode]).toEqual([400, 400]);
+    expect(bodyOf(inField).errors).toEqual([
+      { path: 'patient.sex', message: 'expected one of "M", "F", got an array' },
+    ]);
+  });
+
+  it('refuses an insured id that could not be a history key', async () => {
+    const problem = bodyOf(
+      await harness().call(prescreen(draft({ patient: { insuredId: 'P'.repeat(65) } }))),
+    );
+    expect(problem.errors).toEqual([
+      { path: 'patient.insuredId', message: 'expected at most 64 characters of well-formed Unicode' },
+    ]);
+  });
+
+  it('names the parser’s reason for a body that is not JSON', async () => {
+    const result = await harness().call(prescreen(undefined, { rawBody: '{"patient": {' }));
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-json',
+      detail: expect.stringMatching(/^the body is not valid JSON: .+/),
+    });
+  });
+
+  it('asks for a body when there is none', async () => {
+    const result = await harness().call(prescreen(undefined, { rawBody: '' }));
+    expect(bodyOf(result)).toMatchObject({
+      status: 400,
+      detail: expect.stringContaining('the body is empty'),
+    });
+  });
+
+  it('refuses a body that is not declared as JSON with 415', async () => {
+    const result = await harness().call(
+      prescreen(draft(), { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    );
+    expect(result.statusCode).toBe(415);
+    expect(bodyOf(result).type).toBe('urn:fundguard:problem:unsupported-media-type');
+  });
+
+  it('refuses a body over the size limit with 413 before parsing it', async () => {
+    const result = await harness().call(prescreen(undefined, { rawBody: `"${'x'.repeat(MAX_BODY_BYTES)}"` }));
+    expect(result.statusCode).toBe(413);
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:payload-too-large',
+      detail: expect.stringContaining(`limit is ${MAX_BODY_BYTES} bytes`),
+    });
+  });
+
+  it.each([
+    ['GET', '/v1/nope'],
+    ['GET', '/v1/prescreen'],
+    ['POST', '/v1/hospitals/H3001/alerts'],
+    ['GET', '/v1/hospitals/H3001/alerts/extra'],
+    ['DELETE', '/'],
+  ])('answers %s %s with a 404 problem', async (method, path) => {
+    const result = await harness().call({ method, path, rawBody: '{}' });
+    expect(result.statusCode).toBe(404);
+    expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:not-found', status: 404 });
+  });
+});
+
+describe('authentication and authorization', () => {
+  it('answers 401 with a challenge when the key is missing', async () => {
+    const result = await harness().call(prescreen(draft(), { key: null }));
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.['www-authenticate']).toBe('ApiKey header="x-api-key"');
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:unauthenticated',
+      detail: expect.stringContaining('x-api-key'),
+    });
+  });
+
+  it.each([
+    ['a made-up key', 'fgk_not-a-key'],
+    ['an over-long header', 'x'.repeat(10_000)],
+    ['the hash instead of the key', ownKey.entry.sha256],
+  ])('answers 401 for %s', async (_what, key) => {
+    const result = await harness().call(prescreen(draft(), { key }));
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result).detail).toBe('the API key is not valid');
+  });
+
+  it('refuses another hospital’s draft with a 403 that is the same whether or not that hospital exists', async () => {
+    const api = harness();
+    const existing = await api.call(prescreen(draft({ hospital: { hospitalId: NEIGHBOUR } })));
+    const unknown = await api.call(prescreen(draft({ hospital: { hospitalId: 'H9999' } })));
+    expect(existing.statusCode).toBe(403);
+    expect(bodyOf(existing).type).toBe('urn:fundguard:problem:forbidden');
+    expect(unknown).toEqual(existing);
+  });
+
+  it('refuses another hospital’s alerts with the same 403 whether or not it exists, without reading them', async () => {
+    const api = harness();
+    const existing = await api.call({ path: `/v1/hospitals/${NEIGHBOUR}/alerts` });
+    const unknown = await api.call({ path: '/v1/hospitals/H9999/alerts' });
+    expect(existing.statusCode).toBe(403);
+    expect(unknown).toEqual(existing);
+    expect(api.alerts.queries).toEqual([]);
+  });
+
+  it('lets each hospital’s key reach its own alerts only', async () => {
+    const api = harness();
+    const own = await api.call({ path: `/v1/hospitals/${NEIGHBOUR}/alerts`, key: neighbourKey.key });
+    expect(own.statusCode).toBe(200);
+    expect(bodyOf(own)).toEqual({ hospitalId: NEIGHBOUR, alerts: [], nextCursor: null });
+    expect(api.alerts.queries.map((q) => q.hospitalId)).toEqual([NEIGHBOUR]);
+  });
+
+  it('takes the hospital from the Lambda authorizer’s context in AWS, and refuses a request without one', async () => {
+    const handler = createApiHandler({
+      screener: core.screener,
+      history: new InMemoryHistoryStore(),
+      alerts: recordingAlerts(),
+      authenticate: byAuthorizerContext(),
+      logger: { error: () => {}, debug: () => {} },
+    });
+    const withKeyOnly = apiEvent(prescreen(draft({ items: [metformin()] })));
+    const authorized = {
+      ...withKeyOnly,
+      requestContext: {
+        ...withKeyOnly.requestContext,
+        authorizer: { lambda: { hospitalId: OWN, keyId: 'k' } },
+      },
+    };
+    expect((await handler(authorized, lambdaContext)).statusCode).toBe(200);
+    // The key alone is the authorizer's business: without its context the function refuses.
+    expect((await handler(withKeyOnly, lambdaContext)).statusCode).toBe(401);
+    const other = { ...authorized, body: JSON.stringify(draft({ hospital: { hospitalId: NEIGHBOUR } })) };
+    expect((await handler(other, lambdaContext)).statusCode).toBe(403);
+  });
+
+  it('lets the Lambda authorizer accept a hospital’s key and name the hospital, and refuse any other', () => {
+    expect(authorizeRequest(keyring, { headers: { 'x-api-key': neighbourKey.key } })).toEqual({
+      isAuthorized: true,
+      context: { hospitalId: NEIGHBOUR, keyId: 'test-neighbour' },
+    });
+    expect(authorizeRequest(keyring, { headers: { 'x-api-key': 'fgk_wrong' } }).isAuthorized).toBe(false);
+    expect(authorizeRequest(keyring, { headers: {} }).isAuthorized).toBe(false);
+  });
+
+  it('holds a keys file to hex hashes, unique key ids and two keys per hospital (one rotation)', () => {
+    const entry = (keyId: string, hospitalId = OWN) => issueKey(hospitalId, keyId).entry;
+    expect(KeysFile.safeParse({ keys: [entry('a'), entry('b')] }).success).toBe(true);
+    const three = KeysFile.safeParse({ keys: [entry('a'), entry('b'), entry('c')] });
+    expect(three.error?.issues.map((i) => i.message)).toEqual([
+      `${OWN} has more than 2 keys; revoke the old key of a rotation first`,
+    ]);
+    expect(KeysFile.safeParse({ keys: [entry('a'), entry('a', NEIGHBOUR)] }).success).toBe(false);
+    expect(KeysFile.safeParse({ keys: [{ ...entry('a'), sha256: 'plaintext-key' }] }).success).toBe(false);
+  });
+});
+
+describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
+  const alertsOf = (query: Record<string, string>) => ({ path: `/v1/hospitals/${OWN}/alerts`, query });
+
+  it('passes the hospital, limit, since (as stored timestamps compare) and cursor position to the store', async () => {
+    const api = harness();
+    const position = {
+      flagId: 'F-0123456789abcdef01234567',
+      hospitalId: OWN,
+      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
+    };
+    const result = await api.call(
+      alertsOf({ since: '2026-10-01', limit: '10', cursor: encodeCursor(position) }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(api.alerts.queries).toEqual([
+      { hospitalId: OWN, limit: 10, since: '2026-10-01T00:00:00.000Z', after: position },
+    ]);
+  });
+
+  it.each([
+    [{ since: 'yesterday' }, 'query.since'],
+    [{ since: '2026-02-30' }, 'query.since'],
+    [{ limit: '0' }, 'query.limit'],
+    [{ limit: '101' }, 'query.limit'],
+    [{ limit: 'ten' }, 'query.limit'],
+    [{ page: '2' }, 'query.page'],
+  ])('refuses %o naming %s', async (query, path) => {
+    const result = await harness().call(alertsOf(query));
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:invalid-query' });
+    expect(bodyOf(result).errors.map((e: Json) => e.path)).toEqual([path]);
+  });
+
+  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage', async () => {
+    const api = harness();
+    const theirs = encodeCursor({
+      flagId: 'F-0123456789abcdef01234567',
+      hospitalId: NEIGHBOUR,
+      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
+    });
+    const foreign = await api.call(alertsOf({ cursor: theirs }));
+    const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
+    expect(foreign.statusCode).toBe(400);
+    expect(bodyOf(foreign).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect(foreign).toEqual(garbage);
+    expect(api.alerts.queries).toEqual([]);
+  });
+
+  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds)', async () => {
+    const cursor = encodeCursor({
+      flagId: 'F-1',
+      hospitalId: OWN,
+      createdAtFlagId: '2026-09-01T00:00:00.000Z#F-1',
+    });
+    const result = await harness().call(alertsOf({ cursor, since: '2026-10-01' }));
+    expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
+  });
+});
+
+describe('faults', () => {
+  it('answers 500 without internals when the history store fails, and logs the error', async () => {
+    const failing: HistoryStore = {
+      claimsFor: async () => {
+        throw new Error('ResourceNotFoundException: Cannot do operations on a non-existent table');
+      },
+    };
+    const api = harness({ history: failing });
+    const result = await api.call(prescreen(draft()));
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result)).toEqual({
+      type: 'urn:fundguard:problem:internal',
+      title: 'Internal server error',
+      status: 500,
+      detail: 'an internal error occurred; the request may be retried (request id test-request)',
+    });
+    expect(api.errors).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('non-existent') }),
+    ]);
+  });
+});
+
+describe('time budget', () => {
+  it('answers 503 when the history lookup outlives the function’s remaining time', async () => {
+    const slow: HistoryStore = {
+      claimsFor: () => new Promise((resolve) => setTimeout(() => resolve([]), 1_000)),
+    };
+    const errors: unknown[] = [];
+    const handler = createApiHandler({
+      screener: core.screener,
+      history: slow,
+      alerts: recordingAlerts(),
+      authenticate: byApiKey(keyring),
+      logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
+    });
+    const almostOut = { awsRequestId: 'late-request', getRemainingTimeInMillis: () => 20 } as Context;
+    const result = await handler(apiEvent(prescreen(draft())), almostOut);
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:timeout',
+      detail: expect.stringContaining('request id late-request'),
+    });
+    expect(errors).toEqual([expect.objectContaining({ name: 'TimeoutError' })]);
+  });
+});
+
+describe('fuzz: no input makes the API fail', () => {
+  const ALLOWED = [200, 400, 401, 403, 404, 413];
+  const api = harness();
+
+  async function expectAnswered(request: Request): Promise<ApiResult> {
+    const result = await api.call(request);
+    expect(ALLOWED).toContain(result.statusCode);
+    const body = JSON.parse(result.body);
+    if (result.statusCode !== 200) {
+      expect(body.status).toBe(result.statusCode);
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+    }
+    return result;
+  }
+
+  const drafts = generateClaims({ seed: 4242, claims: 300, violationRate: 0.3 }, core.catalogue).claims.map(
+    (claim) => {
+      const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = claim;
+      return { ...rest, hospital: { ...rest.hospital, hospitalId: OWN } } as Json;
+    },
+  );
+
+  const loneSurrogates = fc.string({
+    unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  });
+  const deeplyNested = fc.integer({ min: 1, max: 2_000 }).map((depth) => {
+    let value: unknown = 'bottom';
+    for (let i = 0; i < depth; i++) value = i % 2 ? { nested: value } : [value];
+    return value;
+  });
+  const junk = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.constantFrom(
+      1e308,
+      -1e308,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 2,
+      5e-324,
+      -0,
+      0,
+      0.001,
+      2 ** 53,
+    ),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    loneSurrogates,
+    fc.constantFrom(
+      '',
+      '2026-02-30',
+      '0000-01-01',
+      '9999-12-31',
+      '1900-01-01',
+      'X'.repeat(5_000),
+      '__proto__',
+    ),
+    deeplyNested,
+  );
+
+  /**
+   * The paths into a JSON value, down to a depth past any in a claim: a mutation deep inside junk
+   * it planted itself teaches nothing, and walking 2,000 levels of it would only slow the test.
+   */
+  function paths(value: unknown, maxDepth = 8): (string | number)[][] {
+    const found: (string | number)[][] = [];
+    const stack: { node: unknown; path: (string | number)[] }[] = [{ node: value, path: [] }];
+    while (stack.length) {
+      const { node, path } = stack.pop() ?? { node: null, path: [] };
+      if (node === null || typeof node !== 'object' || path.length >= maxDepth) continue;
+      const entries: [string | number, unknown][] = Array.isArray(node)
+        ? node.map((v, i) => [i, v])
+        : Object.entries(node as Json);
+      for (const [key, child] of entries) {
+        found.push([...path, key]);
+        stack.push({ node: child, path: [...path, key] });
+      }
+    }
+    return found;
+  }
+
+  function mutate(
+    target: Json,
+    path: (string | number)[],
+    op: { kind: 'delete' } | { kind: 'set'; value: unknown },
+  ) {
+    let parent: unknown = target;
+    for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[key];
+    const last = path.at(-1);
+    if (last === undefined || parent === null || typeof parent !== 'object') return;
+    const container = parent as Record<string | number, unknown>;
+    if (op.kind === 'set') container[last] = op.value;
+    else if (Array.isArray(container) && typeof last === 'number') container.splice(last, 1);
+    else delete container[last];
+  }
+
+  const mutation = fc.record({
+    at: fc.nat(),
+    op: fc.oneof(
+      fc.constant({ kind: 'delete' as const }),
+      junk.map((value) => ({ kind: 'set' as const, value })),
+      fc.constantFrom(OWN, NEIGHBOUR, 'H9999').map((value) => ({ kind: 'set' as const, value })),
+    ),
+  });
+
+  it('answers every mutated draft claim with 200 or a problem', async () => {
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: drafts.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        async (i, mutations) => {
+          const body = structuredClone(drafts[i]) as Json;
+          for (const { at, op } of mutations) {
+            const all = paths(body);
+            const path = all[at % Math.max(1, all.length)];
+            if (path) mutate(body, path, op);
+          }
+          statuses.add((await expectAnswered(prescreen(body))).statusCode);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(api.errors).toEqual([]);
+    // The mutations reach both sides of validation: some drafts stay valid and are screened.
+    expect([...statuses]).toEqual(expect.arrayContaining([200, 400]));
+  });
+
+  it('answers any JSON value as a body with a problem', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const result = await expectAnswered(prescreen(value));
+        expect(result.statusCode).toBe(400);
+      }),
+      { numRuns: 300 },
+    );
+    expect(api.errors).toEqual([]);
+  });
+
+  it('answers any text as a body, and any header values, without failing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.option(fc.string({ maxLength: 80 }), { nil: null }),
+        fc.constantFrom('application/json', 'application/problem+json', 'application/json; charset=utf-8'),
+        async (text, key, contentType) => {
+          await expectAnswered(
+            prescreen(undefined, { rawBody: text, key, headers: { 'content-type': contentType } }),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(api.errors).toEqual([]);
+  });
+
+  it('answers any query string and path of the alerts listing without failing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.constantFrom('since', 'cursor', 'limit', 'x'),
+          fc.oneof(fc.string(), loneSurrogates, fc.base64String()),
+        ),
+        fc.oneof(
+          fc.constant(OWN),
+          fc.string({ minLength: 1 }).filter((s) => !s.includes('/')),
+        ),
+        async (query, hospitalId) => {
+          await expectAnswered({ path: `/v1/hospitals/${hospitalId}/alerts`, query });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(api.errors).toEqual([]);
+  });
+});
