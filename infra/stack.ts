@@ -215,8 +215,9 @@ export class FundGuardStack extends Stack {
         maxConcurrency: 20,
       }),
     );
-    // Outcomes are batch-written (src/stores/dynamo.ts); BatchWriteItem is authorised per table.
-    grantTable(fn, claims, ['Query', 'BatchWriteItem']);
+    // History is read with one PartiQL SELECT per batch and outcomes are batch-written
+    // (src/stores/dynamo.ts); both are authorised per table.
+    grantTable(fn, claims, ['PartiQLSelect', 'BatchWriteItem']);
     grantTable(fn, decisions, ['BatchWriteItem']);
     grantTable(fn, flags, ['BatchWriteItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);

@@ -28,7 +28,7 @@ export interface ApiOutcome {
 
 export interface ApiDeps {
   screener: Screener;
-  history: HistoryStore;
+  history: Pick<HistoryStore, 'claimsFor'>;
   alerts: AlertsStore;
   /** `byAuthorizerContext()` in AWS, `byApiKey(keyring)` locally and in tests. */
   authenticate: Authenticate;

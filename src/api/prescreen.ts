@@ -36,7 +36,7 @@ export interface PrescreenAnswer {
 
 export interface PrescreenDeps {
   screener: Screener;
-  history: HistoryStore;
+  history: Pick<HistoryStore, 'claimsFor'>;
   now?: () => Date;
 }
 

@@ -22,10 +22,19 @@ export interface HistoryItem {
   daysSupply?: number;
 }
 
+/** A patient's history window, for reading several patients at once. */
+export interface HistoryWindow {
+  insuredId: string;
+  from: string;
+  to: string;
+}
+
 /** Port: a patient's earlier claims. DynamoDB in the pipeline, memory in the CLI and unit tests. */
 export interface HistoryStore {
   /** Claims of `insuredId` with a service date in [from, to], oldest first. */
   claimsFor(insuredId: string, from: string, to: string): Promise<HistoryClaim[]>;
+  /** The same for several patients in one read (an in-process batch); keyed by insuredId. */
+  claimsForPatients(windows: readonly HistoryWindow[]): Promise<Map<string, HistoryClaim[]>>;
 }
 
 /** Compact a settled claim for history. */
@@ -76,5 +85,11 @@ export class InMemoryHistoryStore implements HistoryStore {
     return (this.#byPatient.get(insuredId) ?? []).filter(
       (c) => c.lastServiceDate >= from && c.firstServiceDate <= to,
     );
+  }
+
+  async claimsForPatients(windows: readonly HistoryWindow[]): Promise<Map<string, HistoryClaim[]>> {
+    const out = new Map<string, HistoryClaim[]>();
+    for (const w of windows) out.set(w.insuredId, await this.claimsFor(w.insuredId, w.from, w.to));
+    return out;
   }
 }

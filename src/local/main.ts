@@ -139,7 +139,7 @@ async function main(): Promise<number> {
       queueUrl: resources.queues.claims.url,
       handler,
       batchSize: 10,
-      concurrency: 6,
+      concurrency: 8,
       functionName: `${STAGE}-in-process`,
     });
     alerts = AlertsConsumer.start(sqs, resources.queues.alerts.url, summary);

@@ -60,7 +60,7 @@ export interface BatchProcessed {
 export async function historyFor(
   claim: Pick<Claim, 'items' | 'patient'>,
   screener: Screener,
-  store: HistoryStore,
+  store: Pick<HistoryStore, 'claimsFor'>,
   stage: Stage = 'in',
 ): Promise<HistoryClaim[]> {
   const days = screener.ruleSet.historyDays(stage);
@@ -100,52 +100,55 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
     byPatient.set(claim.patient.insuredId, list);
   }
 
+  // One read for the whole batch, even when no active rule needs history: a claim found in its
+  // patient's history was already decided.
+  const windows = [...byPatient.entries()].map(([insuredId, patientClaims]) => {
+    const spans = patientClaims.map(serviceSpan);
+    const from = addDays(spans.map((s) => s[0]).sort()[0] ?? '', -days);
+    return {
+      insuredId,
+      from,
+      to:
+        spans
+          .map((s) => s[1])
+          .sort()
+          .at(-1) ?? '',
+    };
+  });
+  let histories: Map<string, HistoryClaim[]>;
+  try {
+    histories = await deps.history.claimsForPatients(windows);
+  } catch (error) {
+    return { processed: [], failed: unique.map((c) => ({ claimId: c.claimId, error: asError(error) })) };
+  }
+
   const screened: (ClaimProcessed & { claim: Claim; decidedAt: string })[] = [];
-  await Promise.all(
-    [...byPatient.values()].map(async (patientClaims) => {
-      patientClaims.sort((a, b) => serviceSpan(a)[0].localeCompare(serviceSpan(b)[0]));
-      let history: HistoryClaim[];
+  for (const [insuredId, patientClaims] of byPatient) {
+    patientClaims.sort((a, b) => serviceSpan(a)[0].localeCompare(serviceSpan(b)[0]));
+    const history = histories.get(insuredId) ?? [];
+    const written = new Set(history.map((h) => h.claimId));
+    for (const claim of patientClaims) {
+      const [first, last] = serviceSpan(claim);
+      const from = addDays(first, -days);
+      const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
       try {
-        // Read even when no active rule needs history: a claim found there was already decided.
-        const spans = patientClaims.map(serviceSpan);
-        const from = addDays(spans.map((s) => s[0]).sort()[0] ?? '', -days);
-        const to =
-          spans
-            .map((s) => s[1])
-            .sort()
-            .at(-1) ?? '';
-        history = await deps.history.claimsFor(patientClaims[0]?.patient.insuredId ?? '', from, to);
+        const { flags, decision } = await deps.screener.screen(claim, { stage: 'in', now, history: window });
+        const result: RecordResult = written.has(claim.claimId) ? 'duplicate' : 'written';
+        screened.push({
+          claimId: claim.claimId,
+          claim,
+          decision,
+          flags,
+          result,
+          decidedAt: now.toISOString(),
+        });
+        // A later claim of the same patient in this batch sees this one, as it would across batches.
+        if (result === 'written') history.push(toHistoryClaim(claim));
       } catch (error) {
-        for (const claim of patientClaims) failed.push({ claimId: claim.claimId, error: asError(error) });
-        return;
+        failed.push({ claimId: claim.claimId, error: asError(error) });
       }
-      const written = new Set(history.map((h) => h.claimId));
-      for (const claim of patientClaims) {
-        const [first, last] = serviceSpan(claim);
-        const from = addDays(first, -days);
-        const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
-        try {
-          const { flags, decision } = await deps.screener.screen(claim, {
-            stage: 'in',
-            now,
-            history: window,
-          });
-          const result: RecordResult = written.has(claim.claimId) ? 'duplicate' : 'written';
-          screened.push({
-            claimId: claim.claimId,
-            claim,
-            decision,
-            flags,
-            result,
-            decidedAt: now.toISOString(),
-          });
-          if (result === 'written') history.push(toHistoryClaim(claim));
-        } catch (error) {
-          failed.push({ claimId: claim.claimId, error: asError(error) });
-        }
-      }
-    }),
-  );
+    }
+  }
 
   let unwritten: Map<string, Error>;
   try {

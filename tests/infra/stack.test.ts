@@ -268,7 +268,10 @@ describe('least privilege', () => {
       .map((s) => ({ actions: actionsOf(s).sort(), resource: s.Resource }));
     expect(grants).toEqual(
       expect.arrayContaining([
-        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], resource: arnOf(stack.tables.claims) },
+        {
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
+          resource: arnOf(stack.tables.claims),
+        },
         { actions: ['dynamodb:BatchWriteItem'], resource: arnOf(stack.tables.decisions) },
         { actions: ['dynamodb:BatchWriteItem'], resource: arnOf(stack.tables.flags) },
         {

@@ -516,7 +516,7 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
 
 describe('faults', () => {
   it('answers 500 without internals when the history store fails, and logs the error', async () => {
-    const failing: HistoryStore = {
+    const failing: Pick<HistoryStore, 'claimsFor'> = {
       claimsFor: async () => {
         throw new Error('ResourceNotFoundException: Cannot do operations on a non-existent table');
       },
@@ -538,7 +538,7 @@ describe('faults', () => {
 
 describe('time budget', () => {
   it('answers 503 when the history lookup outlives the function’s remaining time', async () => {
-    const slow: HistoryStore = {
+    const slow: Pick<HistoryStore, 'claimsFor'> = {
       claimsFor: () => new Promise((resolve) => setTimeout(() => resolve([]), 1_000)),
     };
     const errors: unknown[] = [];
