@@ -1,4 +1,4 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
@@ -6,21 +6,8 @@ import { applyEnvironment, lambdaEnvironment } from '../src/local/lambda-env.ts'
 import { startPoller } from '../src/local/poller.ts';
 import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
 import { sendStream } from '../src/local/stream.ts';
-import { queueDepth } from '../src/local/summary.ts';
+import { countItems, queueDepth } from '../src/local/summary.ts';
 import { percentile, round, writeSection } from './results.ts';
-
-async function countItems(client: DynamoDBClient, table: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return count;
-}
 
 /**
  * End to end on the local stack: generated claims sent to the claims queue, the in-process handler

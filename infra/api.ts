@@ -15,13 +15,14 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/api/identity.ts';
 import { apiKeysFileFor, readKeysFile } from '../src/api/keys.ts';
 import { ROUTES } from '../src/api/routes.ts';
 import { physicalName, TABLES } from '../src/resources.ts';
+import { bundling, shellQuote } from './bundling.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -243,27 +244,3 @@ export class PreEventApi extends Construct {
     });
   }
 }
-
-/** The in-process function's bundling (infra/stack.ts), for the Node 22 runtime. */
-function bundling(afterBundling: (outputDir: string) => string[]): BundlingOptions {
-  return {
-    format: OutputFormat.ESM,
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
-    banner:
-      "import { createRequire as __fundguardRequire } from 'node:module'; const require = __fundguardRequire(import.meta.url);",
-    // The SDK versions we test against, not whichever the runtime ships.
-    bundleAwsSDK: true,
-    minify: true,
-    sourceMap: true,
-    forceDockerBundling: false,
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => afterBundling(outputDir),
-    },
-  };
-}
-
-const shellQuote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;

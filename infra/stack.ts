@@ -6,7 +6,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -21,6 +21,7 @@ import {
   type TableName,
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
+import { bundling, shellQuote } from './bundling.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -183,27 +184,10 @@ export class FundGuardStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
-        banner:
-          "import { createRequire as __fundguardRequire } from 'node:module'; const require = __fundguardRequire(import.meta.url);",
-        // The SDK versions we test against, not whichever the runtime ships.
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-          afterBundling: (_inputDir, outputDir) => [
-            `cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-          ],
-        },
-      },
+      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
+      bundling: bundling((outputDir) => [
+        `cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
+      ]),
     });
 
     fn.addEventSource(
@@ -251,5 +235,3 @@ const attribute = (key: KeyDef) => ({
 });
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
-
-const shellQuote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;

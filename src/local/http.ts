@@ -3,6 +3,7 @@
  * HTTP API event (payload v2) and calls the same handler the Lambda runs, plus the local API keys
  * (random per state directory, hashed like the deployment's) that stand in for the authorizer.
  */
+
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoAlertsStore } from '../api/alerts-dynamo.ts';
 import { type ApiEvent, type ApiHandler, type ApiLogger, createApiHandler } from '../api/handler.ts';
@@ -25,7 +25,8 @@ import { deepMerge, readBaseClaim } from '../rules/fixtures.ts';
 import { defaultRulesDir } from '../rules/load.ts';
 import type { Screener } from '../rules/screen.ts';
 import { DynamoHistoryStore } from '../stores/dynamo.ts';
-import { type Endpoints, LOCAL_REGION, localClientConfig } from './services.ts';
+import { lambdaContext } from './lambda-context.ts';
+import { type Endpoints, localClientConfig } from './services.ts';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -195,27 +196,6 @@ function toEvent(request: IncomingMessage, body: string): ApiEvent {
     },
     ...(body ? { body } : {}),
     isBase64Encoded: false,
-  };
-}
-
-function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const unsupported = () => {
-    throw new Error('the callback-style context methods are not supported; return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
   };
 }
 

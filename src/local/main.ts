@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
@@ -17,7 +17,7 @@ import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { createResources, type LocalServices, localClientConfig, startLocalServices } from './services.ts';
 import { sendStream } from './stream.ts';
-import { AlertsConsumer, LiveSummary, queueDepth } from './summary.ts';
+import { AlertsConsumer, countItems, LiveSummary, queueDepth } from './summary.ts';
 
 const USAGE = `usage: npm start [-- options]
   --no-demo                 keep the stack and the pre-event API up without streaming claims (Ctrl-C stops it)
@@ -252,19 +252,6 @@ function withPoison(bodies: string[]): string[] {
     else out.push(JSON.stringify({ ...claim, claimId: `${claim.claimId}-Y`, patient: undefined }));
   });
   return out;
-}
-
-async function countItems(client: DynamoDBClient, table: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return count;
 }
 
 main().then(

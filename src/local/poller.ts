@@ -8,7 +8,7 @@
  * message to the DLQ when the visibility timeout of its maxReceiveCount-th receive expires. The
  * poller only counts the failures that will be dead-lettered that way.
  */
-import { randomUUID } from 'node:crypto';
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageBatchCommand,
@@ -26,6 +26,7 @@ import type {
   SQSRecord,
   SQSRecordAttributes,
 } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.ts';
 import { LOCAL_REGION } from './services.ts';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
@@ -147,7 +148,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     const failedIds = new Set<string>();
     let error: Error | undefined;
     try {
-      const response = await options.handler({ Records: records }, lambdaContext(options, queue));
+      const response = await options.handler({ Records: records }, contextFor(options, queue));
       for (const id of failedItemIds(response, records)) failedIds.add(id);
     } catch (thrown) {
       error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -314,26 +315,7 @@ function toMessageAttributes(
   return result;
 }
 
-function lambdaContext(options: PollerOptions, queue: QueueSettings): Context {
-  const functionName = options.functionName ?? 'fundguard-local';
+function contextFor(options: PollerOptions, queue: QueueSettings): Context {
   const timeoutMs = options.timeoutMs ?? queue.visibilityTimeoutSeconds * 1_000;
-  const deadline = Date.now() + timeoutMs;
-  const account = queue.arn.split(':')[4] ?? '000000000000';
-  const unsupported = () => {
-    throw new Error('the callback-style context methods are not supported; return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${account}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
+  return lambdaContext(options.functionName ?? 'fundguard-local', timeoutMs, queue.arn.split(':')[4]);
 }

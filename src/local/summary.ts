@@ -1,3 +1,4 @@
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -7,6 +8,20 @@ import {
 import { ScreeningSummary } from '../cli/summary.ts';
 import type { HospitalAlert } from '../pipeline/in-process.ts';
 import type { PollerCounters } from './poller.ts';
+
+/** Items in a table (the decisions table, for the loss check): a paginated COUNT scan. */
+export async function countItems(client: DynamoDBClient, table: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: start }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
 
 /** Messages waiting in a queue (the DLQ's depth, for the summary and the loss check). */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
@@ -91,7 +106,9 @@ export class LiveSummary {
       lost === 0
         ? `loss check: sent ${this.#sent} = decided ${decided} + dead-lettered ${dlq} ✓`
         : `loss check FAILED: sent ${this.#sent} ≠ decided ${decided} + dead-lettered ${dlq} (${lost} unaccounted)`,
-      ...(reasons.length ? ['why claims failed (from the function logs):', ...reasons] : []),
+      ...(reasons.length
+        ? ['why deliveries failed (function logs; a message is tried maxReceiveCount times):', ...reasons]
+        : []),
       '',
       this.alerted.ruleTable(),
     ].join('\n');
