@@ -32,6 +32,15 @@ const hospitalOf = (level: 1 | 2 | 3, internet = false): HospitalProfile => {
 };
 const INTERNET_HOSPITAL = HOSPITALS.find((h) => h.internet) ?? hospitalOf(2);
 
+/**
+ * Every element of `list` once, starting at a random offset: injectors try candidate codes in
+ * this order, so a stream exercises many of a class's codes, not always the first that fits.
+ */
+function* rotated<T>(g: Generator, list: readonly T[]): Iterable<T> {
+  const offset = g.rng.int(0, Math.max(0, list.length - 1));
+  for (let i = 0; i < list.length; i += 1) yield list[(offset + i) % list.length] as T;
+}
+
 /** Who the patient is and where they are seen, for a candidate violation. */
 interface Variant {
   traits: Required<Pick<PatientTraits, 'ageYears'>> & PatientTraits;
@@ -68,10 +77,8 @@ function findViolation(
   day: number,
 ): { item: Priced; setting: Setting; draft: ClaimDraft; plan: LinePlan } {
   const pool = g.codesOfClass(ruleClass).filter((c) => categories.includes(c.category));
-  const offset = g.rng.int(0, Math.max(0, pool.length - 1));
   const date = fromEpochDay(day);
-  for (let i = 0; i < pool.length; i += 1) {
-    const item = pool[(offset + i) % pool.length] as Priced;
+  for (const item of rotated(g, pool)) {
     const kp = g.catalogue.pointsFor(item.code)?.get(ruleClass);
     if (!kp) continue;
     for (const variant of variantsFor(kp)) {
@@ -181,9 +188,7 @@ function shortCourse(g: Generator, day: number): { item: Priced; maxDays: number
     const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
     return c.category === 'drug' && r?.kind === 'course' && r.maxDays <= 21;
   });
-  const offset = g.rng.int(0, Math.max(0, pool.length - 1));
-  for (let i = 0; i < pool.length; i += 1) {
-    const item = pool[(offset + i) % pool.length] as Priced;
+  for (const item of rotated(g, pool)) {
     const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
     if (r?.kind !== 'course') continue;
     const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
@@ -252,10 +257,7 @@ export const INJECTORS: readonly Injector[] = [
       for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
       const plan = { dates: [date], quantity: 10, compoundTcm: true };
       const pool = g.codesOfClass(ruleClass);
-      const offset = g.rng.int(0, pool.length - 1);
-      const piece = pool
-        .map((_, i) => pool[(offset + i) % pool.length] as Priced)
-        .find((p) => g.fits(p.code, setting, draft, plan, ruleClass));
+      const piece = [...rotated(g, pool)].find((p) => g.fits(p.code, setting, draft, plan, ruleClass));
       if (!piece) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
       const lineNo = draft.add(piece, date, plan.quantity);
       g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, [lineNo]);
@@ -289,10 +291,9 @@ export const INJECTORS: readonly Injector[] = [
     inject(g, day) {
       const ruleClass = this.ruleClass;
       const pairs = g.catalogue.knowledgePoints.filter((kp) => kp.ruleClass === ruleClass && kp.restriction);
-      const offset = g.rng.int(0, pairs.length - 1);
       const date = fromEpochDay(day);
-      for (let i = 0; i < pairs.length; i += 1) {
-        const r = pairs[(offset + i) % pairs.length]?.restriction;
+      for (const pair of rotated(g, pairs)) {
+        const r = pair.restriction;
         if (r?.kind !== 'exclusivePair') continue;
         const [a, b] = r.codes;
         // Exactly one pair point for A→B and none for B→A, so exactly one flag cites the two lines.
@@ -330,9 +331,7 @@ export const INJECTORS: readonly Injector[] = [
       const ruleClass = this.ruleClass;
       const date = fromEpochDay(day);
       const pool = g.codesOfClass(ruleClass);
-      const offset = g.rng.int(0, pool.length - 1);
-      for (let i = 0; i < pool.length; i += 1) {
-        const item = pool[(offset + i) % pool.length] as Priced;
+      for (const item of rotated(g, pool)) {
         const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
         if (r?.kind !== 'frequency') continue;
         const patient = g.newPatient({ ageYears: 55, insuranceType: 'employee' }, day, false);
@@ -398,9 +397,7 @@ export const INJECTORS: readonly Injector[] = [
     inject(g, day) {
       const ruleClass = this.ruleClass;
       const pool = g.codesOfClass(ruleClass);
-      const offset = g.rng.int(0, pool.length - 1);
-      for (let i = 0; i < pool.length; i += 1) {
-        const item = pool[(offset + i) % pool.length] as Priced;
+      for (const item of rotated(g, pool)) {
         const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
         if (r?.kind !== 'cycle') continue;
         const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
