@@ -111,14 +111,17 @@ async function main(): Promise<number> {
     await services?.stop();
   };
   const done = new Promise<void>((resolveDone) => {
+    // Persistent listeners: with none left, the local services' own handler would re-raise the
+    // signal and end the process before the clean shutdown below. A second signal ends it at once
+    // (the JVM's watchdog pipe still takes DynamoDB Local down with us).
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+      if (stopping) process.exit(130);
       stopping = true;
-      print(`\n${signal}: stopping the poller, DynamoDB Local and SQS…`);
+      print(`\n${signal}: stopping the API, the poller, DynamoDB Local and SQS…`);
       resolveDone();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   const started = performance.now();
@@ -219,9 +222,12 @@ async function main(): Promise<number> {
     } finally {
       clearInterval(ticker);
     }
+    // Stop consuming first, so nothing moves between the queue, the DLQ and the table while counted.
+    await poller.stop();
     const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+    const queued = await queueDepth(sqs, resources.queues.claims.url);
     const decided = await countItems(dynamodb, resources.tables.decisions);
-    print(summary.finalReport(poller.counters, dlq, decided));
+    print(summary.finalReport(poller.counters, dlq, decided, queued));
     sqs.destroy();
     dynamodb.destroy();
     return 0;
@@ -257,13 +263,10 @@ function withPoison(bodies: string[]): string[] {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(
-      `fundguard local: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`,
-    );
-    process.exit(
-      error instanceof RangeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-        ? 2
-        : 1,
-    );
+    const badArgs =
+      error instanceof RangeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`fundguard local: ${reason}\n${badArgs ? `${USAGE}\n` : ''}`);
+    process.exit(badArgs ? 2 : 1);
   },
 );

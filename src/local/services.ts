@@ -275,10 +275,12 @@ function killAll(): void {
 }
 
 function onTerminatingSignal(signal: NodeJS.Signals): void {
+  // An application that listens for the signal stops us in its own order (npm start reports, then
+  // stops the services); should it die instead, the watchdog pipe still takes the JVM down.
+  if (process.listenerCount(signal) > 0) return;
   killAll();
-  // Our listener replaced Node's default (exit); re-raise so the process still ends, unless the
-  // application listens for the signal itself and will end on its own terms.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  // Our listener replaced Node's default (exit); re-raise so the process still ends.
+  process.kill(process.pid, signal);
 }
 
 function track(child: ChildProcess): void {
