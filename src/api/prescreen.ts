@@ -1,5 +1,5 @@
 import { DraftClaim } from '../contracts/claim.ts';
-import type { Basis, Flag } from '../contracts/flag.ts';
+import { type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import type { HistoryStore } from '../history/store.ts';
 import { historyFor } from '../pipeline/in-process.ts';
 import type { Screener } from '../rules/screen.ts';
@@ -76,7 +76,6 @@ export function parseDraft(body: unknown): DraftClaim {
 }
 
 const ACTION_ORDER = { reject: 0, hold: 1, flag: 2, alert: 3 } as const;
-const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 
 /**
  * Screen a draft as the pre-event stage: the patient's history from the store, every pre-event rule,
@@ -104,7 +103,7 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
   alerts.sort(
     (a, b) =>
       rank(ACTION_ORDER, a.inProcessAction) - rank(ACTION_ORDER, b.inProcessAction) ||
-      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      severityRank(b.severity) - severityRank(a.severity) ||
       (a.lineNos[0] ?? 0) - (b.lineNos[0] ?? 0) ||
       a.ruleId.localeCompare(b.ruleId),
   );

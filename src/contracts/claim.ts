@@ -148,6 +148,17 @@ export const DraftClaim = z
   })
   .superRefine((c, ctx) => checkClaim(c, ctx, false));
 
+/** First and last service dates of a claim's lines (`['', '']` for none). */
+export function serviceSpan(claim: { items: readonly { serviceDate: string }[] }): [string, string] {
+  let first = claim.items[0]?.serviceDate ?? '';
+  let last = first;
+  for (const item of claim.items) {
+    if (item.serviceDate < first) first = item.serviceDate;
+    if (item.serviceDate > last) last = item.serviceDate;
+  }
+  return [first, last];
+}
+
 export type Claim = z.infer<typeof Claim>;
 export type DraftClaim = z.infer<typeof DraftClaim>;
 export type Item = z.infer<typeof Item>;

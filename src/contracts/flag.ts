@@ -50,5 +50,15 @@ export type Flag = z.infer<typeof Flag>;
 export type Basis = z.infer<typeof Basis>;
 export type Stage = (typeof STAGES)[number];
 export type Severity = (typeof SEVERITIES)[number];
+
+/** Position in SEVERITIES: higher is more severe. */
+export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
+
+/** The most severe of the flags' severities, or null for no flags. */
+export function highestSeverity(flags: readonly Pick<Flag, 'severity'>[]): Severity | null {
+  let best: Severity | null = null;
+  for (const f of flags) if (!best || severityRank(f.severity) > severityRank(best)) best = f.severity;
+  return best;
+}
 export type RuleResultKind = (typeof RESULTS)[number];
 export type Action = (typeof ACTIONS)[number];

@@ -1,4 +1,4 @@
-import type { Claim, ItemCategory, VisitType } from '../contracts/claim.ts';
+import { type Claim, type ItemCategory, serviceSpan, type VisitType } from '../contracts/claim.ts';
 
 /** The part of a settled claim that later claims' history rules read. */
 export interface HistoryClaim {
@@ -41,12 +41,7 @@ export interface HistoryStore {
 export function toHistoryClaim(
   claim: Pick<Claim, 'claimId' | 'patient' | 'hospital' | 'visit' | 'items'>,
 ): HistoryClaim {
-  let first = claim.items[0]?.serviceDate ?? '';
-  let last = first;
-  for (const item of claim.items) {
-    if (item.serviceDate < first) first = item.serviceDate;
-    if (item.serviceDate > last) last = item.serviceDate;
-  }
+  const [first, last] = serviceSpan(claim);
   return {
     claimId: claim.claimId,
     insuredId: claim.patient.insuredId,

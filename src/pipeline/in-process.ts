@@ -1,9 +1,8 @@
-import type { Claim } from '../contracts/claim.ts';
-import type { Flag, Stage } from '../contracts/flag.ts';
+import { type Claim, serviceSpan } from '../contracts/claim.ts';
+import { type Flag, highestSeverity, type Stage } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
 import { type HistoryClaim, type HistoryStore, toHistoryClaim } from '../history/store.ts';
 import type { Decision, Screener } from '../rules/screen.ts';
-import { highestSeverity, type RecordResult } from '../stores/dynamo.ts';
 
 /** What the hospital's systems receive for a flagged claim. */
 export interface HospitalAlert {
@@ -20,14 +19,23 @@ export interface HospitalAlert {
   >[];
 }
 
+/** What the in-process stage writes for one claim. */
+export interface ClaimOutcome {
+  claim: Claim;
+  decision: Decision;
+  flags: Flag[];
+  decidedAt: string;
+}
+
+/** A claim written now, or found already decided (a redelivery or a resend). */
+export type RecordResult = 'written' | 'duplicate';
+
 export interface OutcomeRecorder {
   /**
    * Writes decisions, flags and history items; the history item last, as the commit marker.
    * Returns the claims (by id) that could not be written, with the reason.
    */
-  recordAll(
-    outcomes: readonly { claim: Claim; decision: Decision; flags: Flag[]; decidedAt: string }[],
-  ): Promise<Map<string, Error>>;
+  recordAll(outcomes: readonly ClaimOutcome[]): Promise<Map<string, Error>>;
 }
 
 export interface AlertSender {
@@ -69,17 +77,6 @@ export async function historyFor(
   return store.claimsFor(claim.patient.insuredId, addDays(first, -days), last);
 }
 
-/** First and last service dates of a claim. */
-function serviceSpan(claim: Pick<Claim, 'items'>): [string, string] {
-  let first = claim.items[0]?.serviceDate ?? '';
-  let last = first;
-  for (const item of claim.items) {
-    if (item.serviceDate < first) first = item.serviceDate;
-    if (item.serviceDate > last) last = item.serviceDate;
-  }
-  return [first, last];
-}
-
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /**
@@ -93,6 +90,8 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
   const days = deps.screener.ruleSet.historyDays('in');
   const failed: BatchProcessed['failed'] = [];
   const unique = [...new Map(claims.map((c) => [c.claimId, c])).values()];
+  const spans = new Map(unique.map((c) => [c.claimId, serviceSpan(c)]));
+  const spanOf = (claim: Claim): [string, string] => spans.get(claim.claimId) ?? serviceSpan(claim);
   const byPatient = new Map<string, Claim[]>();
   for (const claim of unique) {
     const list = byPatient.get(claim.patient.insuredId) ?? [];
@@ -103,17 +102,14 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
   // One read for the whole batch, even when no active rule needs history: a claim found in its
   // patient's history was already decided.
   const windows = [...byPatient.entries()].map(([insuredId, patientClaims]) => {
-    const spans = patientClaims.map(serviceSpan);
-    const from = addDays(spans.map((s) => s[0]).sort()[0] ?? '', -days);
-    return {
-      insuredId,
-      from,
-      to:
-        spans
-          .map((s) => s[1])
-          .sort()
-          .at(-1) ?? '',
-    };
+    const claimSpans = patientClaims.map(spanOf);
+    const from = addDays(claimSpans.map((s) => s[0]).sort()[0] ?? '', -days);
+    const to =
+      claimSpans
+        .map((s) => s[1])
+        .sort()
+        .at(-1) ?? '';
+    return { insuredId, from, to };
   });
   let histories: Map<string, HistoryClaim[]>;
   try {
@@ -124,11 +120,11 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 
   const screened: (ClaimProcessed & { claim: Claim; decidedAt: string })[] = [];
   for (const [insuredId, patientClaims] of byPatient) {
-    patientClaims.sort((a, b) => serviceSpan(a)[0].localeCompare(serviceSpan(b)[0]));
+    patientClaims.sort((a, b) => spanOf(a)[0].localeCompare(spanOf(b)[0]));
     const history = histories.get(insuredId) ?? [];
     const written = new Set(history.map((h) => h.claimId));
     for (const claim of patientClaims) {
-      const [first, last] = serviceSpan(claim);
+      const [first, last] = spanOf(claim);
       const from = addDays(first, -days);
       const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
       try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DraftClaim } from '../contracts/claim.ts';
+import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
 import type { Action, Flag, Stage } from '../contracts/flag.ts';
 import type { SubjectKind } from '../contracts/rule.ts';
 import { ageInYears, epochDay } from '../dates.ts';
@@ -105,7 +105,7 @@ export class Screener {
     const memo = options.memo ?? true;
     const createdAt = (options.now ?? new Date()).toISOString();
     const claimId = claimKey(claim);
-    const claimDate = firstServiceDate(claim);
+    const [claimDate] = serviceSpan(claim);
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
     const suggestions: Record<string, string> = {};
@@ -199,12 +199,6 @@ async function run(
     rule.memo.set(key, hit);
   }
   return hit;
-}
-
-function firstServiceDate(claim: DraftClaim): string {
-  let first = claim.items[0]?.serviceDate ?? '';
-  for (const item of claim.items) if (item.serviceDate < first) first = item.serviceDate;
-  return first;
 }
 
 /** Facts shared by every rule run on one claim, derived once. */

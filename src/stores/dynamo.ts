@@ -6,7 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../contracts/claim.ts';
-import type { Flag } from '../contracts/flag.ts';
+import { type Flag, highestSeverity } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
 import {
   type HistoryClaim,
@@ -14,7 +14,7 @@ import {
   type HistoryWindow,
   toHistoryClaim,
 } from '../history/store.ts';
-import type { Decision } from '../rules/screen.ts';
+import type { ClaimOutcome } from '../pipeline/in-process.ts';
 
 /** Longest stay we look back over so a claim that began before the window still counts. */
 const MAX_STAY_DAYS = 90;
@@ -96,15 +96,6 @@ export class DynamoHistoryStore implements HistoryStore {
     return byPatient;
   }
 }
-
-export interface ClaimOutcome {
-  claim: Claim;
-  decision: Decision;
-  flags: Flag[];
-  decidedAt: string;
-}
-
-export type RecordResult = 'written' | 'duplicate';
 
 /** BatchWriteItem takes 25 puts a call. */
 const WRITE_CHUNK = 25;
@@ -223,12 +214,4 @@ function decisionItem({ claim, decision, flags, decidedAt }: ClaimOutcome): Reco
     highestSeverity: highestSeverity(flags),
     decidedAt,
   };
-}
-
-const SEVERITY_RANK = { low: 0, medium: 1, high: 2 } as const;
-
-export function highestSeverity(flags: readonly Flag[]): Flag['severity'] | null {
-  let best: Flag['severity'] | null = null;
-  for (const f of flags) if (!best || SEVERITY_RANK[f.severity] > SEVERITY_RANK[best]) best = f.severity;
-  return best;
 }
