@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { genericOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, Item, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
@@ -99,9 +100,6 @@ export interface Priced {
   category: ItemCategory;
   unitPrice: number;
 }
-
-/** NHSA drug codes: the first 10 characters name the generic drug (as the repeat-prescription rule reads them). */
-export const genericOf = (code: string): string => code.slice(0, 10);
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
