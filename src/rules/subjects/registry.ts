@@ -29,7 +29,3 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     historySupply,
   ].map((kind) => [kind.name, kind]),
 );
-
-export function subjectKind(name: string): SubjectKind | undefined {
-  return SUBJECT_KINDS.get(name);
-}
