@@ -5,7 +5,9 @@ import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/im
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
-import { generateClaims, writeGenerated } from '../generator/generate.ts';
+import { generateClaims } from '../generator/generate.ts';
+import { writeGenerated } from '../generator/io.ts';
+import { rulesWithoutInjector } from '../generator/violations.ts';
 import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
@@ -120,6 +122,10 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
     case 'lint': {
       const { ruleSet } = loadCore(dir);
       out(`${ruleSet.rules.length} rules valid (rule set ${ruleSet.version})`);
+      // A warning, not a failure: a new rule is valid before the generator can exercise it.
+      const untested = rulesWithoutInjector(ruleSet.rules.map((r) => r.file.id));
+      if (untested.length)
+        err(`warning: no generator injector for ${untested.join(', ')}: generated streams never break them`);
       return 0;
     }
     case 'list': {

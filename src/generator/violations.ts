@@ -9,7 +9,7 @@ import {
   type PatientTraits,
   type Priced,
   type Setting,
-} from './generate.ts';
+} from './claims.ts';
 import { HOSPITALS, type HospitalProfile, ORDINARY, ORDINARY_TCM, ORDINARY_TESTS } from './world.ts';
 
 /**
@@ -515,3 +515,9 @@ export const INJECTORS: readonly Injector[] = [
     },
   },
 ];
+
+/** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */
+export function rulesWithoutInjector(ruleIds: readonly string[]): string[] {
+  const injected = new Set(INJECTORS.map((i) => i.ruleId));
+  return ruleIds.filter((id) => !injected.has(id));
+}

@@ -131,6 +131,19 @@ describe('an author adds a rule of an existing kind with one JSON file', () => {
     });
   });
 
+  it('lints from the CLI, which warns that no generator injector breaks it yet', () => {
+    const run = spawnSync(process.execPath, ['bin/fundguard.js', 'rules', 'lint', '--rules', dir], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^23 rules valid/);
+    expect(run.stderr).toBe(
+      'warning: no generator injector for NHSA-SERVICE-COURSE: generated streams never break them\n',
+    );
+    const pack = spawnSync(process.execPath, ['bin/fundguard.js', 'rules', 'lint'], { encoding: 'utf8' });
+    expect(pack.stderr).toBe('');
+  });
+
   it('is screened by the CLI from the rules directory given', () => {
     const run = spawnSync(process.execPath, ['bin/fundguard.js', 'rules', 'test', '--rules', dir], {
       encoding: 'utf8',
