@@ -30,9 +30,11 @@ export async function benchInProcess(
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const { handler } = await import('../functions/in-process.ts');
-    const { catalogue } = loadCore();
-    const stream = (seed: number, claims: number) =>
-      generateClaims({ seed, claims, violationRate: 0.05 }, catalogue).claims.map((c) => JSON.stringify(c));
+    const core = loadCore();
+    const stream = async (seed: number, claims: number) =>
+      (await generateClaims({ seed, claims, violationRate: 0.05 }, core)).claims.map((c) =>
+        JSON.stringify(c),
+      );
 
     const sentAt = new Map<string, number>();
     let latencies: number[] = [];
@@ -79,9 +81,9 @@ export async function benchInProcess(
     };
 
     // Throughput: the whole stream at once, so the stage is never waiting for work.
-    const burst = await run(stream(2027, claimCount), 0);
+    const burst = await run(await stream(2027, claimCount), 0);
     // Latency: a steady 300 claims/s for 10 s, so the figures are claim latency, not queueing.
-    const paced = await run(stream(2028, 3_000), 300);
+    const paced = await run(await stream(2028, 3_000), 300);
     await poller.stop();
     const sent = claimCount + 3_000;
     const decided = await countItems(dynamodb, resources.tables.decisions);

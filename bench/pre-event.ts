@@ -59,9 +59,9 @@ export async function benchPreEvent(
 ): Promise<Record<string, number>> {
   const core = loadCore();
   // One stream: the earlier claims become history, the later ones drafts of the same patients.
-  const { claims } = generateClaims(
+  const { claims } = await generateClaims(
     { seed: 2028, claims: HISTORY_CLAIMS + DRAFTS, violationRate: 0.1 },
-    core.catalogue,
+    core,
   );
   const settled = claims.slice(0, HISTORY_CLAIMS);
   const drafts = claims.slice(HISTORY_CLAIMS).map(toDraft);

@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'catalogue':
         return catalogue(sub, rest);
       case 'generate':
-        return generate([sub, ...rest].filter((a): a is string => a !== undefined));
+        return await generate([sub, ...rest].filter((a): a is string => a !== undefined));
       case undefined:
       case '--help':
       case 'help':
@@ -172,7 +172,7 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
-function generate(args: string[]): number {
+async function generate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -187,15 +187,15 @@ function generate(args: string[]): number {
   if (!values.out) throw new UsageError('--out FILE.ndjson is required');
   const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
   if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
-  const { catalogue, ruleSet } = loadCore(values.rules);
-  const result = generateClaims(
+  const core = loadCore(values.rules);
+  const result = await generateClaims(
     {
       seed: positiveNumber(values.seed, '--seed', 1),
       claims: positiveNumber(values.claims, '--claims', 1000),
       violationRate: rate,
-      ruleIds: ruleSet.rules.map((r) => r.file.id),
+      ruleIds: core.ruleSet.rules.map((r) => r.file.id),
     },
-    catalogue,
+    core,
   );
   writeGenerated(values.out, result);
   err(

@@ -14,7 +14,7 @@ import {
 
 /**
  * The clean background of a stream: ordinary visits and stays as hospitals bill them, with
- * catalogue-restricted drugs and services only where the fit check finds them clean.
+ * catalogue-restricted drugs and services only where the screener finds the claim still clean.
  */
 
 function hospitalFor(g: Generator, internet: boolean): HospitalProfile {
@@ -44,7 +44,7 @@ function departmentFor(g: Generator, patient: PatientState, day: number, visitTy
 }
 
 /** A clean claim starting on `day`. */
-export function background(g: Generator, day: number): void {
+export async function background(g: Generator, day: number): Promise<void> {
   const internet = g.rng.chance(0.06);
   const visitType: VisitType = internet ? 'internet' : g.rng.weighted(VISIT_MIX);
   const stay = visitType !== 'inpatient' ? 1 : g.rng.chance(0.7) ? g.rng.int(2, 6) : g.rng.int(7, 12);
@@ -52,19 +52,19 @@ export function background(g: Generator, day: number): void {
   const setting: Setting = { patient, hospital: hospitalFor(g, internet), visitType };
   const draft = new ClaimDraft(g.catalogue);
   const department = departmentFor(g, patient, day, visitType);
-  if (visitType === 'inpatient') inpatientLines(g, setting, draft, day, stay, department);
-  else visitLines(g, setting, draft, fromEpochDay(day), department);
+  if (visitType === 'inpatient') await inpatientLines(g, setting, draft, day, stay, department);
+  else await visitLines(g, setting, draft, fromEpochDay(day), department);
   g.emit(setting, draft, department, day);
 }
 
 /** Consultation, a test or two, drugs with their supply, sometimes TCM and consumables. */
-function visitLines(
+async function visitLines(
   g: Generator,
   setting: Setting,
   draft: ClaimDraft,
   date: string,
   department: string,
-): void {
+): Promise<void> {
   const rng = g.rng;
   const { visitType } = setting;
   if (visitType !== 'pharmacy') {
@@ -82,20 +82,20 @@ function visitLines(
       if (!draft.has(test.code, date)) draft.add(test, date, 1);
     }
     if (rng.chance(0.3)) {
-      const service = g.pickFitting(g.restrictedServices, setting, draft, {
+      const service = await g.pickFitting(g.restrictedServices, setting, draft, {
         dates: [date],
         quantity: 1,
       });
       if (service) draft.add(service, date, 1);
     }
   }
-  if (department === 'tcm' || rng.chance(0.08)) tcmPrescription(g, setting, draft, date);
+  if (department === 'tcm' || rng.chance(0.08)) await tcmPrescription(g, setting, draft, date);
   for (let n = rng.int(1, 3); n > 0; n -= 1) {
     const daysSupply = rng.pick([3, 5, 7, 7, 14, 30, 30]);
     const plan = { dates: [date], quantity: rng.int(1, 3), daysSupply };
     const drug =
-      (rng.chance(0.35) ? g.pickFitting(g.restrictedDrugs, setting, draft, plan) : undefined) ??
-      g.freshDrug(setting, draft, plan);
+      (rng.chance(0.35) ? await g.pickFitting(g.restrictedDrugs, setting, draft, plan) : undefined) ??
+      (await g.freshDrug(setting, draft, plan));
     draft.add(drug, date, plan.quantity, daysSupply);
   }
   if (visitType === 'emergency' && rng.chance(0.5)) {
@@ -105,7 +105,12 @@ function visitLines(
 }
 
 /** Four to eight common pieces, sometimes with pieces payable only in a compound prescription. */
-function tcmPrescription(g: Generator, setting: Setting, draft: ClaimDraft, date: string): void {
+async function tcmPrescription(
+  g: Generator,
+  setting: Setting,
+  draft: ClaimDraft,
+  date: string,
+): Promise<void> {
   const rng = g.rng;
   for (let n = rng.int(4, 8); n > 0; n -= 1) {
     const piece = rng.pick(ORDINARY_TCM);
@@ -113,21 +118,21 @@ function tcmPrescription(g: Generator, setting: Setting, draft: ClaimDraft, date
   }
   if (rng.chance(0.4)) {
     const pool = g.codesOfClass('中药饮片单方使用不予支付');
-    const plan = { dates: [date], quantity: 10, compoundTcm: true };
-    const piece = g.pickFitting(pool, setting, draft, plan);
+    const plan = { dates: [date], quantity: 10 };
+    const piece = await g.pickFitting(pool, setting, draft, plan);
     if (piece) draft.add(piece, date, plan.quantity);
   }
 }
 
 /** Daily bed, ward round and nursing; drugs over part of the stay; tests on admission. */
-function inpatientLines(
+async function inpatientLines(
   g: Generator,
   setting: Setting,
   draft: ClaimDraft,
   day: number,
   stay: number,
   department: string,
-): void {
+): Promise<void> {
   const rng = g.rng;
   const dates = Array.from({ length: stay }, (_, i) => fromEpochDay(day + i));
   const admission = dates[0] as string;
@@ -138,7 +143,7 @@ function inpatientLines(
   }
   for (const test of [rng.pick(ORDINARY_TESTS), rng.pick(ORDINARY_TESTS)])
     if (!draft.has(test.code, admission)) draft.add(test, admission, 1);
-  const service = g.pickFitting(g.restrictedServices, setting, draft, {
+  const service = await g.pickFitting(g.restrictedServices, setting, draft, {
     dates: [admission],
     quantity: 1,
   });
@@ -147,11 +152,11 @@ function inpatientLines(
     const course = dates.slice(0, rng.int(Math.min(2, stay), stay));
     const plan = { dates: course, quantity: rng.int(1, 3) };
     const drug =
-      (rng.chance(0.5) ? g.pickFitting(g.restrictedDrugs, setting, draft, plan) : undefined) ??
-      g.freshDrug(setting, draft, plan);
+      (rng.chance(0.5) ? await g.pickFitting(g.restrictedDrugs, setting, draft, plan) : undefined) ??
+      (await g.freshDrug(setting, draft, plan));
     for (const date of course) draft.add(drug, date, plan.quantity);
   }
   for (const date of dates) if (rng.chance(0.6)) draft.add(ORDINARY.infusion, date, 1);
   draft.add(ORDINARY_CONSUMABLES[3] as OrdinaryItem, admission, 1);
-  if (department === 'tcm' && rng.chance(0.5)) tcmPrescription(g, setting, draft, admission);
+  if (department === 'tcm' && rng.chance(0.5)) await tcmPrescription(g, setting, draft, admission);
 }

@@ -1,14 +1,17 @@
 import { genericOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
-import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, Item, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
-import { ageInYears, epochDay, fromEpochDay } from '../dates.ts';
+import type { Flag } from '../contracts/flag.ts';
+import { epochDay, fromEpochDay } from '../dates.ts';
+import { type HistoryClaim, toHistoryClaim } from '../history/store.ts';
+import type { Screener } from '../rules/screen.ts';
 import { Random } from './random.ts';
 import { categoryOf, DIAGNOSES, type HospitalProfile, priceOf, round2 } from './world.ts';
 
 /**
- * Writing claims: the patients, the lines of a claim under construction, the fit check that keeps
- * a line clean, and turning a draft into a Claim v1 in the patient's past.
+ * Writing claims: the patients, the lines of a claim under construction, the fit check that asks
+ * the screener whether a line keeps the claim clean, and turning a draft into a Claim v1 in the
+ * patient's past.
  */
 
 /** One injected violation: the flag the rules core must raise. */
@@ -28,12 +31,8 @@ export interface PatientState {
   deathDate?: string;
   /** First epoch day a new claim of this patient may start. */
   availableFrom: number;
-  /** Generic drug (first 10 code characters) → epoch day its last supply runs out. */
-  supplyEnd: Map<string, number>;
-  /** Course-limited knowledge point → service dates already billed. */
-  courseDays: Map<string, Set<string>>;
-  /** Cycle-limited knowledge point → epoch day of the last charge. */
-  cycleLast: Map<string, number>;
+  /** The patient's claims so far, as the history rules see them. */
+  history: HistoryClaim[];
 }
 
 export interface PatientTraits {
@@ -53,8 +52,6 @@ export interface LinePlan {
   dates: readonly string[];
   quantity: number;
   daysSupply?: number;
-  /** A TCM piece in a prescription that also has payable pieces that day. */
-  compoundTcm?: boolean;
 }
 
 export interface Priced {
@@ -70,9 +67,6 @@ export class ClaimDraft {
   readonly #codeDates = new Set<string>();
   readonly codes = new Set<string>();
   readonly generics = new Set<string>();
-  /** Course knowledge point → dates billed in this claim. */
-  readonly courseDays = new Map<string, Set<string>>();
-  readonly cycleKps = new Set<string>();
 
   constructor(readonly catalogue: Catalogue) {}
 
@@ -96,14 +90,6 @@ export class ClaimDraft {
     this.codes.add(item.code);
     this.#codeDates.add(`${item.code}|${date}`);
     if (item.category === 'drug') this.generics.add(genericOf(item.code));
-    for (const kp of this.catalogue.pointsFor(item.code)?.values() ?? []) {
-      if (kp.restriction?.kind === 'course') {
-        const days = this.courseDays.get(kp.kpId) ?? new Set<string>();
-        days.add(date);
-        this.courseDays.set(kp.kpId, days);
-      }
-      if (kp.restriction?.kind === 'cycle') this.cycleKps.add(kp.kpId);
-    }
     return lineNo;
   }
 
@@ -130,6 +116,8 @@ export class Generator {
   constructor(
     readonly seed: number,
     readonly catalogue: Catalogue,
+    /** The rules core: what it flags is not clean background. */
+    readonly screener: Screener,
   ) {
     this.rng = new Random(seed);
     const seen = new Set<string>();
@@ -217,9 +205,7 @@ export class Generator {
       birthDate: fromEpochDay(anniversary - rng.int(1, 360)),
       insuranceType,
       availableFrom: day,
-      supplyEnd: new Map(),
-      courseDays: new Map(),
-      cycleLast: new Map(),
+      history: [],
     };
     if (register) this.patients.push(patient);
     return patient;
@@ -241,104 +227,75 @@ export class Generator {
   // ---- the fit check -------------------------------------------------------------------------
 
   /**
-   * Whether billing `code` as planned breaks none of its knowledge points (but `except`, the one an
-   * injector means to break) for this setting, this claim and the patient's past.
+   * Whether billing `code` as planned keeps the claim clean — as the screener itself judges it,
+   * with the patient's past as history — but for flags of `except`, the class an injector means
+   * to break. The generator's own rule: a code is billed once a day and a generic once a claim.
    */
-  fits(code: string, setting: Setting, draft: ClaimDraft, plan: LinePlan, except?: string): boolean {
-    const { patient, hospital, visitType } = setting;
-    if (plan.dates.some((d) => draft.has(code, d))) return false;
-    if (categoryOf(code) === 'drug' && plan.daysSupply !== undefined) {
-      const generic = genericOf(code);
-      if (draft.generics.has(generic)) return false;
-      const end = patient.supplyEnd.get(generic);
-      if (end !== undefined && plan.dates.some((d) => end > epochDay(d))) return false;
-    }
-    for (const kp of this.catalogue.pointsFor(code)?.values() ?? []) {
-      if (kp.ruleClass === except) continue;
-      if (!this.#satisfies(kp, code, draft, plan, patient, hospital, visitType)) return false;
-    }
-    return true;
-  }
-
-  #satisfies(
-    kp: KnowledgePoint,
+  async fits(
     code: string,
+    setting: Setting,
     draft: ClaimDraft,
     plan: LinePlan,
-    patient: PatientState,
-    hospital: HospitalProfile,
-    visitType: VisitType,
-  ): boolean {
-    const r = kp.restriction;
-    if (!r) return true;
-    switch (r.kind) {
-      case 'sex':
-        return patient.sex === r.sex;
-      case 'age':
-        return plan.dates.every((d) => {
-          const years = ageInYears(patient.birthDate, d);
-          const days = epochDay(d) - epochDay(patient.birthDate);
-          return (
-            (r.minAgeYears === undefined || years >= r.minAgeYears) &&
-            (r.maxAgeYears === undefined || years <= r.maxAgeYears) &&
-            (r.maxAgeDays === undefined || days <= r.maxAgeDays)
-          );
-        });
-      case 'insuranceType':
-        return r.insuranceTypes.includes(patient.insuranceType);
-      case 'visitType':
-        return r.visitTypes.includes(visitType);
-      case 'hospitalLevel':
-        return hospital.level >= r.minLevel;
-      case 'course': {
-        const days = new Set([
-          ...(patient.courseDays.get(kp.kpId) ?? []),
-          ...(draft.courseDays.get(kp.kpId) ?? []),
-          ...plan.dates,
-        ]);
-        return days.size <= r.maxDays;
-      }
-      case 'frequency':
-        return plan.quantity <= r.maxPerDay;
-      case 'cycle': {
-        const [date] = plan.dates;
-        if (plan.dates.length !== 1 || !date || draft.cycleKps.has(kp.kpId)) return false;
-        const last = patient.cycleLast.get(kp.kpId);
-        return last === undefined || epochDay(date) - last >= r.minIntervalDays;
-      }
-      case 'tcmNotPayable':
-        return false;
-      case 'tcmNotPayableAlone':
-        return plan.compoundTcm === true;
-      case 'notInternet':
-        return visitType !== 'internet' && !hospital.internet;
-      case 'exclusivePair': {
-        const other = r.codes[0] === code ? r.codes[1] : r.codes[0];
-        return !draft.codes.has(other);
-      }
-    }
+    except?: string,
+  ): Promise<boolean> {
+    const flags = await this.flagsFor(code, setting, draft, plan);
+    return flags?.every((f) => f.basis.ruleClass === except) ?? false;
+  }
+
+  /** The screener's flags on the draft with `code` billed as planned; undefined when the draft cannot take it. */
+  async flagsFor(
+    code: string,
+    setting: Setting,
+    draft: ClaimDraft,
+    plan: LinePlan,
+  ): Promise<Flag[] | undefined> {
+    if (plan.dates.some((d) => draft.has(code, d))) return undefined;
+    const item = this.priced(code);
+    if (item.category === 'drug' && plan.daysSupply !== undefined && draft.generics.has(genericOf(code)))
+      return undefined;
+    const planned = plan.dates.map((date, k) => ({
+      lineNo: draft.items.length + k + 1,
+      code,
+      name: item.name,
+      category: item.category,
+      quantity: plan.quantity,
+      unitPrice: item.unitPrice,
+      amount: round2(plan.quantity * item.unitPrice),
+      serviceDate: date,
+      ...(plan.daysSupply === undefined ? {} : { daysSupply: plan.daysSupply }),
+    }));
+    const trial = trialClaim(setting, [...draft.items, ...planned]);
+    const { flags } = await this.screener.screen(trial, {
+      stage: 'in',
+      now: TRIAL_TIME,
+      history: setting.patient.history,
+    });
+    return flags;
   }
 
   /** A catalogue code from `pool` that fits, or undefined after a few tries. */
-  pickFitting(
+  async pickFitting(
     pool: readonly Priced[],
     setting: Setting,
     draft: ClaimDraft,
     plan: LinePlan,
-  ): Priced | undefined {
+  ): Promise<Priced | undefined> {
     for (let tries = 0; tries < 6 && pool.length; tries += 1) {
       const candidate = this.rng.pick(pool);
-      if (this.fits(candidate.code, setting, draft, plan)) return candidate;
+      if (await this.fits(candidate.code, setting, draft, plan)) return candidate;
     }
     return undefined;
   }
 
-  /** An unrestricted drug whose generic the patient has no supply of. */
-  freshDrug(setting: Setting, draft: ClaimDraft, plan: LinePlan): Priced {
-    for (;;) {
+  /** An unrestricted drug the claim can take as planned (flags of `except` allowed, for an injector). */
+  async freshDrug(setting: Setting, draft: ClaimDraft, plan: LinePlan, except?: string): Promise<Priced> {
+    for (let tries = 0; tries < 1_000; tries += 1) {
       const drug = this.textOnlyDrug();
-      if (this.fits(drug.code, setting, draft, plan)) return drug;
+      if (await this.fits(drug.code, setting, draft, plan, except)) return drug;
     }
+    throw new Error(
+      `no unrestricted drug keeps claim lines ${draft.items.length} clean: the draft itself is flagged`,
+    );
   }
 
   // ---- emitting ------------------------------------------------------------------------------
@@ -398,32 +355,10 @@ export class Generator {
       items: draft.items,
       totals: { amount, fundPaid, selfPaid: round2(amount - fundPaid) },
     };
-    this.#remember(patient, draft);
+    patient.history.push(toHistoryClaim(claim));
     patient.availableFrom = Math.max(patient.availableFrom, lastDay + 1 + rng.int(0, 20));
     this.claims.push(claim);
     return claim;
-  }
-
-  #remember(patient: PatientState, draft: ClaimDraft): void {
-    for (const item of draft.items) {
-      if (item.category === 'drug' && item.daysSupply) {
-        const end = epochDay(item.serviceDate) + item.daysSupply;
-        const generic = genericOf(item.code);
-        patient.supplyEnd.set(generic, Math.max(end, patient.supplyEnd.get(generic) ?? end));
-      }
-    }
-    for (const [kpId, days] of draft.courseDays) {
-      const past = patient.courseDays.get(kpId) ?? new Set<string>();
-      for (const d of days) past.add(d);
-      patient.courseDays.set(kpId, past);
-    }
-    for (const item of draft.items) {
-      for (const kp of this.catalogue.pointsFor(item.code)?.values() ?? []) {
-        if (kp.restriction?.kind !== 'cycle') continue;
-        const day = epochDay(item.serviceDate);
-        patient.cycleLast.set(kp.kpId, Math.max(day, patient.cycleLast.get(kp.kpId) ?? day));
-      }
-    }
   }
 
   inject(claim: Claim, ruleId: string, ruleClass: string, lineNos: number[]): void {
@@ -434,4 +369,42 @@ export class Generator {
       lineNos: [...lineNos].sort((a, b) => a - b),
     });
   }
+}
+
+const TRIAL_TIME = new Date('2026-01-01T00:00:00Z');
+
+/** The claim a draft would become, for the screener to judge before a line is added for real. */
+function trialClaim(setting: Setting, items: Item[]): Claim {
+  const { patient, hospital, visitType } = setting;
+  const dates = items.map((i) => i.serviceDate).sort();
+  const first = dates[0] ?? '2026-01-01';
+  const last = dates[dates.length - 1] ?? first;
+  const amount = round2(items.reduce((s, i) => s + i.amount, 0));
+  return {
+    claimId: 'C-GENERATOR-TRIAL',
+    submittedAt: `${last}T00:00:00Z`,
+    patient: {
+      insuredId: patient.insuredId,
+      sex: patient.sex,
+      birthDate: patient.birthDate,
+      insuranceType: patient.insuranceType,
+      deathDate: null,
+    },
+    hospital: {
+      hospitalId: hospital.hospitalId,
+      level: hospital.level,
+      region: hospital.region,
+      internet: hospital.internet,
+    },
+    doctorId: 'D-GENERATOR-TRIAL',
+    visit: {
+      visitId: 'V-GENERATOR-TRIAL',
+      type: visitType,
+      department: 'general',
+      ...(visitType === 'inpatient' ? { admittedAt: first, dischargedAt: last } : {}),
+    },
+    diagnoses: [{ code: 'Z00.000', primary: true }],
+    items,
+    totals: { amount, fundPaid: amount, selfPaid: 0 },
+  };
 }

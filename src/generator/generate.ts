@@ -1,6 +1,7 @@
 import type { Catalogue } from '../catalogue/index.ts';
 import type { Claim } from '../contracts/claim.ts';
 import { epochDay } from '../dates.ts';
+import type { Screener } from '../rules/screen.ts';
 import { background } from './background.ts';
 import { Generator, type InjectedViolation } from './claims.ts';
 import { INJECTORS } from './violations.ts';
@@ -8,11 +9,11 @@ import { INJECTORS } from './violations.ts';
 /**
  * A realistic, seeded claim stream with injected violations and their ground truth.
  *
- * The background is clean by construction: every catalogue code the generator bills is checked
- * against all of its machine-checkable knowledge points for the claim at hand and the patient's
- * past (supply not yet used up, course days already paid, the last charge of a cycle-limited
- * service), and a patient's claims never share a service date. Each injected claim breaks exactly
- * one rule, and the truth names the claim, the rule and the lines a flag must cite.
+ * The background is clean as the rules core judges it: before a catalogue-restricted line is
+ * billed, the screener itself screens the claim with that line and the patient's past as history,
+ * and the line is billed only if nothing is flagged; a patient's claims never share a service
+ * date. Each injected claim breaks exactly one rule, checked the same way (flagged, and only for
+ * that rule's class), and the truth names the claim, the rule and the lines a flag must cite.
  */
 
 export interface GenerateOptions {
@@ -39,7 +40,10 @@ export interface Generated {
  * Generate a stream of `claims` claims over `days` days from `startDate`, about `violationRate` of
  * them with an injected violation, rotating through every rule the generator can inject.
  */
-export function generateClaims(options: GenerateOptions, catalogue: Catalogue): Generated {
+export async function generateClaims(
+  options: GenerateOptions,
+  core: { catalogue: Catalogue; screener: Screener },
+): Promise<Generated> {
   const startDate = options.startDate ?? '2026-07-01';
   const days = options.days ?? 90;
   const { seed, claims: target, violationRate } = options;
@@ -49,7 +53,7 @@ export function generateClaims(options: GenerateOptions, catalogue: Catalogue): 
     throw new RangeError(`violationRate must be within 0–1, got ${violationRate}`);
   const wanted = options.ruleIds ? new Set(options.ruleIds) : undefined;
   const injectors = INJECTORS.filter((i) => !wanted || wanted.has(i.ruleId));
-  const g = new Generator(seed, catalogue);
+  const g = new Generator(seed, core.catalogue, core.screener);
   const start = epochDay(startDate);
   const poolSize = Math.max(20, Math.ceil(target / 4));
   for (let i = 0; i < poolSize; i += 1) g.newPatient({}, start);
@@ -62,11 +66,11 @@ export function generateClaims(options: GenerateOptions, catalogue: Catalogue): 
     const owed = Math.floor(violationRate * (before + 1) + 1e-9) - g.truth.length;
     if (owed >= 1 && injector && injector.claims <= target - before) {
       injected += 1;
-      injector.inject(g, day);
+      await injector.inject(g, day);
     } else {
       // At the very end a two-claim scenario may not fit: the next injector gets the turn.
       if (owed >= 1 && injector) injected += 1;
-      background(g, day);
+      await background(g, day);
     }
   }
   const order = new Map(g.claims.map((c, i) => [c.claimId, i]));

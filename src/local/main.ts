@@ -183,16 +183,16 @@ async function main(): Promise<number> {
       return 0;
     }
 
-    const { catalogue, ruleSet } = loadCore();
+    const core = loadCore();
     const count = Math.round(opts.rate * opts.duration);
-    const generated = generateClaims(
+    const generated = await generateClaims(
       {
         seed: opts.seed,
         claims: count,
         violationRate: opts.violationRate,
-        ruleIds: ruleSet.rules.map((r) => r.file.id),
+        ruleIds: core.ruleSet.rules.map((r) => r.file.id),
       },
-      catalogue,
+      core,
     );
     const bodies = withPoison(generated.claims.map((c) => JSON.stringify(c)));
     const poison = bodies.length - generated.claims.length;

@@ -123,9 +123,9 @@ const comparable = (flags: readonly Flag[]) =>
 
 describe('the in-process stage on the local stack', () => {
   it('yields exactly the flags the rules core yields on the same stream', async () => {
-    const { claims, truth } = generateClaims(
+    const { claims, truth } = await generateClaims(
       { seed: 301, claims: 400, violationRate: 0.15, days: 20 },
-      core.catalogue,
+      core,
     );
     const sequence = new SequentialScreening(core.screener, 'in');
     const expected: Flag[] = [];
@@ -156,7 +156,7 @@ describe('the in-process stage on the local stack', () => {
   }, 120_000);
 
   it('writes one decision and one set of flags for a claim sent twice, and alerts the hospital once', async () => {
-    const { claims, truth } = generateClaims({ seed: 302, claims: 30, violationRate: 0.3 }, core.catalogue);
+    const { claims, truth } = await generateClaims({ seed: 302, claims: 30, violationRate: 0.3 }, core);
     const flagged = claims.find((c) => truth.some((t) => t.claimId === c.claimId)) as Claim;
     const body = JSON.stringify(flagged);
     await send(resources.queues.claims.url, [body, body]);
@@ -192,7 +192,7 @@ describe('the in-process stage on the local stack', () => {
   }, 60_000);
 
   it('dead-letters a poison message after maxReceiveCount while the rest of its batch is decided', async () => {
-    const { claims } = generateClaims({ seed: 303, claims: 9, violationRate: 0 }, core.catalogue);
+    const { claims } = await generateClaims({ seed: 303, claims: 9, violationRate: 0 }, core);
     const poison = JSON.stringify({
       ...claims[0],
       claimId: 'C-POISON',
@@ -219,9 +219,9 @@ describe('the in-process stage on the local stack', () => {
   }, 60_000);
 
   it('raises a history rule across two claims sent apart (重复开药: supply not yet used up)', async () => {
-    const { claims, truth } = generateClaims(
+    const { claims, truth } = await generateClaims(
       { seed: 304, claims: 60, violationRate: 0.5, ruleIds: ['GZ-REPEAT-PRESCRIPTION'] },
-      core.catalogue,
+      core,
     );
     const violation = truth[0];
     const later = claims.find((c) => c.claimId === violation?.claimId) as Claim;
@@ -289,7 +289,7 @@ describe('the in-process stage on the local stack', () => {
       logger: { warn: () => undefined },
     });
     try {
-      const { claims, truth } = generateClaims({ seed: 305, claims: 10, violationRate: 0.5 }, core.catalogue);
+      const { claims, truth } = await generateClaims({ seed: 305, claims: 10, violationRate: 0.5 }, core);
       await send(
         crash.queues.claims.url,
         claims.map((c) => JSON.stringify(c)),

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type AlertsQuery, type AlertsStore, encodeCursor } from '../../src/api/alerts.ts';
 import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
 import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
@@ -575,12 +575,15 @@ describe('fuzz: no input makes the API fail', () => {
     return result;
   }
 
-  const drafts = generateClaims({ seed: 4242, claims: 300, violationRate: 0.3 }, core.catalogue).claims.map(
-    (claim) => {
-      const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = claim;
-      return { ...rest, hospital: { ...rest.hospital, hospitalId: OWN } } as Json;
-    },
-  );
+  let drafts: Json[] = [];
+  beforeAll(async () => {
+    drafts = (await generateClaims({ seed: 4242, claims: 300, violationRate: 0.3 }, core)).claims.map(
+      (claim) => {
+        const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = claim;
+        return { ...rest, hospital: { ...rest.hospital, hospitalId: OWN } } as Json;
+      },
+    );
+  });
 
   const loneSurrogates = fc.string({
     unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),

@@ -9,7 +9,7 @@ import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 
 const core = loadCore();
 const ruleIds = core.ruleSet.rules.map((r) => r.file.id);
-const stream = generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core.catalogue);
+const stream = await generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core);
 
 /** Flags per claim and rule, from screening the stream in order as the in-process stage would. */
 async function screenStream(generated: Generated) {
@@ -20,10 +20,10 @@ async function screenStream(generated: Generated) {
 }
 
 describe('the claim generator', () => {
-  it('is deterministic for a seed and differs between seeds', () => {
-    const again = generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core.catalogue);
+  it('is deterministic for a seed and differs between seeds', async () => {
+    const again = await generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core);
     expect(JSON.stringify(again)).toBe(JSON.stringify(stream));
-    const other = generateClaims({ seed: 12, claims: 200, violationRate: 0.1, ruleIds }, core.catalogue);
+    const other = await generateClaims({ seed: 12, claims: 200, violationRate: 0.1, ruleIds }, core);
     expect(other.claims[0]).not.toEqual(stream.claims[0]);
   });
 
@@ -98,12 +98,10 @@ describe('the claim generator', () => {
     );
   });
 
-  it('rejects a rate outside 0–1 and a fractional claim count', () => {
-    expect(() => generateClaims({ seed: 1, claims: 10, violationRate: 1.5 }, core.catalogue)).toThrow(
+  it('rejects a rate outside 0–1 and a fractional claim count', async () => {
+    await expect(generateClaims({ seed: 1, claims: 10, violationRate: 1.5 }, core)).rejects.toThrow(
       /violationRate/,
     );
-    expect(() => generateClaims({ seed: 1, claims: 2.5, violationRate: 0 }, core.catalogue)).toThrow(
-      /claims/,
-    );
+    await expect(generateClaims({ seed: 1, claims: 2.5, violationRate: 0 }, core)).rejects.toThrow(/claims/);
   });
 });

@@ -119,7 +119,7 @@ describe('screening a claim', () => {
 
 describe('the memo', () => {
   it('gives flag for flag what fresh engine runs give, over a generated stream with history', async () => {
-    const { claims } = generateClaims({ seed: 77, claims: 1_500, violationRate: 0.3 }, core.catalogue);
+    const { claims } = await generateClaims({ seed: 77, claims: 1_500, violationRate: 0.3 }, core);
     const files = core.ruleSet.rules.map(({ file, source }) => ({ file, source }));
     const memoised = new Screener(new RuleSet(files), core.catalogue);
     const fresh = new Screener(new RuleSet(files), core.catalogue);
