@@ -260,7 +260,7 @@ export const INJECTORS: readonly Injector[] = [
       const date = fromEpochDay(day);
       const draft = openVisit(g, setting, date);
       for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
-      const plan = { dates: [date], quantity: 10, compoundTcm: true };
+      const plan = { dates: [date], quantity: 10 };
       const pool = g.codesOfClass(ruleClass);
       let piece: Priced | undefined;
       for (const p of rotated(g, pool)) {

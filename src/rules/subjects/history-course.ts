@@ -13,7 +13,7 @@ export const historyCourse: ClaimSubjectKind = {
   ruleClass: 'required',
   history: true,
   stages: EVERY_STAGE,
-  fact: CourseFact.extend({ claimDays: z.number(), earlierDays: z.number(), daysLeft: z.number() }),
+  fact: CourseFact.extend({ claimDays: z.number(), earlierDays: z.number() }),
   line: CourseLine,
   build(input) {
     const { claim, history, ruleClass } = input;
@@ -39,15 +39,16 @@ export const historyCourse: ClaimSubjectKind = {
           claimDays: claimDays.length,
           earlierDays: pastDays.size,
           distinctDays: pastDays.size + newDays.length,
-          daysLeft: Math.max(0, kp.restriction.maxDays - pastDays.size),
         },
         lines: claimItems.map((i) => ({ ...lineOf(i), dayNo: dayNo.get(i.serviceDate) ?? null })),
       });
     }
     return subjects;
   },
-  suggest({ fact }) {
-    const left = num(fact.daysLeft);
-    return left === undefined ? undefined : `${fact.name}本疗程尚可支付${left}天`;
+  suggest({ fact }, { restriction }) {
+    const max = num(restriction?.maxDays);
+    const earlier = num(fact.earlierDays);
+    if (max === undefined || earlier === undefined) return undefined;
+    return `${fact.name}本疗程尚可支付${Math.max(0, max - earlier)}天`;
   },
 };
