@@ -41,7 +41,6 @@ export async function benchInProcess(
       sqs,
       queueUrl: resources.queues.claims.url,
       handler,
-      batchSize: 10,
       concurrency,
       onBatch: ({ messageIds, failedMessageIds }) => {
         const failed = new Set(failedMessageIds);

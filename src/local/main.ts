@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { type LocalApi, startLocalApi } from './http.ts';
@@ -141,7 +142,6 @@ async function main(): Promise<number> {
       sqs,
       queueUrl: resources.queues.claims.url,
       handler,
-      batchSize: 10,
       concurrency: 8,
       functionName: `${STAGE}-in-process`,
     });
@@ -194,7 +194,7 @@ async function main(): Promise<number> {
       },
       catalogue,
     );
-    const bodies = withPoison(generated.claims.map((c) => JSON.stringify(c)));
+    const bodies = withPoison(generated.claims);
     const poison = bodies.length - generated.claims.length;
     print(
       `\ndemo: ${generated.claims.length} generated claims (seed ${opts.seed}, ${generated.truth.length} with injected violations) and ${poison} malformed messages, at ${opts.rate}/s`,
@@ -237,22 +237,23 @@ async function main(): Promise<number> {
   }
 }
 
-/** A few malformed messages in the stream, as real feeds have: they must land in the DLQ, alone. */
-function withPoison(bodies: string[]): string[] {
+/** The claims as messages, with a few malformed ones among them, as real feeds have: they must land in the DLQ, alone. */
+function withPoison(claims: readonly Claim[]): string[] {
   const out: string[] = [];
-  const every = Math.max(50, Math.floor(bodies.length / 6));
-  bodies.forEach((body, i) => {
+  const every = Math.max(50, Math.floor(claims.length / 6));
+  claims.forEach((claim, i) => {
+    const body = JSON.stringify(claim);
     out.push(body);
     if (i % every !== every - 1) return;
-    const claim = JSON.parse(body);
     const kind = Math.floor(i / every) % 3;
+    const [first] = claim.items;
     if (kind === 0) out.push(body.slice(0, body.length / 2));
-    else if (kind === 1)
+    else if (kind === 1 && first)
       out.push(
         JSON.stringify({
           ...claim,
           claimId: `${claim.claimId}-X`,
-          items: [{ ...claim.items[0], quantity: String(claim.items[0].quantity) }],
+          items: [{ ...first, quantity: String(first.quantity) }],
         }),
       );
     else out.push(JSON.stringify({ ...claim, claimId: `${claim.claimId}-Y`, patient: undefined }));
