@@ -7,10 +7,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
-import type { HistoryClaim } from '../src/history/store.ts';
+import { type HistoryClaim, historyFor } from '../src/history/store.ts';
 import { startLocalApi } from '../src/local/http.ts';
 import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
-import { historyFor } from '../src/pipeline/in-process.ts';
 import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { percentile, round, writeSection } from './results.ts';
 
@@ -190,7 +189,7 @@ async function engineLatencies(
 ): Promise<number[]> {
   const withHistory: { draft: ReturnType<typeof toDraft>['draft']; history: HistoryClaim[] }[] = [];
   for (const { draft } of drafts)
-    withHistory.push({ draft, history: await historyFor(draft, screener, store, 'pre') });
+    withHistory.push({ draft, history: await historyFor(draft, screener.ruleSet.historyDays('pre'), store) });
   const latencies: number[] = [];
   // Two passes; the first warms up.
   for (let pass = 0; pass < 2; pass++) {

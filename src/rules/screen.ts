@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
+import type { Decision, LineAction } from '../contracts/decision.ts';
 import type { Action, Flag, Stage } from '../contracts/flag.ts';
 import type { SubjectKind } from '../contracts/rule.ts';
 import { ageInYears, epochDay } from '../dates.ts';
@@ -23,15 +24,7 @@ import {
 } from './subjects.ts';
 import { suggestionFor } from './suggestions.ts';
 
-export type LineAction = 'pass' | 'hold' | 'reject';
-
-/** The in-process outcome for a claim: what happens to each line, and to the claim. */
-export interface Decision {
-  claimId: string;
-  outcome: LineAction;
-  lines: { lineNo: number; action: LineAction; ruleIds: string[] }[];
-  ruleSetVersion: string;
-}
+export type { Decision, LineAction };
 
 export interface Screening {
   flags: Flag[];

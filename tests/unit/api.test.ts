@@ -10,7 +10,8 @@ import { MAX_BODY_BYTES } from '../../src/api/request.ts';
 import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
-import { type HistoryStore, InMemoryHistoryStore, toHistoryClaim } from '../../src/history/store.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { type HistoryStore, toHistoryClaim } from '../../src/history/store.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 
