@@ -8,8 +8,9 @@ import type { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
 import { type HistoryClaim, historyFor } from '../src/history/store.ts';
-import { startLocalApi } from '../src/local/http.ts';
-import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
+import { startLocalApi } from '../src/local/api.ts';
+import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
+import { createResources } from '../src/local/provisioning.ts';
 import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { percentile, round, writeSection } from './results.ts';
 

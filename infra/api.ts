@@ -165,7 +165,7 @@ export class PreEventApi extends Construct {
       Annotations.of(this).addWarningV2(
         'fundguard:api-keys-missing',
         `no API keys file ${keysFile}: the pre-event API of stage ${stage} refuses every request until ` +
-          'keys are issued (node --import tsx src/api/issue-key.ts; see docs/api.md)',
+          'keys are issued (npx fundguard keys issue --stage STAGE --hospital ID; see docs/api.md)',
       );
       return (outputDir) => [`printf '%s\\n' '{"keys":[]}' > ${target(outputDir)}`];
     }

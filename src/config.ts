@@ -53,6 +53,7 @@ export function parseEnvironment<S extends z.ZodObject>(
   if (!parsed.success) {
     throw new ConfigError(
       `configuration: ${parsed.error.issues.map((i) => describeIssue(i, env)).join('; ')}`,
+      { cause: parsed.error },
     );
   }
   return parsed.data;

@@ -1,5 +1,6 @@
 import type { EnvironmentOf, InProcessEnv } from '../config.ts';
-import { type Endpoints, LOCAL_REGION, type LocalResources } from './services.ts';
+import { type Endpoints, LOCAL_REGION } from './emulators.ts';
+import type { LocalResources } from './provisioning.ts';
 
 /**
  * The environment the in-process function reads in AWS (src/config.ts; set by infra/stack.ts), pointed at the local

@@ -10,13 +10,15 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { UsageError } from '../cli/usage.ts';
 import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
-import { type LocalApi, startLocalApi } from './http.ts';
+import { type LocalApi, startLocalApi } from './api.ts';
+import { type LocalServices, localClientConfig, startLocalServices } from './emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
-import { createResources, type LocalServices, localClientConfig, startLocalServices } from './services.ts';
+import { createResources } from './provisioning.ts';
 import { sendStream } from './stream.ts';
 import { AlertsConsumer, countItems, LiveSummary, queueDepth } from './summary.ts';
 
@@ -49,7 +51,7 @@ function options() {
   const number = (name: keyof typeof values, min: number, max: number): number => {
     const n = Number(values[name]);
     if (!Number.isFinite(n) || n < min || n > max)
-      throw new RangeError(`--${name} must be a number from ${min} to ${max}, got "${values[name]}"`);
+      throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${values[name]}"`);
     return n;
   };
   return {
@@ -265,7 +267,7 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     const badArgs =
-      error instanceof RangeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+      error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(`fundguard local: ${reason}\n${badArgs ? `${USAGE}\n` : ''}`);
     process.exit(badArgs ? 2 : 1);

@@ -29,8 +29,9 @@ import type {
 import { z } from 'zod';
 import { parseJsonContract } from '../contracts/issues.ts';
 import { type EventSourceDef, QUEUES } from '../resources.ts';
+import { LOCAL_REGION } from './emulators.ts';
+import { LocalServiceError } from './errors.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { LOCAL_REGION } from './services.ts';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -240,7 +241,7 @@ async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<Queu
   );
   const { QueueArn, VisibilityTimeout, RedrivePolicy } = Attributes;
   if (!QueueArn || !VisibilityTimeout) {
-    throw new Error(`queue ${queueUrl} did not report its ARN and visibility timeout`);
+    throw new LocalServiceError(`queue ${queueUrl} did not report its ARN and visibility timeout`);
   }
   const redrive = RedrivePolicy ? parseJsonContract(Redrive, 'redrive policy', RedrivePolicy) : undefined;
   return {
@@ -251,7 +252,7 @@ async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<Queu
 }
 
 /** The handler's answer is malformed; Lambda then treats the whole batch as failed, and so do we. */
-class InvalidBatchResponseError extends Error {
+class InvalidBatchResponseError extends LocalServiceError {
   override readonly name = 'InvalidBatchResponseError';
 }
 

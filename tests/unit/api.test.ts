@@ -7,16 +7,13 @@ import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/i
 import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
 import { MAX_FIELD_ERRORS } from '../../src/api/problem.ts';
 import { MAX_BODY_BYTES } from '../../src/api/request.ts';
-import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { type HistoryStore, toHistoryClaim } from '../../src/history/store.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
+import { claim, draft, type Json, line, metformin } from '../helpers/claims.ts';
 
 const core = loadCore();
-const base = readBaseClaim(defaultRulesDir());
 
 const OWN = 'H3001';
 const NEIGHBOUR = 'H3002';
@@ -24,40 +21,10 @@ const ownKey = issueKey(OWN, 'test-own');
 const neighbourKey = issueKey(NEIGHBOUR, 'test-neighbour');
 const keyring = new Keyring({ keys: [ownKey.entry, neighbourKey.entry] });
 
-type Json = Record<string, unknown>;
-
-/** A draft of our hospital: the rules' base claim without claimId, submittedAt and totals. */
-function draft(patch: Json = {}): Json {
-  const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = base;
-  return deepMerge(deepMerge(rest, { hospital: { hospitalId: OWN } }), patch);
-}
-
-const line = (lineNo: number, code: string, name: string, category: string, extra: Json = {}) => ({
-  lineNo,
-  code,
-  name,
-  category,
-  quantity: 1,
-  unitPrice: 10,
-  amount: 10,
-  serviceDate: '2026-10-03',
-  ...extra,
-});
-const metformin = (extra: Json = {}) =>
-  line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', {
-    quantity: 60,
-    unitPrice: 0.35,
-    amount: 21,
-    daysSupply: 30,
-    ...extra,
-  });
-
 /** An earlier settled claim of a patient, as history. */
 function settled(insuredId: string, claimId: string, patch: Json) {
   return toHistoryClaim(
-    Claim.parse(
-      deepMerge(base, { claimId, patient: { insuredId }, hospital: { hospitalId: NEIGHBOUR }, ...patch }),
-    ),
+    claim({ claimId, patient: { insuredId }, hospital: { hospitalId: NEIGHBOUR }, ...patch }),
   );
 }
 

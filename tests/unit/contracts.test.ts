@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Claim, DraftClaim } from '../../src/contracts/claim.ts';
 import { Flag } from '../../src/contracts/flag.ts';
 import { ContractError, parseContract } from '../../src/contracts/issues.ts';
-import { readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
-
-// Tests poke at arbitrary paths of a claim's JSON to break it; `any` is the honest type for that.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-const base = (): Record<string, any> => structuredClone(readBaseClaim(defaultRulesDir()));
+import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
   try {
