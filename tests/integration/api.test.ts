@@ -275,13 +275,15 @@ describe('GET /v1/hospitals/{hospitalId}/alerts on the byHospital index', () => 
     expect(theirs.body.alerts.map((a: Json) => a.claimId)).toEqual(['C-INT-OTHER-0']);
   });
 
-  it('refuses a draft of another hospital with 403', async () => {
+  it('screens a draft of the caller’s own hospital, and refuses one of another hospital with 403', async () => {
+    const own = await post(draftOf({ hospital: { hospitalId: 'H3001' } }));
+    expect(own.status).toBe(200);
     const { status, body } = await post(draftOf({ hospital: { hospitalId: 'H3002' } }));
     expect(status).toBe(403);
     expect(body.type).toBe('urn:fundguard:problem:forbidden');
   });
 
-  it('refuses an invalid cursor, and a cursor of another hospital’s listing, with 400', async () => {
+  it('follows a hospital’s own cursor, and refuses an invalid one or another hospital’s with 400', async () => {
     const garbage = await get('/v1/hospitals/H3001/alerts?cursor=not-a-cursor');
     expect(garbage.status).toBe(400);
     expect(garbage.body.type).toBe('urn:fundguard:problem:invalid-cursor');
@@ -299,6 +301,8 @@ describe('GET /v1/hospitals/{hospitalId}/alerts on the byHospital index', () => 
     );
     const theirs = await get('/v1/hospitals/H3002/alerts?limit=1', 'H3002');
     expect(theirs.body.nextCursor).toEqual(expect.any(String));
+    const followed = await get(`/v1/hospitals/H3002/alerts?cursor=${theirs.body.nextCursor}`, 'H3002');
+    expect(followed.status).toBe(200);
     const replayed = await get(`/v1/hospitals/H3001/alerts?cursor=${theirs.body.nextCursor}`);
     expect(replayed).toEqual(garbage);
   });

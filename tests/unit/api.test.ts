@@ -456,13 +456,17 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(bodyOf(result).errors.map((e: Json) => e.path)).toEqual([path]);
   });
 
-  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage', async () => {
+  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage, and follows its own', async () => {
     const api = harness();
-    const theirs = encodeCursor({
+    const position = {
       flagId: 'F-0123456789abcdef01234567',
-      hospitalId: NEIGHBOUR,
       createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    });
+    };
+    const ours = await api.call(alertsOf({ cursor: encodeCursor({ ...position, hospitalId: OWN }) }));
+    expect(ours.statusCode).toBe(200);
+    expect(api.alerts.queries.map((q) => q.after)).toEqual([{ ...position, hospitalId: OWN }]);
+    api.alerts.queries.length = 0;
+    const theirs = encodeCursor({ ...position, hospitalId: NEIGHBOUR });
     const foreign = await api.call(alertsOf({ cursor: theirs }));
     const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
     expect(foreign.statusCode).toBe(400);
@@ -471,7 +475,7 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(api.alerts.queries).toEqual([]);
   });
 
-  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds)', async () => {
+  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds), not one after', async () => {
     const cursor = encodeCursor({
       flagId: 'F-1',
       hospitalId: OWN,
@@ -479,6 +483,7 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     });
     const result = await harness().call(alertsOf({ cursor, since: '2026-10-01' }));
     expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect((await harness().call(alertsOf({ cursor, since: '2026-08-01' }))).statusCode).toBe(200);
   });
 });
 
