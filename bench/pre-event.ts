@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
@@ -11,7 +10,7 @@ import { type HistoryClaim, historyFor } from '../src/history/store.ts';
 import { startLocalApi } from '../src/local/api.ts';
 import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
 import { createResources } from '../src/local/provisioning.ts';
-import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
+import { DynamoHistoryStore, DynamoOutcomeStore, documentClient } from '../src/stores/dynamo.ts';
 import { percentile, round, writeSection } from './results.ts';
 
 /** The part of autocannon (which ships no types) this benchmark uses. */
@@ -68,9 +67,7 @@ export async function benchPreEvent(
 
   const services = await startLocalServices();
   const dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = documentClient(dynamodb);
   const stateDir = mkdtempSync(join(tmpdir(), 'fundguard-bench-api-'));
   try {
     const { tables } = await createResources(services.endpoints, 'bench-api', { dynamodb });

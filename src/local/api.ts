@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAlertsStore } from '../api/alerts-dynamo.ts';
 import { type ApiLogger, createApiHandler } from '../api/handler.ts';
 import { byApiKey } from '../api/identity.ts';
@@ -13,7 +12,7 @@ import { loadCore } from '../core.ts';
 import { HOSPITALS } from '../generator/world.ts';
 import type { TableName } from '../resources.ts';
 import type { Screener } from '../rules/screen.ts';
-import { DynamoHistoryStore } from '../stores/dynamo.ts';
+import { DynamoHistoryStore, documentClient } from '../stores/dynamo.ts';
 import { curlExamples } from './api-examples.ts';
 import { ensureLocalKeys } from './api-keys.ts';
 import { startApiServer } from './api-server.ts';
@@ -49,9 +48,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const local = ensureLocalKeys(resolve(options.stateDir ?? '.fundguard'));
   const screener = options.screener ?? loadCore().screener;
   const dynamodb = new DynamoDBClient(localClientConfig(options.endpoints.dynamodb));
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = documentClient(dynamodb);
   const handler = createApiHandler({
     screener,
     history: new DynamoHistoryStore(documents, options.tables.claims),

@@ -1,6 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
   QueryCommand,
@@ -13,6 +14,13 @@ import { addDays } from '../dates.ts';
 import { type HistoryStore, type HistoryWindow, toHistoryClaim } from '../history/store.ts';
 import type { ClaimOutcome, OutcomeRecorder } from '../pipeline/in-process.ts';
 import { indexOf, TABLES } from '../resources.ts';
+
+/**
+ * The document client every adapter here takes: optional fields a contract leaves out (`undefined`)
+ * are not written, rather than failing the marshaller.
+ */
+export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
 /** Base of the DynamoDB adapter's errors. */
 export class StoreError extends Error {

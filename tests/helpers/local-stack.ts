@@ -1,6 +1,6 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Flag } from '../../src/contracts/flag.ts';
 import { parseContract } from '../../src/contracts/issues.ts';
@@ -8,6 +8,7 @@ import { type LocalServices, localClientConfig, startLocalServices } from '../..
 import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.ts';
 import { createResources, type LocalResources, type QueueOverrides } from '../../src/local/provisioning.ts';
 import { indexOf } from '../../src/resources.ts';
+import { documentClient } from '../../src/stores/dynamo.ts';
 
 /** DynamoDB Local and local SQS for one test file, with clients; `stop()` ends them (the JVM included). */
 export interface TestStack {
@@ -32,7 +33,7 @@ export async function startTestStack(): Promise<TestStack> {
   return {
     services,
     dynamodb,
-    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    documents: documentClient(dynamodb),
     sqs,
     provision: (stage, queues) =>
       createResources(services.endpoints, stage, { dynamodb, sqs, ...(queues ? { queues } : {}) }),
@@ -59,7 +60,7 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

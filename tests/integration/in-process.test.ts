@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -13,10 +14,17 @@ import type { Flag } from '../../src/contracts/flag.ts';
 import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
+import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
-import { DynamoHistoryStore, DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
+import {
+  DynamoHistoryStore,
+  DynamoOutcomeStore,
+  documentClient,
+  ThrottlingError,
+  UnprocessedWritesError,
+} from '../../src/stores/dynamo.ts';
 import {
   scan as scanTable,
   startTestStack,
@@ -306,3 +314,60 @@ async function drainAlerts(): Promise<HospitalAlertMessage[]> {
     );
   }
 }
+
+describe('DynamoOutcomeStore when DynamoDB pushes back', () => {
+  /** A client on the same DynamoDB Local whose batch writes `fault` answers instead, before the SDK's retries. */
+  function faultyStore(fault: (input: { RequestItems?: unknown }) => unknown) {
+    const client = new DynamoDBClient(localClientConfig(stack.services.endpoints.dynamodb));
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+        return { output: fault(args.input as { RequestItems?: unknown }), response: {} } as never;
+      },
+      { step: 'build', name: 'injectBatchWriteFault' },
+    );
+    return { client, store: new DynamoOutcomeStore(documentClient(client), resources.tables) };
+  }
+
+  async function outcomeOf(claimId: string) {
+    const [claim] = generateClaims({ seed: 306, claims: 1, violationRate: 0 }, core.catalogue).claims;
+    const settled = { ...(claim as Claim), claimId };
+    const { flags, decision } = await core.screener.screen(settled, { stage: 'in' });
+    return { claim: settled, decision, flags, decidedAt: new Date().toISOString() };
+  }
+
+  it('reports a claim DynamoDB keeps leaving unprocessed as UnprocessedWritesError, and writes it once it is taken', async () => {
+    const outcome = await outcomeOf('C-UNPROCESSED');
+    const { client, store } = faultyStore((input) => ({
+      UnprocessedItems: input.RequestItems,
+      $metadata: {},
+    }));
+    try {
+      const failed = await store.recordAll([outcome]);
+      expect(failed.get('C-UNPROCESSED')).toBeInstanceOf(UnprocessedWritesError);
+    } finally {
+      client.destroy();
+    }
+    expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(false);
+    const healthy = new DynamoOutcomeStore(stack.documents, resources.tables);
+    expect([...(await healthy.recordAll([outcome])).keys()]).toEqual([]);
+    expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(true);
+  }, 30_000);
+
+  it('reports a throttled batch write as ThrottlingError, with DynamoDB’s error as its cause', async () => {
+    const outcome = await outcomeOf('C-THROTTLED');
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ThrottlingException',
+    });
+    const { client, store } = faultyStore(() => {
+      throw throttled;
+    });
+    try {
+      const error = (await store.recordAll([outcome])).get('C-THROTTLED');
+      expect(error).toBeInstanceOf(ThrottlingError);
+      expect(error?.cause).toBe(throttled);
+    } finally {
+      client.destroy();
+    }
+  });
+});
