@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ITEM_CATEGORIES, VISIT_TYPES } from './claim.ts';
-import { isoDate, yuan } from './fields.ts';
+
+/**
+ * Every history item is read back for every batch, so this contract checks shape, not arithmetic:
+ * the claim it came from passed Claim v1 (calendar dates, yuan to the fen) before it was stored.
+ */
+const storedDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+const storedAmount = z.number().nonnegative();
 
 /** One line of a settled claim, as later claims' history rules read it. */
 export const HistoryItem = z.strictObject({
@@ -9,8 +15,8 @@ export const HistoryItem = z.strictObject({
   name: z.string().min(1),
   category: z.enum(ITEM_CATEGORIES),
   quantity: z.number().finite().positive(),
-  amount: yuan,
-  serviceDate: isoDate,
+  amount: storedAmount,
+  serviceDate: storedDate,
   daysSupply: z.number().int().positive().optional(),
 });
 
@@ -23,8 +29,8 @@ export const HistoryClaim = z.strictObject({
   insuredId: z.string().min(1),
   hospitalId: z.string().min(1),
   visitType: z.enum(VISIT_TYPES),
-  firstServiceDate: isoDate,
-  lastServiceDate: isoDate,
+  firstServiceDate: storedDate,
+  lastServiceDate: storedDate,
   items: z.array(HistoryItem).min(1),
 });
 
