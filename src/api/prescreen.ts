@@ -1,7 +1,6 @@
 import { DraftClaim } from '../contracts/claim.ts';
 import { type Basis, type Flag, severityRank } from '../contracts/flag.ts';
-import type { HistoryStore } from '../history/store.ts';
-import { historyFor } from '../pipeline/in-process.ts';
+import { type HistoryStore, historyFor } from '../history/store.ts';
 import type { Screener } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
@@ -83,7 +82,7 @@ const ACTION_ORDER = { reject: 0, hold: 1, flag: 2, alert: 3 } as const;
  */
 export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise<PrescreenAnswer> {
   const { screener } = deps;
-  const history = await historyFor(draft, screener, deps.history, 'pre');
+  const history = await historyFor(draft, screener.ruleSet.historyDays('pre'), deps.history);
   const now = deps.now?.() ?? new Date();
   const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });
   const alerts = flags.map((flag) => ({

@@ -1,8 +1,8 @@
 import type { Claim, DraftClaim } from '../contracts/claim.ts';
 import type { Stage } from '../contracts/flag.ts';
-import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
+import { historyFor, toHistoryClaim } from '../history/store.ts';
 import type { Screener, Screening } from '../rules/screen.ts';
-import { historyFor } from './in-process.ts';
 
 /**
  * Screens claims one after another, each seeing the settled claims before it as the patient's
@@ -18,7 +18,7 @@ export class SequentialScreening {
   ) {}
 
   async screen(claim: DraftClaim): Promise<Screening> {
-    const history = await historyFor(claim, this.screener, this.#store, this.stage);
+    const history = await historyFor(claim, this.screener.ruleSet.historyDays(this.stage), this.#store);
     const screening = await this.screener.screen(claim, {
       stage: this.stage,
       history,

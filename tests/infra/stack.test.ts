@@ -190,19 +190,19 @@ describe('queues', () => {
 });
 
 describe('in-process function', () => {
-  it('consumes the claims queue in batches of 10, reporting partial batch failures', () => {
+  it('consumes the claims queue with the event source settings of src/resources.ts, reporting partial batch failures', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(stack.queues.claims.queue),
       FunctionName: { Ref: logicalId(stack.inProcessFunction) },
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
+      BatchSize: QUEUES.claims.eventSource.batchSize,
+      MaximumBatchingWindowInSeconds: QUEUES.claims.eventSource.maxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 20 },
+      ScalingConfig: { MaximumConcurrency: QUEUES.claims.eventSource.maxConcurrency },
     });
   });
 
-  it('runs on Node 20 arm64 with a timeout a sixth of the claims visibility timeout', () => {
+  it('runs on Node 22 arm64 with a timeout a sixth of the claims visibility timeout', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

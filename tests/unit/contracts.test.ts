@@ -1,13 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Claim, DraftClaim } from '../../src/contracts/claim.ts';
+import {
+  CONTRACTS_DOC,
+  contractsDocument,
+  DOCUMENTED_SCHEMAS,
+  type DocumentedSchema,
+  EXAMPLE_MARKER,
+} from '../../src/contracts/document.ts';
 import { Flag } from '../../src/contracts/flag.ts';
-import { ContractError, parseContract } from '../../src/contracts/issues.ts';
-import { readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
-
-// Tests poke at arbitrary paths of a claim's JSON to break it; `any` is the honest type for that.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-const base = (): Record<string, any> => structuredClone(readBaseClaim(defaultRulesDir()));
+import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
+import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
   try {
@@ -127,5 +130,32 @@ describe('Flag', () => {
     expect(() => parseContract(Flag, 'flag', { ...flag, action: 'block' })).toThrow(
       /action: expected one of/,
     );
+  });
+});
+
+describe('docs/contracts.md', () => {
+  const committed = readFileSync(CONTRACTS_DOC, 'utf8');
+
+  it('is what npm run docs:contracts generates from the schemas now', () => {
+    expect(committed).toBe(contractsDocument());
+  });
+
+  it('shows an example of every contract, each accepted by its schema', () => {
+    const examples = [...committed.matchAll(EXAMPLE_MARKER)].map(([, name, json]) => ({ name, json }));
+    expect(new Set(examples.map((e) => e.name))).toEqual(new Set(Object.keys(DOCUMENTED_SCHEMAS)));
+    for (const { name, json } of examples) {
+      const schema = DOCUMENTED_SCHEMAS[name as DocumentedSchema];
+      expect(() => parseJsonContract(schema, `${name} example`, json ?? '')).not.toThrow();
+    }
+  });
+
+  it('would show a broken example for what it is: the schema names the path', () => {
+    const [, , json] = [...committed.matchAll(EXAMPLE_MARKER)].find(([, name]) => name === 'Flag') ?? [];
+    const broken = (json ?? '').replace('"severity": "high"', '"severity": "severe"');
+    expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
+  });
+
+  it('links nothing outside the repository', () => {
+    expect(committed).not.toMatch(/\.\.\/shared|\/work\//);
   });
 });
