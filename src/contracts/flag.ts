@@ -44,6 +44,11 @@ export const Flag = z.strictObject({
   basis: Basis,
   status: z.enum(FLAG_STATUSES),
   createdAt: isoTimestamp,
+  /**
+   * The version of the claim that superseded this flag: the hospital corrected the claim (same id,
+   * other content) and it was decided again. The flag is kept, with its review state, for the record.
+   */
+  supersededBy: z.number().int().min(2).optional(),
 });
 
 export type Flag = z.infer<typeof Flag>;

@@ -343,14 +343,14 @@ describe('DynamoOutcomeStore when DynamoDB pushes back', () => {
       $metadata: {},
     }));
     try {
-      const failed = await store.recordAll([outcome]);
+      const { failed } = await store.recordAll([outcome]);
       expect(failed.get('C-UNPROCESSED')).toBeInstanceOf(UnprocessedWritesError);
     } finally {
       client.destroy();
     }
     expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(false);
     const healthy = new DynamoOutcomeStore(stack.documents, resources.tables);
-    expect([...(await healthy.recordAll([outcome])).keys()]).toEqual([]);
+    expect([...(await healthy.recordAll([outcome])).failed.keys()]).toEqual([]);
     expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(true);
   }, 30_000);
 
@@ -363,7 +363,7 @@ describe('DynamoOutcomeStore when DynamoDB pushes back', () => {
       throw throttled;
     });
     try {
-      const error = (await store.recordAll([outcome])).get('C-THROTTLED');
+      const error = (await store.recordAll([outcome])).failed.get('C-THROTTLED');
       expect(error).toBeInstanceOf(ThrottlingError);
       expect(error?.cause).toBe(throttled);
     } finally {
