@@ -59,9 +59,11 @@ export function createInProcessHandler(
     for (const { claimId, error } of failed)
       logger.warn('claim failed', { claimId, reason: describe(error) });
     // A new response: Powertools may hand back its shared default object, which must never be mutated.
-    const batchItemFailures = [...response.batchItemFailures];
-    for (const [messageId, claim] of parsed)
-      if (failedClaims.has(claim.claimId)) batchItemFailures.push({ itemIdentifier: messageId });
+    const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    for (const [messageId, claim] of parsed) if (failedClaims.has(claim.claimId)) failedIds.add(messageId);
+    const batchItemFailures = withLaterOfGroup(event.Records, failedIds).map((itemIdentifier) => ({
+      itemIdentifier,
+    }));
 
     const elapsed = performance.now() - started;
     metrics.addMetric('claimsProcessed', MetricUnit.Count, processed.length);
@@ -75,6 +77,24 @@ export function createInProcessHandler(
     logger.debug('batch decided', { claims: processed.length, failed: failed.length, ms: elapsed });
     return { batchItemFailures };
   };
+}
+
+/**
+ * On a FIFO queue a failed message must take every later message of its group (its patient) with
+ * it, as Lambda requires: otherwise the later claim is deleted as done and the earlier one comes
+ * back after it. Records without a group (a standard queue) fail alone.
+ */
+function withLaterOfGroup(records: readonly SQSRecord[], failed: ReadonlySet<string>): string[] {
+  const failedGroups = new Set<string>();
+  const ids: string[] = [];
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId;
+    if (failed.has(record.messageId) || (group !== undefined && failedGroups.has(group))) {
+      ids.push(record.messageId);
+      if (group !== undefined) failedGroups.add(group);
+    }
+  }
+  return ids;
 }
 
 function describe(error: Error): string {

@@ -11,6 +11,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -31,6 +32,7 @@ import { parseJsonContract } from '../contracts/issues.ts';
 import { type EventSourceDef, QUEUES } from '../resources.ts';
 import { LOCAL_REGION } from './emulators.ts';
 import { LocalServiceError } from './errors.ts';
+import { MessageGroups } from './fifo-groups.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
@@ -90,8 +92,15 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
+interface BatchFailures {
+  ids: Set<string>;
+  deadLettered: Set<string>;
+}
+
 interface QueueSettings {
   arn: string;
+  /** A FIFO queue: batches are formed per message group (src/local/fifo-groups.ts). */
+  fifo: boolean;
   visibilityTimeoutSeconds: number;
   /** Undefined without a redrive policy: then nothing is ever dead-lettered. */
   maxReceiveCount: number | undefined;
@@ -146,7 +155,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     }
   };
 
-  const processBatch = async (messages: Message[]): Promise<void> => {
+  const processBatch = async (messages: Message[]): Promise<BatchFailures> => {
     const records = messages.map((message) => toRecord(message, queue.arn));
     counters.received += records.length;
     const failedIds = new Set<string>();
@@ -181,6 +190,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       deadLetteredMessageIds: deadLettered.map((r) => r.messageId),
       ...(error ? { error } : {}),
     });
+    return { ids: failedIds, deadLettered: new Set(deadLettered.map((r) => r.messageId)) };
   };
 
   const deleteMessages = async (records: SQSRecord[]): Promise<void> => {
@@ -207,7 +217,91 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     }
   };
 
-  const loops = Array.from({ length: concurrency }, () => receiveLoop());
+  /**
+   * FIFO: one receiver feeds the message groups; up to `concurrency` batches run at once, never
+   * two of one group (see MessageGroups). Held messages' visibility is renewed while they wait.
+   */
+  const fifoLoop = async (): Promise<void> => {
+    const groups = new MessageGroups();
+    const inFlight = new Set<Promise<void>>();
+    const visibilityMs = queue.visibilityTimeoutSeconds * 1_000;
+    const dispatch = () => {
+      while (inFlight.size < concurrency) {
+        const batch = groups.nextBatch(batchSize, Date.now());
+        if (!batch.length) return;
+        const run: Promise<void> = processBatch(batch).then((failed) => {
+          groups.done(batch, failed, Date.now(), visibilityMs);
+          inFlight.delete(run);
+          dispatch();
+        });
+        inFlight.add(run);
+      }
+    };
+    const renew = setInterval(() => {
+      void changeVisibility(groups.held(), queue.visibilityTimeoutSeconds);
+    }, visibilityMs / 3);
+    try {
+      while (running) {
+        dispatch();
+        if (groups.size >= batchSize * concurrency * 2) {
+          await Promise.race([...inFlight, sleep(50)]);
+          continue;
+        }
+        let messages: Message[] = [];
+        try {
+          const idle = inFlight.size === 0 && groups.size === 0;
+          const received = await options.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: options.queueUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
+              AttributeNames: ['All'],
+              MessageSystemAttributeNames: ['All'],
+              MessageAttributeNames: ['All'],
+            }),
+          );
+          messages = received.Messages ?? [];
+        } catch (error) {
+          logger.warn('poller: ReceiveMessage failed; retrying in 1 s', {
+            queueUrl: options.queueUrl,
+            error,
+          });
+          await sleep(1_000);
+          continue;
+        }
+        groups.add(messages);
+        // Blocked groups unblock with time, not with a receive: look again soon.
+        if (!messages.length) await sleep(20);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      clearInterval(renew);
+      // Held messages are visible again at once for whoever polls next, as if never received.
+      await changeVisibility(groups.release(), 0);
+    }
+  };
+
+  const changeVisibility = async (messages: Message[], seconds: number): Promise<void> => {
+    for (let i = 0; i < messages.length; i += 10) {
+      try {
+        await options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: messages.slice(i, i + 10).map((m, k) => ({
+              Id: String(k),
+              ReceiptHandle: m.ReceiptHandle ?? '',
+              VisibilityTimeout: seconds,
+            })),
+          }),
+        );
+      } catch (error) {
+        // The message then reappears when its visibility expires and is received again (in order).
+        logger.warn('poller: ChangeMessageVisibilityBatch failed', { queueUrl: options.queueUrl, error });
+      }
+    }
+  };
+
+  const loops = queue.fifo ? [fifoLoop()] : Array.from({ length: concurrency }, () => receiveLoop());
   let stopped: Promise<void> | undefined;
   return {
     get counters() {
@@ -236,16 +330,17 @@ async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<Queu
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'],
+      AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy', 'FifoQueue'],
     }),
   );
-  const { QueueArn, VisibilityTimeout, RedrivePolicy } = Attributes;
+  const { QueueArn, VisibilityTimeout, RedrivePolicy, FifoQueue } = Attributes;
   if (!QueueArn || !VisibilityTimeout) {
     throw new LocalServiceError(`queue ${queueUrl} did not report its ARN and visibility timeout`);
   }
   const redrive = RedrivePolicy ? parseJsonContract(Redrive, 'redrive policy', RedrivePolicy) : undefined;
   return {
     arn: QueueArn,
+    fifo: FifoQueue === 'true' || queueUrl.endsWith('.fifo'),
     visibilityTimeoutSeconds: Number(VisibilityTimeout),
     maxReceiveCount: redrive?.maxReceiveCount,
   };

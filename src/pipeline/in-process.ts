@@ -78,9 +78,10 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 
 /**
  * In-process control of a batch of settled claims: read each patient's history once, screen the
- * claims in service-date order (a later claim of the same patient in the batch sees the earlier
- * one), write decisions, flags and history once, and alert the hospitals. Safe to run again for
- * the same claims: what was written is not written twice, and alerts are idempotent.
+ * claims in the order they arrived (the claims queue is FIFO per patient, so that is the order they
+ * were sent, as `fundguard screen` reads a file; a later claim of the same patient in the batch
+ * sees the earlier one), write decisions, flags and history once, and alert the hospitals. Safe to
+ * run again for the same claims: what was written is not written twice, and alerts are idempotent.
  */
 export async function processClaims(claims: readonly Claim[], deps: InProcessDeps): Promise<BatchProcessed> {
   const now = deps.now?.() ?? new Date();
@@ -117,7 +118,6 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 
   const screened: (Omit<ClaimProcessed, 'result'> & { claim: Claim; decidedAt: string })[] = [];
   for (const [insuredId, patientClaims] of byPatient) {
-    patientClaims.sort((a, b) => spanOf(a)[0].localeCompare(spanOf(b)[0]));
     let history = histories.get(insuredId) ?? [];
     for (const claim of patientClaims) {
       const [first, last] = spanOf(claim);

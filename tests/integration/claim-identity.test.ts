@@ -11,6 +11,7 @@ import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { type Poller, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { ClaimIdTakenError, DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
 import { claim as baseClaim, line, metformin, uterography } from '../helpers/claims.ts';
 import {
@@ -58,7 +59,7 @@ async function send(bodies: string[]): Promise<void> {
     const { Failed = [] } = await stack.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: resources.queues.claims.url,
-        Entries: bodies.slice(i, i + 10).map((MessageBody, k) => ({ Id: String(k), MessageBody })),
+        Entries: bodies.slice(i, i + 10).map((body, k) => claimEntry(String(k), body)),
       }),
     );
     expect(Failed).toEqual([]);

@@ -17,6 +17,7 @@ import { generateClaims } from '../../src/generator/generate.ts';
 import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import {
   DynamoHistoryStore,
@@ -72,7 +73,7 @@ async function send(queueUrl: string, bodies: string[]): Promise<void> {
     const { Failed = [] } = await stack.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: bodies.slice(i, i + 10).map((MessageBody, k) => ({ Id: String(k), MessageBody })),
+        Entries: bodies.slice(i, i + 10).map((body, k) => claimEntry(String(k), body)),
       }),
     );
     expect(Failed).toEqual([]);

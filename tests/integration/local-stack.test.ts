@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServices, startDynamoDbLocal } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import { createResources } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { deadLetterQueueName, physicalName, QUEUES, TABLES, type TableName } from '../../src/resources.ts';
 import { startTestStack, type TestStack, waitFor } from '../helpers/local-stack.ts';
 
@@ -50,8 +51,7 @@ async function sendClaims(queueUrl: string, bodies: string[]): Promise<string[]>
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
       Entries: bodies.map((body, i) => ({
-        Id: String(i),
-        MessageBody: body,
+        ...claimEntry(String(i), body),
         MessageAttributes: { hospitalId: { DataType: 'String', StringValue: `H-${i}` } },
       })),
     }),
