@@ -65,22 +65,10 @@ export class MessageGroups {
     }
   }
 
-  /** Messages held (received, not in flight): their visibility must be kept from expiring. */
-  held(): Message[] {
-    return [...this.#held.values()].flat();
-  }
-
   get size(): number {
     let n = 0;
     for (const list of this.#held.values()) n += list.length;
     return n;
-  }
-
-  /** Forgets everything held, for a poller that stops (the caller makes them visible again). */
-  release(): Message[] {
-    const all = this.held();
-    this.#held.clear();
-    return all;
   }
 
   #isBlocked(group: string, now: number): boolean {

@@ -7,11 +7,14 @@
  * Redrive itself is the queue's: local-aws-sqs implements RedrivePolicy natively, moving a
  * message to the DLQ when the visibility timeout of its maxReceiveCount-th receive expires. The
  * poller only counts the failures that will be dead-lettered that way.
+ *
+ * On a FIFO queue (the claims queue) it plays Lambda's FIFO source: one batch per message group
+ * at a time, in order, a failed message holding back the rest of its group (src/local/fifo-groups.ts),
+ * which local-aws-sqs itself does not enforce.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -219,7 +222,9 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
 
   /**
    * FIFO: one receiver feeds the message groups; up to `concurrency` batches run at once, never
-   * two of one group (see MessageGroups). Held messages' visibility is renewed while they wait.
+   * two of one group (see MessageGroups). It receives only while the held messages fit in the
+   * batches it can run, so a message waits for dispatch far less than its visibility timeout:
+   * local-aws-sqs counts ChangeMessageVisibility as a receive, so visibility is never renewed.
    */
   const fifoLoop = async (): Promise<void> => {
     const groups = new MessageGroups();
@@ -237,68 +242,37 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
         inFlight.add(run);
       }
     };
-    const renew = setInterval(() => {
-      void changeVisibility(groups.held(), queue.visibilityTimeoutSeconds);
-    }, visibilityMs / 3);
-    try {
-      while (running) {
-        dispatch();
-        if (groups.size >= batchSize * concurrency * 2) {
-          await Promise.race([...inFlight, sleep(50)]);
-          continue;
-        }
-        let messages: Message[] = [];
-        try {
-          const idle = inFlight.size === 0 && groups.size === 0;
-          const received = await options.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: options.queueUrl,
-              MaxNumberOfMessages: 10,
-              WaitTimeSeconds: idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
-              AttributeNames: ['All'],
-              MessageSystemAttributeNames: ['All'],
-              MessageAttributeNames: ['All'],
-            }),
-          );
-          messages = received.Messages ?? [];
-        } catch (error) {
-          logger.warn('poller: ReceiveMessage failed; retrying in 1 s', {
-            queueUrl: options.queueUrl,
-            error,
-          });
-          await sleep(1_000);
-          continue;
-        }
-        groups.add(messages);
-        // Blocked groups unblock with time, not with a receive: look again soon.
-        if (!messages.length) await sleep(20);
+    while (running) {
+      dispatch();
+      if (groups.size >= batchSize * concurrency) {
+        await Promise.race([...inFlight, sleep(50)]);
+        continue;
       }
-      await Promise.all(inFlight);
-    } finally {
-      clearInterval(renew);
-      // Held messages are visible again at once for whoever polls next, as if never received.
-      await changeVisibility(groups.release(), 0);
-    }
-  };
-
-  const changeVisibility = async (messages: Message[], seconds: number): Promise<void> => {
-    for (let i = 0; i < messages.length; i += 10) {
+      let messages: Message[] = [];
       try {
-        await options.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
+        const idle = inFlight.size === 0 && groups.size === 0;
+        const received = await options.sqs.send(
+          new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
-            Entries: messages.slice(i, i + 10).map((m, k) => ({
-              Id: String(k),
-              ReceiptHandle: m.ReceiptHandle ?? '',
-              VisibilityTimeout: seconds,
-            })),
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
           }),
         );
+        messages = received.Messages ?? [];
       } catch (error) {
-        // The message then reappears when its visibility expires and is received again (in order).
-        logger.warn('poller: ChangeMessageVisibilityBatch failed', { queueUrl: options.queueUrl, error });
+        logger.warn('poller: ReceiveMessage failed; retrying in 1 s', { queueUrl: options.queueUrl, error });
+        await sleep(1_000);
+        continue;
       }
+      groups.add(messages);
+      // Blocked groups unblock with time, not with a receive: look again soon.
+      if (!messages.length) await sleep(20);
     }
+    // As the standard loop does with a received batch: what was received is processed, not dropped.
+    for (dispatch(); inFlight.size; dispatch()) await Promise.race(inFlight);
   };
 
   const loops = queue.fifo ? [fifoLoop()] : Array.from({ length: concurrency }, () => receiveLoop());

@@ -35,7 +35,8 @@ let poller: Poller;
 beforeAll(async () => {
   stack = await startTestStack();
   resources = await stack.provision('identity', {
-    claims: { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 },
+    // 5 s, not less: on a loaded machine a batch can take seconds, and a timed-out batch is retried whole.
+    claims: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
   });
   stack.configureFunctions(resources);
   const fn = await import('../../functions/in-process.ts');
@@ -125,7 +126,11 @@ describe('a claim that cannot be stored fails alone', () => {
     await send([longId, ...claims.slice(0, 4).map((c) => JSON.stringify(c)), oversize]);
     await send(claims.slice(4).map((c) => JSON.stringify(c)));
     const ids = claims.map((c) => c.claimId);
-    await waitFor(async () => (await deadLetters()).length === 2, 'both unstorable claims in the DLQ');
+    await waitFor(
+      async () => (await deadLetters()).length === 2,
+      'both unstorable claims in the DLQ',
+      60_000,
+    );
     // Compared by identity, not printed: the bodies are hundreds of kilobytes.
     const dead = await deadLetters();
     expect(dead.length === 2 && dead.includes(longId) && dead.includes(oversize)).toBe(true);
@@ -135,7 +140,7 @@ describe('a claim that cannot be stored fails alone', () => {
     expect(history.sort()).toEqual([...ids].sort());
     // Neighbours succeeded the first time: nothing of theirs was retried.
     expect(poller.counters.succeeded).toBe(ids.length);
-  }, 60_000);
+  }, 120_000);
 
   it('attributes a write DynamoDB refuses to its own claim: the other claims of the batch are written in full', async () => {
     const store = new DynamoOutcomeStore(stack.documents, resources.tables);
@@ -192,12 +197,12 @@ describe('claim identity: the claim id within its hospital', () => {
     });
     const body = JSON.stringify(intruder);
     await send([body]);
-    await waitFor(async () => (await deadLetters()).includes(body), 'the intruding claim in the DLQ');
+    await waitFor(async () => (await deadLetters()).includes(body), 'the intruding claim in the DLQ', 60_000);
     expect(await decisionsOf(first.claimId)).toEqual(before.decisions);
     expect(await flagsOf(first.claimId)).toEqual(before.flags);
     expect((await historyOf(first.claimId)).map((h) => h.insuredId)).toEqual([first.patient.insuredId]);
     expect((await scan(resources.tables.flags)).some((f) => f.hospitalId === 'H9999')).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses at the store with ClaimIdTakenError and writes nothing for the other hospital', async () => {
     const store = new DynamoOutcomeStore(stack.documents, resources.tables);

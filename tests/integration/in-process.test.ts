@@ -39,7 +39,8 @@ import {
  * handler behind the Lambda-like poller, outcomes read back from DynamoDB Local.
  */
 const core = loadCore();
-const QUEUE_SETTINGS = { claims: { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 } };
+// 5 s, not less: on a loaded machine a batch can take seconds, and a timed-out batch is retried whole.
+const QUEUE_SETTINGS = { claims: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 } };
 
 let stack: TestStack;
 let resources: LocalResources;

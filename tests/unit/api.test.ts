@@ -533,6 +533,35 @@ describe('time budget', () => {
   });
 });
 
+describe('bounded answers', () => {
+  /** 750 emergency monitoring and 750 emergency consultation lines on one day: 562,500 exclusive pairs. */
+  const sameDayPairs = () =>
+    draft({
+      visit: { type: 'emergency' },
+      items: Array.from({ length: 1_500 }, (_, i) =>
+        i < 750
+          ? line(i + 1, '001103000010000', '急诊监护费', 'service')
+          : line(i + 1, '001102000030000', '急诊诊查费', 'service'),
+      ),
+    });
+
+  it('answers a 750 × 750 same-day exclusive-pair draft with one alert naming every line, not one per pair', async () => {
+    const body = JSON.stringify(sameDayPairs());
+    expect(Buffer.byteLength(body)).toBeLessThan(MAX_BODY_BYTES);
+    const result = await harness().call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(200);
+    const duplicates = bodyOf(result).alerts.filter(
+      (a: { ruleId: string }) => a.ruleId === 'GZ-SERVICE-DUPLICATE',
+    );
+    expect(duplicates).toHaveLength(1);
+    expect(duplicates[0].lineNos).toEqual(Array.from({ length: 1_500 }, (_, i) => i + 1));
+    // The consultation lines are the duplicate charge: 750 × 10 元.
+    expect(duplicates[0].amountAtRisk).toBe(7_500);
+    // Far below API Gateway's and Lambda's 6 MB response limit.
+    expect(Buffer.byteLength(result.body)).toBeLessThan(100_000);
+  });
+});
+
 describe('fuzz: no input makes the API fail', () => {
   const ALLOWED = [200, 400, 401, 403, 404, 413];
   const api = harness();
