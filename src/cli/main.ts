@@ -10,7 +10,7 @@ import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
-import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { defaultRulesDir, RuleSetError, readRuleFiles } from '../rules/load.ts';
 import { ScreeningSummary } from './summary.ts';
 
 const USAGE = `usage: fundguard <command>
@@ -215,7 +215,28 @@ function catalogue(sub: string | undefined, args: string[]): number {
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
   writeCatalogue(imported, outDir);
-  out(formatCoverage(imported.catalogue));
+  out(formatCoverage(imported.catalogue, evaluatedRuleClasses()));
   out(`written to ${outDir}`);
   return 0;
+}
+
+/**
+ * Rule class → ids of the rule files naming it, so the import reports what is evaluated, not only
+ * parsed. A rule set that does not validate is reported and the column left out: the import itself
+ * does not depend on the rules.
+ */
+function evaluatedRuleClasses(): Map<string, string[]> | undefined {
+  try {
+    const byClass = new Map<string, string[]>();
+    for (const { file } of readRuleFiles(defaultRulesDir())) {
+      byClass.set(file.basis.ruleClass, [...(byClass.get(file.basis.ruleClass) ?? []), file.id]);
+    }
+    return byClass;
+  } catch (error) {
+    if (!(error instanceof RuleSetError)) throw error;
+    err(
+      `the rule set does not validate, so coverage omits what rules evaluate:\n  ${error.problems.join('\n  ')}`,
+    );
+    return undefined;
+  }
 }
