@@ -122,7 +122,7 @@ export function handWrittenScreen(
   const courses = new Map<string, { max: number; items: Item[] }>();
   for (const item of claim.items) {
     const kp = catalogue.pointsFor(item.code)?.get('药品限支付疗程');
-    if (kp?.restriction?.kind !== 'course') continue;
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
     c.items.push(item);
     courses.set(kp.kpId, c);

@@ -135,8 +135,12 @@ export class Screener {
         // A memoised outcome is a plain boolean: no await, so no microtask per subject.
         if (!(typeof hit === 'boolean' ? hit : await hit)) continue;
 
-        const action = file.action[stage];
-        if (!action) continue;
+        const ruleAction = file.action[stage];
+        if (!ruleAction) continue;
+        // A knowledge point the source leaves in doubt grades the flag suspicious, and a suspicious
+        // flag holds a line for review rather than rejecting it.
+        const result = kp?.grade ? kp.grade.result : file.result;
+        const action = result === 'suspicious' && ruleAction === 'reject' ? 'hold' : ruleAction;
         const flagId = flagIdFor(claimId, file.id, file.version, subject.lineNos);
         const suggestion = suggestionFor(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
@@ -148,7 +152,7 @@ export class Screener {
           ruleVersion: file.version,
           stage,
           severity: file.severity,
-          result: file.result,
+          result,
           action,
           amountAtRisk: subject.amountAtRisk,
           hospitalId: claim.hospital.hospitalId,
@@ -159,7 +163,7 @@ export class Screener {
             ruleClass: file.basis.ruleClass,
             code: file.basis.code,
             ...(kp
-              ? { knowledgePoint: kp.kpId, text: kp.text }
+              ? { knowledgePoint: kp.kpId, text: kp.text, ...(kp.grade ? { doubt: kp.grade.reason } : {}) }
               : file.basis.text
                 ? { text: file.basis.text }
                 : {}),
@@ -210,6 +214,7 @@ class ClaimContext {
   readonly #history: readonly HistoryClaim[];
   readonly #subjects = new Map<string, Subject[]>();
   readonly #patients = new Map<string, Record<string, unknown>>();
+  readonly #groups: ReadonlySet<string>;
 
   constructor(claim: DraftClaim, catalogue: CatalogueLookup, history: readonly HistoryClaim[]) {
     this.#claim = claim;
@@ -217,8 +222,10 @@ class ClaimContext {
     this.#history = history;
     this.hospital = { level: claim.hospital.level, internet: claim.hospital.internet };
     const { type, admittedAt, dischargedAt } = claim.visit;
+    this.#groups = catalogue.diagnosisGroupsOf(claim.diagnoses.map((d) => d.code));
     this.visit = {
       type,
+      maternityDiagnosis: this.#groups.has('maternity'),
       admittedAt: admittedAt ?? null,
       dischargedAt: dischargedAt ?? null,
       stayDays: admittedAt && dischargedAt ? epochDay(dischargedAt) - epochDay(admittedAt) + 1 : null,
@@ -232,6 +239,8 @@ class ClaimContext {
       const p = this.#claim.patient;
       patient = {
         sex: p.sex,
+        // 性别不清、两性畸形、染色体异常、性发育异常人群不纳入此规则范畴 (NHSA note to the sex rules).
+        sexIndeterminate: this.#groups.has('indeterminateSex'),
         insuranceType: p.insuranceType,
         ageYears: ageInYears(p.birthDate, date),
         ageDays: epochDay(date) - epochDay(p.birthDate),

@@ -1,13 +1,15 @@
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { DraftClaim, Item, ItemCategory } from '../contracts/claim.ts';
 import type { SubjectKind } from '../contracts/rule.ts';
-import { epochDay } from '../dates.ts';
+import { addMonths, calendarWeek, epochDay } from '../dates.ts';
 import type { HistoryClaim, HistoryItem } from '../history/store.ts';
 
 /** What the core needs of the reference catalogues: the knowledge points that cover a code. */
 export interface CatalogueLookup {
   /** Active knowledge points for `code`, keyed by rule class. */
   pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
+  diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
 }
 
 /**
@@ -203,14 +205,15 @@ export function courseSubjects(claim: DraftClaim, catalogue: CatalogueLookup, ru
   const byKp = new Map<string, { kp: KnowledgePoint; items: Item[] }>();
   for (const item of claim.items) {
     const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
-    if (kp?.restriction?.kind !== 'course') continue;
+    // A span from the first dose (支付不超过12个月) does not count billed days; see historyCourseSubjects.
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const entry = byKp.get(kp.kpId);
     if (entry) entry.items.push(item);
     else byKp.set(kp.kpId, { kp, items: [item] });
   }
   const subjects: Subject[] = [];
   for (const { kp, items } of byKp.values()) {
-    if (kp.restriction?.kind !== 'course') continue;
+    if (kp.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const days = [...new Set(items.map((i) => i.serviceDate))].sort();
     const lastPayable = days[kp.restriction.maxDays - 1];
     const beyond = lastPayable ? items.filter((i) => i.serviceDate > lastPayable) : [];
@@ -313,8 +316,11 @@ export function historySameDaySubjects(claim: DraftClaim, history: readonly Hist
 }
 
 /**
- * A course-limited drug's distinct billed days across the patient's recent claims and this one
- * (药品限支付疗程, cumulative). The lines of this claim past the limit are at risk.
+ * A course-limited drug across the patient's recent claims and this one (药品限支付疗程, cumulative),
+ * in the scope its text states. `total` (支付不超过14天): distinct billed days over every claim, the
+ * lines of this claim past the limit at risk. `span` (支付不超过12个月): months since the first dose
+ * in history, the lines after the span ends at risk. `episode` (单次最多支付14天) limits one stay, so
+ * earlier stays never count and it has no subject here.
  */
 export function historyCourseSubjects(
   claim: DraftClaim,
@@ -326,7 +332,7 @@ export function historyCourseSubjects(
   const subjects: Subject[] = [];
   for (const current of courseSubjects(claim, catalogue, ruleClass)) {
     const kp = current.points?.get(ruleClass);
-    if (kp?.restriction?.kind !== 'course') continue;
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope !== 'total') continue;
     const codes = new Set(kp.codes);
     const pastDays = new Set<string>();
     for (const { item } of pastLines(history, claim.claimId))
@@ -354,6 +360,54 @@ export function historyCourseSubjects(
       amountAtRisk: round2(beyond.reduce((s, i) => s + i.amount, 0)),
     });
   }
+  subjects.push(...courseSpanSubjects(claim, history, catalogue, ruleClass));
+  return subjects;
+}
+
+/** `span` courses: the first dose in history or this claim, the span's end, and this claim's lines after it. */
+function courseSpanSubjects(
+  claim: DraftClaim,
+  history: readonly HistoryClaim[],
+  catalogue: CatalogueLookup,
+  ruleClass: string,
+): Subject[] {
+  const byKp = new Map<string, { kp: KnowledgePoint; items: Item[] }>();
+  for (const item of claim.items) {
+    const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope !== 'span') continue;
+    const entry = byKp.get(kp.kpId);
+    if (entry) entry.items.push(item);
+    else byKp.set(kp.kpId, { kp, items: [item] });
+  }
+  const subjects: Subject[] = [];
+  for (const { kp, items } of byKp.values()) {
+    if (kp.restriction?.kind !== 'course' || kp.restriction.scope !== 'span') continue;
+    const codes = new Set(kp.codes);
+    let firstDose: string | undefined;
+    for (const { item } of pastLines(history, claim.claimId))
+      if (codes.has(item.code) && (!firstDose || item.serviceDate < firstDose)) firstDose = item.serviceDate;
+    for (const item of items) if (!firstDose || item.serviceDate < firstDose) firstDose = item.serviceDate;
+    const first = items[0];
+    if (!firstDose || !first) continue;
+    const spanEnd = addMonths(firstDose, kp.restriction.maxMonths);
+    const beyond = items.filter((i) => i.serviceDate >= spanEnd);
+    const lastDate = items.reduce((d, i) => (i.serviceDate > d ? i.serviceDate : d), first.serviceDate);
+    subjects.push({
+      kind: 'historyCourse',
+      fact: {
+        name: first.name,
+        firstDose,
+        spanEnd,
+        lastDate,
+        daysPastSpan: Math.max(0, epochDay(lastDate) - epochDay(spanEnd) + 1),
+      },
+      date: first.serviceDate,
+      lineNos: beyond.map((i) => i.lineNo),
+      amountAtRisk: round2(beyond.reduce((s, i) => s + i.amount, 0)),
+      category: first.category,
+      points: single(kp),
+    });
+  }
   return subjects;
 }
 
@@ -368,9 +422,13 @@ export function historyCycleSubjects(
   ruleClass: string,
 ): Subject[] {
   const lastByKp = new Map<string, { date: string; claimId: string }>();
+  /** `kpId|calendar week` → charges so far, for limits per calendar week (每周最多支付一次). */
+  const perWeek = new Map<string, number>();
   const seen = (kpId: string, date: string, claimId: string): void => {
     const prev = lastByKp.get(kpId);
     if (!prev || date > prev.date) lastByKp.set(kpId, { date, claimId });
+    const week = `${kpId}|${calendarWeek(date)}`;
+    perWeek.set(week, (perWeek.get(week) ?? 0) + 1);
   };
   for (const { claimId, item } of pastLines(history, claim.claimId)) {
     const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
@@ -392,6 +450,8 @@ export function historyCycleSubjects(
           previousDate: prev.date,
           previousClaimId: prev.claimId,
           daysSincePrevious: epochDay(item.serviceDate) - epochDay(prev.date),
+          // This charge included: 2 means a second charge in the same Monday-to-Sunday week.
+          chargesInCalendarWeek: (perWeek.get(`${kp.kpId}|${calendarWeek(item.serviceDate)}`) ?? 0) + 1,
         },
         date: item.serviceDate,
         lineNos: [item.lineNo],
