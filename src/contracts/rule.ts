@@ -115,8 +115,8 @@ export const RuleFile = z
       code: z.string().min(1),
       text: z.string().optional(),
     }),
-    /** Tunable numbers the conditions read as the `params` fact. */
-    params: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
+    /** Tunable values the conditions read as the `params` fact (a list for `contains`-style checks). */
+    params: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())])).default({}),
     /** `{{fact.path}}` placeholders, optionally `{{fact.path|filter}}` (sex, visitType, insurance, level, yuan). */
     message: z.string().min(1),
     effective: z.strictObject({ from: isoDate, to: isoDate.optional() }),
