@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, Item, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
-import { ageInYears, epochDay, fromEpochDay } from '../dates.ts';
+import { addMonths, ageInYears, calendarWeek, epochDay, fromEpochDay } from '../dates.ts';
 import { hash32, Random } from './random.ts';
 import { INJECTORS } from './violations.ts';
 import {
@@ -355,7 +355,11 @@ export class Generator {
           ...(draft.courseDays.get(kp.kpId) ?? []),
           ...plan.dates,
         ]);
-        return days.size <= r.maxDays;
+        if (r.scope !== 'span') return days.size <= r.maxDays;
+        const sorted = [...days].sort();
+        const [first] = sorted;
+        const last = sorted[sorted.length - 1];
+        return !first || !last || last < addMonths(first, r.maxMonths);
       }
       case 'frequency':
         return plan.quantity <= r.maxPerDay;
@@ -363,7 +367,10 @@ export class Generator {
         const [date] = plan.dates;
         if (plan.dates.length !== 1 || !date || draft.cycleKps.has(kp.kpId)) return false;
         const last = patient.cycleLast.get(kp.kpId);
-        return last === undefined || epochDay(date) - last >= r.minIntervalDays;
+        if (last === undefined) return true;
+        return r.unit === 'days'
+          ? epochDay(date) - last >= r.minIntervalDays
+          : calendarWeek(date) > calendarWeek(fromEpochDay(last));
       }
       case 'tcmNotPayable':
         return false;
@@ -649,12 +656,16 @@ export function generateClaims(options: GenerateOptions, catalogue: Catalogue): 
     const injector = injectors.length ? injectors[injected % injectors.length] : undefined;
     // Injected so far keeps up with the rate over the claims written, whatever each scenario's size.
     const owed = Math.floor(violationRate * (before + 1) + 1e-9) - g.truth.length;
-    if (owed >= 1 && injector && injector.claims <= target - before) {
+    const room = target - before;
+    // At the very end a two-claim scenario may not fit: the next injector that fits takes the turn.
+    if (owed >= 1 && injector && injector.claims > room && injectors.some((i) => i.claims <= room)) {
+      injected += 1;
+      continue;
+    }
+    if (owed >= 1 && injector && injector.claims <= room) {
       injected += 1;
       injector.inject(g, day);
     } else {
-      // At the very end a two-claim scenario may not fit: the next injector gets the turn.
-      if (owed >= 1 && injector) injected += 1;
       g.background(day);
     }
   }

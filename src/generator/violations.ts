@@ -1,6 +1,6 @@
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
-import { epochDay, fromEpochDay } from '../dates.ts';
+import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
 import {
   ClaimDraft,
   type Generator,
@@ -160,8 +160,10 @@ function insuranceInjector(ruleId: string, ruleClass: string): Injector {
   return itemInjector(ruleId, ruleClass, ['drug'], (kp) => {
     if (kp.restriction?.kind !== 'insuranceType') return [];
     const allowed = kp.restriction.insuranceTypes;
+    // Resident first: employee insurance pays childbirth where maternity insurance is merged into it
+    // (GZ-DRUG-MATERNITY's maternityCoveredBy), so an employee on a childbirth claim is no violation.
     const other =
-      (['employee', 'resident'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'employee';
+      (['resident', 'employee'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'resident';
     return variants([30, 45], { hospital: LEVEL3, traits: { insuranceType: other } });
   });
 }
@@ -181,16 +183,29 @@ const outpatient = (patient: PatientState, hospital: HospitalProfile = LEVEL3): 
   visitType: 'outpatient',
 });
 
-/** A drug course limit short enough to exceed within one stay. */
-function shortCourse(g: Generator, day: number): { item: Priced; maxDays: number; setting: Setting } {
+/**
+ * A drug course limit short enough to exceed within one stay, counted in one of `scopes`: a limit
+ * across stays needs `total`, since an `episode` limit (单次最多支付) starts again with each stay.
+ */
+function shortCourse(
+  g: Generator,
+  day: number,
+  scopes: readonly ('episode' | 'total')[],
+): { item: Priced; maxDays: number; setting: Setting } {
   const ruleClass = '药品限支付疗程';
   const pool = g.codesOfClass(ruleClass).filter((c) => {
     const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
-    return c.category === 'drug' && r?.kind === 'course' && r.maxDays <= 21;
+    return (
+      c.category === 'drug' &&
+      r?.kind === 'course' &&
+      r.scope !== 'span' &&
+      scopes.includes(r.scope) &&
+      r.maxDays <= 21
+    );
   });
   for (const item of rotated(g, pool)) {
     const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-    if (r?.kind !== 'course') continue;
+    if (r?.kind !== 'course' || r.scope === 'span') continue;
     const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
     const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
     const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
@@ -352,7 +367,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 1,
     inject(g, day) {
-      const { item, maxDays, setting } = shortCourse(g, day);
+      const { item, maxDays, setting } = shortCourse(g, day, ['episode', 'total']);
       const draft = new ClaimDraft(g.catalogue);
       const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
       const beyond = [...lines.entries()]
@@ -366,7 +381,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 2,
     inject(g, day) {
-      const { item, maxDays, setting } = shortCourse(g, day);
+      const { item, maxDays, setting } = shortCourse(g, day, ['total']);
       const first = Math.max(1, Math.floor(maxDays / 2));
       g.emit(
         setting,
@@ -399,7 +414,7 @@ export const INJECTORS: readonly Injector[] = [
       const pool = g.codesOfClass(ruleClass);
       for (const item of rotated(g, pool)) {
         const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'cycle') continue;
+        if (r?.kind !== 'cycle' || r.unit !== 'days') continue;
         const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
         const date = fromEpochDay(day);
         const firstDraft = openVisit(g, setting, date);
@@ -414,6 +429,65 @@ export const INJECTORS: readonly Injector[] = [
         return;
       }
       throw new Error(`the catalogue has no ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE-SPAN',
+    ruleClass: '药品限支付疗程',
+    claims: 2,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'course' || r.scope !== 'span') continue;
+        // The first dose a month past the span before `day`, inside the rule's 400-day history.
+        const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
+        for (const visitType of ['outpatient', 'inpatient'] as const) {
+          const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
+          const setting: Setting = { patient, hospital: LEVEL3, visitType };
+          const date = fromEpochDay(firstDay);
+          const first = openVisit(g, setting, date);
+          if (!g.fits(item.code, setting, first, planFor(item, setting, date))) continue;
+          g.register(patient);
+          first.add(item, date, 1, planFor(item, setting, date).daysSupply);
+          g.emit(setting, first, 'internal', firstDay);
+          const again = fromEpochDay(day);
+          const draft = openVisit(g, setting, again);
+          const lineNo = draft.add(item, again, 1, planFor(item, setting, again).daysSupply);
+          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
+          return;
+        }
+      }
+      throw new Error(`the catalogue has no ${ruleClass} span-limited drug the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SERVICE-CYCLE-WEEK',
+    ruleClass: '医疗服务项目周期超频次',
+    claims: 2,
+    inject(g, day) {
+      const ruleClass = this.ruleClass;
+      // Monday to Saturday, so a later day of the same calendar week is left (epoch day 0 was a Thursday).
+      const weekday = (d: number) => (d + 3) % 7;
+      const start = weekday(day) === 6 ? day + 1 : day;
+      const lastOfWeek = start + 6 - weekday(start);
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'cycle' || r.unit !== 'calendarWeek') continue;
+        const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
+        const date = fromEpochDay(start);
+        const firstDraft = openVisit(g, setting, date);
+        if (!g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 })) continue;
+        g.register(setting.patient);
+        firstDraft.add(item, date, 1);
+        g.emit(setting, firstDraft, 'internal', start);
+        const again = laterDay(g, start, 1, lastOfWeek - start);
+        const draft = openVisit(g, setting, fromEpochDay(again));
+        const lineNo = draft.add(item, fromEpochDay(again), 1);
+        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no weekly ${ruleClass} service the generator can bill`);
     },
   },
   {
