@@ -427,15 +427,30 @@ const padEnd = (text: string, columns: number) => text + ' '.repeat(Math.max(0, 
 const padStart = (text: string | number, columns: number) =>
   ' '.repeat(Math.max(0, columns - width(String(text)))) + String(text);
 
+/** How many of the 2025 edition's classes the rules evaluate, apart from the classes of FundGuard's own. */
+function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonly RuleClass[]): string {
+  const edition = ruleClasses.filter((rc) => rc.seq2025 !== null);
+  const national = evaluated.filter((name) => edition.some((rc) => rc.name === name));
+  const own = evaluated.filter((name) => !ruleClasses.some((rc) => rc.name === name));
+  const other = evaluated.length - national.length - own.length;
+  return (
+    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length}` +
+    (other > 0 ? `, ${other} of the 1.0 framework only` : '') +
+    (own.length > 0 ? `, ${own.length} of FundGuard's own (${own.join('、')})` : '')
+  );
+}
+
 /**
  * A readable coverage report: totals, then one row per rule class — records read, superseded by an
  * update, active, parsed into a restriction, graded suspicious by the review, and evaluated by a rule.
  * `evaluatedBy` maps a rule class to the ids of the rules that name it; without it the column is left out.
+ * `ruleClasses` (rule-classes.json) tells the 2025 edition's classes from FundGuard's own.
  * Rule classes a rule evaluates without knowledge points (重复开药, 参保人死亡后…) are listed after.
  */
 export function formatCoverage(
   file: CatalogueFile,
   evaluatedBy?: ReadonlyMap<string, readonly string[]>,
+  ruleClasses: readonly RuleClass[] = [],
 ): string {
   const c = file.coverage;
   const evaluated = (row: { ruleClass: string; parsed: number }) =>
@@ -485,6 +500,6 @@ export function formatCoverage(
           ...withoutPoints.map(([ruleClass, ids]) => `  ${padEnd(ruleClass, nameColumns)}${ids.join(', ')}`),
         ]
       : []),
-    ...(evaluatedBy ? ['', `rule classes evaluated by a rule: ${evaluatedBy.size}`] : []),
+    ...(evaluatedBy ? ['', evaluatedClassesLine([...evaluatedBy.keys()], ruleClasses)] : []),
   ].join('\n');
 }

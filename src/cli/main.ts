@@ -215,7 +215,7 @@ function catalogue(sub: string | undefined, args: string[]): number {
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
   writeCatalogue(imported, outDir);
-  out(formatCoverage(imported.catalogue, evaluatedRuleClasses()));
+  out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
   out(`written to ${outDir}`);
   return 0;
 }

@@ -175,6 +175,17 @@ describe('importCatalogue', () => {
     expect(table).toMatch(/药品区分性别使用\s+3\s+1\s+2\s+2\s+0\s+2/);
     expect(table).toMatch(/医疗服务项目重复收费\s+3\s+0\s+3\s+3\s+1\s+0/);
     expect(table).toMatch(/evaluated without knowledge points:\n\s+重复开药\s+GZ-REPEAT-PRESCRIPTION/);
+    const withClasses = formatCoverage(
+      catalogue,
+      new Map([
+        ['药品区分性别使用', ['GZ-DRUG-SEX']],
+        ['同一项目同日重复结算', ['FG-HISTORY-SAME-DAY']],
+      ]),
+      ruleClasses.ruleClasses,
+    );
+    expect(withClasses).toMatch(
+      /rule classes evaluated by a rule: 1 of the 2025 edition's \d+, 1 of FundGuard's own \(同一项目同日重复结算\)/,
+    );
   });
 
   it('names the directory when the source directory is missing', () => {
