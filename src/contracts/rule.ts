@@ -15,6 +15,11 @@ export const SUBJECT_KINDS = [
   'dailyQuantity',
   'course',
   'tcmPrescription',
+  // Claim-only subjects (issue 8 Part 2): the claim's own data, no catalogue.
+  'claim',
+  'diagnosis',
+  'prescription',
+  'herbalPrescription',
   // History subjects: the claim's lines against the patient's earlier claims.
   'historySameDay',
   'historyCourse',

@@ -9,15 +9,19 @@ import { readPath } from './paths.ts';
 import type { CompiledRule, RuleSet } from './rule-set.ts';
 import {
   type CatalogueLookup,
+  claimSubjects,
   courseSubjects,
   dailyQuantitySubjects,
   daySubjects,
+  diagnosisSubjects,
   exclusivePairSubjects,
+  herbalPrescriptionSubjects,
   historyCourseSubjects,
   historyCycleSubjects,
   historySameDaySubjects,
   historySupplySubjects,
   itemSubjects,
+  prescriptionSubjects,
   type Subject,
   tcmPrescriptionSubjects,
 } from './subjects.ts';
@@ -282,6 +286,14 @@ class ClaimContext {
         return courseSubjects(claim, catalogue, ruleClass);
       case 'tcmPrescription':
         return tcmPrescriptionSubjects(claim, catalogue, ruleClass);
+      case 'claim':
+        return claimSubjects(claim);
+      case 'diagnosis':
+        return diagnosisSubjects(claim);
+      case 'prescription':
+        return prescriptionSubjects(claim);
+      case 'herbalPrescription':
+        return herbalPrescriptionSubjects(claim);
       case 'historySameDay':
         return historySameDaySubjects(claim, this.#history);
       case 'historyCourse':

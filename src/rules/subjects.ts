@@ -1,5 +1,5 @@
 import type { KnowledgePoint } from '../catalogue/schema.ts';
-import type { DraftClaim, Item, ItemCategory } from '../contracts/claim.ts';
+import { type DraftClaim, type Item, type ItemCategory, serviceSpan } from '../contracts/claim.ts';
 import type { SubjectKind } from '../contracts/rule.ts';
 import { addMonths, calendarWeek, epochDay } from '../dates.ts';
 import type { HistoryClaim, HistoryItem } from '../history/store.ts';
@@ -42,6 +42,8 @@ function itemFact(item: Item): Record<string, unknown> {
     amount: item.amount,
     serviceDate: item.serviceDate,
     daysSupply: item.daysSupply ?? null,
+    /** |amount − quantity × unit price| in yuan: a line whose amount is not its price times its quantity. */
+    amountGap: round2(Math.abs(item.amount - item.quantity * item.unitPrice)),
   };
 }
 
@@ -269,6 +271,105 @@ export function tcmPrescriptionSubjects(
       amountAtRisk: round2(items.reduce((s, i) => s + i.amount, 0)),
       category: 'tcm-herbal',
       points: single(kp),
+    });
+  }
+  return subjects;
+}
+
+/**
+ * The claim as a whole (结算明细信息异常, 就诊数据非实时上传监管): its lines against its totals, and the
+ * day it was settled against the day care ended (discharge for a stay, else the last service date).
+ * Drafts carry neither totals nor a settlement time; those facts are then null.
+ */
+export function claimSubjects(claim: DraftClaim): Subject[] {
+  const [first, last] = serviceSpan(claim);
+  const lineSum = round2(claim.items.reduce((s, i) => s + i.amount, 0));
+  const careEnd =
+    claim.visit.dischargedAt && claim.visit.dischargedAt > last ? claim.visit.dischargedAt : last;
+  const submitted = claim.submittedAt?.slice(0, 10);
+  const totals = claim.totals;
+  return [
+    {
+      kind: 'claim',
+      fact: {
+        lineCount: claim.items.length,
+        lineSum,
+        totalsAmount: totals?.amount ?? null,
+        totalsGap: totals ? round2(Math.abs(totals.amount - lineSum)) : null,
+        paidGap: totals ? round2(Math.abs(totals.fundPaid + totals.selfPaid - totals.amount)) : null,
+        lastServiceDate: last,
+        careEnd,
+        submittedDate: submitted ?? null,
+        daysAfterCareEnd: submitted ? epochDay(submitted) - epochDay(careEnd) : null,
+        daysBeforeLastService: submitted ? epochDay(last) - epochDay(submitted) : null,
+      },
+      date: first,
+      lineNos: [],
+      amountAtRisk: totals ? round2(Math.max(0, totals.amount - lineSum)) : 0,
+    },
+  ];
+}
+
+/**
+ * ICD-10 as the settlement list writes it: a category (E11), optionally a subcategory and the national
+ * clinical edition's extension (E11.900, C61.x00, E34.500x001), a dagger or asterisk mark; or an
+ * ICD-O morphology code (M81400/3).
+ */
+const ICD10_FORM = /^(?:[A-Z]\d{2}(?:\.[0-9xX]{1,3}(?:x\d{3})?)?[+*†]?|M\d{4,5}\/\d)$/;
+
+/** Each diagnosis of the claim, with whether its code has the ICD-10 form (疾病诊断编码异常). */
+export function diagnosisSubjects(claim: DraftClaim): Subject[] {
+  const [first] = serviceSpan(claim);
+  return claim.diagnoses.map((d, i) => ({
+    kind: 'diagnosis',
+    fact: { index: i + 1, code: d.code, primary: d.primary, icd10Form: ICD10_FORM.test(d.code) },
+    date: first,
+    lineNos: [],
+    amountAtRisk: 0,
+  }));
+}
+
+/**
+ * The western and patent drugs (category drug) billed on one day of a visit, taken as one
+ * prescription (药品种类超标): `drugKinds` counts distinct generics (the code's first 10 characters),
+ * so two specs of one drug are one kind.
+ */
+export function prescriptionSubjects(claim: DraftClaim): Subject[] {
+  const drugs = claim.items.filter((i) => i.category === 'drug');
+  const subjects: Subject[] = [];
+  for (const [date, items] of groupBy(drugs, (i) => i.serviceDate)) {
+    subjects.push({
+      kind: 'prescription',
+      fact: {
+        date,
+        drugKinds: new Set(items.map((i) => genericOf(i.code))).size,
+        names: items.map((i) => i.name).join('、'),
+      },
+      date,
+      lineNos: items.map((i) => i.lineNo),
+      amountAtRisk: 0,
+      category: 'drug',
+    });
+  }
+  return subjects;
+}
+
+/** The TCM pieces billed on one day, taken as one prescription (中药饮片超大处方): pieces and amount. */
+export function herbalPrescriptionSubjects(claim: DraftClaim): Subject[] {
+  const pieces = claim.items.filter((i) => i.category === 'tcm-herbal');
+  const subjects: Subject[] = [];
+  for (const [date, items] of groupBy(pieces, (i) => i.serviceDate)) {
+    subjects.push({
+      kind: 'herbalPrescription',
+      fact: {
+        date,
+        pieceCount: new Set(items.map((i) => i.code)).size,
+        amount: round2(items.reduce((s, i) => s + i.amount, 0)),
+      },
+      date,
+      lineNos: items.map((i) => i.lineNo),
+      amountAtRisk: 0,
+      category: 'tcm-herbal',
     });
   }
   return subjects;

@@ -7,7 +7,14 @@ import { flagIdFor } from '../../src/rules/screen.ts';
 
 const core = loadCore();
 const base = readBaseClaim(defaultRulesDir());
-const claimOf = (patch: Record<string, unknown>): Claim => Claim.parse(deepMerge(base, patch));
+/** A claim whose totals are its lines' sum, split 80/20, unless the patch gives its own. */
+const claimOf = (patch: Record<string, unknown>): Claim => {
+  const merged = deepMerge(base, patch) as { items: { amount: number }[] };
+  const amount = Math.round(merged.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const fundPaid = Math.round(amount * 80) / 100;
+  const totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
+  return Claim.parse(deepMerge({ ...merged, totals }, patch.totals ? { totals: patch.totals } : {}));
+};
 const line = (
   lineNo: number,
   code: string,
