@@ -230,6 +230,26 @@ function stayWithDrug(draft: ClaimDraft, drug: Priced, day: number, days: number
   return lines;
 }
 
+/** Totals from the claim's lines, split in the ratio the claim already has (after a line is altered). */
+function retotal(claim: Claim): void {
+  const amount = Math.round(claim.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const ratio = claim.totals.amount > 0 ? claim.totals.fundPaid / claim.totals.amount : 0.8;
+  const fundPaid = Math.round(amount * ratio * 100) / 100;
+  claim.totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
+}
+
+/** An outpatient visit of a new, unshared patient: consultation and one ordinary drug. */
+function plainVisit(g: Generator, day: number): { setting: Setting; draft: ClaimDraft; drugLine: number } {
+  const setting = outpatient(
+    g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee' }, day, false),
+  );
+  const date = fromEpochDay(day);
+  const draft = openVisit(g, setting, date);
+  const plan = { dates: [date], quantity: 3, daysSupply: 7 };
+  const drugLine = draft.add(g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+  return { setting, draft, drugLine };
+}
+
 export const INJECTORS: readonly Injector[] = [
   sexInjector('GZ-DRUG-SEX', '药品区分性别使用', ['drug', 'tcm-herbal']),
   sexInjector('GZ-SERVICE-SEX', '医疗服务项目区分性别使用', ['service']),
@@ -488,6 +508,97 @@ export const INJECTORS: readonly Injector[] = [
         return;
       }
       throw new Error(`the catalogue has no weekly ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-LINE',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    inject(g, day) {
+      const { setting, draft, drugLine } = plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const line = claim.items.find((i) => i.lineNo === drugLine);
+      if (!line) throw new Error('the drug line just added is missing');
+      // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
+      line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
+      retotal(claim);
+      g.inject(claim, this.ruleId, this.ruleClass, [drugLine]);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-TOTALS',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    inject(g, day) {
+      const { setting, draft } = plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const extra = g.rng.int(5, 50);
+      const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
+      const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
+      claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-UPLOAD-DELAY',
+    ruleClass: '就诊数据非实时上传监管',
+    claims: 1,
+    inject(g, day) {
+      const { setting, draft } = plainVisit(g, day);
+      // Settled more than the 30 days the rule allows after the visit (the patient is not shared,
+      // so no later visit of theirs is settled before this one).
+      const claim = g.emit(setting, draft, 'internal', day, { submittedDay: day + g.rng.int(31, 60) });
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-CODE',
+    ruleClass: '疾病诊断编码异常',
+    claims: 1,
+    inject(g, day) {
+      const { setting, draft } = plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const [primary] = claim.diagnoses;
+      if (!primary) throw new Error('an emitted claim has no diagnosis');
+      // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
+      primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DRUG-KINDS',
+    ruleClass: '药品种类超标',
+    claims: 1,
+    inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(45, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const lines: number[] = [];
+      // Six or seven distinct generics (fits never takes a generic the draft already has).
+      for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
+        const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+        lines.push(draft.add(g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply));
+      }
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, lines);
+    },
+  },
+  {
+    ruleId: 'NHSA-TCM-LARGE-PRESCRIPTION',
+    ruleClass: '中药饮片超大处方',
+    claims: 1,
+    inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(30, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
+      // Enough grams that the prescription passes the rule's 1,000 yuan.
+      const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
+      const lines = pieces.map((p) => draft.add(p, date, grams));
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
     },
   },
   {
