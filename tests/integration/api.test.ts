@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Claim } from '../../src/contracts/claim.ts';
+import type { Claim } from '../../src/contracts/claim.ts';
 import type { Stage } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { ensureLocalKeys, type LocalApi, startLocalApi } from '../../src/local/http.ts';
@@ -19,6 +19,7 @@ import {
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 import { DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
+import { settledClaim } from '../helpers/claims.ts';
 
 const core = loadCore();
 const base = readBaseClaim(defaultRulesDir());
@@ -85,14 +86,15 @@ const line = (lineNo: number, code: string, name: string, category: string, extr
 const metformin = (extra: Json = {}) =>
   line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', {
     quantity: 60,
-    amount: 10,
+    unitPrice: 0.35,
+    amount: 21,
     daysSupply: 30,
     ...extra,
   });
 const uterography = (lineNo: number, serviceDate: string) =>
   line(lineNo, '002101030300000', '子宫造影', 'service', { serviceDate });
 
-const claimOf = (patch: Json): Claim => Claim.parse(deepMerge(base, patch));
+const claimOf = (patch: Json): Claim => settledClaim(base, patch);
 
 function draftOf(patch: Json): Json {
   const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = base;

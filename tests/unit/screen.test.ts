@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Claim } from '../../src/contracts/claim.ts';
+import type { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
+import { readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 import { flagIdFor } from '../../src/rules/screen.ts';
+import { settledClaim } from '../helpers/claims.ts';
 
 const core = loadCore();
 const base = readBaseClaim(defaultRulesDir());
-/** A claim whose totals are its lines' sum, split 80/20, unless the patch gives its own. */
-const claimOf = (patch: Record<string, unknown>): Claim => {
-  const merged = deepMerge(base, patch) as { items: { amount: number }[] };
-  const amount = Math.round(merged.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
-  const fundPaid = Math.round(amount * 80) / 100;
-  const totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
-  return Claim.parse(deepMerge({ ...merged, totals }, patch.totals ? { totals: patch.totals } : {}));
-};
+const claimOf = (patch: Record<string, unknown>): Claim => settledClaim(base, patch);
 const line = (
   lineNo: number,
   code: string,
