@@ -1,8 +1,8 @@
 import { DraftClaim } from '../contracts/claim.ts';
-import { type Basis, type Flag, severityRank } from '../contracts/flag.ts';
+import { type Action, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import type { HistoryStore } from '../history/store.ts';
 import { historyFor } from '../pipeline/in-process.ts';
-import type { Screener } from '../rules/screen.ts';
+import { actionFor, type Screener } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -92,7 +92,7 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
     ruleClass: flag.basis.ruleClass,
     severity: flag.severity,
     result: flag.result,
-    inProcessAction: screener.ruleSet.rule(flag.ruleId)?.file.action.in ?? null,
+    inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
     message: flag.message,
     lineNos: flag.lineNos,
     amountAtRisk: flag.amountAtRisk,
@@ -124,3 +124,8 @@ export function verdictOf(alerts: readonly Pick<PrescreenAlert, 'inProcessAction
 
 const rank = (order: Record<string, number>, action: string | null): number =>
   action === null ? Object.keys(order).length : (order[action] ?? Object.keys(order).length);
+
+/** What the in-process stage would do with the same flag: a suspicious grade holds instead of rejecting. */
+function inProcessAction(ruleAction: Action | undefined, result: Flag['result']): Action | null {
+  return ruleAction ? actionFor(ruleAction, result) : null;
+}

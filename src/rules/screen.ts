@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
-import type { Action, Flag, Stage } from '../contracts/flag.ts';
+import type { Action, Flag, RuleResultKind, Stage } from '../contracts/flag.ts';
 import type { SubjectKind } from '../contracts/rule.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
@@ -85,6 +85,11 @@ function encode(value: unknown): string {
   }
 }
 
+/** A suspicious flag holds a line for review, never rejects it: only a violation the text supports does. */
+export function actionFor(ruleAction: Action, result: RuleResultKind): Action {
+  return result === 'suspicious' && ruleAction === 'reject' ? 'hold' : ruleAction;
+}
+
 const ACTION_RANK: Record<Action, number> = { alert: 0, flag: 0, hold: 1, reject: 2 };
 
 /**
@@ -141,10 +146,9 @@ export class Screener {
 
         const ruleAction = file.action[stage];
         if (!ruleAction) continue;
-        // A knowledge point the source leaves in doubt grades the flag suspicious, and a suspicious
-        // flag holds a line for review rather than rejecting it.
+        // A knowledge point the source leaves in doubt grades the flag suspicious.
         const result = kp?.grade ? kp.grade.result : file.result;
-        const action = result === 'suspicious' && ruleAction === 'reject' ? 'hold' : ruleAction;
+        const action = actionFor(ruleAction, result);
         const flagId = flagIdFor(claimId, file.id, file.version, subject.lineNos);
         const suggestion = suggestionFor(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
