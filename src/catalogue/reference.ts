@@ -11,14 +11,21 @@ export const DIAGNOSIS_GROUP_IDS = ['indeterminateSex', 'maternity'] as const;
 export type DiagnosisGroupId = (typeof DIAGNOSIS_GROUP_IDS)[number];
 
 const category = z.string().regex(/^[A-Z]\d{2}$/, 'expected an ICD-10 category like Q56');
-const Entry = z.union([
-  z.strictObject({ from: category, to: category, name: z.string().min(1), source: z.string().min(1) }),
-  z.strictObject({
-    prefix: z.string().regex(/^[A-Z]\d{2}(\.\d+)?$/, 'expected an ICD-10 code like E34.5'),
+/** A category range (from..to) or a code prefix, with what it is and where it is published. */
+const Entry = z
+  .strictObject({
+    from: category.optional(),
+    to: category.optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Z]\d{2}(\.\d+)?$/, 'expected an ICD-10 code like E34.5')
+      .optional(),
     name: z.string().min(1),
     source: z.string().min(1),
-  }),
-]);
+  })
+  .refine((e) => (e.prefix === undefined) === (e.from !== undefined && e.to !== undefined), {
+    message: 'give either prefix, or from and to',
+  });
 
 /** `rules/reference/diagnosis-groups.json`: ICD-10 groups with the published source of every entry. */
 export const DiagnosisGroupFile = z.strictObject({
@@ -43,7 +50,9 @@ export class DiagnosisGroups {
       id: group.id,
       matches: (code: string) =>
         group.entries.some((e) =>
-          'prefix' in e ? code.startsWith(e.prefix) : code.slice(0, 3) >= e.from && code.slice(0, 3) <= e.to,
+          e.prefix !== undefined
+            ? code.startsWith(e.prefix)
+            : code.slice(0, 3) >= (e.from ?? '') && code.slice(0, 3) <= (e.to ?? ''),
         ),
     }));
   }
