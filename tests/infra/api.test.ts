@@ -13,6 +13,7 @@ import { PreEventApi } from '../../infra/api.ts';
 import { resourceTable } from '../../infra/table.ts';
 import { issueKey, readKeysFile } from '../../src/api/keys.ts';
 import { ROUTES, routeKey } from '../../src/api/routes.ts';
+import { ApiEnv, AuthorizerEnv } from '../../src/config.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -181,6 +182,18 @@ describe('functions', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ FUNDGUARD_API_KEYS_FILE: '/var/task/api-keys.json' }) },
     });
+  });
+
+  it('set exactly the variables src/config.ts reads for each, beside those Powertools and Node read', () => {
+    const runtime = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    const variables = (fn: NodejsFunction) =>
+      Object.keys(
+        template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables,
+      ).sort();
+    expect(variables(api.apiFunction)).toEqual([...Object.keys(ApiEnv.shape), ...runtime].sort());
+    expect(variables(api.authorizerFunction)).toEqual(
+      [...Object.keys(AuthorizerEnv.shape), ...runtime].sort(),
+    );
   });
 
   it('bundles the rules with the API function and the keys file (hashes only) with the authorizer', () => {

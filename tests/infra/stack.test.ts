@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FundGuardStack } from '../../infra/stack.ts';
+import { InProcessEnv } from '../../src/config.ts';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
@@ -21,6 +22,8 @@ import {
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE_ENTRY = join(PROJECT_ROOT, 'tests', 'fixtures', 'in-process-handler.ts');
 const STAGE = 'test';
+/** Read by Powertools and Node themselves. */
+const RUNTIME_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 let outdir: string;
 let stack: FundGuardStack;
@@ -228,6 +231,13 @@ describe('in-process function', () => {
         },
       },
     });
+  });
+
+  it('sets exactly the variables src/config.ts reads for it, beside those Powertools and Node read', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.inProcessFunction)];
+    expect(Object.keys(fn?.Properties.Environment.Variables).sort()).toEqual(
+      [...Object.keys(InProcessEnv.shape), ...RUNTIME_VARIABLES].sort(),
+    );
   });
 
   it('logs to its own log group with a retention', () => {
