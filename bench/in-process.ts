@@ -2,9 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
+import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../src/local/lambda-env.ts';
 import { startPoller } from '../src/local/poller.ts';
-import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
+import { createResources } from '../src/local/provisioning.ts';
 import { sendStream } from '../src/local/stream.ts';
 import { countItems, queueDepth } from '../src/local/summary.ts';
 import { percentile, round, writeSection } from './results.ts';
@@ -43,7 +44,6 @@ export async function benchInProcess(
       sqs,
       queueUrl: resources.queues.claims.url,
       handler,
-      batchSize: 10,
       concurrency,
       onBatch: ({ messageIds, failedMessageIds }) => {
         const failed = new Set(failedMessageIds);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import { FACT_NAMES, RuleFile } from '../contracts/rule.ts';
 import { factPaths, linePaths } from './facts.ts';
@@ -11,7 +12,7 @@ import { SUBJECT_KINDS } from './subjects/registry.ts';
 
 /** Where rule files live: `FUNDGUARD_RULES_DIR` (set in Lambda bundles) or the project's `rules/`. */
 export function defaultRulesDir(): string {
-  return process.env.FUNDGUARD_RULES_DIR ?? resolve(fileURLToPath(new URL('../../rules', import.meta.url)));
+  return rulesDirFromEnvironment() ?? resolve(fileURLToPath(new URL('../../rules', import.meta.url)));
 }
 
 /** A rule set that fails validation; `problems` name the file and the path of each. */

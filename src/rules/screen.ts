@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
+import type { Decision, LineAction } from '../contracts/decision.ts';
 import { actionRank, type Flag, type Stage } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
@@ -10,15 +11,7 @@ import { readPath } from './paths.ts';
 import type { CompiledRule, RuleSet } from './rule-set.ts';
 import type { CatalogueLookup, ClaimSubjectKind, Subject } from './subjects/kind.ts';
 
-export type LineAction = 'pass' | 'hold' | 'reject';
-
-/** The in-process outcome for a claim: what happens to each line, and to the claim. */
-export interface Decision {
-  claimId: string;
-  outcome: LineAction;
-  lines: { lineNo: number; action: LineAction; ruleIds: string[] }[];
-  ruleSetVersion: string;
-}
+export type { Decision, LineAction };
 
 export interface Screening {
   flags: Flag[];
