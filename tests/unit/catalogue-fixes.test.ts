@@ -1,33 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { Claim } from '../../src/contracts/claim.ts';
+import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { addDays } from '../../src/dates.ts';
 import { toHistoryClaim } from '../../src/history/store.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
+import { deepMerge } from '../../src/rules/fixtures.ts';
+import { claim, line as lineOf } from '../helpers/claims.ts';
 
 // Each case is built from a knowledge point's own text in the committed catalogue (rules/catalogue),
 // quoted beside it; the codes are the NHSA codes the point lists.
 const core = loadCore();
-const base = readBaseClaim(defaultRulesDir());
 let seq = 0;
 const claimOf = (patch: Record<string, unknown>): Claim => {
   seq += 1;
-  return Claim.parse(
-    deepMerge(deepMerge(base, { claimId: `C-FIX-${seq}`, visit: { visitId: `V-FIX-${seq}` } }), patch),
-  );
+  return claim(deepMerge({ claimId: `C-FIX-${seq}`, visit: { visitId: `V-FIX-${seq}` } }, patch));
 };
-const line = (lineNo: number, code: string, name: string, category: string, serviceDate = '2026-10-03') => ({
-  lineNo,
-  code,
-  name,
-  category,
-  quantity: 1,
-  unitPrice: 100,
-  amount: 100,
-  serviceDate,
-});
+const line = (lineNo: number, code: string, name: string, category: string, serviceDate = '2026-10-03') =>
+  lineOf(lineNo, code, name, category, { unitPrice: 100, amount: 100, serviceDate });
 const days = (from: string, n: number) => Array.from({ length: n }, (_, i) => addDays(from, i));
 const now = new Date('2026-10-04T00:00:00Z');
 const screen = async (claim: Claim, history: Claim[] = []): Promise<Flag[]> =>
@@ -203,5 +192,27 @@ describe('internet and maternity semantics', () => {
     const childbirth = await screen(claimOf({ diagnoses: [{ code: 'O80.000', primary: true }], items }));
     expect(byRule(childbirth, 'GZ-DRUG-MATERNITY')).toEqual([]);
     expect(byRule(await screen(claimOf({ items })), 'GZ-DRUG-MATERNITY')).toHaveLength(1);
+  });
+});
+
+describe('what the claim-only rules put at risk', () => {
+  const metformin = line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug');
+
+  it('puts the totals beyond the lines at risk, naming no line, when a claim bills 130 on lines of 100', async () => {
+    const flags = await screen(
+      claimOf({ items: [metformin], totals: { amount: 130, fundPaid: 104, selfPaid: 26 } }),
+    );
+    expect(byRule(flags, 'NHSA-SETTLEMENT-TOTALS')).toMatchObject([{ lineNos: [], amountAtRisk: 30 }]);
+  });
+
+  it('names the six drugs of an oversized prescription but puts no amount at risk: which kinds are too many is not known', async () => {
+    const codes = ['XA10BAE054A001010101234', 'XC10AAA071A001010100001', 'XC09AAB070A001010100001'];
+    const drugs = [...codes, 'XA02BCA211E001010100001', 'XN02BEA030A001010100001', 'XR06AEA045A001010100001'];
+    const flags = await screen(
+      claimOf({ items: drugs.map((code, i) => line(i + 1, code, `药品${i + 1}`, 'drug')) }),
+    );
+    expect(byRule(flags, 'NHSA-DRUG-KINDS')).toMatchObject([
+      { lineNos: [1, 2, 3, 4, 5, 6], amountAtRisk: 0, result: 'suspicious', action: 'hold' },
+    ]);
   });
 });

@@ -248,6 +248,17 @@ describe('the linter checks a rule against what its subject kind offers', () => 
     ]);
   });
 
+  it('checks the fact an atRisk amount is read from', () => {
+    const problems = lintProblems((rule) => {
+      (rule.atRisk as unknown as { amount: unknown }).amount = { fact: 'subject', path: '$.totalsExces' };
+    }, 'settlement-totals.json');
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /settlement-totals\.json: atRisk\.amount\.path: subject has no "\$\.totalsExces" for subject "claim"$/,
+      ),
+    ]);
+  });
+
   it('refuses a subject kind the registry does not have, and a history kind without its window', () => {
     expect(
       lintProblems((rule) => {
