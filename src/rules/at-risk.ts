@@ -10,9 +10,10 @@ export interface Exposure {
 
 type FactRef = { fact: string; path?: string | undefined };
 
-function numberOf(limit: number | FactRef, facts: Record<string, unknown>): number | undefined {
-  if (typeof limit === 'number') return limit;
-  const value = readPath(facts[limit.fact], splitPath(limit.path));
+/** A number given in the rule or read from a fact the conditions saw; undefined when the fact is no number. */
+function numberOf(given: number | FactRef, facts: Record<string, unknown>): number | undefined {
+  if (typeof given === 'number') return given;
+  const value = readPath(facts[given.fact], splitPath(given.path));
   return typeof value === 'number' ? value : undefined;
 }
 
@@ -53,6 +54,7 @@ export function exposureOf(
     amounts = beyond.map((b) => b.units * b.line.unitPrice);
   }
   const named = atRisk.name === 'all' || !lines.length ? all : lines;
+  // A fact that is no number (a draft's null totals) puts nothing at risk.
   const amount =
     atRisk.amount === undefined ? sum(amounts) : round2(Math.max(0, numberOf(atRisk.amount, facts) ?? 0));
   return { lineNos: named.map((l) => l.lineNo), amountAtRisk: amount };
