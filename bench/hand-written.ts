@@ -4,7 +4,7 @@ import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same 18 rules as plain TypeScript, no engine. Only the benchmark uses
+ * The benchmark's floor: the same 24 claim-only rules as plain TypeScript, no engine. Only the benchmark uses
  * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
 export function handWrittenScreen(
@@ -18,7 +18,10 @@ export function handWrittenScreen(
   const p = claim.patient;
   const visit = claim.visit.type;
   const level = claim.hospital.level;
-  const internet = visit === 'internet' || claim.hospital.internet;
+  const internet = visit === 'internet';
+  const groups = catalogue.diagnosisGroupsOf(claim.diagnoses.map((d) => d.code));
+  const sexIndeterminate = groups.has('indeterminateSex');
+  const childbirthCovered = groups.has('maternity') && p.insuranceType === 'employee';
   const outpatientLike =
     visit === 'outpatient' || visit === 'emergency' || visit === 'pharmacy' || visit === 'internet';
   const isDrug = (i: Item): boolean => i.category === 'drug';
@@ -28,13 +31,15 @@ export function handWrittenScreen(
     if (outpatientLike && (isDrug(item) || item.category === 'tcm-herbal') && (item.daysSupply ?? 0) > 30) {
       hit('NHSA-DRUG-MAX-SUPPLY', [item.lineNo]);
     }
+    if (Math.round(Math.abs(item.amount - item.quantity * item.unitPrice) * 100) / 100 > 0.01)
+      hit('NHSA-SETTLEMENT-LINE', [item.lineNo]);
     if (!points) continue;
     const age = ageInYears(p.birthDate, item.serviceDate);
     const ageDays = epochDay(item.serviceDate) - epochDay(p.birthDate);
     const r = (cls: string) => points.get(cls)?.restriction;
     const sexCheck = (cls: string, ruleId: string, ok: boolean): void => {
       const x = r(cls);
-      if (ok && x?.kind === 'sex' && x.sex !== p.sex) hit(ruleId, [item.lineNo]);
+      if (ok && !sexIndeterminate && x?.kind === 'sex' && x.sex !== p.sex) hit(ruleId, [item.lineNo]);
     };
     sexCheck('药品区分性别使用', 'GZ-DRUG-SEX', isDrug(item) || item.category === 'tcm-herbal');
     sexCheck('医疗服务项目区分性别使用', 'GZ-SERVICE-SEX', item.category === 'service');
@@ -57,7 +62,13 @@ export function handWrittenScreen(
       ['药品限生育保险', 'GZ-DRUG-MATERNITY'],
     ] as const) {
       const x = r(cls);
-      if (isDrug(item) && x?.kind === 'insuranceType' && !x.insuranceTypes.includes(p.insuranceType))
+      const spared = ruleId === 'GZ-DRUG-MATERNITY' && childbirthCovered;
+      if (
+        isDrug(item) &&
+        !spared &&
+        x?.kind === 'insuranceType' &&
+        !x.insuranceTypes.includes(p.insuranceType)
+      )
         hit(ruleId, [item.lineNo]);
     }
     const vt = r('药品限就医方式');
@@ -73,6 +84,25 @@ export function handWrittenScreen(
       hit('NHSA-INTERNET-DRUG', [item.lineNo]);
   }
 
+  // The claim as a whole.
+  const sum = Math.round(claim.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const t = claim.totals;
+  const gap = (a: number, b: number) => Math.round(Math.abs(a - b) * 100) / 100 > 0.01;
+  if (gap(t.amount, sum) || gap(t.fundPaid + t.selfPaid, t.amount)) hit('NHSA-SETTLEMENT-TOTALS', []);
+  let first = claim.items[0]?.serviceDate ?? '';
+  let last = first;
+  for (const i of claim.items) {
+    if (i.serviceDate < first) first = i.serviceDate;
+    if (i.serviceDate > last) last = i.serviceDate;
+  }
+  const careEnd =
+    claim.visit.dischargedAt && claim.visit.dischargedAt > last ? claim.visit.dischargedAt : last;
+  const submitted = claim.submittedAt.slice(0, 10);
+  if (submitted < last || epochDay(submitted) - epochDay(careEnd) > 30) hit('NHSA-UPLOAD-DELAY', []);
+  for (const d of claim.diagnoses) {
+    if (!/^(?:[A-Z]\d{2}(?:\.[0-9xX]{1,3}(?:x\d{3})?)?[+*†]?|M\d{4,5}\/\d)$/.test(d.code))
+      hit('NHSA-DIAGNOSIS-CODE', []);
+  }
   // Claim-level groupings, written out by hand.
   const byDate = new Map<string, Item[]>();
   const byCode = new Map<string, Item[]>();
@@ -88,6 +118,23 @@ export function handWrittenScreen(
     }
     if (p.deathDate && date > p.deathDate) hit('FG-AFTER-DEATH', lines);
     const pieces = items.filter((i) => i.category === 'tcm-herbal');
+    if (pieces.length) {
+      const amount = Math.round(pieces.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+      if (new Set(pieces.map((i) => i.code)).size > 30 || amount > 1000)
+        hit(
+          'NHSA-TCM-LARGE-PRESCRIPTION',
+          pieces.map((i) => i.lineNo),
+        );
+    }
+    const drugs = items.filter(isDrug);
+    if (
+      (visit === 'outpatient' || visit === 'emergency' || visit === 'internet') &&
+      new Set(drugs.map((i) => i.code.slice(0, 10))).size > 5
+    )
+      hit(
+        'NHSA-DRUG-KINDS',
+        drugs.map((i) => i.lineNo),
+      );
     const alone = pieces.filter(
       (i) =>
         catalogue.pointsFor(i.code)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
@@ -122,7 +169,7 @@ export function handWrittenScreen(
   const courses = new Map<string, { max: number; items: Item[] }>();
   for (const item of claim.items) {
     const kp = catalogue.pointsFor(item.code)?.get('药品限支付疗程');
-    if (kp?.restriction?.kind !== 'course') continue;
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
     c.items.push(item);
     courses.set(kp.kpId, c);

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
+import { type DiagnosisGroupId, type DiagnosisGroups, loadDiagnosisGroups } from './reference.ts';
 import {
   CatalogueFile,
   type KnowledgePoint,
@@ -68,9 +69,18 @@ function upperAgeDays(r: Extract<Restriction, { kind: 'age' }>): number {
 
 /** Whether `a` allows strictly less than `b` (same kind). Kinds without an order (sex, TCM, internet) never are. */
 function isStricter(a: Restriction, b: Restriction): boolean {
-  if (a.kind === 'course' && b.kind === 'course') return a.maxDays < b.maxDays;
+  if (a.kind === 'course' && b.kind === 'course') {
+    if (a.scope === 'span' || b.scope === 'span')
+      return a.scope === 'span' && b.scope === 'span' && a.maxMonths < b.maxMonths;
+    return a.scope === b.scope && a.maxDays < b.maxDays;
+  }
   if (a.kind === 'hospitalLevel' && b.kind === 'hospitalLevel') return a.minLevel > b.minLevel;
-  if (a.kind === 'cycle' && b.kind === 'cycle') return a.minIntervalDays > b.minIntervalDays;
+  if (a.kind === 'cycle' && b.kind === 'cycle') {
+    if (a.unit === 'days' && b.unit === 'days') return a.minIntervalDays > b.minIntervalDays;
+    if (a.unit === 'calendarWeek' && b.unit === 'calendarWeek')
+      return a.maxPerCalendarWeek < b.maxPerCalendarWeek;
+    return false;
+  }
   if (a.kind === 'frequency' && b.kind === 'frequency') return a.unit === b.unit && a.maxPerDay < b.maxPerDay;
   if (a.kind === 'visitType' && b.kind === 'visitType') return a.visitTypes.length < b.visitTypes.length;
   if (a.kind === 'insuranceType' && b.kind === 'insuranceType')
@@ -101,10 +111,15 @@ export class Catalogue {
   /** `code|ruleClass` → every pair knowledge point the code takes part in. */
   readonly #pairsByCode = new Map<string, KnowledgePoint[]>();
 
+  readonly #diagnosisGroups: DiagnosisGroups | undefined;
+
+  /** `diagnosisGroups` (rules/reference) is what `diagnosisGroupsOf` answers from; without it, no group matches. */
   constructor(
     readonly file: CatalogueFile,
     ruleClasses: readonly RuleClass[],
+    diagnosisGroups?: DiagnosisGroups,
   ) {
+    this.#diagnosisGroups = diagnosisGroups;
     this.#ruleClasses = new Map(ruleClasses.map((rc) => [rc.name, rc]));
     const codesByKind = new Map<RestrictionKind, Set<string>>();
     const pairs: { kp: KnowledgePoint; codes: readonly [string, string] }[] = [];
@@ -186,6 +201,11 @@ export class Catalogue {
     return list;
   }
 
+  /** The reference groups (indeterminate sex, maternity…) the claim's diagnosis codes fall in. */
+  diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<DiagnosisGroupId> {
+    return this.#diagnosisGroups?.of(codes) ?? new Set();
+  }
+
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */
   entry(code: string): CatalogueEntry | undefined {
     return this.#entries.get(code);
@@ -248,13 +268,17 @@ function readCatalogueJson<S extends z.ZodType>(file: string, schema: S): z.infe
 }
 
 /**
- * Read and validate `knowledge-points.json` and `rule-classes.json` from `dir` (synchronously: this runs
- * once at cold start) and index them.
+ * Read and validate `knowledge-points.json` and `rule-classes.json` from `dir`, and the public
+ * reference data from `referenceDir` (by default `rules/reference`, beside `dir`), synchronously —
+ * this runs once at cold start — and index them.
  *
  * @throws CatalogueLoadError naming the file when one is missing or invalid.
  */
-export function loadCatalogue(dir: string = defaultCatalogueDir()): Catalogue {
+export function loadCatalogue(
+  dir: string = defaultCatalogueDir(),
+  referenceDir: string = join(dirname(dir), 'reference'),
+): Catalogue {
   const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile);
   const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile);
-  return new Catalogue(file, ruleClasses.ruleClasses);
+  return new Catalogue(file, ruleClasses.ruleClasses, loadDiagnosisGroups(referenceDir));
 }

@@ -9,11 +9,12 @@ import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { writeGenerated } from '../generator/io.ts';
 import { rulesWithoutInjector } from '../generator/violations.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
 import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
-import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { defaultRulesDir, RuleSetError, readRuleFiles } from '../rules/load.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
 import { UsageError } from './usage.ts';
@@ -92,7 +93,7 @@ async function screen(args: string[]): Promise<number> {
   if (!values.input) throw new UsageError('--input FILE.ndjson is required');
   const { screener } = loadCore(values.rules);
   // Claims earlier in the file are the patient's history, as they would be in the pipeline.
-  const sequence = new SequentialScreening(screener, stage);
+  const sequence = new SequentialScreening(screener, stage, new InMemoryHistoryStore());
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
   const input = values.input;
@@ -231,7 +232,28 @@ function catalogue(sub: string | undefined, args: string[]): number {
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
   writeCatalogue(imported, outDir);
-  out(formatCoverage(imported.catalogue));
+  out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
   out(`written to ${outDir}`);
   return 0;
+}
+
+/**
+ * Rule class → ids of the rule files naming it, so the import reports what is evaluated, not only
+ * parsed. A rule set that does not validate is reported and the column left out: the import itself
+ * does not depend on the rules.
+ */
+function evaluatedRuleClasses(): Map<string, string[]> | undefined {
+  try {
+    const byClass = new Map<string, string[]>();
+    for (const { file } of readRuleFiles(defaultRulesDir())) {
+      byClass.set(file.basis.ruleClass, [...(byClass.get(file.basis.ruleClass) ?? []), file.id]);
+    }
+    return byClass;
+  } catch (error) {
+    if (!(error instanceof RuleSetError)) throw error;
+    err(
+      `the rule set does not validate, so coverage omits what rules evaluate:\n  ${error.problems.join('\n  ')}`,
+    );
+    return undefined;
+  }
 }

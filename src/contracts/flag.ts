@@ -24,6 +24,8 @@ export const Basis = z.strictObject({
   knowledgePoint: z.string().optional(),
   /** The original constraint text of the knowledge point (or the rule's own statement). */
   text: z.string().optional(),
+  /** Why the flag is `suspicious` although its rule grades violations: the source's own words that leave it in doubt. */
+  doubt: z.string().optional(),
 });
 
 export const Flag = z.strictObject({

@@ -1,6 +1,6 @@
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
-import { epochDay, fromEpochDay } from '../dates.ts';
+import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
 import {
   ClaimDraft,
   type Generator,
@@ -162,8 +162,10 @@ function insuranceInjector(ruleId: string, ruleClass: string): Injector {
   return itemInjector(ruleId, ruleClass, ['drug'], (kp) => {
     if (kp.restriction?.kind !== 'insuranceType') return [];
     const allowed = kp.restriction.insuranceTypes;
+    // Resident first: employee insurance pays childbirth where maternity insurance is merged into it
+    // (GZ-DRUG-MATERNITY's maternityCoveredBy), so an employee on a childbirth claim is no violation.
     const other =
-      (['employee', 'resident'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'employee';
+      (['resident', 'employee'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'resident';
     return variants([30, 45], { hospital: LEVEL3, traits: { insuranceType: other } });
   });
 }
@@ -183,19 +185,29 @@ const outpatient = (patient: PatientState, hospital: HospitalProfile = LEVEL3): 
   visitType: 'outpatient',
 });
 
-/** A drug course limit short enough to exceed within one stay. */
+/**
+ * A drug course limit short enough to exceed within one stay, counted in one of `scopes`: a limit
+ * across stays needs `total`, since an `episode` limit (单次最多支付) starts again with each stay.
+ */
 async function shortCourse(
   g: Generator,
   day: number,
+  scopes: readonly ('episode' | 'total')[],
 ): Promise<{ item: Priced; maxDays: number; setting: Setting }> {
   const ruleClass = '药品限支付疗程';
   const pool = g.codesOfClass(ruleClass).filter((c) => {
     const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
-    return c.category === 'drug' && r?.kind === 'course' && r.maxDays <= 21;
+    return (
+      c.category === 'drug' &&
+      r?.kind === 'course' &&
+      r.scope !== 'span' &&
+      scopes.includes(r.scope) &&
+      r.maxDays <= 21
+    );
   });
   for (const item of rotated(g, pool)) {
     const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-    if (r?.kind !== 'course') continue;
+    if (r?.kind !== 'course' || r.scope === 'span') continue;
     const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
     const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
     const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
@@ -218,6 +230,29 @@ function stayWithDrug(draft: ClaimDraft, drug: Priced, day: number, days: number
     lines.set(date, draft.add(drug, date, 1));
   }
   return lines;
+}
+
+/** Totals from the claim's lines, split in the ratio the claim already has (after a line is altered). */
+function retotal(claim: Claim): void {
+  const amount = Math.round(claim.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const ratio = claim.totals.amount > 0 ? claim.totals.fundPaid / claim.totals.amount : 0.8;
+  const fundPaid = Math.round(amount * ratio * 100) / 100;
+  claim.totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
+}
+
+/** An outpatient visit of a new, unshared patient: consultation and one ordinary drug. */
+async function plainVisit(
+  g: Generator,
+  day: number,
+): Promise<{ setting: Setting; draft: ClaimDraft; drugLine: number }> {
+  const setting = outpatient(
+    g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee' }, day, false),
+  );
+  const date = fromEpochDay(day);
+  const draft = openVisit(g, setting, date);
+  const plan = { dates: [date], quantity: 3, daysSupply: 7 };
+  const drugLine = draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+  return { setting, draft, drugLine };
 }
 
 export const INJECTORS: readonly Injector[] = [
@@ -363,7 +398,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 1,
     async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day);
+      const { item, maxDays, setting } = await shortCourse(g, day, ['episode', 'total']);
       const draft = new ClaimDraft(g.catalogue);
       const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
       const beyond = [...lines.entries()]
@@ -377,7 +412,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 2,
     async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day);
+      const { item, maxDays, setting } = await shortCourse(g, day, ['total']);
       const first = Math.max(1, Math.floor(maxDays / 2));
       g.emit(
         setting,
@@ -410,7 +445,7 @@ export const INJECTORS: readonly Injector[] = [
       const pool = g.codesOfClass(ruleClass);
       for (const item of rotated(g, pool)) {
         const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'cycle') continue;
+        if (r?.kind !== 'cycle' || r.unit !== 'days') continue;
         const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
         const date = fromEpochDay(day);
         const firstDraft = openVisit(g, setting, date);
@@ -425,6 +460,157 @@ export const INJECTORS: readonly Injector[] = [
         return;
       }
       throw new Error(`the catalogue has no ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE-SPAN',
+    ruleClass: '药品限支付疗程',
+    claims: 2,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'course' || r.scope !== 'span') continue;
+        // The first dose a month past the span before `day`, inside the rule's 400-day history.
+        const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
+        for (const visitType of ['outpatient', 'inpatient'] as const) {
+          const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
+          const setting: Setting = { patient, hospital: LEVEL3, visitType };
+          const date = fromEpochDay(firstDay);
+          const first = openVisit(g, setting, date);
+          if (!(await g.fits(item.code, setting, first, planFor(item, setting, date)))) continue;
+          g.register(patient);
+          first.add(item, date, 1, planFor(item, setting, date).daysSupply);
+          g.emit(setting, first, 'internal', firstDay);
+          const again = fromEpochDay(day);
+          const draft = openVisit(g, setting, again);
+          const lineNo = draft.add(item, again, 1, planFor(item, setting, again).daysSupply);
+          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
+          return;
+        }
+      }
+      throw new Error(`the catalogue has no ${ruleClass} span-limited drug the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SERVICE-CYCLE-WEEK',
+    ruleClass: '医疗服务项目周期超频次',
+    claims: 2,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      // Monday to Saturday, so a later day of the same calendar week is left (epoch day 0 was a Thursday).
+      const weekday = (d: number) => (d + 3) % 7;
+      const start = weekday(day) === 6 ? day + 1 : day;
+      const lastOfWeek = start + 6 - weekday(start);
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'cycle' || r.unit !== 'calendarWeek') continue;
+        const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
+        const date = fromEpochDay(start);
+        const firstDraft = openVisit(g, setting, date);
+        if (!(await g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 }))) continue;
+        g.register(setting.patient);
+        firstDraft.add(item, date, 1);
+        g.emit(setting, firstDraft, 'internal', start);
+        const again = laterDay(g, start, 1, lastOfWeek - start);
+        const draft = openVisit(g, setting, fromEpochDay(again));
+        const lineNo = draft.add(item, fromEpochDay(again), 1);
+        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no weekly ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-LINE',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft, drugLine } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const line = claim.items.find((i) => i.lineNo === drugLine);
+      if (!line) throw new Error('the drug line just added is missing');
+      // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
+      line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
+      retotal(claim);
+      g.inject(claim, this.ruleId, this.ruleClass, [drugLine]);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-TOTALS',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const extra = g.rng.int(5, 50);
+      const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
+      const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
+      claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-UPLOAD-DELAY',
+    ruleClass: '就诊数据非实时上传监管',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      // Settled more than the 30 days the rule allows after the visit (the patient is not shared,
+      // so no later visit of theirs is settled before this one).
+      const claim = g.emit(setting, draft, 'internal', day, { submittedDay: day + g.rng.int(31, 60) });
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-CODE',
+    ruleClass: '疾病诊断编码异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const [primary] = claim.diagnoses;
+      if (!primary) throw new Error('an emitted claim has no diagnosis');
+      // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
+      primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DRUG-KINDS',
+    ruleClass: '药品种类超标',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(45, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const lines: number[] = [];
+      // Six or seven distinct generics (fits never takes a generic the draft already has).
+      for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
+        const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+        const drug = await g.freshDrug(setting, draft, plan, this.ruleClass);
+        lines.push(draft.add(drug, date, plan.quantity, plan.daysSupply));
+      }
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, lines);
+    },
+  },
+  {
+    ruleId: 'NHSA-TCM-LARGE-PRESCRIPTION',
+    ruleClass: '中药饮片超大处方',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(30, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
+      // Enough grams that the prescription passes the rule's 1,000 yuan.
+      const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
+      const lines = pieces.map((p) => draft.add(p, date, grams));
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
     },
   },
   {

@@ -4,6 +4,7 @@ import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { type Poller, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
 import { claimEntry } from '../../src/pipeline/claims-queue.ts';
@@ -69,7 +70,7 @@ describe('claims of one patient are decided one after another', () => {
     );
     expect(claims.length).toBeGreaterThan(100);
 
-    const sequence = new SequentialScreening(core.screener, 'in');
+    const sequence = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore());
     const expected: Flag[] = [];
     for (const claim of claims) expected.push(...(await sequence.screen(claim)).flags);
     expect(new Set(expected.map((f) => f.ruleId)).size).toBeGreaterThan(2);

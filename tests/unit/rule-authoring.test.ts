@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { deepMerge, readBaseClaim, runFixtures } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir, loadRuleSet } from '../../src/rules/load.ts';
+import { defaultRulesDir, loadRuleSet, ruleFilePaths } from '../../src/rules/load.ts';
 
 const rulesDir = defaultRulesDir();
 const base = readBaseClaim(rulesDir);
@@ -136,7 +136,8 @@ describe('an author adds a rule of an existing kind with one JSON file', () => {
       encoding: 'utf8',
     });
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^23 rules valid/);
+    // The pack's rules and the new one.
+    expect(run.stdout).toMatch(new RegExp(`^${ruleFilePaths(rulesDir).length + 1} rules valid`));
     expect(run.stderr).toBe(
       'warning: no generator injector for NHSA-SERVICE-COURSE: generated streams never break them\n',
     );
@@ -243,6 +244,17 @@ describe('the linter checks a rule against what its subject kind offers', () => 
       'when.requires[0].path: patient has no "$.deathDat" for subject "course"',
       expect.stringMatching(
         /^atRisk\.beyond\.path: subject "course" has no line fact "\$\.day" \(known: .*\$\.dayNo/,
+      ),
+    ]);
+  });
+
+  it('checks the fact an atRisk amount is read from', () => {
+    const problems = lintProblems((rule) => {
+      (rule.atRisk as unknown as { amount: unknown }).amount = { fact: 'subject', path: '$.totalsExces' };
+    }, 'settlement-totals.json');
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /settlement-totals\.json: atRisk\.amount\.path: subject has no "\$\.totalsExces" for subject "claim"$/,
       ),
     ]);
   });

@@ -8,6 +8,8 @@ import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
 export interface CatalogueLookup {
   /** Active knowledge points for `code`, keyed by rule class. */
   pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
+  diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
 }
 
 /**
@@ -110,6 +112,8 @@ export const ItemFact = z.object({
   amount: z.number(),
   serviceDate: z.string(),
   daysSupply: z.number().nullable(),
+  /** |amount − quantity × unit price| in yuan: a line whose amount is not its price times its quantity. */
+  amountGap: z.number(),
 });
 
 export function itemFact(item: Item): Record<string, unknown> {
@@ -123,6 +127,7 @@ export function itemFact(item: Item): Record<string, unknown> {
     amount: item.amount,
     serviceDate: item.serviceDate,
     daysSupply: item.daysSupply ?? null,
+    amountGap: round2(Math.abs(item.amount - item.quantity * item.unitPrice)),
   };
 }
 
