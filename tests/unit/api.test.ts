@@ -335,14 +335,24 @@ describe('POST /v1/prescreen: bad input', () => {
 
   it.each([
     ['GET', '/v1/nope'],
-    ['GET', '/v1/prescreen'],
-    ['POST', '/v1/hospitals/H3001/alerts'],
     ['GET', '/v1/hospitals/H3001/alerts/extra'],
     ['DELETE', '/'],
   ])('answers %s %s with a 404 problem', async (method, path) => {
     const result = await harness().call({ method, path, rawBody: '{}' });
     expect(result.statusCode).toBe(404);
     expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:not-found', status: 404 });
+  });
+
+  it.each([
+    ['GET', '/v1/prescreen', 'POST'],
+    ['DELETE', '/v1/prescreen', 'POST'],
+    ['POST', '/v1/hospitals/H3001/alerts', 'GET'],
+  ])('answers %s %s with a 405 problem and Allow: %s', async (method, path, allow) => {
+    const result = await harness().call({ method, path, rawBody: '{}' });
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.allow).toBe(allow);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:method-not-allowed', status: 405 });
   });
 });
 
@@ -577,7 +587,7 @@ describe('bounded answers', () => {
 });
 
 describe('fuzz: no input makes the API fail', () => {
-  const ALLOWED = [200, 400, 401, 403, 404, 413];
+  const ALLOWED = [200, 400, 401, 403, 404, 405, 413];
   const api = harness();
 
   async function expectAnswered(request: Request): Promise<ApiResult> {
