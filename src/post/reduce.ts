@@ -62,7 +62,11 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 interface PeerStats {
   median: number;
+  /** Median on the scale the spread is measured on (log for ratios). */
+  centre: number;
+  /** Scaled MAD on that scale. */
   mad: number;
+  logScale: boolean;
   count: number;
 }
 
@@ -79,6 +83,9 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
     .sort()
     .map((k) => aggregates.subjects[k] as SubjectAggregate);
   const eligible = (s: SubjectAggregate): boolean => s.cases >= policy.scores.peerMinCases;
+  /** What an indicator's value rests on: discharges for the readmission rate, cases otherwise. */
+  const basisOf = (s: SubjectAggregate, indicator: Indicator): number =>
+    indicator === 'readmission31d' ? s.discharges : s.cases;
 
   // Case mix: the peer median cost per case of each (visit kind, diagnosis category) group.
   const groupMedians = new Map<string, number>();
@@ -130,13 +137,21 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
       const list: number[] = [];
       for (const p of subjects) {
         const v = values.get(p)?.[indicator];
-        if (peerKey(p) === peerKey(s) && eligible(p) && v !== null && v !== undefined) list.push(v);
+        if (peerKey(p) === peerKey(s) && basisOf(p, indicator) >= policy.scores.peerMinCases && v !== null && v !== undefined)
+          list.push(v);
       }
       const m = median(list);
       if (m === null) return undefined;
+      // Shares and the cost index are ratios, skewed to the right: their spread is measured on
+      // the log scale, where a doubling and a halving are equally far (the rate stays linear).
+      const logScale = indicator !== 'readmission31d';
+      const scaled = logScale ? list.filter((v) => v > 0).map(Math.log) : list;
+      const centre = median(scaled) ?? 0;
       st = {
         median: m,
-        mad: (median(list.map((v) => Math.abs(v - m))) ?? 0) * MAD_SCALE,
+        centre,
+        mad: (median(scaled.map((v) => Math.abs(v - centre))) ?? 0) * MAD_SCALE,
+        logScale,
         count: list.length,
       };
       stats.set(key, st);
@@ -185,6 +200,13 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
       const st = statsOf(s, indicator);
       if (v === null || v === undefined || !st) continue;
       const isShare = indicator !== 'costIndex';
+      // What the excess costs the fund: the share above the median of the subject's spending.
+      const excess =
+        indicator === 'costIndex'
+          ? s.amount * (1 - 1 / v)
+          : indicator === 'readmission31d'
+            ? 0
+            : (v - st.median) * s.amount;
       const text = (x: number): string => (isShare ? pct(x) : x.toFixed(2));
       const subject = {
         kind: s.kind,
@@ -198,19 +220,15 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
         peerMedian: st.median,
         peerMedianText: text(st.median),
         peerMad: st.mad,
-        madsAboveMedian: st.mad > 0 ? round((v - st.median) / st.mad, 1) : null,
-        cases: s.cases,
+        madsAboveMedian:
+          st.mad > 0 && (!st.logScale || v > 0) ? round(((st.logScale ? Math.log(v) : v) - st.centre) / st.mad, 1) : null,
+        ratioToMedian: st.median > 0 ? round(v / st.median, 2) : null,
+        excessAmount: round(Math.max(0, excess), 2),
+        cases: basisOf(s, indicator),
         peers: st.count,
       };
       const facts = { subject, params: rule.file.params };
       if (!(await ctx.periodRules.holds(rule, facts))) continue;
-      // What the excess costs the fund: the share above the median of the subject's spending.
-      const excess =
-        indicator === 'costIndex'
-          ? s.amount * (1 - 1 / v)
-          : indicator === 'readmission31d'
-            ? 0
-            : (v - st.median) * s.amount;
       flags.push(subjectFlag(rule.file, s.kind, s.id, s.hospitalId, facts, excess));
     }
   }

@@ -140,13 +140,14 @@ const readmission: PatientSubjectKind = {
   },
 };
 
-/** 频繁住院: the patient's admissions in the densest `params.windowDays` window. */
+/** 频繁住院: the patient's admissions outside planned cycles in the densest `params.windowDays` window. */
 const admissionWindow: PatientSubjectKind = {
   level: 'patient',
   params: ['windowDays'],
   facts: z.object({ count: z.number(), windowDays: z.number(), from: z.string(), to: z.string() }),
-  build(claims, { params }) {
-    const stays = staysOf(claims);
+  build(claims, { params, plannedCycles }) {
+    // A chemotherapy patient's cycles are planned admissions: they are not what 频繁住院 is about.
+    const stays = staysOf(claims).filter((s) => !plannedCycleFor(plannedCycles, primaryOf(s.claim)));
     if (!stays.length) return [];
     const windowDays = numberParam(params, 'windowDays');
     const w = densestWindow(
@@ -412,6 +413,9 @@ export const PEER_SUBJECTS = {
     peerMedianText: z.string(),
     peerMad: z.number(),
     madsAboveMedian: z.number().nullable(),
+    ratioToMedian: z.number().nullable(),
+    /** Yuan above what the peer median would have cost (0 for the readmission rate). */
+    excessAmount: z.number(),
     cases: z.number(),
     peers: z.number(),
   }),

@@ -1,0 +1,15 @@
+import { generateMonth } from './src/generator/month.ts';
+import { auditClaims, loadAuditCore, byPatient } from './src/post/audit.ts';
+import { PATIENT_SUBJECTS } from './src/post/subjects.ts';
+const core = loadAuditCore();
+const m = generateMonth({ seed: 7, period: '2026-10', claims: 20000 }, core.catalogue);
+let t = Date.now();
+for (const c of m.claims) await core.screener.screen(c, { stage: 'post', history: [] });
+console.log('screen only', Date.now() - t); t = Date.now();
+const groups = byPatient(m.claims);
+for (const g of groups) for (const k of Object.values(PATIENT_SUBJECTS)) k.build(g, { params: { windowDays: 30 }, plannedCycles: core.policy.plannedCycles });
+console.log('subjects only', Date.now() - t); t = Date.now();
+await auditClaims(m.claims, core, '2026-10', new Date());
+console.log('audit', Date.now() - t); t = Date.now();
+await auditClaims(m.claims, core, '2026-10', new Date());
+console.log('audit again', Date.now() - t); t = Date.now();
