@@ -6,21 +6,30 @@ import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims, writeGenerated } from '../generator/generate.ts';
+import { writeMonth } from '../generator/month.ts';
 import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
+import { loadAuditCore } from '../post/audit.ts';
+import { runPeriodFixtures } from '../post/fixtures.ts';
+import { PolicyError } from '../post/policy.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { audit } from './audit.ts';
 import { ScreeningSummary } from './summary.ts';
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
+  audit --input FILE.ndjson [--period YYYY-MM] [--scores-out FILE.json|FILE.csv] [--in-flags FLAGS.ndjson]
+                                              post-event flags as NDJSON on stdout, summary and scorecard on stderr
   rules lint                                  validate every rule file
   rules test                                  run every rule's fixtures
   rules list                                  the rules, their stages and basis
   rules schema                                write rules/schema/rule.schema.json from the zod schema
   generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
                                               a realistic claim stream, ground truth in FILE.ndjson.truth.json
+  generate --month YYYY-MM [--claims N] [--seed S] [--outliers 0-2] --out FILE.ndjson
+                                              a city's month for the audit, injected period patterns in FILE.ndjson.truth.json
   catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
 
@@ -42,12 +51,21 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'screen':
         return await screen([sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'audit':
+        return await audit(
+          [sub, ...rest].filter((a): a is string => a !== undefined),
+          {
+            out,
+            err,
+            usage: (m) => new UsageError(m),
+          },
+        );
       case 'rules':
         return await rules(sub, rest);
       case 'catalogue':
         return catalogue(sub, rest);
       case 'generate':
-        return generate([sub, ...rest].filter((a): a is string => a !== undefined));
+        return await generate([sub, ...rest].filter((a): a is string => a !== undefined));
       case undefined:
       case '--help':
       case 'help':
@@ -61,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}\n${USAGE}`);
       return 2;
     }
-    if (error instanceof RuleSetError) {
+    if (error instanceof RuleSetError || error instanceof PolicyError) {
       err(`fundguard: ${error.message}`);
       return 1;
     }
@@ -118,8 +136,10 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
   const dir = values.rules ?? defaultRulesDir();
   switch (sub) {
     case 'lint': {
-      const { ruleSet } = loadCore(dir);
-      out(`${ruleSet.rules.length} rules valid (rule set ${ruleSet.version})`);
+      const { ruleSet, periodRules } = loadAuditCore(dir);
+      out(
+        `${ruleSet.rules.length} rules valid (rule set ${ruleSet.version}), ${periodRules.rules.length} period rules and the post-event policy valid`,
+      );
       return 0;
     }
     case 'list': {
@@ -140,8 +160,11 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
       return 0;
     }
     case 'test': {
-      const { ruleSet, catalogue } = loadCore(dir);
-      const results = await runFixtures(ruleSet, catalogue, readBaseClaim(dir));
+      const { ruleSet, catalogue, periodRules, policy } = loadAuditCore(dir);
+      const results = [
+        ...(await runFixtures(ruleSet, catalogue, readBaseClaim(dir))),
+        ...(await runPeriodFixtures(periodRules, policy, readBaseClaim(dir))),
+      ];
       let failed = 0;
       for (const r of results) {
         if (r.passed) out(`ok    ${r.ruleId}  ${r.expect}: ${r.fixture}`);
@@ -166,10 +189,12 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
-function generate(args: string[]): number {
+async function generate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      month: { type: 'string' },
+      outliers: { type: 'string' },
       claims: { type: 'string' },
       seed: { type: 'string' },
       'violation-rate': { type: 'string' },
@@ -182,6 +207,24 @@ function generate(args: string[]): number {
   const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
   if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
   const { catalogue, ruleSet } = loadCore(values.rules);
+  if (values.month !== undefined) {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month))
+      throw new UsageError(`--month must be YYYY-MM, got "${values.month}"`);
+    const month = await writeMonth(
+      values.out,
+      {
+        seed: positiveNumber(values.seed, '--seed', 1),
+        period: values.month,
+        claims: positiveNumber(values.claims, '--claims', 20_000),
+        outlierHospitals: positiveNumber(values.outliers, '--outliers', 1),
+      },
+      catalogue,
+    );
+    err(
+      `${month.claims} claims of ${values.month} written to ${values.out}, ${month.truth.length} injected patterns (${values.out}.truth.json)`,
+    );
+    return 0;
+  }
   const result = generateClaims(
     {
       seed: positiveNumber(values.seed, '--seed', 1),

@@ -114,7 +114,10 @@ export class MonthGenerator {
           hospitalId,
           level,
           region: `1201${String(i % 100).padStart(2, '0')}`,
-          doctors: Array.from({ length: doctors }, (_, d) => `D${hospitalId.slice(1)}-${String(d + 1).padStart(3, '0')}`),
+          doctors: Array.from(
+            { length: doctors },
+            (_, d) => `D${hospitalId.slice(1)}-${String(d + 1).padStart(3, '0')}`,
+          ),
           outlier: false,
         });
       }
@@ -150,7 +153,13 @@ export class MonthGenerator {
   }
 
   #hospital(level?: 1 | 2 | 3, except?: string): MonthHospital {
-    const lvl = level ?? this.rng.weighted<1 | 2 | 3>([[3, 45], [2, 35], [1, 20]]);
+    const lvl =
+      level ??
+      this.rng.weighted<1 | 2 | 3>([
+        [3, 45],
+        [2, 35],
+        [1, 20],
+      ]);
     const list = this.world.hospitals.filter((h) => h.level === lvl && h.hospitalId !== except);
     return this.rng.pick(list);
   }
@@ -176,10 +185,20 @@ export class MonthGenerator {
   ): Claim {
     this.#claimSeq += 1;
     this.#visitSeq += 1;
-    const lines: Item[] = items.map((it, i) => ({ ...it, lineNo: i + 1, amount: round2(it.quantity * it.unitPrice) }));
+    const lines: Item[] = items.map((it, i) => ({
+      ...it,
+      lineNo: i + 1,
+      amount: round2(it.quantity * it.unitPrice),
+    }));
     const amount = round2(lines.reduce((s, i) => s + i.amount, 0));
     const fundPaid = round2(amount * (type === 'inpatient' ? 0.8 : 0.6));
-    const settledOn = stay?.dischargedAt ?? lines.map((l) => l.serviceDate).sort().at(-1) ?? `${this.period}-01`;
+    const settledOn =
+      stay?.dischargedAt ??
+      lines
+        .map((l) => l.serviceDate)
+        .sort()
+        .at(-1) ??
+      `${this.period}-01`;
     for (const l of lines) p.busy.add(epochDay(l.serviceDate));
     if (stay) for (let d = epochDay(stay.admittedAt); d <= epochDay(stay.dischargedAt); d++) p.busy.add(d);
     const minute = this.rng.int(8 * 60, 19 * 60);
@@ -210,7 +229,14 @@ export class MonthGenerator {
   }
 
   #line(item: OrdinaryItem | Priced, date: string, quantity = 1): Omit<Item, 'lineNo' | 'amount'> {
-    return { code: item.code, name: item.name, category: item.category, quantity, unitPrice: item.unitPrice, serviceDate: date };
+    return {
+      code: item.code,
+      name: item.name,
+      category: item.category,
+      quantity,
+      unitPrice: item.unitPrice,
+      serviceDate: date,
+    };
   }
 
   #drugLines(h: MonthHospital, date: string, count: number): Omit<Item, 'lineNo' | 'amount'>[] {
@@ -227,10 +253,24 @@ export class MonthGenerator {
     return lines;
   }
 
-  #outpatient(p: Patient, day: number, h: MonthHospital, dx: string, department: string, type: 'outpatient' | 'emergency' = 'outpatient', doctorId?: string, withDrugs = true): Claim {
+  #outpatient(
+    p: Patient,
+    day: number,
+    h: MonthHospital,
+    dx: string,
+    department: string,
+    type: 'outpatient' | 'emergency' = 'outpatient',
+    doctorId?: string,
+    withDrugs = true,
+  ): Claim {
     const date = this.#day(day);
     const rng = this.rng;
-    const items = [this.#line(type === 'emergency' ? ORDINARY.emergencyConsultation : ORDINARY.outpatientConsultation, date)];
+    const items = [
+      this.#line(
+        type === 'emergency' ? ORDINARY.emergencyConsultation : ORDINARY.outpatientConsultation,
+        date,
+      ),
+    ];
     const tests = new Set<OrdinaryItem>();
     for (let i = rng.int(0, 2); i > 0; i--) tests.add(rng.pick(ORDINARY_TESTS));
     // Primary hospitals have no CT or MRI; the others image about one visit in ten.
@@ -238,7 +278,10 @@ export class MonthGenerator {
     for (const t of tests) items.push(this.#line(t, date));
     if (withDrugs) items.push(...this.#drugLines(h, date, rng.int(1, 2)));
     if (type === 'emergency' || rng.chance(0.1)) {
-      items.push(this.#line(ORDINARY.infusion, date), this.#line(ORDINARY_CONSUMABLES[0] as OrdinaryItem, date));
+      items.push(
+        this.#line(ORDINARY.infusion, date),
+        this.#line(ORDINARY_CONSUMABLES[0] as OrdinaryItem, date),
+      );
     }
     return this.#claim(p, h, type, department, [dx], items, undefined, doctorId ? { doctorId } : {});
   }
@@ -250,18 +293,34 @@ export class MonthGenerator {
   }
 
   /** A stay of `days` days from `day`; every line within it. */
-  #stay(p: Patient, day: number, days: number, h: MonthHospital, dx: string[], department = 'internal', extra: { deathDate?: string } = {}): Claim {
+  #stay(
+    p: Patient,
+    day: number,
+    days: number,
+    h: MonthHospital,
+    dx: string[],
+    department = 'internal',
+    extra: { deathDate?: string } = {},
+  ): Claim {
     const rng = this.rng;
     const admittedAt = this.#day(day);
     const dischargedAt = this.#day(day + days);
     const items: Omit<Item, 'lineNo' | 'amount'>[] = [];
     for (let d = 0; d < Math.max(1, days); d++) {
       const date = this.#day(day + d);
-      items.push(this.#line(ORDINARY.bed, date), this.#line(ORDINARY.wardRound, date), this.#line(ORDINARY.nursing, date));
+      items.push(
+        this.#line(ORDINARY.bed, date),
+        this.#line(ORDINARY.wardRound, date),
+        this.#line(ORDINARY.nursing, date),
+      );
       if (d < 2) items.push(this.#line(ORDINARY_TESTS[d] as OrdinaryItem, date));
       if (d === 0 && h.level > 1 && rng.chance(0.4)) items.push(this.#line(rng.pick(IMAGING), date));
       if (d % 2 === 0) items.push(...this.#drugLines(h, date, 1));
-      if (d < 3) items.push(this.#line(ORDINARY.infusion, date), this.#line(ORDINARY_CONSUMABLES[3] as OrdinaryItem, date));
+      if (d < 3)
+        items.push(
+          this.#line(ORDINARY.infusion, date),
+          this.#line(ORDINARY_CONSUMABLES[3] as OrdinaryItem, date),
+        );
     }
     return this.#claim(p, h, 'inpatient', department, dx, items, { admittedAt, dischargedAt }, extra);
   }
@@ -278,14 +337,22 @@ export class MonthGenerator {
     const p = this.#patient();
     const claims: Claim[] = [];
     const home = this.#hospital();
-    const kind = rng.weighted<'acute' | 'chronic' | 'stay' | 'pharmacy'>([['acute', 52], ['chronic', 16], ['stay', 14], ['pharmacy', 18]]);
+    const kind = rng.weighted<'acute' | 'chronic' | 'stay' | 'pharmacy'>([
+      ['acute', 52],
+      ['chronic', 16],
+      ['stay', 14],
+      ['pharmacy', 18],
+    ]);
     const last = this.#days - 1;
     if (kind === 'acute') {
       const { dx, department } = this.#routineDx(p);
       const day = rng.int(0, last);
-      claims.push(this.#outpatient(p, day, home, dx, department, rng.chance(0.12) ? 'emergency' : 'outpatient'));
+      claims.push(
+        this.#outpatient(p, day, home, dx, department, rng.chance(0.12) ? 'emergency' : 'outpatient'),
+      );
       const again = this.#freeDay(p, Math.min(last, day + 2), Math.min(last, day + 10));
-      if (rng.chance(0.3) && again !== undefined && again > day) claims.push(this.#outpatient(p, again, home, dx, department));
+      if (rng.chance(0.3) && again !== undefined && again > day)
+        claims.push(this.#outpatient(p, again, home, dx, department));
     } else if (kind === 'chronic') {
       const dx = rng.pick(['E11.900', 'I10.x00']);
       const day = rng.int(0, 12);
@@ -326,7 +393,8 @@ export class MonthGenerator {
     const cancer = this.rng.pick(DIAGNOSES.oncology ?? ['C50.900']);
     const start = this.rng.int(0, 6);
     const claims: Claim[] = [];
-    for (let day = start; day + 2 < this.#days; day += 14) claims.push(this.#stay(p, day, 2, h, ['Z51.100', cancer], 'oncology'));
+    for (let day = start; day + 2 < this.#days; day += 14)
+      claims.push(this.#stay(p, day, 2, h, ['Z51.100', cancer], 'oncology'));
     return claims;
   }
 
@@ -348,7 +416,12 @@ export class MonthGenerator {
         const admitted = rng.int(0, 5);
         const a = this.#stay(p, admitted, 5, h, ['J18.900']);
         const b = this.#stay(p, admitted + 5 + rng.int(3, 12), 4, h, ['J18.000']);
-        out.push(this.#record({ ruleId: 'FG-POST-SPLIT-ADMISSION', claimId: b.claimId, relatedClaimIds: [a.claimId] }, [a, b]));
+        out.push(
+          this.#record(
+            { ruleId: 'FG-POST-SPLIT-ADMISSION', claimId: b.claimId, relatedClaimIds: [a.claimId] },
+            [a, b],
+          ),
+        );
       }
       {
         // 频繁住院: four stays at different hospitals within the month, each for something else.
@@ -358,7 +431,11 @@ export class MonthGenerator {
         const last = stays.at(-1) as Claim;
         out.push(
           this.#record(
-            { ruleId: 'FG-POST-FREQUENT-ADMISSION', claimId: last.claimId, relatedClaimIds: stays.slice(0, -1).map((c) => c.claimId) },
+            {
+              ruleId: 'FG-POST-FREQUENT-ADMISSION',
+              claimId: last.claimId,
+              relatedClaimIds: stays.slice(0, -1).map((c) => c.claimId),
+            },
             stays,
           ),
         );
@@ -366,7 +443,18 @@ export class MonthGenerator {
       {
         // 频繁门诊: eleven visits on distinct days within 28 days, no drugs.
         const p = this.#patient({ minAge: 20 });
-        const visits = Array.from({ length: 11 }, (_, i) => this.#outpatient(p, i * 2 + 1, this.#hospital(), 'M54.500', 'general', 'outpatient', undefined, false));
+        const visits = Array.from({ length: 11 }, (_, i) =>
+          this.#outpatient(
+            p,
+            i * 2 + 1,
+            this.#hospital(),
+            'M54.500',
+            'general',
+            'outpatient',
+            undefined,
+            false,
+          ),
+        );
         const last = visits.at(-1) as Claim;
         out.push(this.#record({ ruleId: 'FG-POST-FREQUENT-OUTPATIENT', claimId: last.claimId }, visits));
       }
@@ -384,22 +472,48 @@ export class MonthGenerator {
         const h1 = this.#hospital();
         const a = this.#stay(p, 2, 8, h1, ['I10.x00']);
         const b = this.#stay(p, 7, 5, this.#hospital(undefined, h1.hospitalId), ['K29.700']);
-        out.push(this.#record({ ruleId: 'FG-POST-OVERLAPPING-STAYS', claimId: b.claimId, relatedClaimIds: [a.claimId] }, [a, b]));
+        out.push(
+          this.#record(
+            { ruleId: 'FG-POST-OVERLAPPING-STAYS', claimId: b.claimId, relatedClaimIds: [a.claimId] },
+            [a, b],
+          ),
+        );
       }
       {
         // 挂床: an outpatient visit elsewhere on the fourth day of a stay.
         const p = this.#patient({ minAge: 30 });
         const h1 = this.#hospital();
         const s = this.#stay(p, 4, 9, h1, ['E11.900']);
-        const o = this.#outpatient(p, 7, this.#hospital(undefined, h1.hospitalId), 'M54.500', 'general', 'outpatient', undefined, false);
-        out.push(this.#record({ ruleId: 'FG-POST-OUTPATIENT-DURING-STAY', claimId: o.claimId, relatedClaimIds: [s.claimId] }, [s, o]));
+        const o = this.#outpatient(
+          p,
+          7,
+          this.#hospital(undefined, h1.hospitalId),
+          'M54.500',
+          'general',
+          'outpatient',
+          undefined,
+          false,
+        );
+        out.push(
+          this.#record(
+            { ruleId: 'FG-POST-OUTPATIENT-DURING-STAY', claimId: o.claimId, relatedClaimIds: [s.claimId] },
+            [s, o],
+          ),
+        );
       }
       {
         // Death across claims: a stay ends in death; a pharmacy claim a week later does not carry it.
         const p = this.#patient({ minAge: 60 });
-        const s = this.#stay(p, 3, 6, this.#hospital(3), ['I25.103'], 'internal', { deathDate: this.#day(9) });
+        const s = this.#stay(p, 3, 6, this.#hospital(3), ['I25.103'], 'internal', {
+          deathDate: this.#day(9),
+        });
         const later = this.#pharmacy(p, 9 + rng.int(3, 8), this.#hospital(1));
-        out.push(this.#record({ ruleId: 'FG-POST-AFTER-DEATH', claimId: later.claimId, relatedClaimIds: [s.claimId] }, [s, later]));
+        out.push(
+          this.#record(
+            { ruleId: 'FG-POST-AFTER-DEATH', claimId: later.claimId, relatedClaimIds: [s.claimId] },
+            [s, later],
+          ),
+        );
       }
       {
         // Two claims of one patient settled at the same moment, the same test on the same day:
@@ -411,9 +525,18 @@ export class MonthGenerator {
         const at = `${date}T10:00:00Z`;
         const test = ORDINARY_TESTS[2] as OrdinaryItem;
         const mk = (): Claim =>
-          this.#claim(p, h, 'outpatient', 'internal', ['K29.700'], [this.#line(ORDINARY.outpatientConsultation, date), this.#line(test, date)], undefined, {
-            submittedAt: at,
-          });
+          this.#claim(
+            p,
+            h,
+            'outpatient',
+            'internal',
+            ['K29.700'],
+            [this.#line(ORDINARY.outpatientConsultation, date), this.#line(test, date)],
+            undefined,
+            {
+              submittedAt: at,
+            },
+          );
         const a = mk();
         const b = mk();
         out.push(this.#record({ ruleId: 'FG-HISTORY-SAME-DAY', claimId: b.claimId }, [a, b]));
@@ -463,18 +586,25 @@ const DAY_BUCKETS = 32;
  * the ground truth beside it. Claims pass through one spill file per settlement day, so memory
  * holds a day at a time, never the month.
  */
-export async function writeMonth(path: string, options: MonthOptions, catalogue: Catalogue): Promise<{ claims: number; truth: MonthTruth[]; world: MonthWorld }> {
+export async function writeMonth(
+  path: string,
+  options: MonthOptions,
+  catalogue: Catalogue,
+): Promise<{ claims: number; truth: MonthTruth[]; world: MonthWorld }> {
   const gen = new MonthGenerator(options, catalogue);
   const dir = mkdtempSync(join(tmpdir(), 'fundguard-month-'));
   try {
-    const buckets = Array.from({ length: DAY_BUCKETS }, (_, i) => createWriteStream(join(dir, `${i}.ndjson`)));
+    const buckets = Array.from({ length: DAY_BUCKETS }, (_, i) =>
+      createWriteStream(join(dir, `${i}.ndjson`)),
+    );
     const first = epochDay(`${options.period}-01`);
     let claims = 0;
     for (const patient of gen.patients()) {
       for (const claim of patient) {
         const day = Math.min(DAY_BUCKETS - 1, Math.max(0, epochDay(claim.submittedAt.slice(0, 10)) - first));
         const bucket = buckets[day] as NodeJS.WritableStream;
-        if (!bucket.write(`${claim.submittedAt}\t${JSON.stringify(claim)}\n`)) await new Promise((r) => bucket.once('drain', r));
+        if (!bucket.write(`${claim.submittedAt}\t${JSON.stringify(claim)}\n`))
+          await new Promise((r) => bucket.once('drain', r));
         claims += 1;
       }
     }
@@ -482,14 +612,22 @@ export async function writeMonth(path: string, options: MonthOptions, catalogue:
     const out = createWriteStream(path);
     for (let i = 0; i < DAY_BUCKETS; i++) {
       const lines: string[] = [];
-      for await (const line of createInterface({ input: createReadStream(join(dir, `${i}.ndjson`), 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })) lines.push(line);
+      for await (const line of createInterface({
+        input: createReadStream(join(dir, `${i}.ndjson`), 'utf8'),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      }))
+        lines.push(line);
       lines.sort();
       for (const line of lines) {
-        if (!out.write(`${line.slice(line.indexOf('\t') + 1)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (!out.write(`${line.slice(line.indexOf('\t') + 1)}\n`))
+          await new Promise<void>((r) => out.once('drain', () => r()));
       }
     }
     await new Promise<void>((r) => out.end(() => r()));
-    writeFileSync(`${path}.truth.json`, `${JSON.stringify({ options, world: gen.world, truth: gen.truth }, null, 2)}\n`);
+    writeFileSync(
+      `${path}.truth.json`,
+      `${JSON.stringify({ options, world: gen.world, truth: gen.truth }, null, 2)}\n`,
+    );
     return { claims, truth: gen.truth, world: gen.world };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -497,9 +635,14 @@ export async function writeMonth(path: string, options: MonthOptions, catalogue:
 }
 
 /** A month in memory, in settlement order, for tests. */
-export function generateMonth(options: MonthOptions, catalogue: Catalogue): { claims: Claim[]; truth: MonthTruth[]; world: MonthWorld } {
+export function generateMonth(
+  options: MonthOptions,
+  catalogue: Catalogue,
+): { claims: Claim[]; truth: MonthTruth[]; world: MonthWorld } {
   const gen = new MonthGenerator(options, catalogue);
   const claims = [...gen.patients()].flat();
-  claims.sort((a, b) => (a.submittedAt < b.submittedAt ? -1 : a.submittedAt > b.submittedAt ? 1 : a.claimId < b.claimId ? -1 : 1));
+  claims.sort((a, b) =>
+    a.submittedAt < b.submittedAt ? -1 : a.submittedAt > b.submittedAt ? 1 : a.claimId < b.claimId ? -1 : 1,
+  );
   return { claims, truth: gen.truth, world: gen.world };
 }

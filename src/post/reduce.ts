@@ -137,7 +137,12 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
       const list: number[] = [];
       for (const p of subjects) {
         const v = values.get(p)?.[indicator];
-        if (peerKey(p) === peerKey(s) && basisOf(p, indicator) >= policy.scores.peerMinCases && v !== null && v !== undefined)
+        if (
+          peerKey(p) === peerKey(s) &&
+          basisOf(p, indicator) >= policy.scores.peerMinCases &&
+          v !== null &&
+          v !== undefined
+        )
           list.push(v);
       }
       const m = median(list);
@@ -221,7 +226,9 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
         peerMedianText: text(st.median),
         peerMad: st.mad,
         madsAboveMedian:
-          st.mad > 0 && (!st.logScale || v > 0) ? round(((st.logScale ? Math.log(v) : v) - st.centre) / st.mad, 1) : null,
+          st.mad > 0 && (!st.logScale || v > 0)
+            ? round(((st.logScale ? Math.log(v) : v) - st.centre) / st.mad, 1)
+            : null,
         ratioToMedian: st.median > 0 ? round(v / st.median, 2) : null,
         excessAmount: round(Math.max(0, excess), 2),
         cases: basisOf(s, indicator),
