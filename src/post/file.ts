@@ -30,7 +30,10 @@ export interface FileAuditOptions {
   period?: string;
   now: Date;
   rulesDir?: string;
-  /** Worker threads; the machine's parallelism when absent. 0 maps in the main thread. */
+  /**
+   * Worker threads. Absent: the machine's parallelism, for files above `spillAboveBytes`. A number
+   * spills any file to that many workers; 0 maps in the main thread.
+   */
   workers?: number;
   /** Bytes of input above which the file is spilled and mapped by workers. */
   spillAboveBytes?: number;
@@ -75,7 +78,7 @@ export async function auditFile(
   const size = statSync(path).size;
   const workers = options.workers ?? Math.max(1, availableParallelism());
   const progress = options.onProgress ?? (() => {});
-  if (workers === 0 || size <= (options.spillAboveBytes ?? SPILL_ABOVE)) {
+  if (workers === 0 || (options.workers === undefined && size <= (options.spillAboveBytes ?? SPILL_ABOVE))) {
     const numbered: string[] = [];
     let latest = '';
     for await (const { lineNo, text } of numberedLines(path)) {
