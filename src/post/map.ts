@@ -22,16 +22,11 @@ export interface AuditContext {
   now: Date;
 }
 
-export const inPeriod = (claim: Claim, period: string): boolean =>
-  serviceSpan(claim)[0].slice(0, 7) === period;
-
-/** Submission order a patient's claims were settled in, total (service date, time, id). */
-function settledOrder(a: Claim, b: Claim): number {
-  const [fa] = serviceSpan(a);
-  const [fb] = serviceSpan(b);
-  if (fa !== fb) return fa < fb ? -1 : 1;
-  if (a.submittedAt !== b.submittedAt) return a.submittedAt < b.submittedAt ? -1 : 1;
-  return a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0;
+/** The order a patient's claims were settled in, total: first service date, time, id. */
+function settledOrder(claims: readonly Claim[]): Claim[] {
+  const keyed = claims.map((c) => ({ c, key: `${serviceSpan(c)[0]}|${c.submittedAt}|${c.claimId}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.c);
 }
 
 /**
@@ -49,19 +44,21 @@ export async function auditPatient(
   ctx: AuditContext,
   aggregates: Aggregates,
 ): Promise<Flag[]> {
-  const ordered = [...new Map(claims.map((c) => [c.claimId, c])).values()].sort(settledOrder);
+  const ordered = settledOrder([...new Map(claims.map((c) => [c.claimId, c])).values()]);
   const flags = new Map<string, Flag>();
-  const store = new InMemoryHistoryStore();
   const createdAt = ctx.now.toISOString();
-  const current = ordered.filter((c) => inPeriod(c, ctx.period));
+  const periodOf = new Map(ordered.map((c) => [c, serviceSpan(c)[0].slice(0, 7)]));
+  const current = ordered.filter((c) => periodOf.get(c) === ctx.period);
+  const store = ordered.length > 1 ? new InMemoryHistoryStore() : undefined;
 
   for (const claim of ordered) {
-    if (inPeriod(claim, ctx.period)) {
-      const history = await historyFor(claim, ctx.screener, store, 'post');
+    if (periodOf.get(claim) === ctx.period) {
+      // A patient's only claim has no history: no store to ask.
+      const history = store ? await historyFor(claim, ctx.screener, store, 'post') : [];
       const { flags: found } = await ctx.screener.screen(claim, { stage: 'post', history, now: ctx.now });
       for (const f of found) flags.set(f.flagId, f);
     }
-    store.add(toHistoryClaim(claim));
+    store?.add(toHistoryClaim(claim));
   }
 
   for (const [name, kind] of Object.entries(PATIENT_SUBJECTS)) {
@@ -73,7 +70,7 @@ export async function auditPatient(
         plannedCycles: ctx.policy.plannedCycles,
       })) {
         const { claim } = subject;
-        if (!inPeriod(claim, ctx.period)) continue;
+        if (periodOf.get(claim) !== ctx.period) continue;
         const facts = {
           subject: subject.fact,
           params: file.params,
@@ -85,7 +82,8 @@ export async function auditPatient(
           },
           hospital: { level: claim.hospital.level, internet: claim.hospital.internet },
         };
-        if (!(await ctx.periodRules.holds(rule, facts))) continue;
+        const holds = ctx.periodRules.holds(rule, facts);
+        if (!(typeof holds === 'boolean' ? holds : await holds)) continue;
         const flagId = flagIdFor(claim.claimId, file.id, file.version, subject.lineNos);
         const related = subject.related.map((c) => c.claimId).filter((id) => id !== claim.claimId);
         const known = flags.get(flagId);

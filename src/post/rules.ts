@@ -156,12 +156,19 @@ export class PeriodRuleSet {
     return this.rules.filter((r) => r.file.subject === name);
   }
 
-  /** Whether the rule's conditions hold for these facts. */
-  async holds(rule: CompiledPeriodRule, facts: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Whether the rule's conditions hold for these facts. A memoised outcome comes back as a plain
+   * boolean, so the common case costs no microtask.
+   */
+  holds(rule: CompiledPeriodRule, facts: Record<string, unknown>): boolean | Promise<boolean> {
     let key = '';
     for (const read of rule.reads) key += `${encode(readPath(facts[read.fact], read.keys))}\u0001`;
     const known = rule.memo.get(key);
     if (known !== undefined) return known;
+    return this.#run(rule, facts, key);
+  }
+
+  async #run(rule: CompiledPeriodRule, facts: Record<string, unknown>, key: string): Promise<boolean> {
     const { events } = await rule.engine.run(facts);
     const hit = events.length > 0;
     if (rule.memo.size >= 50_000) rule.memo.clear();

@@ -198,6 +198,9 @@ function historyItem(claim: Claim): Record<string, unknown> {
     doctorId: claim.doctorId,
     amount: claim.totals.amount,
     history: JSON.stringify(history),
+    // The whole settled claim, for the post-event audit (diagnoses, stay, doctor, level, totals):
+    // docs/dynamodb.md on why and what it costs.
+    claim: JSON.stringify(claim),
   };
 }
 
