@@ -17,10 +17,23 @@ export async function benchPostEvent(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `month-2026-10-${claims}-seed7.ndjson`);
   if (!existsSync(`${path}.truth.json`)) {
-    process.stderr.write(`post-event: generating ${claims.toLocaleString('en-US')} claims into ${path} (not timed)…\n`);
+    process.stderr.write(
+      `post-event: generating ${claims.toLocaleString('en-US')} claims into ${path} (not timed)…\n`,
+    );
     const gen = spawnSync(
       process.execPath,
-      ['bin/fundguard.js', 'generate', '--month', '2026-10', '--claims', String(claims), '--seed', '7', '--out', path],
+      [
+        'bin/fundguard.js',
+        'generate',
+        '--month',
+        '2026-10',
+        '--claims',
+        String(claims),
+        '--seed',
+        '7',
+        '--out',
+        path,
+      ],
       { stdio: 'inherit' },
     );
     if (gen.status !== 0) throw new Error(`generating the month failed with exit code ${gen.status}`);
