@@ -163,3 +163,30 @@ export async function readScores(
     parseContract(Score, 'stored score', JSON.parse(String(item.score))),
   );
 }
+
+/** Every score of a period, lowest composite first (the local demo's scorecard; a scan: scores are few). */
+export async function readPeriodScores(
+  client: DynamoDBDocumentClient,
+  table: string,
+  period: string,
+): Promise<Score[]> {
+  const scores: Score[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: '#period = :p',
+        ExpressionAttributeNames: { '#period': 'period' },
+        ExpressionAttributeValues: { ':p': period },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? [])
+      scores.push(parseContract(Score, 'stored score', JSON.parse(String(item.score))));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return scores.sort(
+    (a, b) => a.composite - b.composite || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id),
+  );
+}
