@@ -55,7 +55,7 @@ export interface FileAudit extends Reduced {
 const INSURED_ID = /"insuredId"\s*:\s*"([^"]*)"/;
 const SERVICE_MONTH = /"serviceDate"\s*:\s*"(\d{4}-\d{2})/;
 const SPILL_ABOVE = 64 * 1024 * 1024;
-const PARTITION_BYTES = 40 * 1024 * 1024;
+const PARTITION_BYTES = 24 * 1024 * 1024;
 
 async function* numberedLines(path: string): AsyncGenerator<{ lineNo: number; text: string }> {
   const lines = createInterface({

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Claim } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
@@ -45,7 +46,13 @@ export function parseLines(lines: Iterable<string>, bad: BadLine[]): Claim[] {
 /** The map over one spill file: every patient of it lies in it whole. */
 export async function auditPartitionFile(path: string, ctx: AuditContext): Promise<PartitionResult> {
   const bad: BadLine[] = [];
-  const claims = parseLines(readFileSync(path, 'utf8').split('\n'), bad);
+  // Line by line: the file's text is never held whole next to its parsed claims.
+  const lines = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  const claims: Claim[] = [];
+  for await (const line of lines) claims.push(...parseLines([line], bad));
   const { flags, aggregates } = await mapPatients(byPatient(claims), ctx);
   return { flags, aggregates, bad };
 }
