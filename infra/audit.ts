@@ -3,9 +3,8 @@ import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aw
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import {
@@ -19,15 +18,16 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, type IConstruct } from 'constructs';
+import type { AuditEnv, EnvironmentOf } from '../src/config.ts';
 import { physicalName } from '../src/resources.ts';
-import { bundling, shellQuote } from './bundling.ts';
+import { shellQuote } from './bundling.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT } from './function.ts';
 
 export interface PostEventAuditProps {
   stage: string;
   tables: { claims: Table; flags: Table; scores: Table };
   entry: string;
   rulesDir: string;
-  projectRoot: string;
 }
 
 /** Segments audited at once: bounds the scan rate on the claims table and the flag writes. */
@@ -67,47 +67,25 @@ export class PostEventAudit extends Construct {
         'Holds only intermediate aggregates that expire after 14 days; the audit is traced in the state machine logs.',
     });
 
-    const logGroup = new LogGroup(this, 'AuditLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new Role(this, 'AuditRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Post-event audit: scans claims, writes post flags and scores, partials in its bucket',
-    });
-    logGroup.grantWrite(role);
-    this.function = new NodejsFunction(this, 'AuditFunction', {
+    this.function = fundGuardFunction(this, 'Audit', {
       description:
         'Post-event audit (事后监管): plans, maps scan segments of the claims table, reduces to scores',
+      roleDescription: 'Post-event audit: scans claims, writes post flags and scores, partials in its bucket',
       entry: props.entry,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 3008,
       timeout: Duration.minutes(15),
-      role,
-      logGroup,
-      projectRoot: props.projectRoot,
-      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
       environment: {
         CLAIMS_TABLE: claims.tableName,
         FLAGS_TABLE: flags.tableName,
         SCORES_TABLE: scores.tableName,
         AUDIT_BUCKET: this.bucket.bucketName,
-        FUNDGUARD_RULES_DIR: '/var/task/rules',
-        POWERTOOLS_SERVICE_NAME: 'fundguard-audit',
-        POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: bundling((outputDir) => [
+        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+      } satisfies EnvironmentOf<typeof AuditEnv>,
+      afterBundling: (outputDir) => [
         `cp -R ${shellQuote(props.rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-      ]),
+      ],
     });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'The runtime moves together with the Node toolchain the project is tested on (see the in-process function).',
-    });
+    const role = this.function.role as IGrantable;
     // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags, batch-written scores.
     for (const [table, actions] of [
       [claims, ['Scan']],

@@ -1,12 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KeysFileError } from '../api/keys.ts';
 import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
-import { generateClaims, writeGenerated } from '../generator/generate.ts';
+import { generateClaims } from '../generator/generate.ts';
+import { writeGenerated } from '../generator/io.ts';
 import { writeMonth } from '../generator/month.ts';
+import { rulesWithoutInjector } from '../generator/violations.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
 import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { loadAuditCore } from '../post/audit.ts';
@@ -16,7 +20,9 @@ import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
 import { audit } from './audit.ts';
+import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
+import { UsageError } from './usage.ts';
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
@@ -31,12 +37,8 @@ const USAGE = `usage: fundguard <command>
   generate --month YYYY-MM [--claims N] [--seed S] [--outliers 0-2] --out FILE.ndjson
                                               a city's month for the audit, injected period patterns in FILE.ndjson.truth.json
   catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
+${KEYS_USAGE}
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
-
-/** Bad arguments or input: exit 2 with the reason. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -66,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         return catalogue(sub, rest);
       case 'generate':
         return await generate([sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'keys':
+        return keys(sub, rest, { out, err });
       case undefined:
       case '--help':
       case 'help':
@@ -83,9 +87,18 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}`);
       return 1;
     }
+    // parseArgs' own errors (an unknown option, a missing value) and a bad keys file are bad input too.
+    if (error instanceof KeysFileError || isParseArgsError(error)) {
+      err(`fundguard: ${(error as Error).message}`);
+      return 2;
+    }
     throw error;
   }
 }
+
+const isParseArgsError = (error: unknown): boolean =>
+  typeof (error as { code?: unknown })?.code === 'string' &&
+  (error as { code: string }).code.startsWith('ERR_PARSE_ARGS_');
 
 async function screen(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -98,7 +111,7 @@ async function screen(args: string[]): Promise<number> {
   if (!values.input) throw new UsageError('--input FILE.ndjson is required');
   const { screener } = loadCore(values.rules);
   // Claims earlier in the file are the patient's history, as they would be in the pipeline.
-  const sequence = new SequentialScreening(screener, stage);
+  const sequence = new SequentialScreening(screener, stage, new InMemoryHistoryStore());
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
   const input = values.input;
@@ -140,6 +153,10 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
       out(
         `${ruleSet.rules.length} rules valid (rule set ${ruleSet.version}), ${periodRules.rules.length} period rules and the post-event policy valid`,
       );
+      // A warning, not a failure: a new rule is valid before the generator can exercise it.
+      const untested = rulesWithoutInjector(ruleSet.rules.map((r) => r.file.id));
+      if (untested.length)
+        err(`warning: no generator injector for ${untested.join(', ')}: generated streams never break them`);
       return 0;
     }
     case 'list': {
@@ -206,7 +223,7 @@ async function generate(args: string[]): Promise<number> {
   if (!values.out) throw new UsageError('--out FILE.ndjson is required');
   const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
   if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
-  const { catalogue, ruleSet } = loadCore(values.rules);
+  const core = loadCore(values.rules);
   if (values.month !== undefined) {
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month))
       throw new UsageError(`--month must be YYYY-MM, got "${values.month}"`);
@@ -218,21 +235,21 @@ async function generate(args: string[]): Promise<number> {
         claims: positiveNumber(values.claims, '--claims', 20_000),
         outlierHospitals: positiveNumber(values.outliers, '--outliers', 1),
       },
-      catalogue,
+      core,
     );
     err(
       `${month.claims} claims of ${values.month} written to ${values.out}, ${month.truth.length} injected patterns (${values.out}.truth.json)`,
     );
     return 0;
   }
-  const result = generateClaims(
+  const result = await generateClaims(
     {
       seed: positiveNumber(values.seed, '--seed', 1),
       claims: positiveNumber(values.claims, '--claims', 1000),
       violationRate: rate,
-      ruleIds: ruleSet.rules.map((r) => r.file.id),
+      ruleIds: core.ruleSet.rules.map((r) => r.file.id),
     },
-    catalogue,
+    core,
   );
   writeGenerated(values.out, result);
   err(

@@ -2,10 +2,12 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { genericOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { Claim, InsuranceType, Item, Sex, VisitType } from '../contracts/claim.ts';
 import { addDays, epochDay, fromEpochDay } from '../dates.ts';
-import { Generator as ClaimGenerator, genericOf, type Priced } from './generate.ts';
+import type { Screener } from '../rules/screen.ts';
+import { Generator as ClaimGenerator, type Priced } from './claims.ts';
 import { Random } from './random.ts';
 import { DIAGNOSES, ORDINARY, ORDINARY_CONSUMABLES, ORDINARY_TESTS, type OrdinaryItem } from './world.ts';
 
@@ -49,6 +51,12 @@ export interface MonthHospital {
   outlier: boolean;
 }
 
+/** What the month needs of the rules core: the catalogue's unrestricted drugs. */
+export interface MonthCore {
+  catalogue: Catalogue;
+  screener: Screener;
+}
+
 export interface MonthWorld {
   hospitals: MonthHospital[];
   /** Patients on planned chemotherapy cycles, whose readmissions must not be flagged. */
@@ -88,13 +96,13 @@ export class MonthGenerator {
 
   constructor(
     readonly options: MonthOptions,
-    catalogue: Catalogue,
+    core: MonthCore,
   ) {
     this.rng = new Random(options.seed);
     this.#first = epochDay(`${options.period}-01`);
     this.#days = epochDay(addDays(`${options.period}-28`, 4).slice(0, 7) + '-01') - this.#first;
     // Unrestricted drugs, one per generic, from the catalogue (no knowledge point judges them).
-    const picker = new ClaimGenerator(options.seed, catalogue);
+    const picker = new ClaimGenerator(options.seed, core.catalogue, core.screener);
     const byGeneric = new Map<string, Priced>();
     for (let i = 0; i < 400 && byGeneric.size < 60; i++) {
       const d = picker.textOnlyDrug();
@@ -589,9 +597,9 @@ const DAY_BUCKETS = 32;
 export async function writeMonth(
   path: string,
   options: MonthOptions,
-  catalogue: Catalogue,
+  core: MonthCore,
 ): Promise<{ claims: number; truth: MonthTruth[]; world: MonthWorld }> {
-  const gen = new MonthGenerator(options, catalogue);
+  const gen = new MonthGenerator(options, core);
   const dir = mkdtempSync(join(tmpdir(), 'fundguard-month-'));
   try {
     const buckets = Array.from({ length: DAY_BUCKETS }, (_, i) =>
@@ -637,9 +645,9 @@ export async function writeMonth(
 /** A month in memory, in settlement order, for tests. */
 export function generateMonth(
   options: MonthOptions,
-  catalogue: Catalogue,
+  core: MonthCore,
 ): { claims: Claim[]; truth: MonthTruth[]; world: MonthWorld } {
-  const gen = new MonthGenerator(options, catalogue);
+  const gen = new MonthGenerator(options, core);
   const claims = [...gen.patients()].flat();
   claims.sort((a, b) =>
     a.submittedAt < b.submittedAt ? -1 : a.submittedAt > b.submittedAt ? 1 : a.claimId < b.claimId ? -1 : 1,

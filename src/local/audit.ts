@@ -6,7 +6,7 @@ import { readPeriodScores } from '../post/dynamo.ts';
 import { InMemoryPartialStore, runAuditJob } from '../post/job.ts';
 import { formatScorecard } from '../post/scorecard.ts';
 import type { TableName } from '../resources.ts';
-import { localClientConfig } from './services.ts';
+import { localClientConfig } from './emulators.ts';
 
 /** Scan segments of the local audit: a few, to run the same parallel path as on AWS. */
 const LOCAL_SEGMENTS = 4;

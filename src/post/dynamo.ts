@@ -11,6 +11,8 @@ import type { PostFlag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
 import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
+import { TABLES } from '../resources.ts';
+import { CLAIM_ATTRIBUTE } from '../stores/dynamo.ts';
 
 /**
  * The audit's DynamoDB side: one parallel-scan segment of the claims table (a patient's claims all
@@ -55,9 +57,9 @@ export async function readSegment(
         TableName: table,
         Segment: segment.segment,
         TotalSegments: segment.totalSegments,
-        FilterExpression: 'sk BETWEEN :from AND :to',
-        ProjectionExpression: 'insuredId, claimId, #claim',
-        ExpressionAttributeNames: { '#claim': 'claim' },
+        FilterExpression: '#service BETWEEN :from AND :to',
+        ProjectionExpression: 'claimId, #claim',
+        ExpressionAttributeNames: { '#claim': CLAIM_ATTRIBUTE, '#service': TABLES.claims.sortKey.name },
         ExpressionAttributeValues: {
           ':from': addDays(from, -(segment.lookbackDays + MAX_STAY_DAYS)),
           ':to': `${to}#\uffff`,
@@ -66,11 +68,12 @@ export async function readSegment(
       }),
     );
     for (const item of page.Items ?? []) {
-      if (typeof item.claim !== 'string') {
+      const stored = item[CLAIM_ATTRIBUTE];
+      if (typeof stored !== 'string') {
         withoutClaim += 1;
         continue;
       }
-      const claim = parseContract(Claim, `stored claim ${String(item.claimId)}`, JSON.parse(item.claim));
+      const claim = parseContract(Claim, `stored claim ${String(item.claimId)}`, JSON.parse(stored));
       const list = byPatient.get(claim.patient.insuredId);
       if (list) list.push(claim);
       else byPatient.set(claim.patient.insuredId, [claim]);

@@ -1,8 +1,8 @@
 import { type Claim, serviceSpan } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
-import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
-import { historyFor } from '../pipeline/in-process.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
+import { historyFor, toHistoryClaim } from '../history/store.ts';
 import { renderMessage } from '../rules/message.ts';
 import { flagIdFor, type Screener } from '../rules/screen.ts';
 import { type Aggregates, type ServiceClassifier, subjectAggregate } from './aggregates.ts';
@@ -54,7 +54,7 @@ export async function auditPatient(
   for (const claim of ordered) {
     if (periodOf.get(claim) === ctx.period) {
       // A patient's only claim has no history: no store to ask.
-      const history = store ? await historyFor(claim, ctx.screener, store, 'post') : [];
+      const history = store ? await historyFor(claim, ctx.screener.ruleSet.historyDays('post'), store) : [];
       const { flags: found } = await ctx.screener.screen(claim, { stage: 'post', history, now: ctx.now });
       for (const f of found) flags.set(f.flagId, f);
     }

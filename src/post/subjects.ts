@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { genericOf } from '../catalogue/codes.ts';
 import { type Claim, serviceSpan } from '../contracts/claim.ts';
 import { epochDay } from '../dates.ts';
-import { genericOf } from '../generator/generate.ts';
 import { type PlannedCycles, plannedCycleFor } from './policy.ts';
 
 /**

@@ -4,13 +4,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Claim } from '../../src/contracts/claim.ts';
 import { generateMonth, type MonthTruth } from '../../src/generator/month.ts';
-import {
-  createResources,
-  type LocalResources,
-  type LocalServices,
-  localClientConfig,
-  startLocalServices,
-} from '../../src/local/services.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { type LocalServices, localClientConfig, startLocalServices } from '../../src/local/emulators.ts';
+import { createResources, type LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import { type AuditCore, auditClaims, loadAuditCore } from '../../src/post/audit.ts';
 import { readScores } from '../../src/post/dynamo.ts';
@@ -59,9 +55,9 @@ beforeAll(async () => {
   documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   resources = await createResources(services.endpoints, 'audit', { dynamodb });
   core = loadAuditCore();
-  month = generateMonth({ seed: 11, period: PERIOD, claims: 6_000, injectionsPerPattern: 2 }, core.catalogue);
+  month = generateMonth({ seed: 11, period: PERIOD, claims: 6_000, injectionsPerPattern: 2 }, core);
   // The live stream: each claim decided in settlement order and recorded as the in-process stage does.
-  const live = new SequentialScreening(core.screener, 'in', NOW);
+  const live = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore(), NOW);
   const store = new DynamoOutcomeStore(documents, resources.tables);
   inProcessFlagIds = new Set();
   const outcomes = [];

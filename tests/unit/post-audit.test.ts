@@ -3,8 +3,8 @@ import { type Claim, Claim as ClaimSchema } from '../../src/contracts/claim.ts';
 import { Flag, SubjectFlag } from '../../src/contracts/flag.ts';
 import { Score } from '../../src/contracts/score.ts';
 import { generateMonth, type MonthTruth } from '../../src/generator/month.ts';
-import { InMemoryHistoryStore, toHistoryClaim } from '../../src/history/store.ts';
-import { historyFor } from '../../src/pipeline/in-process.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { historyFor, toHistoryClaim } from '../../src/history/store.ts';
 import { emptyAggregates, mergeAggregates } from '../../src/post/aggregates.ts';
 import {
   type AuditCore,
@@ -33,7 +33,7 @@ let result: AuditResult;
 
 beforeAll(async () => {
   core = loadAuditCore();
-  month = generateMonth({ seed: 7, period: PERIOD, claims: 20_000, outlierHospitals: 1 }, core.catalogue);
+  month = generateMonth({ seed: 7, period: PERIOD, claims: 20_000, outlierHospitals: 1 }, core);
   result = await auditClaims(month.claims, core, PERIOD, NOW);
 });
 
@@ -111,7 +111,7 @@ describe('post-event audit of a generated month', () => {
   it('raises nothing at all on a month with no injected patterns', async () => {
     const clean = generateMonth(
       { seed: 21, period: PERIOD, claims: 15_000, injectionsPerPattern: 0, outlierHospitals: 0 },
-      core.catalogue,
+      core,
     );
     const audit = await auditClaims(clean.claims, core, PERIOD, NOW);
     expect(audit.claimFlags.map((f) => f.message)).toEqual([]);
@@ -153,7 +153,7 @@ describe('post-event audit of a generated month', () => {
         pending = [];
         moment = claim.submittedAt;
       }
-      const history = await historyFor(claim, core.screener, store, 'in');
+      const history = await historyFor(claim, core.screener.ruleSet.historyDays('in'), store);
       for (const f of (await core.screener.screen(claim, { stage: 'in', history, now: NOW })).flags)
         inFlags.add(f.flagId);
       pending.push(claim);
