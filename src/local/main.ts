@@ -15,6 +15,7 @@ import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { type LocalApi, startLocalApi } from './api.ts';
+import { busiestMonth, runLocalAudit } from './audit.ts';
 import { type LocalServices, localClientConfig, startLocalServices } from './emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
@@ -29,7 +30,9 @@ const USAGE = `usage: npm start [-- options]
   --seed N                  generator seed (default: a new one each run, printed)
   --violation-rate R        share of claims with an injected violation (default 0.05)
   --data-dir DIR            keep DynamoDB data in DIR between runs (default: in memory)
-  --visibility-timeout S    claims queue visibility timeout locally (default 5; AWS uses src/resources.ts)`;
+  --visibility-timeout S    claims queue visibility timeout locally (default 5; AWS uses src/resources.ts)
+  --audit YYYY-MM           audit this period (post-event) when the demo ends, or at once with --no-demo
+                            (default: the demo's own period at its end)`;
 
 const STAGE = 'local';
 const STATE_DIR = resolve('.fundguard');
@@ -44,6 +47,7 @@ function options() {
       'violation-rate': { type: 'string', default: '0.05' },
       'data-dir': { type: 'string' },
       'visibility-timeout': { type: 'string', default: '5' },
+      audit: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -63,7 +67,14 @@ function options() {
     violationRate: number('violation-rate', 0, 1),
     dataDir: values['data-dir'] ? resolve(values['data-dir']) : undefined,
     visibilityTimeout: number('visibility-timeout', 2, 43_200),
+    audit: auditPeriod(values.audit),
   };
+}
+
+function auditPeriod(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(value))
+    throw new RangeError(`--audit must be a period YYYY-MM, got "${value}"`);
+  return value;
 }
 
 const print = (line = ''): void => {
@@ -179,7 +190,15 @@ async function main(): Promise<number> {
     print(`  pre-event API   ${api.url}  (a key per hospital in .fundguard/api-keys.local.json)`);
     print(`\ntry it (a draft order for hospital H3001):\n${api.curlExample}\n${api.alertsCurlExample}`);
 
+    const audit = (period: string) =>
+      runLocalAudit({
+        dynamodbEndpoint: services?.endpoints.dynamodb ?? '',
+        tables: resources.tables,
+        period,
+        print,
+      });
     if (!opts.demo) {
+      if (opts.audit) await audit(opts.audit);
       print('\nno demo: the stack stays up until Ctrl-C.');
       await done;
       return 0;
@@ -230,6 +249,7 @@ async function main(): Promise<number> {
     const queued = await queueDepth(sqs, resources.queues.claims.url);
     const decided = await countItems(dynamodb, resources.tables.decisions);
     print(summary.finalReport(poller.counters, dlq, decided, queued));
+    if (!stopping) await audit(opts.audit ?? busiestMonth(generated.claims));
     sqs.destroy();
     dynamodb.destroy();
     return 0;
