@@ -188,8 +188,11 @@ export function sampleScores(hospitalId: string, months: readonly string[], doct
       composite: 70 + m * 2,
       cases: 400 + m * 10,
       components: {
-        costIndex: { value: 1.2 - m * 0.03, how: 'observed ÷ peer median, case-mix weighted' },
-        drugShare: { value: 0.34 - m * 0.01, peerMedian: 0.29 },
+        costIndex: {
+          value: Math.round((1.2 - m * 0.03) * 100) / 100,
+          how: 'observed ÷ peer median, case-mix weighted',
+        },
+        drugShare: { value: Math.round((0.34 - m * 0.01) * 100) / 100, peerMedian: 0.29 },
         readmission31d: { value: 0.041 },
         violationRate: { value: 0.012 },
       },
@@ -203,7 +206,10 @@ export function sampleScores(hospitalId: string, months: readonly string[], doct
         period,
         composite: 60 + d * 5 + m,
         cases: 40 + d,
-        components: { costIndex: { value: 1 + d * 0.1 }, drugShare: { value: 0.3, peerMedian: 0.28 } },
+        components: {
+          costIndex: { value: Math.round((1 + d * 0.1) * 100) / 100 },
+          drugShare: { value: 0.3, peerMedian: 0.28 },
+        },
       });
   });
   return scores;

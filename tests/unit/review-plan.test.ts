@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { OPENAPI_FILE, renderOpenApi } from '../../src/openapi-write.ts';
 import { monthsBetween, planList } from '../../src/review/plan.ts';
 import { loadReviewPolicy } from '../../src/review/policy.ts';
 import type { Reviewer } from '../../src/review/states.ts';
@@ -71,5 +73,11 @@ describe('flag listing plan', () => {
 
   it('counts months across a year boundary', () => {
     expect(monthsBetween('2025-11', '2026-02')).toEqual(['2026-02', '2026-01', '2025-12', '2025-11']);
+  });
+});
+
+describe('docs/openapi.json', () => {
+  it('is the document the code generates (npm run openapi rewrites it)', () => {
+    expect(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))).toEqual(JSON.parse(renderOpenApi()));
   });
 });
