@@ -22,6 +22,7 @@ import {
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { bundling, shellQuote } from './bundling.ts';
+import { ReviewApi } from './review.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -90,6 +91,11 @@ export class FundGuardStack extends Stack {
       tables: { claims: this.tables.claims, flags: this.tables.flags },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
+    });
+    new ReviewApi(this, 'ReviewApi', {
+      stage,
+      tables: this.tables,
+      ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
     });
   }
 
