@@ -94,9 +94,11 @@ function Text({
   return (
     <label>
       {label}
+      {/* Uncontrolled (keyed by the URL's value): a re-render while typing, when counts arrive, must not reset it. */}
       <input
+        key={value ?? ''}
         aria-label={label}
-        value={value ?? ''}
+        defaultValue={value ?? ''}
         placeholder={placeholder}
         onChange={(e) => onChange(name, e.currentTarget.value.trim())}
       />
@@ -240,12 +242,17 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
     ['open', 'escalated'].includes(flag.status) &&
     (action === 'confirm' || action === 'dismiss');
 
+  // The key handler reads the latest render through a ref: an effect re-registered after each
+  // render would let keys pressed right after a page arrives see the previous (empty) list.
+  const latest = useRef({ items, current, dialog });
+  latest.current = { items, current, dialog };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      const { items, current, dialog } = latest.current;
       if (dialog || e.ctrlKey || e.metaKey || e.altKey) return;
       const target = e.target as HTMLElement | null;
       if (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
-      if (e.key === 'j') setSelected((i) => Math.min(i + 1, items.length - 1));
+      if (e.key === 'j') setSelected((i) => Math.max(0, Math.min(i + 1, items.length - 1)));
       else if (e.key === 'k') setSelected((i) => Math.max(i - 1, 0));
       else if (e.key === 'Enter' && current) navigate(`/flags/${encodeURIComponent(current.flagId)}`);
       else if (e.key === 'c' && canDecide(current, 'confirm')) setDialog('confirm');
@@ -255,7 +262,7 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [items, current, dialog]);
+  }, []);
 
   useEffect(() => {
     document.querySelector('tr.selected')?.scrollIntoView({ block: 'nearest' });

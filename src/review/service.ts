@@ -156,13 +156,16 @@ export class ReviewService {
     const item = await this.#visible(flagId, reviewer);
     const now = this.#now();
     const flag = this.view(item, now);
-    const claim =
+    // The claim and its other flags are independent reads: one round trip, not two.
+    const [claim, ofClaim] = await Promise.all([
       typeof item.claimId === 'string' && typeof item.insuredId === 'string'
-        ? await this.#store.claim(item.insuredId, item.claimId)
-        : undefined;
+        ? this.#store.claim(item.insuredId, item.claimId)
+        : undefined,
+      typeof item.claimId === 'string' ? this.#store.flagsOfClaim(item.claimId) : [],
+    ]);
     const siblings =
       typeof item.claimId === 'string'
-        ? (await this.#store.flagsOfClaim(item.claimId))
+        ? ofClaim
             .filter(
               (f) =>
                 f.flagId !== flagId && (reviewer.role !== 'hospital' || f.hospitalId === reviewer.hospitalId),

@@ -69,8 +69,12 @@ export function decodeCursor(plan: ListPlan, cursor: string): Position {
   return parsed.data.k ? { step: parsed.data.s, key: parsed.data.k } : { step: parsed.data.s };
 }
 
-/** Items a filtered Query evaluates per call; the rest of the page comes from further calls. */
-const READ_BATCH = 200;
+/**
+ * A filtered Query evaluates twice the items still wanted per call (at least 20): enough that a
+ * filter keeping half the items fills a page in one call, little enough that DynamoDB reads no more
+ * than it must; the rest of the page comes from further calls.
+ */
+const readBatch = (want: number): number => Math.max(20, want * 2);
 
 export class DynamoReviewStore {
   constructor(
@@ -131,7 +135,7 @@ export class DynamoReviewStore {
     for (let calls = 0; step < plan.steps.length && calls < 25; calls++) {
       const current = plan.steps[step] as QueryStep;
       const want = limit - items.length;
-      const answer = await this.#query(current, plan, plan.filter ? Math.max(want, READ_BATCH) : want, start);
+      const answer = await this.#query(current, plan, plan.filter ? readBatch(want) : want, start);
       const found = (answer.Items ?? []) as FlagItem[];
       if (found.length > want) {
         items.push(...found.slice(0, want));

@@ -2,6 +2,8 @@
  * Fixture factories for the review API: flags written as the in-process stage writes them (through
  * DynamoOutcomeStore, so the items carry the same keys), scores as DESIGN's Score contract has them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
@@ -11,23 +13,47 @@ import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 import { DynamoOutcomeStore, type OutcomeTables } from '../../src/stores/dynamo.ts';
 
-/** Real rules of the pack (id, class, basis code, severity, result), so detail finds the rule. */
+/** A knowledge point of the imported NHSA catalogue, so sample flags cite the real text. */
+function knowledgePoint(ruleClass: string, itemName: string): { kpId: string; text: string } {
+  const file = join(defaultRulesDir(), 'catalogue', 'knowledge-points.json');
+  const { knowledgePoints } = JSON.parse(readFileSync(file, 'utf8')) as {
+    knowledgePoints: { kpId: string; ruleClass: string; itemName: string; text: string }[];
+  };
+  const point = knowledgePoints.find((k) => k.ruleClass === ruleClass && k.itemName === itemName);
+  if (!point) throw new Error(`no knowledge point ${ruleClass} / ${itemName} in ${file}`);
+  return point;
+}
+
+const APALUTAMIDE_SEX = knowledgePoint('药品区分性别使用', '阿帕他胺片');
+
+/**
+ * Real rules of the pack (id, class, basis, severity, result, in-process action), each on the line
+ * of the sample claim it is about: line 1 metformin, line 2 apalutamide (male-only; the base
+ * claim's patient is female).
+ */
 export const SAMPLE_RULES = [
   {
     ruleId: 'GZ-DRUG-SEX',
     ruleClass: '药品区分性别使用',
     code: 'GZ10000301004000',
+    knowledgePoint: APALUTAMIDE_SEX.kpId,
+    text: APALUTAMIDE_SEX.text,
     severity: 'high',
     result: 'violation',
     action: 'reject',
+    line: 2,
+    message: '阿帕他胺片限男性使用，患者为女性',
   },
   {
     ruleId: 'GZ-REPEAT-PRESCRIPTION',
     ruleClass: '重复开药',
     code: 'GZ10000301006000',
+    text: '同一参保人同一药品在前次所开药量尚未用完时再次开具。',
     severity: 'medium',
     result: 'suspicious',
     action: 'hold',
+    line: 1,
+    message: '二甲双胍片前次所开药量尚余12天（允许提前7天）',
   },
   {
     ruleId: 'GZ-DRUG-COURSE',
@@ -36,6 +62,8 @@ export const SAMPLE_RULES = [
     severity: 'medium',
     result: 'violation',
     action: 'hold',
+    line: 2,
+    message: '阿帕他胺片用药天数超出限定支付疗程',
   },
   {
     ruleId: 'GZ-DRUG-COURSE-HISTORY',
@@ -44,14 +72,19 @@ export const SAMPLE_RULES = [
     severity: 'medium',
     result: 'violation',
     action: 'hold',
+    line: 2,
+    message: '阿帕他胺片跨结算累计用药天数超出限定支付疗程',
   },
   {
-    ruleId: 'GZ-SERVICE-SEX',
-    ruleClass: '医疗服务项目区分性别使用',
-    code: 'GZ10000302004000',
-    severity: 'high',
-    result: 'violation',
-    action: 'reject',
+    ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+    ruleClass: '药品限最大开药天数/开药量',
+    code: 'NHSA2025-9',
+    text: '门诊开药量原则上不超过30天（长期处方须有慢性病诊断依据）。',
+    severity: 'medium',
+    result: 'suspicious',
+    action: 'hold',
+    line: 1,
+    message: '二甲双胍片一次开药天数超过门诊30天上限',
   },
 ] as const;
 
@@ -80,18 +113,20 @@ function random(seed: number): () => number {
  */
 export function sampleClaims(
   count: number,
-  options: { seed?: number; start?: string; stepMinutes?: number } = {},
+  options: { seed?: number; start?: string; stepMinutes?: number; prefix?: string } = {},
 ): SampleClaim[] {
   const base = readBaseClaim(defaultRulesDir()) as unknown as Record<string, unknown>;
   const next = random(options.seed ?? 1);
   const start = Date.parse(options.start ?? '2026-08-01T08:00:00Z');
   const step = (options.stepMinutes ?? 97) * 60_000;
   const out: SampleClaim[] = [];
+  const patients = Math.max(97, Math.ceil(count / 8));
   for (let i = 0; i < count; i++) {
     const hospitalId = SAMPLE_HOSPITALS[i % SAMPLE_HOSPITALS.length] as string;
     const doctorId = `D-${hospitalId}-0${1 + Math.floor(next() * 3)}`;
-    const insuredId = `P-${String(i % 97).padStart(4, '0')}`;
-    const claimId = `C-REV-${String(i).padStart(6, '0')}`;
+    // About eight claims a patient, as a year of a real insured's outpatient visits.
+    const insuredId = `P-${String(i % patients).padStart(6, '0')}`;
+    const claimId = `C-${options.prefix ?? 'REV'}-${String(i).padStart(6, '0')}`;
     const createdAt = new Date(start + i * step).toISOString();
     const day = createdAt.slice(0, 10);
     const claim = deepMerge(base, {
@@ -114,7 +149,7 @@ export function sampleClaims(
         },
         {
           lineNo: 2,
-          code: 'XL02BBA049A001010101234',
+          code: 'XL02BBA326A001010102180',
           name: '阿帕他胺片',
           category: 'drug',
           quantity: 30,
@@ -136,7 +171,7 @@ export function sampleClaims(
       return {
         flagId: `F-${claimId}-${k}`,
         claimId,
-        lineNos: [k === 0 ? 2 : 1],
+        lineNos: [rule.line],
         ruleId: rule.ruleId,
         ruleVersion: 1,
         stage: i % 5 === 0 ? 'post' : 'in',
@@ -147,8 +182,13 @@ export function sampleClaims(
         hospitalId,
         doctorId,
         insuredId,
-        message: `${rule.ruleClass}: 第${k === 0 ? 2 : 1}行`,
-        basis: { ruleClass: rule.ruleClass, code: rule.code, text: `${rule.ruleClass}（知识点原文）` },
+        message: rule.message,
+        basis: {
+          ruleClass: rule.ruleClass,
+          code: rule.code,
+          ...('knowledgePoint' in rule ? { knowledgePoint: rule.knowledgePoint } : {}),
+          ...('text' in rule ? { text: rule.text } : {}),
+        },
         status: 'open',
         createdAt,
       };

@@ -471,6 +471,118 @@ describe('rule precision', () => {
   });
 });
 
+describe('every transition for every role, on the real table', () => {
+  const roles = {
+    auditor: () => auditor(),
+    hospital: () => hospital('H3001'),
+    'rule-author': () => ruleAuthor(),
+  } as const;
+  /** What each role gets for each action on a flag of H3001 that is open, and one that is confirmed. */
+  const EXPECTED: Record<'open' | 'confirmed', Record<keyof typeof roles, Record<string, number>>> = {
+    open: {
+      auditor: {
+        confirm: 200,
+        dismiss: 200,
+        escalate: 200,
+        appeal: 403,
+        investigate: 409,
+        uphold: 409,
+        overturn: 409,
+      },
+      hospital: {
+        confirm: 403,
+        dismiss: 403,
+        escalate: 403,
+        appeal: 409,
+        investigate: 403,
+        uphold: 403,
+        overturn: 403,
+      },
+      'rule-author': {
+        confirm: 403,
+        dismiss: 403,
+        escalate: 403,
+        appeal: 403,
+        investigate: 403,
+        uphold: 403,
+        overturn: 403,
+      },
+    },
+    confirmed: {
+      auditor: {
+        confirm: 409,
+        dismiss: 409,
+        escalate: 409,
+        appeal: 403,
+        investigate: 409,
+        uphold: 409,
+        overturn: 409,
+      },
+      hospital: {
+        confirm: 403,
+        dismiss: 403,
+        escalate: 403,
+        appeal: 200,
+        investigate: 403,
+        uphold: 403,
+        overturn: 403,
+      },
+      'rule-author': {
+        confirm: 403,
+        dismiss: 403,
+        escalate: 403,
+        appeal: 403,
+        investigate: 403,
+        uphold: 403,
+        overturn: 403,
+      },
+    },
+  };
+  let fresh: Flag[] = [];
+
+  beforeAll(async () => {
+    // Flags of H3001 (every third sample claim) no other test touches.
+    const matrix = sampleClaims(3 * 2 * 3 * 7, {
+      prefix: 'MATRIX',
+      start: '2026-12-01T00:00:00Z',
+      stepMinutes: 1,
+    });
+    await writeSampleClaims(stack.documents, stack.resources.tables, matrix);
+    fresh = matrix.flatMap((c) => c.flags).filter((f) => f.hospitalId === 'H3001');
+  });
+
+  for (const status of ['open', 'confirmed'] as const)
+    for (const role of Object.keys(roles) as (keyof typeof roles)[])
+      it(`answers a ${role} taking each action on an ${status} flag as the workflow says`, async () => {
+        clock = new Date('2026-12-20T00:00:00Z');
+        for (const [action, expected] of Object.entries(EXPECTED[status][role])) {
+          const flag = fresh.pop();
+          if (!flag) throw new Error('the matrix ran out of flags');
+          let version = 0;
+          if (status === 'confirmed') {
+            expect(
+              (
+                await call('POST', `/v1/review/flags/${flag.flagId}/transitions`, auditor2(), {
+                  action: 'confirm',
+                  reason: '确认',
+                  expectedVersion: 0,
+                })
+              ).status,
+            ).toBe(200);
+            version = 1;
+          }
+          const answer = await call('POST', `/v1/review/flags/${flag.flagId}/transitions`, roles[role](), {
+            action,
+            reason: '理由',
+            expectedVersion: version,
+          });
+          expect(answer.status, `${role} ${action} on ${status}`).toBe(expected);
+          const after = await call('GET', `/v1/review/flags/${flag.flagId}`, auditor());
+          expect(after.body.flag.version).toBe(expected === 200 ? version + 1 : version);
+        }
+      });
+});
+
 describe('the OpenAPI document', () => {
   it('is served at /openapi.json and describes every answer the tests above received', async () => {
     const served = await fetch(`${stack.review.url}/openapi.json`);
