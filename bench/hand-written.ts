@@ -1,7 +1,7 @@
 import type { KnowledgePoint } from '../src/catalogue/schema.ts';
 import type { Claim, Item } from '../src/contracts/claim.ts';
 import { ageInYears, epochDay } from '../src/dates.ts';
-import type { CatalogueLookup } from '../src/rules/subjects.ts';
+import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
  * The benchmark's floor: the same 18 rules as plain TypeScript, no engine. Only the benchmark uses

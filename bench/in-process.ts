@@ -2,9 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
+import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../src/local/lambda-env.ts';
 import { startPoller } from '../src/local/poller.ts';
-import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
+import { createResources } from '../src/local/provisioning.ts';
 import { sendStream } from '../src/local/stream.ts';
 import { countItems, queueDepth } from '../src/local/summary.ts';
 import { percentile, round, writeSection } from './results.ts';
@@ -30,9 +31,11 @@ export async function benchInProcess(
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const { handler } = await import('../functions/in-process.ts');
-    const { catalogue } = loadCore();
-    const stream = (seed: number, claims: number) =>
-      generateClaims({ seed, claims, violationRate: 0.05 }, catalogue).claims.map((c) => JSON.stringify(c));
+    const core = loadCore();
+    const stream = async (seed: number, claims: number) =>
+      (await generateClaims({ seed, claims, violationRate: 0.05 }, core)).claims.map((c) =>
+        JSON.stringify(c),
+      );
 
     const sentAt = new Map<string, number>();
     let latencies: number[] = [];
@@ -41,7 +44,6 @@ export async function benchInProcess(
       sqs,
       queueUrl: resources.queues.claims.url,
       handler,
-      batchSize: 10,
       concurrency,
       onBatch: ({ messageIds, failedMessageIds }) => {
         const failed = new Set(failedMessageIds);
@@ -79,9 +81,9 @@ export async function benchInProcess(
     };
 
     // Throughput: the whole stream at once, so the stage is never waiting for work.
-    const burst = await run(stream(2027, claimCount), 0);
+    const burst = await run(await stream(2027, claimCount), 0);
     // Latency: a steady 300 claims/s for 10 s, so the figures are claim latency, not queueing.
-    const paced = await run(stream(2028, 3_000), 300);
+    const paced = await run(await stream(2028, 3_000), 300);
     await poller.stop();
     const sent = claimCount + 3_000;
     const decided = await countItems(dynamodb, resources.tables.decisions);

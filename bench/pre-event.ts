@@ -3,15 +3,14 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
-import type { HistoryClaim } from '../src/history/store.ts';
-import { startLocalApi } from '../src/local/http.ts';
-import { createResources, localClientConfig, startLocalServices } from '../src/local/services.ts';
-import { historyFor } from '../src/pipeline/in-process.ts';
-import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
+import { type HistoryClaim, historyFor } from '../src/history/store.ts';
+import { startLocalApi } from '../src/local/api.ts';
+import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
+import { createResources } from '../src/local/provisioning.ts';
+import { DynamoHistoryStore, DynamoOutcomeStore, documentClient } from '../src/stores/dynamo.ts';
 import { percentile, round, writeSection } from './results.ts';
 
 /** The part of autocannon (which ships no types) this benchmark uses. */
@@ -59,18 +58,16 @@ export async function benchPreEvent(
 ): Promise<Record<string, number>> {
   const core = loadCore();
   // One stream: the earlier claims become history, the later ones drafts of the same patients.
-  const { claims } = generateClaims(
+  const { claims } = await generateClaims(
     { seed: 2028, claims: HISTORY_CLAIMS + DRAFTS, violationRate: 0.1 },
-    core.catalogue,
+    core,
   );
   const settled = claims.slice(0, HISTORY_CLAIMS);
   const drafts = claims.slice(HISTORY_CLAIMS).map(toDraft);
 
   const services = await startLocalServices();
   const dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = documentClient(dynamodb);
   const stateDir = mkdtempSync(join(tmpdir(), 'fundguard-bench-api-'));
   try {
     const { tables } = await createResources(services.endpoints, 'bench-api', { dynamodb });
@@ -190,7 +187,7 @@ async function engineLatencies(
 ): Promise<number[]> {
   const withHistory: { draft: ReturnType<typeof toDraft>['draft']; history: HistoryClaim[] }[] = [];
   for (const { draft } of drafts)
-    withHistory.push({ draft, history: await historyFor(draft, screener, store, 'pre') });
+    withHistory.push({ draft, history: await historyFor(draft, screener.ruleSet.historyDays('pre'), store) });
   const latencies: number[] = [];
   // Two passes; the first warms up.
   for (let pass = 0; pass < 2; pass++) {

@@ -1,13 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parseJsonContract } from '../src/contracts/issues.ts';
+
+/** latest.json: one section per benchmark, each its own shape. */
+const Results = z.record(z.string(), z.unknown());
 
 export const RESULTS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 /** Each benchmark owns one section of latest.json; the others are kept as they were. */
 export function writeSection(section: string, value: unknown): void {
   const current = existsSync(RESULTS_PATH)
-    ? (JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as Record<string, unknown>)
+    ? parseJsonContract(Results, RESULTS_PATH, readFileSync(RESULTS_PATH, 'utf8'))
     : {};
   current[section] = value;
   mkdirSync(dirname(RESULTS_PATH), { recursive: true });

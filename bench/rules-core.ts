@@ -13,7 +13,7 @@ import { percentile, round, writeSection } from './results.ts';
  */
 export async function benchRulesCore(claimCount = 10_000): Promise<Record<string, number>> {
   const core = loadCore();
-  const { claims } = generateClaims({ seed: 2026, claims: claimCount, violationRate: 0.05 }, core.catalogue);
+  const { claims } = await generateClaims({ seed: 2026, claims: claimCount, violationRate: 0.05 }, core);
   const files = core.ruleSet.rules.map((r) => ({ file: r.file, source: r.source }));
   const now = new Date('2026-11-01T00:00:00Z');
   const lines = claims.reduce((s: number, c: Claim) => s + c.items.length, 0);

@@ -3,9 +3,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAlertsStore } from '../src/api/alerts-dynamo.ts';
-import { loadApiConfig } from '../src/api/config.ts';
 import { type ApiDeps, type ApiOutcome, createApiHandler } from '../src/api/handler.ts';
 import { byAuthorizerContext } from '../src/api/identity.ts';
+import { ApiEnv, parseEnvironment } from '../src/config.ts';
 import { loadCore } from '../src/core.ts';
 import { DynamoHistoryStore } from '../src/stores/dynamo.ts';
 import { documents } from './commons/clients.ts';
@@ -20,7 +20,7 @@ function observe({ route, status, latencyMs, verdict }: ApiOutcome): void {
 
 /** Dependencies from the environment, built once per container (cold start). */
 function depsFromEnvironment(): ApiDeps {
-  const config = loadApiConfig();
+  const config = parseEnvironment(ApiEnv);
   const { screener } = loadCore();
   return {
     screener,

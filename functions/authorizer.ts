@@ -1,13 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { loadAuthorizerConfig } from '../src/api/config.ts';
 import { type AuthorizerDecision, authorizeRequest } from '../src/api/identity.ts';
 import { loadKeyring } from '../src/api/keys.ts';
+import { AuthorizerEnv, parseEnvironment } from '../src/config.ts';
 import { logger } from './commons/observability.ts';
 
 // The hashed keys bundled with the function, read once per container; a bad file fails the cold start.
-const keyring = loadKeyring(loadAuthorizerConfig().FUNDGUARD_API_KEYS_FILE);
+const keyring = loadKeyring(parseEnvironment(AuthorizerEnv).FUNDGUARD_API_KEYS_FILE);
 logger.info('keyring loaded', { keys: keyring.size });
 
 /**

@@ -8,7 +8,7 @@ import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../src/config.ts';
+import { InProcessEnv, parseEnvironment } from '../src/config.ts';
 import { Claim } from '../src/contracts/claim.ts';
 import { loadCore } from '../src/core.ts';
 import { type InProcessDeps, processClaims } from '../src/pipeline/in-process.ts';
@@ -85,7 +85,7 @@ function describe(error: Error): string {
 
 /** Dependencies from the environment, built once per container (cold start). */
 function depsFromEnvironment(): InProcessDeps {
-  const config = loadConfig();
+  const config = parseEnvironment(InProcessEnv);
   const { screener } = loadCore();
   return {
     screener,

@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { parseEnvironment, ReviewEnv } from '../src/config.ts';
 import { loadCore } from '../src/core.ts';
-import { loadReviewConfig } from '../src/review/config.ts';
 import { createReviewHandler } from '../src/review/handler.ts';
 import { byJwtClaims } from '../src/review/identity.ts';
 import { loadReviewPolicy } from '../src/review/policy.ts';
@@ -11,7 +11,7 @@ import { DynamoReviewStore } from '../src/review/store.ts';
 import { documents } from './commons/clients.ts';
 import { logger, metrics } from './commons/observability.ts';
 
-const config = loadReviewConfig();
+const config = parseEnvironment(ReviewEnv);
 
 /**
  * The review API behind API Gateway (HTTP API, payload v2). Every route sits behind the JWT

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -13,21 +12,17 @@ import {
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/api/identity.ts';
 import { apiKeysFileFor, readKeysFile } from '../src/api/keys.ts';
 import { ROUTES } from '../src/api/routes.ts';
-import { physicalName, TABLES } from '../src/resources.ts';
-import { bundling, shellQuote } from './bundling.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Where Lambda unpacks the bundle (`LAMBDA_TASK_ROOT`). */
-const LAMBDA_TASK_ROOT = '/var/task';
+import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
+import { indexOf, physicalName } from '../src/resources.ts';
+import { shellQuote } from './bundling.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
 const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 500, burstLimit: 1000 };
@@ -68,7 +63,7 @@ export class PreEventApi extends Construct {
     const keysFile = props.apiKeysFile ?? apiKeysFileFor(props.stage);
     const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
 
-    this.apiFunction = this.#function('Api', {
+    this.apiFunction = fundGuardFunction(this, 'Api', {
       description: "Pre-event alerts (事前提醒): screens hospitals' draft claims and lists their alerts",
       roleDescription: 'Pre-event API: reads patient history and hospital alerts',
       entry: props.apiEntry ?? join(PROJECT_ROOT, 'functions', 'api.ts'),
@@ -79,18 +74,20 @@ export class PreEventApi extends Construct {
         CLAIMS_TABLE: props.tables.claims.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
         FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
-      },
+      } satisfies EnvironmentOf<typeof ApiEnv>,
       // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
       afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
     });
 
-    this.authorizerFunction = this.#function('Authorizer', {
+    this.authorizerFunction = fundGuardFunction(this, 'Authorizer', {
       description: "Pre-event API authorizer: maps a hospital's API key to its hospital id",
       roleDescription: 'Pre-event API authorizer: checks API keys, reads no data',
       entry: props.authorizerEntry ?? join(PROJECT_ROOT, 'functions', 'authorizer.ts'),
       memorySize: 256,
       timeout: Duration.seconds(3),
-      environment: { FUNDGUARD_API_KEYS_FILE: `${LAMBDA_TASK_ROOT}/api-keys.json` },
+      environment: {
+        FUNDGUARD_API_KEYS_FILE: `${LAMBDA_TASK_ROOT}/api-keys.json`,
+      } satisfies EnvironmentOf<typeof AuthorizerEnv>,
       afterBundling: this.#bundleKeys(keysFile, props.stage),
     });
 
@@ -158,58 +155,6 @@ export class PreEventApi extends Construct {
     return this.stage.url;
   }
 
-  #function(
-    name: 'Api' | 'Authorizer',
-    options: {
-      description: string;
-      /** IAM takes Latin-1 only. */
-      roleDescription: string;
-      entry: string;
-      memorySize: number;
-      timeout: Duration;
-      environment: Record<string, string>;
-      afterBundling: (outputDir: string) => string[];
-    },
-  ): NodejsFunction {
-    const logGroup = new LogGroup(this, `${name}Logs`, {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Our own role: the default one carries AWSLambdaBasicExecutionRole, whose log rights cover every log group.
-    const role = new Role(this, `${name}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: options.roleDescription,
-    });
-    logGroup.grantWrite(role);
-    const fn = new NodejsFunction(this, `${name}Function`, {
-      description: options.description,
-      entry: options.entry,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      memorySize: options.memorySize,
-      timeout: options.timeout,
-      role,
-      logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      environment: {
-        ...options.environment,
-        POWERTOOLS_SERVICE_NAME: 'fundguard',
-        POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: bundling(options.afterBundling),
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node 22 on purpose: the nearest Lambda runtime to the Node 20 the code is tested on (package.json ' +
-        'engines, local stack, tests); it moves to Node 24 together with that toolchain.',
-    });
-    return fn;
-  }
-
   /**
    * The keys file, validated now so a malformed one fails `cdk synth`, copied into the authorizer's
    * bundle. Without one the authorizer gets an empty keyring and refuses every request.
@@ -220,7 +165,7 @@ export class PreEventApi extends Construct {
       Annotations.of(this).addWarningV2(
         'fundguard:api-keys-missing',
         `no API keys file ${keysFile}: the pre-event API of stage ${stage} refuses every request until ` +
-          'keys are issued (node --import tsx src/api/issue-key.ts; see docs/api.md)',
+          'keys are issued (npx fundguard keys issue --stage STAGE --hospital ID; see docs/api.md)',
       );
       return (outputDir) => [`printf '%s\\n' '{"keys":[]}' > ${target(outputDir)}`];
     }
@@ -230,8 +175,7 @@ export class PreEventApi extends Construct {
 
   /** Exactly the reads the API makes: a patient's history, and a hospital's flags by the byHospital index. */
   #grantReads(tables: PreEventApiProps['tables']): void {
-    const byHospital = TABLES.flags.indexes.find((i) => i.indexName === 'byHospital');
-    if (!byHospital) throw new Error('src/resources.ts defines no byHospital index on the flags table');
+    const byHospital = indexOf('flags', 'byHospital');
     Grant.addToPrincipal({
       grantee: this.apiFunction,
       actions: ['dynamodb:Query'],

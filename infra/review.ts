@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -16,18 +15,16 @@ import {
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { EnvironmentOf, ReviewEnv } from '../src/config.ts';
 import { physicalName, TABLES } from '../src/resources.ts';
 import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
-import { bundling, shellQuote } from './bundling.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const LAMBDA_TASK_ROOT = '/var/task';
+import { shellQuote } from './bundling.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
 const FLAG_INDEXES = TABLES.flags.indexes.map((i) => i.indexName);
@@ -93,45 +90,20 @@ export class ReviewApi extends Construct {
       preventUserExistenceErrors: true,
     });
 
-    const logGroup = new LogGroup(this, 'FunctionLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new Role(this, 'FunctionRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Review API: reads flags, claims and scores, records review transitions',
-    });
-    logGroup.grantWrite(role);
-    this.fn = new NodejsFunction(this, 'Function', {
+    this.fn = fundGuardFunction(this, 'Review', {
       description: 'Review API (审核): flags, decisions, appeals, exports, scores',
+      roleDescription: 'Review API: reads flags, claims and scores, records review transitions',
       entry: props.entry ?? join(PROJECT_ROOT, 'functions', 'review.ts'),
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 1024,
       // Exports and bulk decisions read up to a few thousand items; API Gateway waits 30 s at most.
       timeout: Duration.seconds(25),
-      role,
-      logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
         FLAGS_TABLE: props.tables.flags.tableName,
         CLAIMS_TABLE: props.tables.claims.tableName,
         SCORES_TABLE: props.tables.scores.tableName,
         FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
-        POWERTOOLS_SERVICE_NAME: 'fundguard-review',
-        POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: bundling((outputDir) => [
-        `cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-      ]),
-    });
-    Validations.of(this.fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node 22 on purpose: the nearest Lambda runtime to the Node 20 the code is tested on (package.json engines, local stack, tests).',
+      } satisfies EnvironmentOf<typeof ReviewEnv>,
+      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
     });
     this.#grant(props.tables);
 

@@ -1,19 +1,16 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { EnvironmentOf, InProcessEnv } from '../src/config.ts';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
-  type KeyDef,
   physicalName,
   QUEUES,
   type QueueName,
@@ -21,16 +18,15 @@ import {
   type TableName,
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
-import { bundling, shellQuote } from './bundling.ts';
+import { shellQuote } from './bundling.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
 import { ReviewApi } from './review.ts';
+import { pascal, resourceTable } from './table.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The rules are copied next to the code. */
+const LAMBDA_RULES_DIR = `${LAMBDA_TASK_ROOT}/rules`;
 
-/** Where Lambda unpacks the bundle (`LAMBDA_TASK_ROOT`); the rules are copied next to the code. */
-const LAMBDA_RULES_DIR = '/var/task/rules';
-
-/** Tables whose items expire and can be rebuilt: deleting the stack may delete them. The rest are kept. */
-const DISPOSABLE_TABLES: ReadonlySet<TableName> = new Set(['idempotency']);
+const CLAIMS_EVENT_SOURCE = QUEUES.claims.eventSource;
 
 /** A backlog this old means the in-process stage (seconds per claim) has stalled. */
 const OLDEST_CLAIM_ALARM_SECONDS = 300;
@@ -66,7 +62,8 @@ export class FundGuardStack extends Stack {
     const stage = props.stage ?? 'dev';
 
     this.tables = {} as Record<TableName, Table>;
-    for (const name of Object.keys(TABLES) as TableName[]) this.tables[name] = this.#table(stage, name);
+    for (const name of Object.keys(TABLES) as TableName[])
+      this.tables[name] = resourceTable(this, stage, name);
     this.queues = {} as Record<QueueName, QueueWithDeadLetters>;
     for (const name of Object.keys(QUEUES) as QueueName[]) this.queues[name] = this.#queue(stage, name);
 
@@ -97,28 +94,6 @@ export class FundGuardStack extends Stack {
       tables: this.tables,
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
     });
-  }
-
-  #table(stage: string, name: TableName): Table {
-    const def = TABLES[name];
-    const table = new Table(this, `${pascal(name)}Table`, {
-      tableName: physicalName(stage, def.name),
-      partitionKey: attribute(def.partitionKey),
-      ...('sortKey' in def ? { sortKey: attribute(def.sortKey) } : {}),
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
-      ...('ttlAttribute' in def ? { timeToLiveAttribute: def.ttlAttribute } : {}),
-      removalPolicy: DISPOSABLE_TABLES.has(name) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    });
-    for (const index of def.indexes) {
-      table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: attribute(index.partitionKey),
-        ...('sortKey' in index ? { sortKey: attribute(index.sortKey) } : {}),
-      });
-    }
-    return table;
   }
 
   #queue(stage: string, name: QueueName): QueueWithDeadLetters {
@@ -152,32 +127,15 @@ export class FundGuardStack extends Stack {
   }
 
   #inProcessFunction(entry: string, rulesDir: string): NodejsFunction {
-    const logGroup = new LogGroup(this, 'InProcessLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Our own role: the default one carries AWSLambdaBasicExecutionRole, whose log rights cover every log group.
-    const role = new Role(this, 'InProcessRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'In-process controls: claims queue to decisions, flags and hospital alerts',
-    });
-    logGroup.grantWrite(role);
-
     const { claims, decisions, flags, scores, idempotency } = this.tables;
-    const fn = new NodejsFunction(this, 'InProcessFunction', {
+    const fn = fundGuardFunction(this, 'InProcess', {
       description: 'In-process controls (事中审核): screens each settled claim from the claims queue',
+      roleDescription: 'In-process controls: claims queue to decisions, flags and hospital alerts',
       entry,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 1024,
       // AWS advises a queue visibility timeout of at least six times the function's timeout, so
       // that retries of a throttled batch do not make messages visible again while in flight.
       timeout: Duration.seconds(Math.floor(QUEUES.claims.visibilityTimeoutSeconds / 6)),
-      role,
-      logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
         CLAIMS_TABLE: claims.tableName,
         DECISIONS_TABLE: decisions.tableName,
@@ -186,23 +144,17 @@ export class FundGuardStack extends Stack {
         IDEMPOTENCY_TABLE: idempotency.tableName,
         ALERTS_QUEUE_URL: this.queues.alerts.queue.queueUrl,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
-        POWERTOOLS_SERVICE_NAME: 'fundguard',
-        POWERTOOLS_METRICS_NAMESPACE: 'FundGuard',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      } satisfies EnvironmentOf<typeof InProcessEnv>,
       // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-      bundling: bundling((outputDir) => [
-        `cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-      ]),
+      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
     });
 
     fn.addEventSource(
       new SqsEventSource(this.queues.claims.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: CLAIMS_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(CLAIMS_EVENT_SOURCE.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
-        // Bounds the write rate on the tables and the alerts a burst of claims can raise at once.
-        maxConcurrency: 20,
+        maxConcurrency: CLAIMS_EVENT_SOURCE.maxConcurrency,
       }),
     );
     // History is read with one PartiQL SELECT per batch and outcomes are batch-written
@@ -213,12 +165,6 @@ export class FundGuardStack extends Stack {
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node 20 is pinned on purpose: package.json engines, the local stack and the tests run on Node 20; ' +
-        'the runtime moves together with that toolchain.',
-    });
     return fn;
   }
 }
@@ -234,10 +180,3 @@ function grantTable(grantee: IGrantable, table: Table, actions: string[]): Grant
     resourceArns: [table.tableArn],
   });
 }
-
-const attribute = (key: KeyDef) => ({
-  name: key.name,
-  type: key.type === 'N' ? AttributeType.NUMBER : AttributeType.STRING,
-});
-
-const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

@@ -1,28 +1,72 @@
 import { z } from 'zod';
 import { describeIssue } from './contracts/issues.ts';
 
+/**
+ * Every environment variable a FundGuard function reads, one schema per function. The CDK stack
+ * sets exactly these names (its `environment` objects are typed by them), the local stack sets the
+ * same ones, and {@link parseEnvironment} is the one parser.
+ */
+
 /** Configuration error at cold start: names each missing or invalid variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const Env = z.object({
-  CLAIMS_TABLE: z.string().min(1),
-  DECISIONS_TABLE: z.string().min(1),
-  FLAGS_TABLE: z.string().min(1),
-  SCORES_TABLE: z.string().min(1),
-  IDEMPOTENCY_TABLE: z.string().min(1),
-  ALERTS_QUEUE_URL: z.string().url(),
-});
-export type Config = z.infer<typeof Env>;
+const name = z.string().min(1);
 
-/** Parse `process.env` once, at cold start; a missing variable fails with its name. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = Env.safeParse(env, { reportInput: true });
+/** Where the rule files and catalogues are (Lambda bundles copy them beside the code); unset, the project's `rules/`. */
+export const RulesEnv = z.object({ FUNDGUARD_RULES_DIR: name.optional() });
+
+/** The in-process function: its tables, the hospital alerts queue and the rules. */
+export const InProcessEnv = z.object({
+  CLAIMS_TABLE: name,
+  DECISIONS_TABLE: name,
+  FLAGS_TABLE: name,
+  SCORES_TABLE: name,
+  IDEMPOTENCY_TABLE: name,
+  ALERTS_QUEUE_URL: z.url(),
+  ...RulesEnv.shape,
+});
+
+/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), and the rules. */
+export const ApiEnv = z.object({ CLAIMS_TABLE: name, FLAGS_TABLE: name, ...RulesEnv.shape });
+
+/** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
+export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });
+
+/** The review API function: flags (read and review), claims (a flag's claim), scores, and the rules. */
+export const ReviewEnv = z.object({
+  FLAGS_TABLE: name,
+  CLAIMS_TABLE: name,
+  SCORES_TABLE: name,
+  ...RulesEnv.shape,
+});
+
+export type InProcessConfig = z.infer<typeof InProcessEnv>;
+export type ApiConfig = z.infer<typeof ApiEnv>;
+export type AuthorizerConfig = z.infer<typeof AuthorizerEnv>;
+
+/**
+ * The variables a deployment sets for a function's schema: every one of its names, optional ones
+ * included, and no other (an object literal with a misspelt name fails the type check).
+ */
+export type EnvironmentOf<S extends z.ZodObject> = { [K in keyof z.input<S>]-?: string };
+
+/** Parse `env` with a function's schema, once, at cold start; a missing variable fails with its name. */
+export function parseEnvironment<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const parsed = schema.safeParse(env, { reportInput: true });
   if (!parsed.success) {
     throw new ConfigError(
       `configuration: ${parsed.error.issues.map((i) => describeIssue(i, env)).join('; ')}`,
+      { cause: parsed.error },
     );
   }
   return parsed.data;
 }
+
+/** The rules directory the environment names, or undefined for the project's own `rules/`. */
+export const rulesDirFromEnvironment = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  parseEnvironment(RulesEnv, env).FUNDGUARD_RULES_DIR;

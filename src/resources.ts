@@ -97,7 +97,18 @@ export interface QueueDef {
   maxReceiveCount: number;
   /** Seconds a message (or a dead letter) is kept. */
   retentionSeconds: number;
+  /** How a function consumes the queue, where one does: the CDK event source and the local poller. */
+  eventSource?: EventSourceDef;
   purpose: string;
+}
+
+export interface EventSourceDef {
+  /** Messages per invocation (SQS allows 10 without a batching window; the local poller receives 10 at most). */
+  batchSize: number;
+  /** Seconds the event source waits to fill a batch. */
+  maxBatchingWindowSeconds: number;
+  /** Concurrent invocations at most, in AWS; it bounds the write rate and the alerts a burst raises at once. */
+  maxConcurrency: number;
 }
 
 export const QUEUES = {
@@ -107,6 +118,7 @@ export const QUEUES = {
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 3,
     retentionSeconds: 4 * 24 * 3600,
+    eventSource: { batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
     purpose: 'Settled claims for in-process controls',
   },
   /** One alert per flagged claim, for the hospital's systems (attributes: hospitalId, severity). */
@@ -127,3 +139,13 @@ export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** Physical names: `fundguard-<stage>-<logical>`, the same in AWS and on loopback. */
 export const physicalName = (stage: string, logical: string): string => `fundguard-${stage}-${logical}`;
+
+/** An index of a table by its name; the name is checked against the definitions at compile time. */
+export function indexOf<T extends TableName>(
+  table: T,
+  indexName: (typeof TABLES)[T]['indexes'][number]['indexName'],
+): Required<IndexDef> {
+  const found = (TABLES[table].indexes as readonly IndexDef[]).find((i) => i.indexName === indexName);
+  if (!found?.sortKey) throw new Error(`src/resources.ts defines no sorted index ${indexName} on ${table}`);
+  return found as Required<IndexDef>;
+}

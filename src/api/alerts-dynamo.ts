@@ -1,14 +1,10 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Flag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
-import { TABLES } from '../resources.ts';
+import { indexOf, TABLES } from '../resources.ts';
 import type { AlertsPage, AlertsPosition, AlertsQuery, AlertsStore } from './alerts.ts';
 
-const BY_HOSPITAL = (() => {
-  const index = TABLES.flags.indexes.find((i) => i.indexName === 'byHospital');
-  if (!index) throw new Error('src/resources.ts defines no byHospital index on the flags table');
-  return index;
-})();
+const BY_HOSPITAL = indexOf('flags', 'byHospital');
 const FLAG_KEY = TABLES.flags.partitionKey.name;
 const HOSPITAL_KEY = BY_HOSPITAL.partitionKey.name;
 const TIME_KEY = BY_HOSPITAL.sortKey.name;

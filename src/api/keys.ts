@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ContractError, parseContract } from '../contracts/issues.ts';
+import { ApiError } from './errors.ts';
 
 /**
  * API keys: each hospital calls with its own key. Only SHA-256 hashes are stored (the keys file of
@@ -86,7 +87,7 @@ export class Keyring {
 }
 
 /** A keys file that fails validation; the message names the file and each invalid path. */
-export class KeysFileError extends Error {
+export class KeysFileError extends ApiError {
   override readonly name = 'KeysFileError';
 }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { describeIssue, formatPath } from '../contracts/issues.ts';
+import { ApiError } from './errors.ts';
 
 /** One invalid path of a request, as the caller reads it (`items[2].quantity`). */
 export interface ProblemFieldError {
@@ -39,8 +40,8 @@ export const PROBLEM_TYPES = {
 /** A problem body never grows past this many field errors, however broken the request. */
 export const MAX_FIELD_ERRORS = 50;
 
-/** The base of the API's errors: a 4xx or 5xx answer with its problem body. */
-export class ProblemError extends Error {
+/** A 4xx or 5xx answer with its problem body. */
+export class ProblemError extends ApiError {
   override readonly name: string = 'ProblemError';
   constructor(
     readonly problem: Problem,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import {
   CatalogueFile,
@@ -17,7 +18,7 @@ export const RULE_CLASSES_FILE = 'rule-classes.json';
 
 /** `FUNDGUARD_RULES_DIR/catalogue` in Lambda bundles (as for rule files), else the project's `rules/catalogue`. */
 export function defaultCatalogueDir(): string {
-  const rulesDir = process.env.FUNDGUARD_RULES_DIR;
+  const rulesDir = rulesDirFromEnvironment();
   return rulesDir
     ? join(rulesDir, 'catalogue')
     : fileURLToPath(new URL('../../rules/catalogue', import.meta.url));

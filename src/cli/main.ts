@@ -1,17 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KeysFileError } from '../api/keys.ts';
 import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
-import { generateClaims, writeGenerated } from '../generator/generate.ts';
+import { generateClaims } from '../generator/generate.ts';
+import { writeGenerated } from '../generator/io.ts';
+import { rulesWithoutInjector } from '../generator/violations.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
 import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
+import { UsageError } from './usage.ts';
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
@@ -22,12 +28,8 @@ const USAGE = `usage: fundguard <command>
   generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
                                               a realistic claim stream, ground truth in FILE.ndjson.truth.json
   catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
+${KEYS_USAGE}
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
-
-/** Bad arguments or input: exit 2 with the reason. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -47,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'catalogue':
         return catalogue(sub, rest);
       case 'generate':
-        return generate([sub, ...rest].filter((a): a is string => a !== undefined));
+        return await generate([sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'keys':
+        return keys(sub, rest, { out, err });
       case undefined:
       case '--help':
       case 'help':
@@ -65,9 +69,18 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}`);
       return 1;
     }
+    // parseArgs' own errors (an unknown option, a missing value) and a bad keys file are bad input too.
+    if (error instanceof KeysFileError || isParseArgsError(error)) {
+      err(`fundguard: ${(error as Error).message}`);
+      return 2;
+    }
     throw error;
   }
 }
+
+const isParseArgsError = (error: unknown): boolean =>
+  typeof (error as { code?: unknown })?.code === 'string' &&
+  (error as { code: string }).code.startsWith('ERR_PARSE_ARGS_');
 
 async function screen(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -80,7 +93,7 @@ async function screen(args: string[]): Promise<number> {
   if (!values.input) throw new UsageError('--input FILE.ndjson is required');
   const { screener } = loadCore(values.rules);
   // Claims earlier in the file are the patient's history, as they would be in the pipeline.
-  const sequence = new SequentialScreening(screener, stage);
+  const sequence = new SequentialScreening(screener, stage, new InMemoryHistoryStore());
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
   const input = values.input;
@@ -120,6 +133,10 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
     case 'lint': {
       const { ruleSet } = loadCore(dir);
       out(`${ruleSet.rules.length} rules valid (rule set ${ruleSet.version})`);
+      // A warning, not a failure: a new rule is valid before the generator can exercise it.
+      const untested = rulesWithoutInjector(ruleSet.rules.map((r) => r.file.id));
+      if (untested.length)
+        err(`warning: no generator injector for ${untested.join(', ')}: generated streams never break them`);
       return 0;
     }
     case 'list': {
@@ -166,7 +183,7 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
-function generate(args: string[]): number {
+async function generate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -181,15 +198,15 @@ function generate(args: string[]): number {
   if (!values.out) throw new UsageError('--out FILE.ndjson is required');
   const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
   if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
-  const { catalogue, ruleSet } = loadCore(values.rules);
-  const result = generateClaims(
+  const core = loadCore(values.rules);
+  const result = await generateClaims(
     {
       seed: positiveNumber(values.seed, '--seed', 1),
       claims: positiveNumber(values.claims, '--claims', 1000),
       violationRate: rate,
-      ruleIds: ruleSet.rules.map((r) => r.file.id),
+      ruleIds: core.ruleSet.rules.map((r) => r.file.id),
     },
-    catalogue,
+    core,
   );
   writeGenerated(values.out, result);
   err(

@@ -55,6 +55,13 @@ export type Severity = (typeof SEVERITIES)[number];
 /** Position in SEVERITIES: higher is more severe. */
 export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
 
+/**
+ * How strongly an action stops a claim line: `alert` and `flag` let it pass, `hold` stops it for
+ * review, `reject` refuses it. Higher wins where several flags name one line.
+ */
+export const actionRank = (action: Action): number => ACTION_RANK[action];
+const ACTION_RANK: Record<Action, number> = { alert: 0, flag: 0, hold: 1, reject: 2 };
+
 /** The most severe of the flags' severities, or null for no flags. */
 export function highestSeverity(flags: readonly Pick<Flag, 'severity'>[]): Severity | null {
   let best: Severity | null = null;

@@ -70,3 +70,18 @@ export function parseContract<S extends z.ZodType>(schema: S, contract: string, 
     { cause: result.error },
   );
 }
+
+/** Parse JSON text (a stored attribute, a queue message) as a contract; malformed JSON is a ContractError too. */
+export function parseJsonContract<S extends z.ZodType>(
+  schema: S,
+  contract: string,
+  text: string,
+): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ContractError(contract, [`(root): not JSON (${(error as Error).message})`], { cause: error });
+  }
+  return parseContract(schema, contract, json);
+}

@@ -3,26 +3,6 @@ import { ITEM_CATEGORIES, VISIT_TYPES } from './claim.ts';
 import { isoDate } from './fields.ts';
 import { ACTIONS, RESULTS, SEVERITIES, STAGES } from './flag.ts';
 
-/**
- * What a rule's conditions are evaluated for. Each kind is a named fact the core derives from the
- * claim (and history): one subject per item, per exclusive pair of lines, per code and day, etc.
- * The derivation only shapes data; every judgment is in the rule's conditions.
- */
-export const SUBJECT_KINDS = [
-  'item',
-  'day',
-  'exclusivePair',
-  'dailyQuantity',
-  'course',
-  'tcmPrescription',
-  // History subjects: the claim's lines against the patient's earlier claims.
-  'historySameDay',
-  'historyCourse',
-  'historyCycle',
-  'historySupply',
-] as const;
-export type SubjectKind = (typeof SUBJECT_KINDS)[number];
-
 /** Facts every run can ask for; anything else fails the lint. */
 export const FACT_NAMES = ['subject', 'restriction', 'patient', 'hospital', 'visit', 'params'] as const;
 
@@ -33,6 +13,32 @@ const factRef = z.strictObject({
     .regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a plain path like $.a.b')
     .optional(),
 });
+
+/** `fact.a.b`: a fact and a path into it, as `when.requires` names them. */
+const factPath = z
+  .string()
+  .regex(/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/, 'expected a fact and a path like patient.deathDate');
+
+const linePath = z.string().regex(/^\$\.[A-Za-z_]\w*$/, 'expected a line fact like $.dayNo');
+
+/**
+ * Which of the subject's lines a hit puts at risk, and for how much. Without it every line of the
+ * subject is at risk in full. `only` and `beyond` narrow the lines by their line facts (what the
+ * subject kind offers per line); `unitsBeyond` takes the units of quantity past a limit, counted
+ * along the lines in claim order, each at its line's unit price. The amount at risk is the sum
+ * over what is selected; `name` says whether the flag names only those lines or all of the
+ * subject's (a flag always names a line: with nothing selected it names them all, at 0).
+ */
+export const AtRisk = z
+  .strictObject({
+    only: z
+      .strictObject({ path: linePath, equal: z.union([z.string(), z.number(), z.boolean()]) })
+      .optional(),
+    beyond: z.strictObject({ path: linePath, limit: z.union([z.number(), factRef]) }).optional(),
+    unitsBeyond: z.strictObject({ limit: z.union([z.number(), factRef]) }).optional(),
+    name: z.enum(['atRisk', 'all']).default('atRisk'),
+  })
+  .refine((a) => !(a.beyond && a.unitsBeyond), { message: 'beyond and unitsBeyond exclude each other' });
 
 type ConditionNode =
   | { all: ConditionNode[] }
@@ -89,7 +95,11 @@ export const RuleFile = z
     description: z.string().optional(),
     stages: z.array(z.enum(STAGES)).min(1),
     scope: z.enum(['item', 'claim', 'history', 'period']),
-    subject: z.enum(SUBJECT_KINDS),
+    /**
+     * What the conditions are evaluated for: a subject kind of `src/rules/subjects/` (item, day,
+     * course, …). The kind declares the facts it offers; the linter checks the conditions against them.
+     */
+    subject: z.string().min(1),
     /**
      * Which subjects the rule applies to. `ruleClass` ties the rule to the knowledge points of that
      * class: only subjects whose catalogue entry carries one are evaluated, and that knowledge
@@ -100,8 +110,8 @@ export const RuleFile = z
         ruleClass: z.string().optional(),
         categories: z.array(z.enum(ITEM_CATEGORIES)).min(1).optional(),
         visitTypes: z.array(z.enum(VISIT_TYPES)).min(1).optional(),
-        /** Subject or patient fields that must be present, e.g. `patient.deathDate`. */
-        requires: z.array(z.enum(['patient.deathDate', 'subject.daysSupply'])).optional(),
+        /** Facts that must be present (not null) for the rule to apply, e.g. `patient.deathDate`. */
+        requires: z.array(factPath).min(1).optional(),
       })
       .default({}),
     /** For history rules: how far back the patient's claims are needed. */
@@ -121,6 +131,7 @@ export const RuleFile = z
     message: z.string().min(1),
     effective: z.strictObject({ from: isoDate, to: isoDate.optional() }),
     conditions: TopCondition,
+    atRisk: AtRisk.optional(),
     fixtures: z.array(Fixture).min(2, 'every rule needs fixtures that must hit and must not'),
   })
   .superRefine((rule, ctx) => {
@@ -145,3 +156,4 @@ export type RuleFile = z.infer<typeof RuleFile>;
 export type RuleFileInput = z.input<typeof RuleFile>;
 export type ConditionTree = z.infer<typeof TopCondition>;
 export type Fixture = z.infer<typeof Fixture>;
+export type AtRisk = z.infer<typeof AtRisk>;

@@ -1,4 +1,5 @@
 import type { ItemCategory, VisitType } from '../contracts/claim.ts';
+import { hash32 } from './random.ts';
 
 /**
  * The fixed world the generator draws from: hospitals, and the ordinary items every hospital bills
@@ -123,3 +124,25 @@ export const VISIT_MIX: readonly (readonly [Exclude<VisitType, 'internet'>, numb
   ['pharmacy', 14],
   ['inpatient', 18],
 ];
+
+export const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+export function categoryOf(code: string): ItemCategory {
+  if (/^[XZ]/.test(code)) return 'drug';
+  if (code.startsWith('T')) return 'tcm-herbal';
+  if (code.startsWith('C')) return 'consumable';
+  return 'service';
+}
+
+const PRICE_RANGE: Record<ItemCategory, [number, number]> = {
+  drug: [0.5, 180],
+  'tcm-herbal': [0.2, 4],
+  service: [8, 360],
+  consumable: [1, 60],
+};
+
+/** A catalogue code's unit price: stable per code, so every stream bills it the same. */
+export function priceOf(code: string, category: ItemCategory): number {
+  const [min, max] = PRICE_RANGE[category];
+  return round2(min + ((hash32(code) % 10_000) / 10_000) * (max - min));
+}

@@ -1,26 +1,8 @@
-import { type Claim, type ItemCategory, serviceSpan, type VisitType } from '../contracts/claim.ts';
+import { type Claim, type DraftClaim, serviceSpan } from '../contracts/claim.ts';
+import type { HistoryClaim } from '../contracts/history.ts';
+import { addDays } from '../dates.ts';
 
-/** The part of a settled claim that later claims' history rules read. */
-export interface HistoryClaim {
-  claimId: string;
-  insuredId: string;
-  hospitalId: string;
-  visitType: VisitType;
-  firstServiceDate: string;
-  lastServiceDate: string;
-  items: HistoryItem[];
-}
-
-export interface HistoryItem {
-  lineNo: number;
-  code: string;
-  name: string;
-  category: ItemCategory;
-  quantity: number;
-  amount: number;
-  serviceDate: string;
-  daysSupply?: number;
-}
+export type { HistoryClaim, HistoryItem } from '../contracts/history.ts';
 
 /** A patient's history window, for reading several patients at once. */
 export interface HistoryWindow {
@@ -29,12 +11,34 @@ export interface HistoryWindow {
   to: string;
 }
 
-/** Port: a patient's earlier claims. DynamoDB in the pipeline, memory in the CLI and unit tests. */
+/**
+ * Port: a patient's earlier claims. DynamoDB in the pipeline (src/stores/dynamo.ts), memory in the
+ * CLI and unit tests (src/history/memory.ts).
+ */
 export interface HistoryStore {
   /** Claims of `insuredId` with a service date in [from, to], oldest first. */
   claimsFor(insuredId: string, from: string, to: string): Promise<HistoryClaim[]>;
   /** The same for several patients in one read (an in-process batch); keyed by insuredId. */
   claimsForPatients(windows: readonly HistoryWindow[]): Promise<Map<string, HistoryClaim[]>>;
+}
+
+/** A history that claims are added to as they settle, one after another (sequential screening). */
+export interface HistoryLog extends HistoryStore {
+  add(claim: HistoryClaim): void;
+}
+
+/**
+ * A claim's (or a draft's) patient history over the `days` before its first service date up to its
+ * last one; none when no rule of the stage needs history (`days` 0).
+ */
+export async function historyFor(
+  claim: Pick<DraftClaim, 'items' | 'patient'>,
+  days: number,
+  store: Pick<HistoryStore, 'claimsFor'>,
+): Promise<HistoryClaim[]> {
+  if (!days) return [];
+  const [first, last] = serviceSpan(claim);
+  return store.claimsFor(claim.patient.insuredId, addDays(first, -days), last);
 }
 
 /** Compact a settled claim for history. */
@@ -60,31 +64,4 @@ export function toHistoryClaim(
       ...(i.daysSupply === undefined ? {} : { daysSupply: i.daysSupply }),
     })),
   };
-}
-
-/** In-memory history for the CLI (claims screened earlier in the same file count) and tests. */
-export class InMemoryHistoryStore implements HistoryStore {
-  readonly #byPatient = new Map<string, HistoryClaim[]>();
-
-  add(claim: HistoryClaim): void {
-    const list = this.#byPatient.get(claim.insuredId) ?? [];
-    if (list.some((c) => c.claimId === claim.claimId)) return;
-    list.push(claim);
-    list.sort((a, b) =>
-      a.firstServiceDate < b.firstServiceDate ? -1 : a.firstServiceDate > b.firstServiceDate ? 1 : 0,
-    );
-    this.#byPatient.set(claim.insuredId, list);
-  }
-
-  async claimsFor(insuredId: string, from: string, to: string): Promise<HistoryClaim[]> {
-    return (this.#byPatient.get(insuredId) ?? []).filter(
-      (c) => c.lastServiceDate >= from && c.firstServiceDate <= to,
-    );
-  }
-
-  async claimsForPatients(windows: readonly HistoryWindow[]): Promise<Map<string, HistoryClaim[]>> {
-    const out = new Map<string, HistoryClaim[]>();
-    for (const w of windows) out.set(w.insuredId, await this.claimsFor(w.insuredId, w.from, w.to));
-    return out;
-  }
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { LOCAL_REGION } from './services.ts';
+import { LOCAL_REGION } from './emulators.ts';
+import { LocalServiceError } from './errors.ts';
 
 /** The Lambda context a local invocation gets: a name, a request id and a deadline. */
 export function lambdaContext(functionName: string, timeoutMs: number, account = '000000000000'): Context {
   const deadline = Date.now() + timeoutMs;
   const unsupported = () => {
-    throw new Error('the callback-style context methods are not supported; return a promise');
+    throw new LocalServiceError('the callback-style context methods are not supported; return a promise');
   };
   return {
     callbackWaitsForEmptyEventLoop: true,

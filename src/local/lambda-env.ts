@@ -1,7 +1,9 @@
-import { type Endpoints, LOCAL_REGION, type LocalResources } from './services.ts';
+import type { EnvironmentOf, InProcessEnv } from '../config.ts';
+import { type Endpoints, LOCAL_REGION } from './emulators.ts';
+import type { LocalResources } from './provisioning.ts';
 
 /**
- * The environment the Lambda functions read in AWS (set by infra/stack.ts), pointed at the local
+ * The environment the in-process function reads in AWS (src/config.ts; set by infra/stack.ts), pointed at the local
  * stand-ins. The SDK's own AWS_ENDPOINT_URL_* variables redirect every client, so the functions
  * run unchanged. Set it before importing a function module: handlers read it at cold start.
  */
@@ -12,12 +14,15 @@ export function lambdaEnvironment(endpoints: Endpoints, resources: LocalResource
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-    CLAIMS_TABLE: resources.tables.claims,
-    DECISIONS_TABLE: resources.tables.decisions,
-    FLAGS_TABLE: resources.tables.flags,
-    SCORES_TABLE: resources.tables.scores,
-    IDEMPOTENCY_TABLE: resources.tables.idempotency,
-    ALERTS_QUEUE_URL: resources.queues.alerts.url,
+    // The project's own rules/: FUNDGUARD_RULES_DIR stays unset.
+    ...({
+      CLAIMS_TABLE: resources.tables.claims,
+      DECISIONS_TABLE: resources.tables.decisions,
+      FLAGS_TABLE: resources.tables.flags,
+      SCORES_TABLE: resources.tables.scores,
+      IDEMPOTENCY_TABLE: resources.tables.idempotency,
+      ALERTS_QUEUE_URL: resources.queues.alerts.url,
+    } satisfies Omit<EnvironmentOf<typeof InProcessEnv>, 'FUNDGUARD_RULES_DIR'>),
   };
 }
 

@@ -11,13 +11,16 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConsole } from '../../console/build.ts';
+import { UsageError } from '../cli/usage.ts';
+import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
-import { type LocalApi, startLocalApi } from './http.ts';
+import { type LocalApi, startLocalApi } from './api.ts';
+import { type LocalServices, localClientConfig, startLocalServices } from './emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
+import { createResources } from './provisioning.ts';
 import { type LocalReview, startLocalReview } from './review-server.ts';
-import { createResources, type LocalServices, localClientConfig, startLocalServices } from './services.ts';
 import { sendStream } from './stream.ts';
 import { AlertsConsumer, countItems, LiveSummary, queueDepth } from './summary.ts';
 
@@ -52,7 +55,7 @@ function options() {
   const number = (name: keyof typeof values, min: number, max: number): number => {
     const n = Number(values[name]);
     if (!Number.isFinite(n) || n < min || n > max)
-      throw new RangeError(`--${name} must be a number from ${min} to ${max}, got "${values[name]}"`);
+      throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${values[name]}"`);
     return n;
   };
   return {
@@ -148,7 +151,6 @@ async function main(): Promise<number> {
       sqs,
       queueUrl: resources.queues.claims.url,
       handler,
-      batchSize: 10,
       concurrency: 8,
       functionName: `${STAGE}-in-process`,
     });
@@ -206,18 +208,18 @@ async function main(): Promise<number> {
       return 0;
     }
 
-    const { catalogue, ruleSet } = loadCore();
+    const core = loadCore();
     const count = Math.round(opts.rate * opts.duration);
-    const generated = generateClaims(
+    const generated = await generateClaims(
       {
         seed: opts.seed,
         claims: count,
         violationRate: opts.violationRate,
-        ruleIds: ruleSet.rules.map((r) => r.file.id),
+        ruleIds: core.ruleSet.rules.map((r) => r.file.id),
       },
-      catalogue,
+      core,
     );
-    const bodies = withPoison(generated.claims.map((c) => JSON.stringify(c)));
+    const bodies = withPoison(generated.claims);
     const poison = bodies.length - generated.claims.length;
     print(
       `\ndemo: ${generated.claims.length} generated claims (seed ${opts.seed}, ${generated.truth.length} with injected violations) and ${poison} malformed messages, at ${opts.rate}/s`,
@@ -278,22 +280,23 @@ function loginLines(review: LocalReview): string {
   return `\nconsole: sign in as\n${lines.join('\n')}`;
 }
 
-/** A few malformed messages in the stream, as real feeds have: they must land in the DLQ, alone. */
-function withPoison(bodies: string[]): string[] {
+/** The claims as messages, with a few malformed ones among them, as real feeds have: they must land in the DLQ, alone. */
+function withPoison(claims: readonly Claim[]): string[] {
   const out: string[] = [];
-  const every = Math.max(50, Math.floor(bodies.length / 6));
-  bodies.forEach((body, i) => {
+  const every = Math.max(50, Math.floor(claims.length / 6));
+  claims.forEach((claim, i) => {
+    const body = JSON.stringify(claim);
     out.push(body);
     if (i % every !== every - 1) return;
-    const claim = JSON.parse(body);
     const kind = Math.floor(i / every) % 3;
+    const [first] = claim.items;
     if (kind === 0) out.push(body.slice(0, body.length / 2));
-    else if (kind === 1)
+    else if (kind === 1 && first)
       out.push(
         JSON.stringify({
           ...claim,
           claimId: `${claim.claimId}-X`,
-          items: [{ ...claim.items[0], quantity: String(claim.items[0].quantity) }],
+          items: [{ ...first, quantity: String(first.quantity) }],
         }),
       );
     else out.push(JSON.stringify({ ...claim, claimId: `${claim.claimId}-Y`, patient: undefined }));
@@ -305,7 +308,7 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     const badArgs =
-      error instanceof RangeError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+      error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(`fundguard local: ${reason}\n${badArgs ? `${USAGE}\n` : ''}`);
     process.exit(badArgs ? 2 : 1);

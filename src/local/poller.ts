@@ -26,8 +26,12 @@ import type {
   SQSRecord,
   SQSRecordAttributes,
 } from 'aws-lambda';
+import { z } from 'zod';
+import { parseJsonContract } from '../contracts/issues.ts';
+import { type EventSourceDef, QUEUES } from '../resources.ts';
+import { LOCAL_REGION } from './emulators.ts';
+import { LocalServiceError } from './errors.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { LOCAL_REGION } from './services.ts';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -61,16 +65,16 @@ export interface PollerOptions {
   sqs: SQSClient;
   queueUrl: string;
   handler: SqsBatchHandler;
-  /** Messages per batch, 1–10 (one ReceiveMessage; Lambda's larger batches are not emulated). Default 10. */
-  batchSize?: number;
+  /**
+   * Batch size and batching window as the CDK event source has them; default the claims queue's
+   * (src/resources.ts). A batch is one ReceiveMessage, so 1–10 (Lambda's larger batches are not
+   * emulated); the window is how long a receive waits to fill it (local-aws-sqs answers when the
+   * batch is full or the wait is over), always kept below the visibility timeout (see
+   * {@link receiveWaitSeconds}). Lambda's maximum concurrency is `concurrency` here.
+   */
+  eventSource?: Pick<EventSourceDef, 'batchSize' | 'maxBatchingWindowSeconds'>;
   /** Concurrent receivers, each with at most one batch in flight. Default 5, as Lambda starts with. */
   concurrency?: number;
-  /**
-   * How long a receive waits to fill a batch, in seconds, like Lambda's maximum batching window:
-   * local-aws-sqs answers when the batch is full or the wait is over. Default 1; always kept below
-   * the queue's visibility timeout (see {@link receiveWaitSeconds}).
-   */
-  batchingWindowSeconds?: number;
   functionName?: string;
   /** The handler's time budget reported by `context.getRemainingTimeInMillis()`; default the visibility timeout. */
   timeoutMs?: number;
@@ -95,7 +99,7 @@ interface QueueSettings {
 
 /** Reads the queue's settings, then starts the receivers. */
 export async function startPoller(options: PollerOptions): Promise<Poller> {
-  const batchSize = options.batchSize ?? 10;
+  const { batchSize, maxBatchingWindowSeconds } = options.eventSource ?? QUEUES.claims.eventSource;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     throw new RangeError(`batchSize must be an integer from 1 to 10, got ${batchSize}`);
   }
@@ -104,7 +108,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
   const queue = await readQueueSettings(options.sqs, options.queueUrl);
-  const waitSeconds = receiveWaitSeconds(options.batchingWindowSeconds ?? 1, queue.visibilityTimeoutSeconds);
+  const waitSeconds = receiveWaitSeconds(maxBatchingWindowSeconds, queue.visibilityTimeoutSeconds);
   const logger = options.logger ?? console;
   const counters: PollerCounters = {
     received: 0,
@@ -225,6 +229,9 @@ export function receiveWaitSeconds(batchingWindowSeconds: number, visibilityTime
   return Math.max(0, Math.min(Math.floor(batchingWindowSeconds), visibilityTimeoutSeconds - 1));
 }
 
+/** SQS's RedrivePolicy attribute (JSON); AWS writes maxReceiveCount as a string, local-aws-sqs as a number. */
+const Redrive = z.looseObject({ maxReceiveCount: z.coerce.number().int().positive() });
+
 async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<QueueSettings> {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
@@ -234,18 +241,18 @@ async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<Queu
   );
   const { QueueArn, VisibilityTimeout, RedrivePolicy } = Attributes;
   if (!QueueArn || !VisibilityTimeout) {
-    throw new Error(`queue ${queueUrl} did not report its ARN and visibility timeout`);
+    throw new LocalServiceError(`queue ${queueUrl} did not report its ARN and visibility timeout`);
   }
-  const redrive = RedrivePolicy ? (JSON.parse(RedrivePolicy) as { maxReceiveCount?: unknown }) : undefined;
+  const redrive = RedrivePolicy ? parseJsonContract(Redrive, 'redrive policy', RedrivePolicy) : undefined;
   return {
     arn: QueueArn,
     visibilityTimeoutSeconds: Number(VisibilityTimeout),
-    maxReceiveCount: redrive?.maxReceiveCount === undefined ? undefined : Number(redrive.maxReceiveCount),
+    maxReceiveCount: redrive?.maxReceiveCount,
   };
 }
 
 /** The handler's answer is malformed; Lambda then treats the whole batch as failed, and so do we. */
-class InvalidBatchResponseError extends Error {
+class InvalidBatchResponseError extends LocalServiceError {
   override readonly name = 'InvalidBatchResponseError';
 }
 

@@ -32,9 +32,9 @@ import { REVIEW_ROUTES } from '../review/routes.ts';
 import { ReviewService } from '../review/service.ts';
 import { DynamoReviewStore } from '../review/store.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
-import { toEvent } from './http.ts';
+import { toEvent } from './api-server.ts';
+import { type Endpoints, localClientConfig } from './emulators.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { type Endpoints, localClientConfig } from './services.ts';
 
 const LOOPBACK = '127.0.0.1';
 const MAX_BODY_BYTES = 1024 * 1024;

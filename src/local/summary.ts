@@ -5,9 +5,14 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { ScreeningSummary } from '../cli/summary.ts';
-import type { HospitalAlert } from '../pipeline/in-process.ts';
+import { HospitalAlertMessage } from '../contracts/alert.ts';
+import { parseJsonContract } from '../contracts/issues.ts';
 import type { PollerCounters } from './poller.ts';
+
+/** The in-process handler's log entry for a claim that failed (functions/in-process.ts), with its reason. */
+const FailedClaimLog = z.looseObject({ message: z.literal('claim failed'), reason: z.string().min(1) });
 
 /** Items in a table (the decisions table, for the loss check): a paginated COUNT scan. */
 export async function countItems(client: DynamoDBClient, table: string): Promise<number> {
@@ -62,21 +67,24 @@ export class LiveSummary {
     return this.#sent;
   }
 
-  addAlert(alert: HospitalAlert): void {
+  addAlert(alert: HospitalAlertMessage): void {
     this.alerted.addClaim(alert.outcome, alert.flags);
   }
 
   /** A handler log line (Powertools JSON); failed claims' reasons are kept for the report. */
   noteLog(text: string): void {
     if (!text.includes('claim failed')) return;
+    let entry: unknown;
     try {
-      const entry = JSON.parse(text) as { message?: string; reason?: string };
-      if (entry.message === 'claim failed' && entry.reason)
-        this.#reasons.set(entry.reason, (this.#reasons.get(entry.reason) ?? 0) + 1);
-    } catch {
+      entry = JSON.parse(text);
+    } catch (error) {
       // A log line that is not one JSON document (the logger split it) carries no reason to count.
-      return;
+      if (error instanceof SyntaxError) return;
+      throw error;
     }
+    const failed = FailedClaimLog.safeParse(entry);
+    if (failed.success)
+      this.#reasons.set(failed.data.reason, (this.#reasons.get(failed.data.reason) ?? 0) + 1);
   }
 
   progressLine(counters: PollerCounters, dlq: number): string {
@@ -157,7 +165,9 @@ export class AlertsConsumer {
       this.#lastReceived = performance.now();
       try {
         for (const message of Messages)
-          this.summary.addAlert(JSON.parse(message.Body ?? '{}') as HospitalAlert);
+          this.summary.addAlert(
+            parseJsonContract(HospitalAlertMessage, 'hospital alert', message.Body ?? ''),
+          );
         await this.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.queueUrl,

@@ -1,23 +1,13 @@
+import type { HospitalAlertMessage } from '../contracts/alert.ts';
 import { type Claim, serviceSpan } from '../contracts/claim.ts';
-import { type Flag, highestSeverity, type Stage } from '../contracts/flag.ts';
+import type { Decision } from '../contracts/decision.ts';
+import { type Flag, highestSeverity } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
 import { type HistoryClaim, type HistoryStore, toHistoryClaim } from '../history/store.ts';
-import type { Decision, Screener } from '../rules/screen.ts';
+import type { Screener } from '../rules/screen.ts';
 
-/** What the hospital's systems receive for a flagged claim. */
-export interface HospitalAlert {
-  alertId: string;
-  claimId: string;
-  hospitalId: string;
-  doctorId: string;
-  outcome: Decision['outcome'];
-  highestSeverity: Flag['severity'];
-  amountAtRisk: number;
-  flags: Pick<
-    Flag,
-    'flagId' | 'ruleId' | 'lineNos' | 'severity' | 'result' | 'action' | 'amountAtRisk' | 'message' | 'basis'
-  >[];
-}
+/** What the hospital's systems receive for a flagged claim (the contract in src/contracts/alert.ts). */
+export type HospitalAlert = HospitalAlertMessage;
 
 /** What the in-process stage writes for one claim. */
 export interface ClaimOutcome {
@@ -62,19 +52,6 @@ export interface BatchProcessed {
   processed: ClaimProcessed[];
   /** Claims to retry (their messages go back to the queue), with the reason. */
   failed: { claimId: string; error: Error }[];
-}
-
-/** The patient's history over the window the stage's rules need, or none. */
-export async function historyFor(
-  claim: Pick<Claim, 'items' | 'patient'>,
-  screener: Screener,
-  store: Pick<HistoryStore, 'claimsFor'>,
-  stage: Stage = 'in',
-): Promise<HistoryClaim[]> {
-  const days = screener.ruleSet.historyDays(stage);
-  if (!days) return [];
-  const [first, last] = serviceSpan(claim);
-  return store.claimsFor(claim.patient.insuredId, addDays(first, -days), last);
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -1,24 +1,27 @@
 import type { Claim, DraftClaim } from '../contracts/claim.ts';
 import type { Stage } from '../contracts/flag.ts';
-import { InMemoryHistoryStore, toHistoryClaim } from '../history/store.ts';
+import { type HistoryLog, historyFor, toHistoryClaim } from '../history/store.ts';
 import type { Screener, Screening } from '../rules/screen.ts';
-import { historyFor } from './in-process.ts';
 
 /**
  * Screens claims one after another, each seeing the settled claims before it as the patient's
- * history, as the in-process stage does with DynamoDB. For the CLI, tests and benchmarks.
+ * history, as the in-process stage does with DynamoDB. For the CLI, tests and benchmarks, which
+ * pass an in-memory log; the stage itself imports no adapter.
  */
 export class SequentialScreening {
-  readonly #store = new InMemoryHistoryStore();
+  readonly #store: HistoryLog;
 
   constructor(
     readonly screener: Screener,
     readonly stage: Stage,
+    store: HistoryLog,
     readonly now?: Date,
-  ) {}
+  ) {
+    this.#store = store;
+  }
 
   async screen(claim: DraftClaim): Promise<Screening> {
-    const history = await historyFor(claim, this.screener, this.#store, this.stage);
+    const history = await historyFor(claim, this.screener.ruleSet.historyDays(this.stage), this.#store);
     const screening = await this.screener.screen(claim, {
       stage: this.stage,
       history,

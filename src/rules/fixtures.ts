@@ -6,7 +6,7 @@ import type { Fixture } from '../contracts/rule.ts';
 import { toHistoryClaim } from '../history/store.ts';
 import type { RuleSet } from './rule-set.ts';
 import { Screener } from './screen.ts';
-import type { CatalogueLookup } from './subjects.ts';
+import type { CatalogueLookup } from './subjects/kind.ts';
 
 type Json = Record<string, unknown>;
 

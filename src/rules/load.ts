@@ -1,14 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import { FACT_NAMES, RuleFile } from '../contracts/rule.ts';
+import { factPaths, linePaths } from './facts.ts';
 import { MESSAGE_FILTERS, placeholders } from './message.ts';
+import { splitPath } from './paths.ts';
 import { OPERATORS, RuleSet } from './rule-set.ts';
+import { SUBJECT_KINDS } from './subjects/registry.ts';
 
 /** Where rule files live: `FUNDGUARD_RULES_DIR` (set in Lambda bundles) or the project's `rules/`. */
 export function defaultRulesDir(): string {
-  return process.env.FUNDGUARD_RULES_DIR ?? resolve(fileURLToPath(new URL('../../rules', import.meta.url)));
+  return rulesDirFromEnvironment() ?? resolve(fileURLToPath(new URL('../../rules', import.meta.url)));
 }
 
 /** A rule set that fails validation; `problems` name the file and the path of each. */
@@ -66,10 +70,34 @@ export function readRuleFiles(
   return loaded;
 }
 
-/** Checks beyond the schema: facts, operators and placeholders that exist, classes the catalogue knows. */
+type Ref = { fact?: unknown; path?: unknown };
+
+/**
+ * Checks beyond the schema: a subject kind the registry has, used as the kind declares (scope,
+ * class, history window, stages); facts, paths, operators and placeholders that exist for that
+ * kind; classes the catalogue knows.
+ */
 export function lintRule(rule: RuleFile, knownRuleClasses?: ReadonlySet<string>): string[] {
   const problems: string[] = [];
+  const kind = SUBJECT_KINDS.get(rule.subject);
+  if (!kind) {
+    return [
+      `subject: unknown subject kind "${rule.subject}" (known: ${[...SUBJECT_KINDS.keys()].join(', ')})`,
+    ];
+  }
+  const paths = factPaths(kind, rule.params);
   const facts = new Set<string>(FACT_NAMES);
+  /** Notes a fact read (`fact` + `$.a.b` path) that the kind does not offer. */
+  const checkRead = (where: string, ref: Ref): void => {
+    const fact = String(ref.fact);
+    if (!facts.has(fact)) {
+      problems.push(`${where}.fact: unknown fact "${fact}" (known: ${FACT_NAMES.join(', ')})`);
+      return;
+    }
+    const keys = splitPath(typeof ref.path === 'string' ? ref.path : undefined).join('.');
+    if (keys && !paths[fact as keyof typeof paths].has(keys))
+      problems.push(`${where}.path: ${fact} has no "$.${keys}" for subject "${kind.name}"`);
+  };
   const walk = (node: unknown, path: string): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
@@ -83,46 +111,57 @@ export function lintRule(rule: RuleFile, knownRuleClasses?: ReadonlySet<string>)
     }
     if (n.not) walk(n.not, `${path}.not`);
     if (typeof n.fact === 'string') {
-      if (!facts.has(n.fact))
-        problems.push(`${path}.fact: unknown fact "${n.fact}" (known: ${FACT_NAMES.join(', ')})`);
+      checkRead(path, n);
       if (!(OPERATORS as readonly string[]).includes(String(n.operator))) {
         problems.push(`${path}.operator: unknown operator "${String(n.operator)}"`);
       }
       const value = n.value as Record<string, unknown> | null;
-      if (value && typeof value === 'object' && !Array.isArray(value) && !facts.has(String(value.fact))) {
-        problems.push(`${path}.value.fact: unknown fact "${String(value.fact)}"`);
-      }
+      if (value && typeof value === 'object' && !Array.isArray(value)) checkRead(`${path}.value`, value);
     }
   };
   walk(rule.conditions, 'conditions');
   for (const ph of placeholders(rule.message)) {
     if (!facts.has(ph.fact)) problems.push(`message: unknown fact "${ph.fact}" in a placeholder`);
+    else if (ph.path.length && !paths[ph.fact as keyof typeof paths].has(ph.path.join('.')))
+      problems.push(`message: ${ph.fact} has no "${ph.path.join('.')}" for subject "${kind.name}"`);
     if (ph.filter && !MESSAGE_FILTERS.includes(ph.filter))
       problems.push(`message: unknown filter "${ph.filter}"`);
   }
-  const needsClass = [
-    'exclusivePair',
-    'dailyQuantity',
-    'course',
-    'tcmPrescription',
-    'historyCourse',
-    'historyCycle',
-  ].includes(rule.subject);
-  if (needsClass && !rule.when.ruleClass) {
+  rule.when.requires?.forEach((required, i) => {
+    const [fact, ...keys] = required.split('.');
+    checkRead(`when.requires[${i}]`, { fact, path: `$.${keys.join('.')}` });
+  });
+  if (rule.atRisk) {
+    const lines = linePaths(kind);
+    for (const key of ['only', 'beyond'] as const) {
+      const path = rule.atRisk[key]?.path;
+      if (path && !lines.has(splitPath(path).join('.')))
+        problems.push(
+          `atRisk.${key}.path: subject "${kind.name}" has no line fact "${path}" (known: ${[...lines].map((l) => `$.${l}`).join(', ')})`,
+        );
+    }
+    for (const key of ['beyond', 'unitsBeyond'] as const) {
+      const limit = rule.atRisk[key]?.limit;
+      if (limit && typeof limit === 'object') checkRead(`atRisk.${key}.limit`, limit);
+    }
+  }
+  if (kind.ruleClass === 'required' && !rule.when.ruleClass) {
     problems.push(
-      `when.ruleClass: required for subject "${rule.subject}" (its knowledge points define the subjects)`,
+      `when.ruleClass: required for subject "${kind.name}" (its knowledge points define the subjects)`,
     );
   }
   if (rule.when.ruleClass && knownRuleClasses && !knownRuleClasses.has(rule.when.ruleClass)) {
     problems.push(`when.ruleClass: "${rule.when.ruleClass}" has no knowledge points in the catalogue`);
   }
-  if (rule.subject.startsWith('history') !== (rule.scope === 'history')) {
-    problems.push(
-      `scope: history subjects go with scope "history" and only they, got ${rule.scope} with ${rule.subject}`,
-    );
-  }
-  if (rule.scope === 'history' && !rule.historyDays)
-    problems.push('historyDays: required for a history rule');
+  if (rule.scope !== kind.scope)
+    problems.push(`scope: subject "${kind.name}" has scope "${kind.scope}", got "${rule.scope}"`);
+  if (kind.history && !rule.historyDays)
+    problems.push(`historyDays: required for subject "${kind.name}" (it reads the patient's history)`);
+  if (!kind.history && rule.historyDays)
+    problems.push(`historyDays: subject "${kind.name}" reads no history`);
+  for (const stage of rule.stages)
+    if (!kind.stages.includes(stage))
+      problems.push(`stages: subject "${kind.name}" does not run in stage ${stage}`);
   return problems;
 }
 

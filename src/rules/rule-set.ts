@@ -3,6 +3,8 @@ import { Engine } from 'json-rules-engine';
 import type { Stage } from '../contracts/flag.ts';
 import type { ConditionTree, RuleFile } from '../contracts/rule.ts';
 import { plainPathResolver, splitPath } from './paths.ts';
+import type { SubjectKind } from './subjects/kind.ts';
+import { SUBJECT_KINDS } from './subjects/registry.ts';
 
 /** A (fact, path) a rule's conditions read; together they decide the outcome. */
 interface FactRead {
@@ -14,6 +16,10 @@ interface FactRead {
 export interface CompiledRule {
   readonly file: RuleFile;
   readonly source: string;
+  /** The subject kind the rule names, from the registry. */
+  readonly kind: SubjectKind;
+  /** `when.requires`, split into facts known per claim and facts known per subject. */
+  readonly requires: { readonly ofClaim: readonly FactRead[]; readonly ofSubject: readonly FactRead[] };
   readonly engine: Engine;
   readonly reads: readonly FactRead[];
   /** Outcomes by the values the conditions read (see `RuleSet` on why this is sound). */
@@ -61,12 +67,32 @@ export function newEngine(conditions: ConditionTree, id: string, jsonPath = fals
   return engine;
 }
 
+/** Facts that differ from one subject to the next; the others are known once per claim. */
+const SUBJECT_FACTS = new Set(['subject', 'restriction']);
+
 function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRule {
+  const kind = SUBJECT_KINDS.get(file.subject);
+  if (!kind) throw new Error(`${source}: subject: unknown subject kind "${file.subject}"`);
   const reads: FactRead[] = [];
   collectReads(file.conditions, reads);
   const unique = new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r]));
+  const required = (file.when.requires ?? []).map((path) => {
+    const [fact = '', ...keys] = path.split('.');
+    return { fact, keys };
+  });
   const engine = newEngine(file.conditions, file.id, jsonPath);
-  return { file, source, engine, reads: [...unique.values()], memo: new Map() };
+  return {
+    file,
+    source,
+    kind,
+    requires: {
+      ofClaim: required.filter((r) => !SUBJECT_FACTS.has(r.fact)),
+      ofSubject: required.filter((r) => SUBJECT_FACTS.has(r.fact)),
+    },
+    engine,
+    reads: [...unique.values()],
+    memo: new Map(),
+  };
 }
 
 export interface RuleSetOptions {

@@ -1,37 +1,17 @@
 import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
-import type { Action, Flag, Stage } from '../contracts/flag.ts';
-import type { SubjectKind } from '../contracts/rule.ts';
+import type { Decision, LineAction } from '../contracts/decision.ts';
+import { actionRank, type Flag, type Stage } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
+import { exposureOf } from './at-risk.ts';
+import type { HospitalFact, PatientFact, VisitFact } from './facts.ts';
 import { renderMessage } from './message.ts';
 import { readPath } from './paths.ts';
 import type { CompiledRule, RuleSet } from './rule-set.ts';
-import {
-  type CatalogueLookup,
-  courseSubjects,
-  dailyQuantitySubjects,
-  daySubjects,
-  exclusivePairSubjects,
-  historyCourseSubjects,
-  historyCycleSubjects,
-  historySameDaySubjects,
-  historySupplySubjects,
-  itemSubjects,
-  type Subject,
-  tcmPrescriptionSubjects,
-} from './subjects.ts';
-import { suggestionFor } from './suggestions.ts';
+import type { CatalogueLookup, ClaimSubjectKind, Subject } from './subjects/kind.ts';
 
-export type LineAction = 'pass' | 'hold' | 'reject';
-
-/** The in-process outcome for a claim: what happens to each line, and to the claim. */
-export interface Decision {
-  claimId: string;
-  outcome: LineAction;
-  lines: { lineNo: number; action: LineAction; ruleIds: string[] }[];
-  ruleSetVersion: string;
-}
+export type { Decision, LineAction };
 
 export interface Screening {
   flags: Flag[];
@@ -81,8 +61,6 @@ function encode(value: unknown): string {
   }
 }
 
-const ACTION_RANK: Record<Action, number> = { alert: 0, flag: 0, hold: 1, reject: 2 };
-
 /**
  * The rules core: a pure function of (rule set, catalogue, claim) → flags and a decision. It knows
  * nothing of DynamoDB, SQS or HTTP; the CLI, the Lambdas and the local stack all call it.
@@ -111,15 +89,17 @@ export class Screener {
     const suggestions: Record<string, string> = {};
 
     for (const rule of this.#ruleSet.forStage(stage)) {
-      const { file } = rule;
+      const { file, kind } = rule;
+      // Period kinds judge a period's claims, in the post-event stage, not one claim.
+      if (kind.scope === 'period') continue;
       if (claimDate < file.effective.from || (file.effective.to && claimDate > file.effective.to)) continue;
       if (file.when.visitTypes && !file.when.visitTypes.includes(claim.visit.type)) continue;
-      if (file.when.requires?.includes('patient.deathDate') && !claim.patient.deathDate) continue;
+      const { ofClaim, ofSubject } = rule.requires;
+      if (ofClaim.length && !present(ofClaim, context.claimFacts(claimDate, file.params))) continue;
 
-      for (const subject of context.subjects(file.subject, file.when.ruleClass)) {
+      for (const subject of context.subjects(kind, file.when.ruleClass)) {
         if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
           continue;
-        if (file.when.requires?.includes('subject.daysSupply') && subject.fact.daysSupply == null) continue;
         const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;
         if (file.when.ruleClass && !kp) continue;
 
@@ -131,26 +111,28 @@ export class Screener {
           visit: context.visit,
           params: file.params,
         };
+        if (ofSubject.length && !present(ofSubject, facts)) continue;
         const hit = evaluate(rule, facts, memo);
         // A memoised outcome is a plain boolean: no await, so no microtask per subject.
         if (!(typeof hit === 'boolean' ? hit : await hit)) continue;
 
         const action = file.action[stage];
         if (!action) continue;
-        const flagId = flagIdFor(claimId, file.id, file.version, subject.lineNos);
-        const suggestion = suggestionFor(subject, facts);
+        const { lineNos, amountAtRisk } = exposureOf(subject, file.atRisk, facts);
+        const flagId = flagIdFor(claimId, file.id, file.version, lineNos);
+        const suggestion = kind.suggest?.(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
         flags.push({
           flagId,
           claimId,
-          lineNos: subject.lineNos,
+          lineNos,
           ruleId: file.id,
           ruleVersion: file.version,
           stage,
           severity: file.severity,
           result: file.result,
           action,
-          amountAtRisk: subject.amountAtRisk,
+          amountAtRisk,
           hospitalId: claim.hospital.hospitalId,
           doctorId: claim.doctorId,
           insuredId: claim.patient.insuredId,
@@ -187,6 +169,15 @@ function evaluate(
   return run(rule, facts, memo ? key : undefined);
 }
 
+/** Whether every fact a rule's `when.requires` names is there (not null or missing). */
+function present(
+  reads: readonly { fact: string; keys: string[] }[],
+  facts: Record<string, unknown>,
+): boolean {
+  for (const read of reads) if (readPath(facts[read.fact], read.keys) == null) return false;
+  return true;
+}
+
 async function run(
   rule: CompiledRule,
   facts: Record<string, unknown>,
@@ -203,13 +194,13 @@ async function run(
 
 /** Facts shared by every rule run on one claim, derived once. */
 class ClaimContext {
-  readonly hospital: Record<string, unknown>;
-  readonly visit: Record<string, unknown>;
+  readonly hospital: HospitalFact;
+  readonly visit: VisitFact;
   readonly #claim: DraftClaim;
   readonly #catalogue: CatalogueLookup;
   readonly #history: readonly HistoryClaim[];
   readonly #subjects = new Map<string, Subject[]>();
-  readonly #patients = new Map<string, Record<string, unknown>>();
+  readonly #patients = new Map<string, PatientFact>();
 
   constructor(claim: DraftClaim, catalogue: CatalogueLookup, history: readonly HistoryClaim[]) {
     this.#claim = claim;
@@ -226,7 +217,7 @@ class ClaimContext {
   }
 
   /** The patient as of `date`: age is taken on the service date, not today. */
-  patientOn(date: string): Record<string, unknown> {
+  patientOn(date: string): PatientFact {
     let patient = this.#patients.get(date);
     if (!patient) {
       const p = this.#claim.patient;
@@ -242,48 +233,38 @@ class ClaimContext {
     return patient;
   }
 
-  subjects(kind: SubjectKind, ruleClass: string | undefined): Subject[] {
-    // Item and day subjects serve every rule; grouped ones depend on the knowledge-point class.
-    const key = ruleClass ? `${kind}|${ruleClass}` : kind;
+  /** Facts that do not depend on the subject, for `when.requires` checked once per rule. */
+  claimFacts(date: string, params: Record<string, unknown>): Record<string, unknown> {
+    return { patient: this.patientOn(date), hospital: this.hospital, visit: this.visit, params };
+  }
+
+  /**
+   * The kind's subjects for a rule of `ruleClass`. A kind that requires a class builds from that
+   * class's points; any other kind builds once per claim, and a rule naming a class judges only
+   * the subjects carrying a point of it (most claims have none).
+   */
+  subjects(kind: ClaimSubjectKind, ruleClass: string | undefined): Subject[] {
+    const byClass = kind.ruleClass === 'required';
+    const key = ruleClass ? `${kind.name}|${ruleClass}` : kind.name;
     let list = this.#subjects.get(key);
     if (!list) {
       list =
-        kind === 'item' && ruleClass
-          ? // A class rule only ever judges items that carry a point of its class: most claims have none.
-            this.subjects('item', undefined).filter((s) => s.points?.has(ruleClass))
-          : this.#build(kind, ruleClass ?? '');
+        ruleClass && !byClass
+          ? this.subjects(kind, undefined).filter((s) => s.points?.has(ruleClass))
+          : kind.build({
+              claim: this.#claim,
+              catalogue: this.#catalogue,
+              history: kind.history ? this.#history : [],
+              ruleClass: ruleClass ?? '',
+            });
       this.#subjects.set(key, list);
     }
     return list;
   }
-
-  #build(kind: SubjectKind, ruleClass: string): Subject[] {
-    const claim = this.#claim;
-    const catalogue = this.#catalogue;
-    switch (kind) {
-      case 'item':
-        return itemSubjects(claim, catalogue);
-      case 'day':
-        return daySubjects(claim);
-      case 'exclusivePair':
-        return exclusivePairSubjects(claim, catalogue, ruleClass);
-      case 'dailyQuantity':
-        return dailyQuantitySubjects(claim, catalogue, ruleClass);
-      case 'course':
-        return courseSubjects(claim, catalogue, ruleClass);
-      case 'tcmPrescription':
-        return tcmPrescriptionSubjects(claim, catalogue, ruleClass);
-      case 'historySameDay':
-        return historySameDaySubjects(claim, this.#history);
-      case 'historyCourse':
-        return historyCourseSubjects(claim, this.#history, catalogue, ruleClass);
-      case 'historyCycle':
-        return historyCycleSubjects(claim, this.#history, catalogue, ruleClass);
-      case 'historySupply':
-        return historySupplySubjects(claim, this.#history);
-    }
-  }
 }
+
+/** A line's action at each rank of `actionRank`: alerts and flags let it pass. */
+const LINE_ACTIONS: readonly LineAction[] = ['pass', 'hold', 'reject'];
 
 /** Each line takes the strongest action of its flags; the claim takes the strongest of its lines. */
 export function decide(
@@ -292,28 +273,20 @@ export function decide(
   flags: readonly Flag[],
   ruleSetVersion: string,
 ): Decision {
-  const lines = new Map(
-    claim.items.map((i) => [
-      i.lineNo,
-      { lineNo: i.lineNo, action: 'pass' as LineAction, ruleIds: [] as string[] },
-    ]),
-  );
+  const lines = new Map(claim.items.map((i) => [i.lineNo, { rank: 0, ruleIds: [] as string[] }]));
   for (const flag of flags) {
     for (const lineNo of flag.lineNos) {
       const line = lines.get(lineNo);
       if (!line) continue;
       line.ruleIds.push(flag.ruleId);
-      if (ACTION_RANK[flag.action] > rankOf(line.action))
-        line.action = flag.action === 'reject' ? 'reject' : 'hold';
+      line.rank = Math.max(line.rank, actionRank(flag.action));
     }
   }
-  const list = [...lines.values()];
-  const outcome: LineAction = list.some((l) => l.action === 'reject')
-    ? 'reject'
-    : list.some((l) => l.action === 'hold')
-      ? 'hold'
-      : 'pass';
+  const list = [...lines].map(([lineNo, { rank, ruleIds }]) => ({
+    lineNo,
+    action: LINE_ACTIONS[rank] ?? 'reject',
+    ruleIds,
+  }));
+  const outcome = LINE_ACTIONS[Math.max(0, ...[...lines.values()].map((l) => l.rank))] ?? 'reject';
   return { claimId, outcome, lines: list, ruleSetVersion };
 }
-
-const rankOf = (action: LineAction): number => (action === 'reject' ? 2 : action === 'hold' ? 1 : 0);

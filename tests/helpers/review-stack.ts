@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type LocalServices, localClientConfig, startLocalServices } from '../../src/local/emulators.ts';
+import { createResources, type LocalResources } from '../../src/local/provisioning.ts';
 import { type LocalReview, startLocalReview } from '../../src/local/review-server.ts';
-import {
-  createResources,
-  type LocalResources,
-  type LocalServices,
-  localClientConfig,
-  startLocalServices,
-} from '../../src/local/services.ts';
 import type { TokenEntry } from '../../src/review/identity.ts';
 
 export interface ReviewStack {

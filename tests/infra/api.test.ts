@@ -2,17 +2,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreEventApi } from '../../infra/api.ts';
-import { issueKey } from '../../src/api/keys.ts';
+import { resourceTable } from '../../infra/table.ts';
+import { issueKey, readKeysFile } from '../../src/api/keys.ts';
 import { ROUTES, routeKey } from '../../src/api/routes.ts';
-import { TABLES, type TableName } from '../../src/resources.ts';
+import { ApiEnv, AuthorizerEnv } from '../../src/config.ts';
+import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,25 +24,11 @@ let api: PreEventApi;
 let tables: { claims: Table; flags: Table };
 let template: Template;
 
-/** A table as src/resources.ts defines it, standing in for FundGuardStack's. */
-function table(scope: Stack, name: TableName): Table {
-  const def = TABLES[name];
-  const attribute = (key: { name: string }) => ({ name: key.name, type: AttributeType.STRING });
-  const created = new Table(scope, `${name}Table`, {
-    partitionKey: attribute(def.partitionKey),
-    ...('sortKey' in def ? { sortKey: attribute(def.sortKey) } : {}),
-    billingMode: BillingMode.PAY_PER_REQUEST,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  for (const index of def.indexes) {
-    created.addGlobalSecondaryIndex({
-      indexName: index.indexName,
-      partitionKey: attribute(index.partitionKey),
-      ...('sortKey' in index ? { sortKey: attribute(index.sortKey) } : {}),
-    });
-  }
-  return created;
-}
+/** The tables the API reads, built as FundGuardStack builds them. */
+const tablesIn = (scope: Stack) => ({
+  claims: resourceTable(scope, 'test', 'claims'),
+  flags: resourceTable(scope, 'test', 'flags'),
+});
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'fundguard-api-cdk-'));
@@ -49,7 +36,7 @@ beforeAll(() => {
   writeFileSync(keysFile, JSON.stringify({ keys: [issueKey('H3001', 'H3001-test').entry] }));
   const app = new App({ outdir });
   stack = new Stack(app, 'PreEventApiTest');
-  tables = { claims: table(stack, 'claims'), flags: table(stack, 'flags') };
+  tables = tablesIn(stack);
   api = new PreEventApi(stack, 'PreEventApi', { stage: 'test', tables, apiKeysFile: keysFile });
   const assembly = app.synth();
   template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
@@ -197,6 +184,18 @@ describe('functions', () => {
     });
   });
 
+  it('set exactly the variables src/config.ts reads for each, beside those Powertools and Node read', () => {
+    const runtime = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    const variables = (fn: NodejsFunction) =>
+      Object.keys(
+        template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables,
+      ).sort();
+    expect(variables(api.apiFunction)).toEqual([...Object.keys(ApiEnv.shape), ...runtime].sort());
+    expect(variables(api.authorizerFunction)).toEqual(
+      [...Object.keys(AuthorizerEnv.shape), ...runtime].sort(),
+    );
+  });
+
   it('bundles the rules with the API function and the keys file (hashes only) with the authorizer', () => {
     const bundles = readdirSync(outdir)
       .filter((entry) => entry.startsWith('asset.'))
@@ -253,14 +252,14 @@ describe('keys file', () => {
     const bare = new Stack(app, 'NoKeys');
     new PreEventApi(bare, 'PreEventApi', {
       stage: 'test',
-      tables: { claims: table(bare, 'claims'), flags: table(bare, 'flags') },
+      tables: tablesIn(bare),
       apiKeysFile: join(outdir, 'missing.json'),
     });
     Annotations.fromStack(bare).hasWarning('*', Match.stringLikeRegexp('refuses every request'));
     const keyrings = readdirSync(bareOut)
       .map((asset) => join(bareOut, asset, 'api-keys.json'))
       .filter((file) => existsSync(file));
-    expect(keyrings.map((file) => JSON.parse(readFileSync(file, 'utf8')))).toEqual([{ keys: [] }]);
+    expect(keyrings.map((file) => readKeysFile(file))).toEqual([{ keys: [] }]);
   });
 
   it('fails synth on a malformed keys file rather than deploying it', () => {
@@ -275,7 +274,7 @@ describe('keys file', () => {
       () =>
         new PreEventApi(bare, 'PreEventApi', {
           stage: 'test',
-          tables: { claims: table(bare, 'claims'), flags: table(bare, 'flags') },
+          tables: tablesIn(bare),
           apiKeysFile: malformed,
         }),
     ).toThrow(/keys\[0\]\.sha256/);
@@ -284,16 +283,11 @@ describe('keys file', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no violation', () => {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
-    expect(report.success).toBe(true);
+    expect(nagViolations(stack)).toEqual([]);
   });
 
   it('gives a written reason for every acknowledged rule: only the Node 22 runtime of the two functions', () => {
-    const acknowledged = stack.node
-      .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
-      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const acknowledged = acknowledgedRules(stack);
     expect(acknowledged.map(([id]) => id)).toEqual([
       expect.stringContaining('AwsSolutions-L1'),
       expect.stringContaining('AwsSolutions-L1'),

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FundGuardStack } from '../../infra/stack.ts';
+import { InProcessEnv } from '../../src/config.ts';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
@@ -17,10 +17,13 @@ import {
   TABLES,
   type TableName,
 } from '../../src/resources.ts';
+import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE_ENTRY = join(PROJECT_ROOT, 'tests', 'fixtures', 'in-process-handler.ts');
 const STAGE = 'test';
+/** Read by Powertools and Node themselves. */
+const RUNTIME_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 let outdir: string;
 let stack: FundGuardStack;
@@ -190,19 +193,19 @@ describe('queues', () => {
 });
 
 describe('in-process function', () => {
-  it('consumes the claims queue in batches of 10, reporting partial batch failures', () => {
+  it('consumes the claims queue with the event source settings of src/resources.ts, reporting partial batch failures', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(stack.queues.claims.queue),
       FunctionName: { Ref: logicalId(stack.inProcessFunction) },
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
+      BatchSize: QUEUES.claims.eventSource.batchSize,
+      MaximumBatchingWindowInSeconds: QUEUES.claims.eventSource.maxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 20 },
+      ScalingConfig: { MaximumConcurrency: QUEUES.claims.eventSource.maxConcurrency },
     });
   });
 
-  it('runs on Node 20 arm64 with a timeout a sixth of the claims visibility timeout', () => {
+  it('runs on Node 22 arm64 with a timeout a sixth of the claims visibility timeout', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -228,6 +231,13 @@ describe('in-process function', () => {
         },
       },
     });
+  });
+
+  it('sets exactly the variables src/config.ts reads for it, beside those Powertools and Node read', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.inProcessFunction)];
+    expect(Object.keys(fn?.Properties.Environment.Variables).sort()).toEqual(
+      [...Object.keys(InProcessEnv.shape), ...RUNTIME_VARIABLES].sort(),
+    );
   });
 
   it('logs to its own log group with a retention', () => {
@@ -297,16 +307,11 @@ describe('least privilege', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no violation', () => {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
-    expect(report.success).toBe(true);
+    expect(nagViolations(stack)).toEqual([]);
   });
 
   it('gives a reason for every acknowledged rule', () => {
-    const acknowledged = stack.node
-      .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
-      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const acknowledged = acknowledgedRules(stack);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

@@ -1,29 +1,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Claim } from '../../src/contracts/claim.ts';
+import type { Claim } from '../../src/contracts/claim.ts';
 import type { Stage } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
-import { ensureLocalKeys, type LocalApi, startLocalApi } from '../../src/local/http.ts';
-import {
-  createResources,
-  type LocalResources,
-  type LocalServices,
-  localClientConfig,
-  startLocalServices,
-} from '../../src/local/services.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
+import { type LocalApi, startLocalApi } from '../../src/local/api.ts';
+import { ensureLocalKeys } from '../../src/local/api-keys.ts';
+import type { LocalResources } from '../../src/local/provisioning.ts';
 import { DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
+import {
+  claim as claimOf,
+  draft as draftOf,
+  type Json,
+  line,
+  metformin,
+  uterography,
+} from '../helpers/claims.ts';
+import { startTestStack, type TestStack } from '../helpers/local-stack.ts';
 
 const core = loadCore();
-const base = readBaseClaim(defaultRulesDir());
-
-type Json = Record<string, unknown>;
 
 /** The members of answers and problem bodies the tests read. */
 interface Body {
@@ -34,9 +31,8 @@ interface Body {
   errors: { path: string; message: string }[];
 }
 
-let services: LocalServices;
+let stack: TestStack;
 let resources: LocalResources;
-let dynamodb: DynamoDBClient;
 let outcomes: DynamoOutcomeStore;
 let api: LocalApi;
 let stateDir: string;
@@ -44,16 +40,12 @@ let stateDir: string;
 const serverErrors: Json[] = [];
 
 beforeAll(async () => {
-  services = await startLocalServices();
-  resources = await createResources(services.endpoints, 'api');
-  dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
-  outcomes = new DynamoOutcomeStore(
-    DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    resources.tables,
-  );
+  stack = await startTestStack();
+  resources = await stack.provision('api');
+  outcomes = new DynamoOutcomeStore(stack.documents, resources.tables);
   stateDir = mkdtempSync(join(tmpdir(), 'fundguard-api-'));
   api = await startLocalApi({
-    endpoints: services.endpoints,
+    endpoints: stack.services.endpoints,
     tables: resources.tables,
     stateDir,
     screener: core.screener,
@@ -66,38 +58,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  dynamodb?.destroy();
-  await services?.stop();
+  await stack?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
-
-const line = (lineNo: number, code: string, name: string, category: string, extra: Json = {}) => ({
-  lineNo,
-  code,
-  name,
-  category,
-  quantity: 1,
-  unitPrice: 10,
-  amount: 10,
-  serviceDate: '2026-10-03',
-  ...extra,
-});
-const metformin = (extra: Json = {}) =>
-  line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', {
-    quantity: 60,
-    amount: 10,
-    daysSupply: 30,
-    ...extra,
-  });
-const uterography = (lineNo: number, serviceDate: string) =>
-  line(lineNo, '002101030300000', '子宫造影', 'service', { serviceDate });
-
-const claimOf = (patch: Json): Claim => Claim.parse(deepMerge(base, patch));
-
-function draftOf(patch: Json): Json {
-  const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = base;
-  return deepMerge(deepMerge(rest, { hospital: { hospitalId: 'H3001' } }), patch);
-}
 
 /** Settle claims as the in-process stage does: screen, then write history, decision and flags. */
 async function settle(claims: Claim[], now: (i: number) => Date, stage: Stage = 'in'): Promise<void> {
@@ -312,13 +275,15 @@ describe('GET /v1/hospitals/{hospitalId}/alerts on the byHospital index', () => 
     expect(theirs.body.alerts.map((a: Json) => a.claimId)).toEqual(['C-INT-OTHER-0']);
   });
 
-  it('refuses a draft of another hospital with 403', async () => {
+  it('screens a draft of the caller’s own hospital, and refuses one of another hospital with 403', async () => {
+    const own = await post(draftOf({ hospital: { hospitalId: 'H3001' } }));
+    expect(own.status).toBe(200);
     const { status, body } = await post(draftOf({ hospital: { hospitalId: 'H3002' } }));
     expect(status).toBe(403);
     expect(body.type).toBe('urn:fundguard:problem:forbidden');
   });
 
-  it('refuses an invalid cursor, and a cursor of another hospital’s listing, with 400', async () => {
+  it('follows a hospital’s own cursor, and refuses an invalid one or another hospital’s with 400', async () => {
     const garbage = await get('/v1/hospitals/H3001/alerts?cursor=not-a-cursor');
     expect(garbage.status).toBe(400);
     expect(garbage.body.type).toBe('urn:fundguard:problem:invalid-cursor');
@@ -336,6 +301,8 @@ describe('GET /v1/hospitals/{hospitalId}/alerts on the byHospital index', () => 
     );
     const theirs = await get('/v1/hospitals/H3002/alerts?limit=1', 'H3002');
     expect(theirs.body.nextCursor).toEqual(expect.any(String));
+    const followed = await get(`/v1/hospitals/H3002/alerts?cursor=${theirs.body.nextCursor}`, 'H3002');
+    expect(followed.status).toBe(200);
     const replayed = await get(`/v1/hospitals/H3001/alerts?cursor=${theirs.body.nextCursor}`);
     expect(replayed).toEqual(garbage);
   });

@@ -1,30 +1,38 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsAlertSender } from '../../functions/commons/alerts.ts';
+import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
 import type { Claim } from '../../src/contracts/claim.ts';
+import { Decision } from '../../src/contracts/decision.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
+import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
-import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
-import {
-  createResources,
-  type LocalResources,
-  type LocalServices,
-  localClientConfig,
-  startLocalServices,
-} from '../../src/local/services.ts';
+import type { LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
-import { DynamoHistoryStore, DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
+import {
+  DynamoHistoryStore,
+  DynamoOutcomeStore,
+  documentClient,
+  ThrottlingError,
+  UnprocessedWritesError,
+} from '../../src/stores/dynamo.ts';
+import {
+  scan as scanTable,
+  startTestStack,
+  storedFlag,
+  type TestStack,
+  waitFor,
+} from '../helpers/local-stack.ts';
 
 /**
  * The in-process stage end to end on the real local stand-ins: claims sent to SQS, the Lambda
@@ -33,28 +41,20 @@ import { DynamoHistoryStore, DynamoOutcomeStore } from '../../src/stores/dynamo.
 const core = loadCore();
 const QUEUE_SETTINGS = { claims: { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 } };
 
-let services: LocalServices;
-let sqs: SQSClient;
-let dynamodb: DynamoDBClient;
+let stack: TestStack;
 let resources: LocalResources;
 let poller: Poller;
 let createInProcessHandler: typeof import('../../functions/in-process.ts').createInProcessHandler;
 
 beforeAll(async () => {
-  services = await startLocalServices();
-  sqs = new SQSClient(localClientConfig(services.endpoints.sqs));
-  dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
-  resources = await createResources(services.endpoints, 'inproc', { sqs, dynamodb, queues: QUEUE_SETTINGS });
-  applyEnvironment({
-    ...lambdaEnvironment(services.endpoints, resources),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  stack = await startTestStack();
+  resources = await stack.provision('inproc', QUEUE_SETTINGS);
+  stack.configureFunctions(resources);
   // The deployed entry point, configured from the environment as in Lambda.
   const fn = await import('../../functions/in-process.ts');
   createInProcessHandler = fn.createInProcessHandler;
   poller = await startPoller({
-    sqs,
+    sqs: stack.sqs,
     queueUrl: resources.queues.claims.url,
     handler: fn.handler,
     concurrency: 4,
@@ -63,33 +63,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await poller?.stop();
-  sqs?.destroy();
-  dynamodb?.destroy();
-  await services?.stop();
+  await stack?.stop();
 });
 
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function scan(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return items;
-}
+const scan = (table: string) => scanTable(stack.dynamodb, table);
 
 async function send(queueUrl: string, bodies: string[]): Promise<void> {
   for (let i = 0; i < bodies.length; i += 10) {
-    const { Failed = [] } = await sqs.send(
+    const { Failed = [] } = await stack.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: bodies.slice(i, i + 10).map((MessageBody, k) => ({ Id: String(k), MessageBody })),
@@ -106,7 +87,7 @@ async function decided(claimIds: readonly string[], table = resources.tables.dec
 
 const flagsOf = async (claimIds: readonly string[], table = resources.tables.flags): Promise<Flag[]> => {
   const wanted = new Set(claimIds);
-  return (await scan(table)).filter((f) => wanted.has(String(f.claimId))) as unknown as Flag[];
+  return (await scan(table)).filter((f) => wanted.has(String(f.claimId))).map(storedFlag);
 };
 
 /** What an auditor compares: which rule flagged which lines of which claim, and what it said. */
@@ -123,11 +104,11 @@ const comparable = (flags: readonly Flag[]) =>
 
 describe('the in-process stage on the local stack', () => {
   it('yields exactly the flags the rules core yields on the same stream', async () => {
-    const { claims, truth } = generateClaims(
+    const { claims, truth } = await generateClaims(
       { seed: 301, claims: 400, violationRate: 0.15, days: 20 },
-      core.catalogue,
+      core,
     );
-    const sequence = new SequentialScreening(core.screener, 'in');
+    const sequence = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore());
     const expected: Flag[] = [];
     for (const claim of claims) expected.push(...(await sequence.screen(claim)).flags);
     // Settlement sends a day's claims together; a patient's earlier claim is decided before the next day's.
@@ -151,12 +132,15 @@ describe('the in-process stage on the local stack', () => {
     expect(new Set(written.map((f) => f.ruleId))).toEqual(new Set(truth.map((t) => t.ruleId)));
     const decisions = (await scan(resources.tables.decisions)).filter((d) => ids.includes(String(d.claimId)));
     expect(decisions).toHaveLength(claims.length);
+    // Each stored decision is the Decision contract (its lines as JSON) plus what the table adds.
+    for (const { claimId, outcome, lines, ruleSetVersion } of decisions)
+      Decision.parse({ claimId, outcome, lines: JSON.parse(String(lines)), ruleSetVersion });
     const history = (await scan(resources.tables.claims)).filter((c) => ids.includes(String(c.claimId)));
     expect(history).toHaveLength(claims.length);
   }, 120_000);
 
   it('writes one decision and one set of flags for a claim sent twice, and alerts the hospital once', async () => {
-    const { claims, truth } = generateClaims({ seed: 302, claims: 30, violationRate: 0.3 }, core.catalogue);
+    const { claims, truth } = await generateClaims({ seed: 302, claims: 30, violationRate: 0.3 }, core);
     const flagged = claims.find((c) => truth.some((t) => t.claimId === c.claimId)) as Claim;
     const body = JSON.stringify(flagged);
     await send(resources.queues.claims.url, [body, body]);
@@ -166,7 +150,7 @@ describe('the in-process stage on the local stack', () => {
     // Sent again later: a resend after the first was decided.
     await send(resources.queues.claims.url, [body]);
     await waitFor(async () => {
-      const { Attributes } = await sqs.send(
+      const { Attributes } = await stack.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: resources.queues.claims.url,
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -192,7 +176,7 @@ describe('the in-process stage on the local stack', () => {
   }, 60_000);
 
   it('dead-letters a poison message after maxReceiveCount while the rest of its batch is decided', async () => {
-    const { claims } = generateClaims({ seed: 303, claims: 9, violationRate: 0 }, core.catalogue);
+    const { claims } = await generateClaims({ seed: 303, claims: 9, violationRate: 0 }, core);
     const poison = JSON.stringify({
       ...claims[0],
       claimId: 'C-POISON',
@@ -205,7 +189,7 @@ describe('the in-process stage on the local stack', () => {
     ]);
     await waitFor(() => decided(claims.map((c) => c.claimId)), 'the valid claims of the batch');
     await waitFor(async () => {
-      const { Messages = [] } = await sqs.send(
+      const { Messages = [] } = await stack.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: resources.queues.claims.dlqUrl,
           MaxNumberOfMessages: 10,
@@ -219,9 +203,9 @@ describe('the in-process stage on the local stack', () => {
   }, 60_000);
 
   it('raises a history rule across two claims sent apart (重复开药: supply not yet used up)', async () => {
-    const { claims, truth } = generateClaims(
+    const { claims, truth } = await generateClaims(
       { seed: 304, claims: 60, violationRate: 0.5, ruleIds: ['GZ-REPEAT-PRESCRIPTION'] },
-      core.catalogue,
+      core,
     );
     const violation = truth[0];
     const later = claims.find((c) => c.claimId === violation?.claimId) as Claim;
@@ -239,14 +223,8 @@ describe('the in-process stage on the local stack', () => {
   }, 60_000);
 
   it('loses nothing and duplicates nothing when the handler dies after writing part of a batch', async () => {
-    const crash = await createResources(services.endpoints, 'crash', {
-      sqs,
-      dynamodb,
-      queues: QUEUE_SETTINGS,
-    });
-    const documents = DynamoDBDocumentClient.from(dynamodb, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const crash = await stack.provision('crash', QUEUE_SETTINGS);
+    const { documents } = stack;
     const store = new DynamoOutcomeStore(documents, {
       claims: crash.tables.claims,
       decisions: crash.tables.decisions,
@@ -263,9 +241,9 @@ describe('the in-process stage on the local stack', () => {
       screener: core.screener,
       history: new DynamoHistoryStore(documents, crash.tables.claims),
       alerts: sqsAlertSender({
-        sqs,
+        sqs: stack.sqs,
         queueUrl: crash.queues.alerts.url,
-        dynamo: dynamodb,
+        dynamo: stack.dynamodb,
         idempotencyTable: crash.tables.idempotency,
       }),
       outcomes: {
@@ -282,14 +260,14 @@ describe('the in-process stage on the local stack', () => {
       },
     });
     const crashPoller = await startPoller({
-      sqs,
+      sqs: stack.sqs,
       queueUrl: crash.queues.claims.url,
       handler: handler as SqsBatchHandler,
       concurrency: 1,
       logger: { warn: () => undefined },
     });
     try {
-      const { claims, truth } = generateClaims({ seed: 305, claims: 10, violationRate: 0.5 }, core.catalogue);
+      const { claims, truth } = await generateClaims({ seed: 305, claims: 10, violationRate: 0.5 }, core);
       await send(
         crash.queues.claims.url,
         claims.map((c) => JSON.stringify(c)),
@@ -315,10 +293,10 @@ describe('the in-process stage on the local stack', () => {
 });
 
 /** Every alert waiting on the alerts queue (deleted as read, as a hospital would). */
-async function drainAlerts(): Promise<{ claimId: string }[]> {
-  const alerts: { claimId: string }[] = [];
+async function drainAlerts(): Promise<HospitalAlertMessage[]> {
+  const alerts: HospitalAlertMessage[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(
+    const { Messages = [] } = await stack.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: resources.queues.alerts.url,
         MaxNumberOfMessages: 10,
@@ -327,8 +305,9 @@ async function drainAlerts(): Promise<{ claimId: string }[]> {
       }),
     );
     if (!Messages.length) return alerts;
-    for (const m of Messages) alerts.push(JSON.parse(m.Body ?? '{}'));
-    await sqs.send(
+    for (const m of Messages)
+      alerts.push(parseJsonContract(HospitalAlertMessage, 'hospital alert', m.Body ?? ''));
+    await stack.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: resources.queues.alerts.url,
         Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
@@ -336,3 +315,60 @@ async function drainAlerts(): Promise<{ claimId: string }[]> {
     );
   }
 }
+
+describe('DynamoOutcomeStore when DynamoDB pushes back', () => {
+  /** A client on the same DynamoDB Local whose batch writes `fault` answers instead, before the SDK's retries. */
+  function faultyStore(fault: (input: { RequestItems?: unknown }) => unknown) {
+    const client = new DynamoDBClient(localClientConfig(stack.services.endpoints.dynamodb));
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+        return { output: fault(args.input as { RequestItems?: unknown }), response: {} } as never;
+      },
+      { step: 'build', name: 'injectBatchWriteFault' },
+    );
+    return { client, store: new DynamoOutcomeStore(documentClient(client), resources.tables) };
+  }
+
+  async function outcomeOf(claimId: string) {
+    const [claim] = (await generateClaims({ seed: 306, claims: 1, violationRate: 0 }, core)).claims;
+    const settled = { ...(claim as Claim), claimId };
+    const { flags, decision } = await core.screener.screen(settled, { stage: 'in' });
+    return { claim: settled, decision, flags, decidedAt: new Date().toISOString() };
+  }
+
+  it('reports a claim DynamoDB keeps leaving unprocessed as UnprocessedWritesError, and writes it once it is taken', async () => {
+    const outcome = await outcomeOf('C-UNPROCESSED');
+    const { client, store } = faultyStore((input) => ({
+      UnprocessedItems: input.RequestItems,
+      $metadata: {},
+    }));
+    try {
+      const failed = await store.recordAll([outcome]);
+      expect(failed.get('C-UNPROCESSED')).toBeInstanceOf(UnprocessedWritesError);
+    } finally {
+      client.destroy();
+    }
+    expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(false);
+    const healthy = new DynamoOutcomeStore(stack.documents, resources.tables);
+    expect([...(await healthy.recordAll([outcome])).keys()]).toEqual([]);
+    expect((await scan(resources.tables.decisions)).some((d) => d.claimId === 'C-UNPROCESSED')).toBe(true);
+  }, 30_000);
+
+  it('reports a throttled batch write as ThrottlingError, with DynamoDB’s error as its cause', async () => {
+    const outcome = await outcomeOf('C-THROTTLED');
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ThrottlingException',
+    });
+    const { client, store } = faultyStore(() => {
+      throw throttled;
+    });
+    try {
+      const error = (await store.recordAll([outcome])).get('C-THROTTLED');
+      expect(error).toBeInstanceOf(ThrottlingError);
+      expect(error?.cause).toBe(throttled);
+    } finally {
+      client.destroy();
+    }
+  });
+});

@@ -1,46 +1,36 @@
 import { spawnSync } from 'node:child_process';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalServices, startDynamoDbLocal } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
-import {
-  createResources,
-  type LocalServices,
-  localClientConfig,
-  startDynamoDbLocal,
-  startLocalServices,
-} from '../../src/local/services.ts';
+import { createResources } from '../../src/local/provisioning.ts';
 import { deadLetterQueueName, physicalName, QUEUES, TABLES, type TableName } from '../../src/resources.ts';
+import { startTestStack, type TestStack, waitFor } from '../helpers/local-stack.ts';
 
+let stack: TestStack;
 let services: LocalServices;
 let dynamodb: DynamoDBClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  services = await startLocalServices();
-  dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
-  sqs = new SQSClient(localClientConfig(services.endpoints.sqs));
+  stack = await startTestStack();
+  ({ services, dynamodb, sqs } = stack);
 });
 
 afterAll(async () => {
-  dynamodb?.destroy();
-  sqs?.destroy();
-  await services?.stop();
+  await stack?.stop();
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function queueDepth(queueUrl: string) {
   const { Attributes } = await sqs.send(

@@ -1,21 +1,19 @@
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type AlertsQuery, type AlertsStore, encodeCursor } from '../../src/api/alerts.ts';
 import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
 import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
 import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
 import { MAX_FIELD_ERRORS } from '../../src/api/problem.ts';
 import { MAX_BODY_BYTES } from '../../src/api/request.ts';
-import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
-import { type HistoryStore, InMemoryHistoryStore, toHistoryClaim } from '../../src/history/store.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { type HistoryStore, toHistoryClaim } from '../../src/history/store.ts';
+import { claim, draft, type Json, line, metformin } from '../helpers/claims.ts';
 
 const core = loadCore();
-const base = readBaseClaim(defaultRulesDir());
 
 const OWN = 'H3001';
 const NEIGHBOUR = 'H3002';
@@ -23,40 +21,10 @@ const ownKey = issueKey(OWN, 'test-own');
 const neighbourKey = issueKey(NEIGHBOUR, 'test-neighbour');
 const keyring = new Keyring({ keys: [ownKey.entry, neighbourKey.entry] });
 
-type Json = Record<string, unknown>;
-
-/** A draft of our hospital: the rules' base claim without claimId, submittedAt and totals. */
-function draft(patch: Json = {}): Json {
-  const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = base;
-  return deepMerge(deepMerge(rest, { hospital: { hospitalId: OWN } }), patch);
-}
-
-const line = (lineNo: number, code: string, name: string, category: string, extra: Json = {}) => ({
-  lineNo,
-  code,
-  name,
-  category,
-  quantity: 1,
-  unitPrice: 10,
-  amount: 10,
-  serviceDate: '2026-10-03',
-  ...extra,
-});
-const metformin = (extra: Json = {}) =>
-  line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', {
-    quantity: 60,
-    unitPrice: 0.35,
-    amount: 21,
-    daysSupply: 30,
-    ...extra,
-  });
-
 /** An earlier settled claim of a patient, as history. */
 function settled(insuredId: string, claimId: string, patch: Json) {
   return toHistoryClaim(
-    Claim.parse(
-      deepMerge(base, { claimId, patient: { insuredId }, hospital: { hospitalId: NEIGHBOUR }, ...patch }),
-    ),
+    claim({ claimId, patient: { insuredId }, hospital: { hospitalId: NEIGHBOUR }, ...patch }),
   );
 }
 
@@ -488,13 +456,17 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(bodyOf(result).errors.map((e: Json) => e.path)).toEqual([path]);
   });
 
-  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage', async () => {
+  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage, and follows its own', async () => {
     const api = harness();
-    const theirs = encodeCursor({
+    const position = {
       flagId: 'F-0123456789abcdef01234567',
-      hospitalId: NEIGHBOUR,
       createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    });
+    };
+    const ours = await api.call(alertsOf({ cursor: encodeCursor({ ...position, hospitalId: OWN }) }));
+    expect(ours.statusCode).toBe(200);
+    expect(api.alerts.queries.map((q) => q.after)).toEqual([{ ...position, hospitalId: OWN }]);
+    api.alerts.queries.length = 0;
+    const theirs = encodeCursor({ ...position, hospitalId: NEIGHBOUR });
     const foreign = await api.call(alertsOf({ cursor: theirs }));
     const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
     expect(foreign.statusCode).toBe(400);
@@ -503,7 +475,7 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(api.alerts.queries).toEqual([]);
   });
 
-  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds)', async () => {
+  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds), not one after', async () => {
     const cursor = encodeCursor({
       flagId: 'F-1',
       hospitalId: OWN,
@@ -511,6 +483,7 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     });
     const result = await harness().call(alertsOf({ cursor, since: '2026-10-01' }));
     expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect((await harness().call(alertsOf({ cursor, since: '2026-08-01' }))).statusCode).toBe(200);
   });
 });
 
@@ -575,12 +548,15 @@ describe('fuzz: no input makes the API fail', () => {
     return result;
   }
 
-  const drafts = generateClaims({ seed: 4242, claims: 300, violationRate: 0.3 }, core.catalogue).claims.map(
-    (claim) => {
-      const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = claim;
-      return { ...rest, hospital: { ...rest.hospital, hospitalId: OWN } } as Json;
-    },
-  );
+  let drafts: Json[] = [];
+  beforeAll(async () => {
+    drafts = (await generateClaims({ seed: 4242, claims: 300, violationRate: 0.3 }, core)).claims.map(
+      (claim) => {
+        const { claimId: _c, submittedAt: _s, totals: _t, ...rest } = claim;
+        return { ...rest, hospital: { ...rest.hospital, hospitalId: OWN } } as Json;
+      },
+    );
+  });
 
   const loneSurrogates = fc.string({
     unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),

@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Keyring, readKeysFile } from '../../src/api/keys.ts';
+import { Claim } from '../../src/contracts/claim.ts';
 import { Flag } from '../../src/contracts/flag.ts';
+import { parseJsonContract } from '../../src/contracts/issues.ts';
+import { readTruth } from '../helpers/truth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fundguard-cli-'));
 
@@ -30,8 +34,7 @@ describe('fundguard CLI', () => {
     );
     expect(run.code).toBe(0);
     expect(readFileSync(stream, 'utf8').trim().split('\n')).toHaveLength(400);
-    const truth = JSON.parse(readFileSync(`${stream}.truth.json`, 'utf8'));
-    expect(truth.injected.length).toBe(80);
+    expect(readTruth(`${stream}.truth.json`)).toHaveLength(80);
   });
 
   it('screens it: one valid flag per stdout line, every injected violation among them, a summary on stderr', () => {
@@ -41,9 +44,7 @@ describe('fundguard CLI', () => {
       .trim()
       .split('\n')
       .map((line) => Flag.parse(JSON.parse(line)));
-    const truth: { claimId: string; ruleId: string }[] = JSON.parse(
-      readFileSync(`${stream}.truth.json`, 'utf8'),
-    ).injected;
+    const truth = readTruth(`${stream}.truth.json`);
     expect(new Set(flags.map((f) => `${f.claimId}|${f.ruleId}`))).toEqual(
       new Set(truth.map((t) => `${t.claimId}|${t.ruleId}`)),
     );
@@ -57,10 +58,11 @@ describe('fundguard CLI', () => {
 
   it('reports each malformed line with its number and reason, screens the rest and exits 2', () => {
     const [good] = readFileSync(stream, 'utf8').split('\n');
-    const claim = JSON.parse(good ?? '{}');
-    claim.items[0].quantity = '2';
+    const claim = parseJsonContract(Claim, 'claim', good ?? '');
+    const [first, ...others] = claim.items;
+    const broken = { ...claim, items: [{ ...first, quantity: '2' }, ...others] };
     const bad = join(dir, 'bad.ndjson');
-    writeFileSync(bad, [good, '{"claimId": ', JSON.stringify(claim), good].join('\n'));
+    writeFileSync(bad, [good, '{"claimId": ', JSON.stringify(broken), good].join('\n'));
     const run = fundguard('screen', '--stage', 'in', '--input', bad);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.ndjson:2: .*JSON/);
@@ -83,5 +85,54 @@ describe('fundguard CLI', () => {
     const run = fundguard('rules', 'test');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/\d+ passed, 0 failed/);
+  });
+});
+
+describe('fundguard keys', () => {
+  const file = join(dir, 'keys', 'test.json');
+
+  it('issues a key shown once, stores only its hash, and lets the keyring verify it', () => {
+    const run = fundguard('keys', 'issue', '--file', file, '--hospital', 'H3001');
+    expect(run.code).toBe(0);
+    const key = run.stdout.trim();
+    expect(key).toMatch(/^fgk_[A-Za-z0-9_-]{43}$/);
+    const stored = readFileSync(file, 'utf8');
+    expect(stored).not.toContain(key);
+    const identity = new Keyring(readKeysFile(file)).verify(key);
+    expect(identity?.hospitalId).toBe('H3001');
+    expect(run.stderr).toContain(`issued ${identity?.keyId} for H3001`);
+  });
+
+  it('lists key ids and hospitals, never a key', () => {
+    const run = fundguard('keys', 'list', '--file', file);
+    expect(run.code).toBe(0);
+    const [entry] = readKeysFile(file).keys;
+    expect(run.stdout).toBe(`${entry?.keyId}\tH3001\n`);
+  });
+
+  it('refuses a third key for a hospital: a rotation holds two at most', () => {
+    expect(fundguard('keys', 'issue', '--file', file, '--hospital', 'H3001').code).toBe(0);
+    const third = fundguard('keys', 'issue', '--file', file, '--hospital', 'H3001');
+    expect(third).toMatchObject({ code: 2, stderr: expect.stringContaining('already has 2 keys') });
+    expect(readKeysFile(file).keys).toHaveLength(2);
+  });
+
+  it('revokes a key by its id, and names a key id it does not know', () => {
+    const [first] = readKeysFile(file).keys;
+    const run = fundguard('keys', 'revoke', first?.keyId ?? '', '--file', file);
+    expect(run.code).toBe(0);
+    expect(readKeysFile(file).keys.map((k) => k.keyId)).not.toContain(first?.keyId);
+    expect(fundguard('keys', 'revoke', 'H3001-nope', '--file', file)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no key H3001-nope'),
+    });
+  });
+
+  it('exits 2 without a stage or file, or with an unknown subcommand', () => {
+    expect(fundguard('keys', 'list')).toMatchObject({ code: 2, stderr: expect.stringContaining('--stage') });
+    expect(fundguard('keys', 'rotate', '--file', file)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('issue, revoke or list'),
+    });
   });
 });

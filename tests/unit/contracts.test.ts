@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, InProcessEnv, parseEnvironment, rulesDirFromEnvironment } from '../../src/config.ts';
 import { Claim, DraftClaim } from '../../src/contracts/claim.ts';
+import {
+  CONTRACTS_DOC,
+  contractsDocument,
+  DOCUMENTED_SCHEMAS,
+  type DocumentedSchema,
+  EXAMPLE_MARKER,
+} from '../../src/contracts/document.ts';
 import { Flag } from '../../src/contracts/flag.ts';
-import { ContractError, parseContract } from '../../src/contracts/issues.ts';
-import { readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
-
-// Tests poke at arbitrary paths of a claim's JSON to break it; `any` is the honest type for that.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-const base = (): Record<string, any> => structuredClone(readBaseClaim(defaultRulesDir()));
+import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
+import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
   try {
@@ -127,5 +131,64 @@ describe('Flag', () => {
     expect(() => parseContract(Flag, 'flag', { ...flag, action: 'block' })).toThrow(
       /action: expected one of/,
     );
+  });
+});
+
+describe('docs/contracts.md', () => {
+  const committed = readFileSync(CONTRACTS_DOC, 'utf8');
+
+  it('is what npm run docs:contracts generates from the schemas now', () => {
+    expect(committed).toBe(contractsDocument());
+  });
+
+  it('shows an example of every contract, each accepted by its schema', () => {
+    const examples = [...committed.matchAll(EXAMPLE_MARKER)].map(([, name, json]) => ({ name, json }));
+    expect(new Set(examples.map((e) => e.name))).toEqual(new Set(Object.keys(DOCUMENTED_SCHEMAS)));
+    for (const { name, json } of examples) {
+      const schema = DOCUMENTED_SCHEMAS[name as DocumentedSchema];
+      expect(() => parseJsonContract(schema, `${name} example`, json ?? '')).not.toThrow();
+    }
+  });
+
+  it('would show a broken example for what it is: the schema names the path', () => {
+    const [, , json] = [...committed.matchAll(EXAMPLE_MARKER)].find(([, name]) => name === 'Flag') ?? [];
+    const broken = (json ?? '').replace('"severity": "high"', '"severity": "severe"');
+    expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
+  });
+
+  it('links nothing outside the repository', () => {
+    expect(committed).not.toMatch(/\.\.\/shared|\/work\//);
+  });
+});
+
+describe('configuration (src/config.ts)', () => {
+  const inProcess = {
+    CLAIMS_TABLE: 'fundguard-dev-claims',
+    DECISIONS_TABLE: 'fundguard-dev-decisions',
+    FLAGS_TABLE: 'fundguard-dev-flags',
+    SCORES_TABLE: 'fundguard-dev-scores',
+    IDEMPOTENCY_TABLE: 'fundguard-dev-idempotency',
+    ALERTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fundguard-dev-alerts',
+  };
+
+  it('reads the in-process function’s environment, the rules directory optional', () => {
+    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(inProcess);
+    expect(parseEnvironment(InProcessEnv, { ...inProcess, FUNDGUARD_RULES_DIR: '/var/task/rules' })).toEqual({
+      ...inProcess,
+      FUNDGUARD_RULES_DIR: '/var/task/rules',
+    });
+  });
+
+  it('names every missing or invalid variable at once', () => {
+    const { FLAGS_TABLE: _flags, ...missing } = inProcess;
+    const parse = () => parseEnvironment(InProcessEnv, { ...missing, ALERTS_QUEUE_URL: 'alerts' });
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/FLAGS_TABLE: required string is missing.*ALERTS_QUEUE_URL/);
+  });
+
+  it('takes the rules directory from FUNDGUARD_RULES_DIR, and refuses an empty one', () => {
+    expect(rulesDirFromEnvironment({})).toBeUndefined();
+    expect(rulesDirFromEnvironment({ FUNDGUARD_RULES_DIR: '/var/task/rules' })).toBe('/var/task/rules');
+    expect(() => rulesDirFromEnvironment({ FUNDGUARD_RULES_DIR: '' })).toThrow(/FUNDGUARD_RULES_DIR/);
   });
 });

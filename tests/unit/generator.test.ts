@@ -1,29 +1,49 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Claim } from '../../src/contracts/claim.ts';
-import { loadCore } from '../../src/core.ts';
+import { type Core, loadCore } from '../../src/core.ts';
 import { ageInYears } from '../../src/dates.ts';
 import { type Generated, generateClaims } from '../../src/generator/generate.ts';
 import { INJECTORS } from '../../src/generator/violations.ts';
 import { ALL_ORDINARY, HOSPITALS } from '../../src/generator/world.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
+import { defaultRulesDir } from '../../src/rules/load.ts';
 
 const core = loadCore();
 const ruleIds = core.ruleSet.rules.map((r) => r.file.id);
-const stream = generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core.catalogue);
+const stream = await generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core);
 
 /** Flags per claim and rule, from screening the stream in order as the in-process stage would. */
-async function screenStream(generated: Generated) {
-  const sequence = new SequentialScreening(core.screener, 'in');
+async function screenStream(generated: Generated, by: Core = core) {
+  const sequence = new SequentialScreening(by.screener, 'in', new InMemoryHistoryStore());
   const flags = [];
   for (const claim of generated.claims) flags.push(...(await sequence.screen(claim)).flags);
   return flags;
 }
 
+/** Background claims billing a course-limited drug on more than 3 days. */
+function longCourses(generated: Generated): string[] {
+  const injected = new Set(generated.truth.map((t) => t.claimId));
+  return generated.claims
+    .filter((c) => !injected.has(c.claimId))
+    .filter((c) => {
+      const days = new Map<string, Set<string>>();
+      for (const i of c.items)
+        if (core.catalogue.pointsFor(i.code)?.get('药品限支付疗程')?.restriction?.kind === 'course')
+          days.set(i.code, (days.get(i.code) ?? new Set()).add(i.serviceDate));
+      return [...days.values()].some((d) => d.size > 3);
+    })
+    .map((c) => c.claimId);
+}
+
 describe('the claim generator', () => {
-  it('is deterministic for a seed and differs between seeds', () => {
-    const again = generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core.catalogue);
+  it('is deterministic for a seed and differs between seeds', async () => {
+    const again = await generateClaims({ seed: 11, claims: 2_500, violationRate: 0.1, ruleIds }, core);
     expect(JSON.stringify(again)).toBe(JSON.stringify(stream));
-    const other = generateClaims({ seed: 12, claims: 200, violationRate: 0.1, ruleIds }, core.catalogue);
+    const other = await generateClaims({ seed: 12, claims: 200, violationRate: 0.1, ruleIds }, core);
     expect(other.claims[0]).not.toEqual(stream.claims[0]);
   });
 
@@ -98,12 +118,36 @@ describe('the claim generator', () => {
     );
   });
 
-  it('rejects a rate outside 0–1 and a fractional claim count', () => {
-    expect(() => generateClaims({ seed: 1, claims: 10, violationRate: 1.5 }, core.catalogue)).toThrow(
+  it('rejects a rate outside 0–1 and a fractional claim count', async () => {
+    await expect(generateClaims({ seed: 1, claims: 10, violationRate: 1.5 }, core)).rejects.toThrow(
       /violationRate/,
     );
-    expect(() => generateClaims({ seed: 1, claims: 2.5, violationRate: 0 }, core.catalogue)).toThrow(
-      /claims/,
+    await expect(generateClaims({ seed: 1, claims: 2.5, violationRate: 0 }, core)).rejects.toThrow(/claims/);
+  });
+
+  it('keeps its background clean by the rule set it is given, not by a copy of the rules', async () => {
+    // A stricter course rule than the catalogue's: any course-limited drug on more than 3 days.
+    const dir = mkdtempSync(join(tmpdir(), 'fundguard-generator-'));
+    cpSync(defaultRulesDir(), dir, { recursive: true });
+    const path = join(dir, 'drug-course.json');
+    const rule = JSON.parse(readFileSync(path, 'utf8'));
+    rule.params = { payableDays: 3 };
+    rule.conditions.all[0].value = { fact: 'params', path: '$.payableDays' };
+    rule.atRisk.beyond.limit = { fact: 'params', path: '$.payableDays' };
+    rule.fixtures = rule.fixtures.map((f: { expect: string }) => ({ ...f, lineNos: undefined }));
+    writeFileSync(path, JSON.stringify(rule));
+    const strict = loadCore(dir);
+    // The course injectors bill a course up to the catalogue's limit as clean, so they sit this out.
+    const injectable = ruleIds.filter((id) => !id.startsWith('GZ-DRUG-COURSE'));
+    const generated = await generateClaims(
+      { seed: 21, claims: 800, violationRate: 0.1, ruleIds: injectable },
+      strict,
     );
+    const flags = await screenStream(generated, strict);
+    const injected = new Set(generated.truth.map((t) => `${t.claimId}|${t.ruleId}`));
+    expect(flags.filter((f) => !injected.has(`${f.claimId}|${f.ruleId}`))).toEqual([]);
+    // Under the pack's own rule (the catalogue's limits) the background has such courses; here none.
+    expect(longCourses(stream).length).toBeGreaterThan(0);
+    expect(longCourses(generated)).toEqual([]);
   });
 });

@@ -69,6 +69,51 @@ describe('the rule pack', () => {
   });
 });
 
+describe('the generated JSON Schema', () => {
+  interface Leaf {
+    properties: { fact?: { const: string }; path: { enum: string[] } };
+  }
+  interface Clause {
+    if: { properties: { subject: { const: string } } };
+    then: {
+      required?: string[];
+      properties: { atRisk: { properties: { beyond: { properties: { path: { enum: string[] } } } } } };
+    };
+  }
+  const schema: {
+    properties: { subject: { enum: string[] } };
+    $defs: Record<string, { anyOf: Leaf[] }>;
+    allOf: Clause[];
+  } = JSON.parse(ruleJsonSchema());
+  /** The `path` values the schema allows for `fact` in a condition of a `subject` rule. */
+  const pathsFor = (subject: string, fact: string): string[] => {
+    const leaf = schema.$defs[`condition-${subject}`]?.anyOf.find((c) => c.properties.fact?.const === fact);
+    return leaf?.properties.path.enum ?? [];
+  };
+
+  it('enumerates subject kinds, facts and operators, so an editor completes them', () => {
+    expect(schema.properties.subject.enum).toEqual(
+      expect.arrayContaining(['item', 'course', 'historySupply']),
+    );
+    expect(JSON.stringify(schema.$defs)).toContain('"enum":["equal","notEqual","in","notIn"');
+    expect(
+      schema.$defs['condition-course']?.anyOf.map((c) => c.properties.fact?.const).filter(Boolean),
+    ).toEqual(['subject', 'restriction', 'patient', 'hospital', 'visit', 'params']);
+  });
+
+  it('allows per subject kind only the paths that kind offers', () => {
+    expect(pathsFor('course', 'subject')).toEqual(['$.distinctDays', '$.firstDate', '$.lastDate', '$.name']);
+    expect(pathsFor('dailyQuantity', 'subject')).toContain('$.quantity');
+    expect(pathsFor('course', 'subject')).not.toContain('$.quantity');
+    expect(pathsFor('exclusivePair', 'subject')).toContain('$.b.amount');
+    expect(pathsFor('item', 'patient')).toContain('$.ageYears');
+    expect(pathsFor('item', 'restriction')).toContain('$.maxDays');
+    const course = schema.allOf.find((c) => c.if.properties.subject.const === 'historyCourse');
+    expect(course?.then.required).toEqual(['historyDays']);
+    expect(course?.then.properties.atRisk.properties.beyond.properties.path.enum).toContain('$.dayNo');
+  });
+});
+
 describe('loading rule files', () => {
   it('names the file and the path of a schema error', () => {
     const dir = scratchRules();

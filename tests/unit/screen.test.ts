@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
+import { generateClaims } from '../../src/generator/generate.ts';
+import { type HistoryClaim, toHistoryClaim } from '../../src/history/store.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
-import { flagIdFor } from '../../src/rules/screen.ts';
+import { RuleSet } from '../../src/rules/rule-set.ts';
+import { flagIdFor, Screener } from '../../src/rules/screen.ts';
 
 const core = loadCore();
 const base = readBaseClaim(defaultRulesDir());
@@ -111,5 +114,36 @@ describe('screening a claim', () => {
       items: [line(1, '002101030300000', '子宫造影', 'service', { serviceDate: '2024-12-31' })],
     });
     expect((await core.screener.screen(claim, { stage: 'in', now })).flags).toEqual([]);
+  });
+});
+
+describe('the memo', () => {
+  it('gives flag for flag what fresh engine runs give, over a generated stream with history', async () => {
+    const { claims } = await generateClaims({ seed: 77, claims: 1_500, violationRate: 0.3 }, core);
+    const files = core.ruleSet.rules.map(({ file, source }) => ({ file, source }));
+    const memoised = new Screener(new RuleSet(files), core.catalogue);
+    const fresh = new Screener(new RuleSet(files), core.catalogue);
+    const histories = new Map<string, HistoryClaim[]>();
+    const historyRules = new Set(core.ruleSet.rules.filter((r) => r.kind.history).map((r) => r.file.id));
+    let flags = 0;
+    let historyFlags = 0;
+    for (const claim of claims) {
+      const history = histories.get(claim.patient.insuredId) ?? [];
+      const options = { stage: 'in' as const, now, history };
+      const withMemo = await memoised.screen(claim, options);
+      const without = await fresh.screen(claim, { ...options, memo: false });
+      expect(withMemo.flags, claim.claimId).toEqual(without.flags);
+      expect(withMemo.decision, claim.claimId).toEqual(without.decision);
+      flags += withMemo.flags.length;
+      historyFlags += withMemo.flags.filter((f) => historyRules.has(f.ruleId)).length;
+      histories.set(claim.patient.insuredId, [...history, toHistoryClaim(claim)]);
+    }
+    // The comparison means something only if the stream raised flags, history ones among them,
+    // and the memo answered most evaluations.
+    expect(flags).toBeGreaterThan(300);
+    expect(historyFlags).toBeGreaterThan(30);
+    const memoEntries = memoised.ruleSet.rules.reduce((s, r) => s + r.memo.size, 0);
+    expect(memoEntries).toBeGreaterThan(0);
+    expect(fresh.ruleSet.rules.every((r) => r.memo.size === 0)).toBe(true);
   });
 });

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { epochDay } from '../../dates.ts';
+import {
+  type ClaimSubjectKind,
+  EVERY_STAGE,
+  ItemFact,
+  itemFact,
+  lineOf,
+  NO_LINE_FACTS,
+  pastLines,
+  type Subject,
+  single,
+} from './kind.ts';
+
+/**
+ * Days since the previous charge of a cycle-limited service (周期超频次), looking at earlier
+ * claims and earlier days of this one. Only charges with a previous one are subjects.
+ */
+export const historyCycle: ClaimSubjectKind = {
+  name: 'historyCycle',
+  scope: 'history',
+  ruleClass: 'required',
+  history: true,
+  stages: EVERY_STAGE,
+  fact: ItemFact.extend({
+    previousDate: z.string(),
+    previousClaimId: z.string(),
+    daysSincePrevious: z.number(),
+  }),
+  line: NO_LINE_FACTS,
+  build({ claim, history, catalogue, ruleClass }) {
+    const lastByKp = new Map<string, { date: string; claimId: string }>();
+    const seen = (kpId: string, date: string, claimId: string): void => {
+      const prev = lastByKp.get(kpId);
+      if (!prev || date > prev.date) lastByKp.set(kpId, { date, claimId });
+    };
+    for (const { claimId, item } of pastLines(history, claim.claimId)) {
+      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      if (kp) seen(kp.kpId, item.serviceDate, claimId);
+    }
+    const subjects: Subject[] = [];
+    const ordered = [...claim.items].sort((a, b) =>
+      a.serviceDate < b.serviceDate ? -1 : a.serviceDate > b.serviceDate ? 1 : 0,
+    );
+    for (const item of ordered) {
+      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      if (kp?.restriction?.kind !== 'cycle') continue;
+      const prev = lastByKp.get(kp.kpId);
+      if (prev && prev.date <= item.serviceDate) {
+        subjects.push({
+          kind: 'historyCycle',
+          fact: {
+            ...itemFact(item),
+            previousDate: prev.date,
+            previousClaimId: prev.claimId,
+            daysSincePrevious: epochDay(item.serviceDate) - epochDay(prev.date),
+          },
+          date: item.serviceDate,
+          lines: [lineOf(item)],
+          category: item.category,
+          points: single(kp),
+        });
+      }
+      seen(kp.kpId, item.serviceDate, claim.claimId ?? 'draft');
+    }
+    return subjects;
+  },
+};

@@ -1,0 +1,41 @@
+import {
+  type ClaimSubjectKind,
+  EVERY_STAGE,
+  ItemFact,
+  itemFact,
+  lineOf,
+  NO_LINE_FACTS,
+  num,
+} from './kind.ts';
+
+/** Each item, with the knowledge points its code carries. */
+export const item: ClaimSubjectKind = {
+  name: 'item',
+  scope: 'item',
+  ruleClass: 'optional',
+  history: false,
+  stages: EVERY_STAGE,
+  fact: ItemFact,
+  line: NO_LINE_FACTS,
+  build({ claim, catalogue }) {
+    return claim.items.map((i) => {
+      const points = catalogue.pointsFor(i.code);
+      return {
+        kind: 'item',
+        fact: itemFact(i),
+        date: i.serviceDate,
+        lines: [lineOf(i)],
+        category: i.category,
+        ...(points ? { points } : {}),
+      };
+    });
+  },
+  /** With a supply limit in the rule's params: the largest quantity that stays within it. */
+  suggest(subject, { params }) {
+    const max = num(params.maxDaysSupply);
+    const days = num(subject.fact.daysSupply);
+    const quantity = num(subject.fact.quantity);
+    if (max === undefined || !days || quantity === undefined) return undefined;
+    return `按每日用量计，最多可开${Math.floor((quantity * max) / days)}（${max}天用量）`;
+  },
+};

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { KnowledgePoint } from '../../catalogue/schema.ts';
+import type { Claim, DraftClaim, Item, ItemCategory } from '../../contracts/claim.ts';
+import type { Stage } from '../../contracts/flag.ts';
+import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
+
+/** What the core needs of the reference catalogues: the knowledge points that cover a code. */
+export interface CatalogueLookup {
+  /** Active knowledge points for `code`, keyed by rule class. */
+  pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+}
+
+/**
+ * One claim line a subject covers, with the per-line facts a rule's `atRisk` selects on. Every kind
+ * offers these four; a kind adds its own (a course's `dayNo`, a pair's `role`) in its `line` schema.
+ */
+export const LineFact = z.looseObject({
+  lineNo: z.number(),
+  amount: z.number(),
+  unitPrice: z.number(),
+  quantity: z.number(),
+});
+export type LineFact = z.infer<typeof LineFact>;
+
+/**
+ * One thing a rule's conditions judge: an item, a day of charges, a pair of lines, … Builders only
+ * shape data (group, count, measure distances); whether it is a violation, which lines are at risk
+ * and for how much is the rule file's business (`conditions` and `atRisk`).
+ */
+export interface Subject {
+  kind: string;
+  /** What the conditions read as the `subject` fact. */
+  fact: Record<string, unknown>;
+  /** Date the patient's age is taken at. */
+  date: string;
+  /** The claim lines it covers, in claim order; `atRisk` picks the flag's lines and amount from them. */
+  lines: LineFact[];
+  category?: ItemCategory;
+  /** Knowledge points that apply, by rule class; a rule with `when.ruleClass` needs one. */
+  points?: ReadonlyMap<string, KnowledgePoint>;
+}
+
+/** What a claim-level kind builds its subjects from. */
+export interface ClaimInput {
+  claim: DraftClaim;
+  catalogue: CatalogueLookup;
+  /** The patient's earlier claims over the rule set's window; empty for kinds without `history`. */
+  history: readonly HistoryClaim[];
+  /** The rule's `when.ruleClass`, for kinds grouped by knowledge point ('' when the rule names none). */
+  ruleClass: string;
+}
+
+/** What a period-level kind (post-event: split admissions, overlapping stays, …) builds from. */
+export interface PeriodInput {
+  claims: readonly Claim[];
+  catalogue: CatalogueLookup;
+  ruleClass: string;
+  period: string;
+}
+
+interface KindBase {
+  /** The name rule files give in `subject`. */
+  readonly name: string;
+  /** Whether its rules must name a knowledge-point class (its points define the subjects) or may. */
+  readonly ruleClass: 'required' | 'optional';
+  /** Whether it reads the patient's earlier claims: its rules then declare `historyDays`. */
+  readonly history: boolean;
+  /** The stages it can be evaluated in. */
+  readonly stages: readonly Stage[];
+  /** The `subject` fact: the linter checks condition, message and `when.requires` paths against it. */
+  readonly fact: z.ZodObject;
+  /** Per-line facts beyond `LineFact`'s, for `atRisk.only` and `atRisk.beyond`. */
+  readonly line: z.ZodObject;
+  /** A concrete alternative for the pre-event answer, where the facts give one. */
+  suggest?(subject: Subject, facts: SuggestionFacts): string | undefined;
+}
+
+export type SuggestionFacts = {
+  restriction: Record<string, unknown> | null;
+  params: Record<string, unknown>;
+};
+
+/** A kind judged per claim: item, claim or history scope. */
+export interface ClaimSubjectKind extends KindBase {
+  readonly scope: 'item' | 'claim' | 'history';
+  build(input: ClaimInput): Subject[];
+}
+
+/** A kind judged over a period's claims; the post-event stage evaluates these. */
+export interface PeriodSubjectKind extends KindBase {
+  readonly scope: 'period';
+  build(input: PeriodInput): Subject[];
+}
+
+/** One module per kind under `src/rules/subjects/`, listed once in `registry.ts`. */
+export type SubjectKind = ClaimSubjectKind | PeriodSubjectKind;
+
+export const EVERY_STAGE: readonly Stage[] = ['pre', 'in', 'post'];
+
+export const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** The `subject` fields of an item, shared by the kinds that judge one line. */
+export const ItemFact = z.object({
+  lineNo: z.number(),
+  code: z.string(),
+  name: z.string(),
+  category: z.string(),
+  quantity: z.number(),
+  unitPrice: z.number(),
+  amount: z.number(),
+  serviceDate: z.string(),
+  daysSupply: z.number().nullable(),
+});
+
+export function itemFact(item: Item): Record<string, unknown> {
+  return {
+    lineNo: item.lineNo,
+    code: item.code,
+    name: item.name,
+    category: item.category,
+    quantity: item.quantity,
+    unitPrice: item.unitPrice,
+    amount: item.amount,
+    serviceDate: item.serviceDate,
+    daysSupply: item.daysSupply ?? null,
+  };
+}
+
+export const lineOf = (item: Item): LineFact => ({
+  lineNo: item.lineNo,
+  amount: item.amount,
+  unitPrice: item.unitPrice,
+  quantity: item.quantity,
+});
+
+export const NO_LINE_FACTS = z.object({});
+
+export const single = (kp: KnowledgePoint): ReadonlyMap<string, KnowledgePoint> =>
+  new Map([[kp.ruleClass, kp]]);
+
+export function groupBy<T>(values: readonly T[], key: (v: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const v of values) {
+    const k = key(v);
+    const g = groups.get(k);
+    if (g) g.push(v);
+    else groups.set(k, [v]);
+  }
+  return groups;
+}
+
+/** An earlier line of the patient's, with the claim it came from. */
+export interface PastLine {
+  claimId: string;
+  item: HistoryItem;
+}
+
+export function pastLines(history: readonly HistoryClaim[], claimId: string | undefined): PastLine[] {
+  const out: PastLine[] = [];
+  // A redelivered claim may already be in history; it must not count against itself.
+  for (const c of history)
+    if (c.claimId !== claimId) for (const item of c.items) out.push({ claimId: c.claimId, item });
+  return out;
+}
+
+/** A finite number or undefined: suggestions only speak where the facts give a concrete number. */
+export const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;

@@ -1,0 +1,31 @@
+import { course } from './course.ts';
+import { dailyQuantity } from './daily-quantity.ts';
+import { day } from './day.ts';
+import { exclusivePair } from './exclusive-pair.ts';
+import { historyCourse } from './history-course.ts';
+import { historyCycle } from './history-cycle.ts';
+import { historySameDay } from './history-same-day.ts';
+import { historySupply } from './history-supply.ts';
+import { item } from './item.ts';
+import type { SubjectKind } from './kind.ts';
+import { tcmPrescription } from './tcm-prescription.ts';
+
+/**
+ * Every subject kind a rule file may name in `subject`. A new kind is one module beside these,
+ * declaring what it needs and offers, and one entry here; the linter, the JSON Schema and the
+ * screener read everything else from the module.
+ */
+export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
+  [
+    item,
+    day,
+    exclusivePair,
+    dailyQuantity,
+    course,
+    tcmPrescription,
+    historySameDay,
+    historyCourse,
+    historyCycle,
+    historySupply,
+  ].map((kind) => [kind.name, kind]),
+);
