@@ -294,7 +294,7 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
             label="医院 hospital"
             value={filters.hospital}
             onChange={change}
-            placeholder="H3001"
+            placeholder="例 H3001"
           />
         )}
         <Text name="doctor" label="医生 doctor" value={filters.doctor} onChange={change} />
@@ -303,7 +303,7 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
           label="规则 rule"
           value={filters.rule}
           onChange={change}
-          placeholder="GZ-DRUG-SEX"
+          placeholder="例 GZ-DRUG-SEX"
         />
         <Select
           name="ruleClass"
@@ -337,8 +337,14 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
           value={filters.stage}
           onChange={change}
         />
-        <Text name="from" label="起始月 from" value={filters.from} onChange={change} placeholder="2026-09" />
-        <Text name="to" label="截止月 to" value={filters.to} onChange={change} placeholder="2026-12" />
+        <Text
+          name="from"
+          label="起始月 from"
+          value={filters.from}
+          onChange={change}
+          placeholder="例 2026-09"
+        />
+        <Text name="to" label="截止月 to" value={filters.to} onChange={change} placeholder="例 2026-12" />
         <Text name="minAmount" label="最低金额 min ¥" value={filters.minAmount} onChange={change} />
         <Text name="maxAmount" label="最高金额 max ¥" value={filters.maxAmount} onChange={change} />
         <label>

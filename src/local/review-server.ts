@@ -146,8 +146,13 @@ export async function startLocalReview(options: LocalReviewOptions): Promise<Loc
     });
     if (!first.done) response.write(first.value);
     for await (const chunk of chunks) {
-      // Backpressure: wait for the socket before reading the next page.
-      if (!response.write(chunk)) await new Promise((r) => response.once('drain', r));
+      // Backpressure: wait for the socket before reading the next page; a client gone stops the reads.
+      if (!response.write(chunk))
+        await new Promise((r) => {
+          response.once('drain', r);
+          response.once('close', r);
+        });
+      if (response.destroyed) return;
     }
     response.end();
   };
