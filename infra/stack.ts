@@ -21,6 +21,7 @@ import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { PostEventAudit } from './audit.ts';
 import { shellQuote } from './bundling.ts';
 import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { ReviewApi } from './review.ts';
 import { pascal, resourceTable } from './table.ts';
 
 /** The rules are copied next to the code. */
@@ -97,6 +98,11 @@ export class FundGuardStack extends Stack {
       tables: { claims: this.tables.claims, flags: this.tables.flags },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
+    });
+    new ReviewApi(this, 'ReviewApi', {
+      stage,
+      tables: this.tables,
+      ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
     });
   }
 

@@ -43,6 +43,14 @@ export const AuditEnv = z.object({
   ...RulesEnv.shape,
 });
 
+/** The review API function: flags (read and review), claims (a flag's claim), scores, and the rules. */
+export const ReviewEnv = z.object({
+  FLAGS_TABLE: name,
+  CLAIMS_TABLE: name,
+  SCORES_TABLE: name,
+  ...RulesEnv.shape,
+});
+
 export type InProcessConfig = z.infer<typeof InProcessEnv>;
 export type ApiConfig = z.infer<typeof ApiEnv>;
 export type AuthorizerConfig = z.infer<typeof AuthorizerEnv>;

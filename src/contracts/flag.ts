@@ -11,6 +11,7 @@ export const FLAG_STATUSES = [
   'dismissed',
   'escalated',
   'appealed',
+  'investigating',
   'upheld',
   'overturned',
 ] as const;

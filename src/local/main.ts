@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { buildConsole } from '../../console/build.ts';
 import { UsageError } from '../cli/usage.ts';
 import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
@@ -20,11 +21,13 @@ import { type LocalServices, localClientConfig, startLocalServices } from './emu
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { createResources } from './provisioning.ts';
+import { type LocalReview, startLocalReview } from './review-server.ts';
 import { sendStream } from './stream.ts';
 import { AlertsConsumer, countItems, LiveSummary, queueDepth } from './summary.ts';
 
 const USAGE = `usage: npm start [-- options]
-  --no-demo                 keep the stack and the pre-event API up without streaming claims (Ctrl-C stops it)
+  --no-demo                 keep the stack, the pre-event API and the console up without streaming claims (Ctrl-C stops it)
+  --exit                    stop after the demo instead of keeping the console up with the demo's flags
   --rate N                  claims per second in the demo (default 300)
   --duration S              seconds of demo stream (default 60)
   --seed N                  generator seed (default: a new one each run, printed)
@@ -41,6 +44,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       'no-demo': { type: 'boolean', default: false },
+      exit: { type: 'boolean', default: false },
       rate: { type: 'string', default: '300' },
       duration: { type: 'string', default: '60' },
       seed: { type: 'string' },
@@ -61,6 +65,7 @@ function options() {
   return {
     help: values.help,
     demo: !values['no-demo'],
+    exit: values.exit,
     rate: number('rate', 1, 5_000),
     duration: number('duration', 1, 3_600),
     seed: values.seed === undefined ? Date.now() % 1_000_000 : number('seed', 0, 2 ** 31),
@@ -118,7 +123,9 @@ async function main(): Promise<number> {
   let poller: Poller | undefined;
   let alerts: AlertsConsumer | undefined;
   let api: LocalApi | undefined;
+  let review: LocalReview | undefined;
   const shutdown = async (): Promise<void> => {
+    await review?.stop();
     await api?.stop();
     await poller?.stop();
     await alerts?.stop();
@@ -164,6 +171,12 @@ async function main(): Promise<number> {
       tables: resources.tables,
       stateDir: STATE_DIR,
     });
+    await buildConsole();
+    review = await startLocalReview({
+      endpoints: services.endpoints,
+      tables: resources.tables,
+      stateDir: STATE_DIR,
+    });
 
     const local = {
       region: env.AWS_REGION,
@@ -171,6 +184,12 @@ async function main(): Promise<number> {
       tables: resources.tables,
       queues: resources.queues,
       api: { url: api.url, keysFile: join(STATE_DIR, 'api-keys.local.json') },
+      consoleUrl: review.url,
+      review: {
+        url: `${review.url}/v1/review`,
+        openapi: `${review.url}/openapi.json`,
+        tokensFile: review.tokensFile,
+      },
       dataDir: opts.dataDir ?? null,
       logs: logFile,
     };
@@ -188,7 +207,11 @@ async function main(): Promise<number> {
       print(`  queue ${name.padEnd(12)} ${q.url}  (DLQ ${q.dlqUrl})`);
     print(`  function logs   ${logFile}`);
     print(`  pre-event API   ${api.url}  (a key per hospital in .fundguard/api-keys.local.json)`);
+    print(
+      `  console         ${review.url}  (OpenAPI: ${review.url}/openapi.json; tokens in ${review.tokensFile})`,
+    );
     print(`\ntry it (a draft order for hospital H3001):\n${api.curlExample}\n${api.alertsCurlExample}`);
+    print(loginLines(review));
 
     const audit = (period: string) =>
       runLocalAudit({
@@ -252,11 +275,29 @@ async function main(): Promise<number> {
     if (!stopping) await audit(opts.audit ?? busiestMonth(generated.claims));
     sqs.destroy();
     dynamodb.destroy();
+    if (!opts.exit && !stopping) {
+      print(`\nthe demo's flags stay in the tables: the console is up until Ctrl-C.${loginLines(review)}`);
+      await done;
+    }
     return 0;
   } finally {
     await shutdown();
     print('stopped: DynamoDB Local, SQS and the poller are down.');
   }
+}
+
+/** Where to sign into the console as an auditor and as a hospital. */
+function loginLines(review: LocalReview): string {
+  const first = (predicate: (t: LocalReview['tokens'][number]) => boolean) => review.tokens.find(predicate);
+  const lines = [
+    first((t) => t.actorId === 'auditor-1'),
+    first((t) => t.actorId === 'auditor-2'),
+    first((t) => t.role === 'rule-author'),
+    first((t) => t.hospitalId === 'H3001'),
+  ]
+    .filter((t) => t !== undefined)
+    .map((t) => `  ${t.name.padEnd(22)} ${review.loginUrl(t.token)}`);
+  return `\nconsole: sign in as\n${lines.join('\n')}`;
 }
 
 /** The claims as messages, with a few malformed ones among them, as real feeds have: they must land in the DLQ, alone. */

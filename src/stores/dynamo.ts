@@ -280,7 +280,13 @@ function historyItem(claim: Claim): Record<string, unknown> {
 }
 
 function flagItem(flag: Flag): Record<string, unknown> {
-  return { ...flag, [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}` };
+  return {
+    ...flag,
+    [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}`,
+    // Top-level copies for the review API's byRuleClass and byMonth indexes (index keys cannot be nested).
+    ruleClass: flag.basis.ruleClass,
+    createdMonth: flag.createdAt.slice(0, 7),
+  };
 }
 
 function decisionItem({ claim, decision, flags, decidedAt }: ClaimOutcome): Record<string, unknown> {
