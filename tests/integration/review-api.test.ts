@@ -3,9 +3,11 @@
  * pagination, detail, every role on every route, the workflow with its clocks, concurrency, bulk
  * decisions, export, scores and rule precision. Every answer is checked against the OpenAPI document.
  */
+import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/contracts/flag.ts';
+import { RuleFile } from '../../src/contracts/rule.ts';
 import { openApiDocument } from '../../src/openapi.ts';
 import { MAX_BULK } from '../../src/review/contracts.ts';
 import { loadReviewPolicy } from '../../src/review/policy.ts';
@@ -163,7 +165,9 @@ describe('a flag in detail', () => {
     expect(answer.body.claim.lines.filter((l: Json) => l.flagged).map((l: Json) => l.lineNo)).toEqual(
       flag.lineNos,
     );
-    expect(answer.body.rule).toMatchObject({ id: 'GZ-DRUG-SEX', version: 1 });
+    // The rule as the running set has it (the flag names the version that raised it).
+    const { version } = RuleFile.parse(JSON.parse(readFileSync('rules/drug-sex.json', 'utf8')));
+    expect(answer.body.rule).toMatchObject({ id: 'GZ-DRUG-SEX', version });
     expect(answer.body.rule.conditions.join('\n')).toContain('restriction.sex 不等于 patient.sex');
     expect(answer.body.flag.basis).toEqual(flag.basis);
     expect(answer.body.siblings.map((s: Json) => s.flagId)).toEqual(['F-C-REV-000000-1']);
