@@ -4,7 +4,7 @@ import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same 24 claim-only rules as plain TypeScript, no engine. Only the benchmark uses
+ * The benchmark's floor: the same 28 claim-only rules as plain TypeScript, no engine. Only the benchmark uses
  * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
 export function handWrittenScreen(
@@ -103,6 +103,19 @@ export function handWrittenScreen(
     if (!/^(?:[A-Z]\d{2}(?:\.[0-9xX]{1,3}(?:x\d{3})?)?[+*†]?|M\d{4,5}\/\d)$/.test(d.code))
       hit('NHSA-DIAGNOSIS-CODE', []);
   }
+  // The public reference rules: sex and age edits of diagnoses and procedures (age on the first service date).
+  const ageAtFirst = ageInYears(p.birthDate, first);
+  for (const d of claim.diagnoses) {
+    for (const e of catalogue.diagnosisEditsOf(d.code)) {
+      if (e.edit === 'sex' && e.sex !== p.sex && !sexIndeterminate) hit('NHSA-DIAGNOSIS-SEX', []);
+      if (e.edit === 'age' && (ageAtFirst < (e.minAgeYears ?? 0) || ageAtFirst > (e.maxAgeYears ?? 150)))
+        hit('NHSA-DIAGNOSIS-AGE', []);
+    }
+  }
+  for (const pr of claim.procedures ?? []) {
+    for (const e of catalogue.procedureEditsOf(pr.code))
+      if (e.edit === 'sex' && e.sex !== p.sex && !sexIndeterminate) hit('NHSA-PROCEDURE-SEX', []);
+  }
   // Claim-level groupings, written out by hand.
   const byDate = new Map<string, Item[]>();
   const byCode = new Map<string, Item[]>();
@@ -125,6 +138,22 @@ export function handWrittenScreen(
           'NHSA-TCM-LARGE-PRESCRIPTION',
           pieces.map((i) => i.lineNo),
         );
+    }
+    const table = catalogue.tcmIncompatibility;
+    if (table && pieces.length > 1) {
+      const byPiece = new Map<string, number[]>();
+      for (const i of pieces) {
+        const piece = table.pieceOf(i.name);
+        if (piece) byPiece.set(piece, [...(byPiece.get(piece) ?? []), i.lineNo]);
+      }
+      const known = [...byPiece.keys()];
+      for (let a = 0; a < known.length; a++)
+        for (let b = a + 1; b < known.length; b++)
+          if (table.conflict(known[a] as string, known[b] as string))
+            hit('NHSA-TCM-INCOMPATIBILITY', [
+              ...(byPiece.get(known[a] as string) ?? []),
+              ...(byPiece.get(known[b] as string) ?? []),
+            ]);
     }
     const drugs = items.filter(isDrug);
     if (

@@ -10,7 +10,14 @@ import {
   type Priced,
   type Setting,
 } from './claims.ts';
-import { HOSPITALS, type HospitalProfile, ORDINARY, ORDINARY_TCM, ORDINARY_TESTS } from './world.ts';
+import {
+  HOSPITALS,
+  type HospitalProfile,
+  INCOMPATIBLE_TCM,
+  ORDINARY,
+  ORDINARY_TCM,
+  ORDINARY_TESTS,
+} from './world.ts';
 
 /**
  * One injector per rule of the pack: it writes the claim (or the pair of claims, for history rules)
@@ -714,6 +721,84 @@ export const INJECTORS: readonly Injector[] = [
         submittedDay: Math.max(discharge, outside) + 1,
       });
       g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-SEX',
+    ruleClass: '诊断与患者性别不符',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const [primary] = claim.diagnoses;
+      if (!primary) throw new Error('an emitted claim has no diagnosis');
+      // A category the reference gives to the other sex outright (no maternity code: its age band
+      // would add a second flag for the older patients).
+      primary.code = g.rng.pick(
+        setting.patient.sex === 'F'
+          ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
+          : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
+      );
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-AGE',
+    ruleClass: '诊断与患者年龄不符',
+    claims: 1,
+    async inject(g, day) {
+      const delivery = g.rng.chance(0.5);
+      // A delivery for a woman past the maternity band (9–64), or a liveborn-infant code for an adult.
+      const patient = delivery
+        ? g.newPatient({ sex: 'F', ageYears: g.rng.int(66, 85), insuranceType: 'resident' }, day, false)
+        : g.newPatient({ ageYears: g.rng.int(20, 70), insuranceType: 'employee' }, day, false);
+      const setting = outpatient(patient);
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const plan = { dates: [date], quantity: 2, daysSupply: 7 };
+      draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+      const claim = g.emit(setting, draft, 'internal', day);
+      claim.diagnoses = [{ code: delivery ? 'O80.000' : 'Z38.000', primary: true }];
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-TCM-INCOMPATIBILITY',
+    ruleClass: '中药饮片配伍禁忌',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(adult(g, day));
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
+      const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
+      if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
+      const table = g.catalogue.tcmIncompatibility;
+      const against = table?.pieceOf(counterpart.name) ?? counterpart.name;
+      // Other pieces only where they make no second pair with it (藜芦 conflicts with 党参 too).
+      const clashes = (name: string) => table?.conflict(table.pieceOf(name) ?? name, against) !== undefined;
+      const lines = [draft.add(partner, date, g.rng.int(6, 15))];
+      for (const piece of ORDINARY_TCM)
+        if (piece !== partner && !clashes(piece.name) && g.rng.chance(0.4))
+          draft.add(piece, date, g.rng.int(6, 20));
+      lines.push(draft.add(counterpart, date, g.rng.int(3, 10)));
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
+    },
+  },
+  {
+    ruleId: 'NHSA-PROCEDURE-SEX',
+    ruleClass: '手术操作编码与性别不符',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const code = g.rng.pick(
+        setting.patient.sex === 'F'
+          ? ['60.2900', '62.4100', '64.0x00']
+          : ['68.4901', '69.0900', '74.1x00', '65.2500'],
+      );
+      claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
+      g.inject(claim, this.ruleId, this.ruleClass, []);
     },
   },
 ];

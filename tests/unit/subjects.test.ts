@@ -230,3 +230,61 @@ describe('course and cycle subjects in the scope and unit the text states', () =
     expect(friday[0]?.fact).toMatchObject({ daysSincePrevious: 4, chargesInCalendarWeek: 2 });
   });
 });
+
+describe('the subject kinds from public reference data', () => {
+  it('build one diagnosis subject per edit: a delivery is both female-only and in the maternity band', () => {
+    const c = claimOf({
+      diagnoses: [
+        { code: 'O80.000', primary: true },
+        { code: 'E11.900', primary: false },
+      ],
+    });
+    expect(build('diagnosisEdit', c).map((s) => s.fact)).toEqual([
+      expect.objectContaining({
+        index: 1,
+        code: 'O80.000',
+        edit: 'sex',
+        sex: 'F',
+        minAgeYears: 0,
+        maxAgeYears: 150,
+      }),
+      expect.objectContaining({
+        index: 1,
+        code: 'O80.000',
+        edit: 'age',
+        sex: '',
+        minAgeYears: 9,
+        maxAgeYears: 64,
+      }),
+    ]);
+  });
+
+  it('build nothing for a claim without procedures, and a procedure subject on its own date', () => {
+    expect(build('procedureEdit', claimOf())).toEqual([]);
+    const [subject] = build(
+      'procedureEdit',
+      claimOf({ procedures: [{ code: '68.4901', primary: true, date: '2026-10-02' }] }),
+    );
+    expect(subject?.date).toBe('2026-10-02');
+    expect(subject?.fact).toMatchObject({ code: '68.4901', edit: 'sex', sex: 'F' });
+  });
+
+  it('pair the TCM pieces of one service date only, each line with its side of the pair', () => {
+    const piece = (lineNo: number, name: string, serviceDate = '2026-10-03') =>
+      line(lineNo, `T90020000${lineNo}`, name, 'tcm-herbal', { serviceDate });
+    const subjects = build(
+      'tcmIncompatibility',
+      claimOf({
+        items: [piece(1, '海藻'), piece(2, '炙甘草'), piece(3, '甘草'), piece(4, '甘遂', '2026-10-04')],
+      }),
+    );
+    expect(subjects.map((s) => s.fact)).toEqual([
+      { date: '2026-10-03', group: '十八反', a: '甘草', b: '海藻', namesA: '炙甘草、甘草', namesB: '海藻' },
+    ]);
+    expect(subjects[0]?.lines.map((l) => [l.lineNo, l.role])).toEqual([
+      [1, 'b'],
+      [2, 'a'],
+      [3, 'a'],
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { courseSpan } from './course-span.ts';
 import { dailyQuantity } from './daily-quantity.ts';
 import { day } from './day.ts';
 import { diagnosis } from './diagnosis.ts';
+import { diagnosisEdit } from './diagnosis-edit.ts';
 import { exclusivePair } from './exclusive-pair.ts';
 import { herbalPrescription } from './herbal-prescription.ts';
 import { historyCourse } from './history-course.ts';
@@ -13,6 +14,8 @@ import { historySupply } from './history-supply.ts';
 import { item } from './item.ts';
 import type { SubjectKind } from './kind.ts';
 import { prescription } from './prescription.ts';
+import { procedureEdit } from './procedure-edit.ts';
+import { tcmIncompatibility } from './tcm-incompatibility.ts';
 import { tcmPrescription } from './tcm-prescription.ts';
 
 /**
@@ -38,5 +41,9 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     courseSpan,
     historyCycle,
     historySupply,
+    // Public reference data in rules/reference, no knowledge point (issue 8).
+    diagnosisEdit,
+    procedureEdit,
+    tcmIncompatibility,
   ].map((kind) => [kind.name, kind]),
 );
