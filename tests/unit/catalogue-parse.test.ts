@@ -142,8 +142,13 @@ describe('child-only and child-limited items', () => {
     expect(restrictionOf('医疗服务项目儿童专用', text)).toEqual(expected);
   });
 
-  it('keeps 法定就业年龄 as text, since it is no fixed band', () => {
-    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toBeNull();
+  it('reads 法定就业年龄段 as the widest working-age band: 16 to before the highest retirement age, 63', () => {
+    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toEqual({
+      kind: 'age',
+      label: '法定就业年龄段',
+      minAgeYears: 16,
+      maxAgeYears: 62,
+    });
   });
 });
 
