@@ -4,6 +4,7 @@ import { courseSpan } from './course-span.ts';
 import { dailyQuantity } from './daily-quantity.ts';
 import { day } from './day.ts';
 import { diagnosis } from './diagnosis.ts';
+import { drugSubgroup } from './drug-subgroup.ts';
 import { exclusivePair } from './exclusive-pair.ts';
 import { herbalPrescription } from './herbal-prescription.ts';
 import { historyCourse } from './history-course.ts';
@@ -38,5 +39,6 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     courseSpan,
     historyCycle,
     historySupply,
+    drugSubgroup,
   ].map((kind) => [kind.name, kind]),
 );
