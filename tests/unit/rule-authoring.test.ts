@@ -267,7 +267,9 @@ describe('the linter checks a rule against what its subject kind offers', () => 
         rule.subject = 'courze';
       }),
     ).toEqual([
-      expect.stringMatching(/subject: unknown subject kind "courze" \(known: item, day, .*historySupply(, \w+)*\)$/),
+      expect.stringMatching(
+        /subject: unknown subject kind "courze" \(known: item, day, .*historySupply(, \w+)*\)$/,
+      ),
     ]);
     expect(
       lintProblems((rule) => {
