@@ -4,7 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
-import { type DiagnosisGroupId, type DiagnosisGroups, loadDiagnosisGroups } from './reference.ts';
+import {
+  type DiagnosisGroupId,
+  type DiagnosisGroups,
+  loadDiagnosisGroups,
+  loadServiceClasses,
+  type ServiceClasses,
+  type ServiceClassId,
+} from './reference.ts';
 import {
   CatalogueFile,
   type KnowledgePoint,
@@ -112,14 +119,20 @@ export class Catalogue {
   readonly #pairsByCode = new Map<string, KnowledgePoint[]>();
 
   readonly #diagnosisGroups: DiagnosisGroups | undefined;
+  readonly #serviceClasses: ServiceClasses | undefined;
 
-  /** `diagnosisGroups` (rules/reference) is what `diagnosisGroupsOf` answers from; without it, no group matches. */
+  /**
+   * `diagnosisGroups` and `serviceClasses` (rules/reference) are what `diagnosisGroupsOf` and
+   * `serviceClassOf` answer from; without them, no group or class matches.
+   */
   constructor(
     readonly file: CatalogueFile,
     ruleClasses: readonly RuleClass[],
     diagnosisGroups?: DiagnosisGroups,
+    serviceClasses?: ServiceClasses,
   ) {
     this.#diagnosisGroups = diagnosisGroups;
+    this.#serviceClasses = serviceClasses;
     this.#ruleClasses = new Map(ruleClasses.map((rc) => [rc.name, rc]));
     const codesByKind = new Map<RestrictionKind, Set<string>>();
     const pairs: { kp: KnowledgePoint; codes: readonly [string, string] }[] = [];
@@ -206,6 +219,11 @@ export class Catalogue {
     return this.#diagnosisGroups?.of(codes) ?? new Set();
   }
 
+  /** The class (examination, test, treatment, surgery, CT, MRI) of a national service code. */
+  serviceClassOf(code: string): ServiceClassId | undefined {
+    return this.#serviceClasses?.of(code);
+  }
+
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */
   entry(code: string): CatalogueEntry | undefined {
     return this.#entries.get(code);
@@ -280,5 +298,10 @@ export function loadCatalogue(
 ): Catalogue {
   const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile);
   const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile);
-  return new Catalogue(file, ruleClasses.ruleClasses, loadDiagnosisGroups(referenceDir));
+  return new Catalogue(
+    file,
+    ruleClasses.ruleClasses,
+    loadDiagnosisGroups(referenceDir),
+    loadServiceClasses(referenceDir),
+  );
 }

@@ -776,6 +776,47 @@ export const INJECTORS: readonly Injector[] = [
       throw new Error('no two unrestricted drugs of one pharmacological subgroup the generator can bill');
     },
   },
+  {
+    ruleId: 'NHSA-LOW-STANDARD-ADMISSION',
+    ruleClass: '无指征住院（低标准入院）',
+    claims: 1,
+    async inject(g, day) {
+      const patient = adult(g, day, { ageYears: g.rng.int(30, 70) });
+      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+      const stay = g.rng.int(1, 2);
+      const dates = Array.from({ length: stay }, (_, k) => fromEpochDay(day + k));
+      const draft = new ClaimDraft(g.catalogue);
+      for (const date of dates) {
+        draft.add(ORDINARY.bed, date, 1);
+        draft.add(ORDINARY.wardRound, date, 1);
+      }
+      // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
+      const isWorkUp = (code: string) =>
+        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code) ?? '');
+      const workUp = g.restrictedServices.filter((s) => isWorkUp(s.code));
+      const share = () => {
+        const total = draft.items.reduce((s, i) => s + i.amount, 0);
+        const examLab = draft.items.filter((i) => isWorkUp(i.code)).reduce((s, i) => s + i.amount, 0);
+        return examLab / total;
+      };
+      const admission = dates[0] as string;
+      for (const service of rotated(g, workUp)) {
+        if (share() >= 0.9) break;
+        const plan = { dates: [admission], quantity: 1 };
+        if (await g.fits(service.code, setting, draft, plan, this.ruleClass))
+          draft.add(service, admission, 1);
+      }
+      if (share() < 0.9)
+        throw new Error(`the catalogue has too few examinations and tests for ${this.ruleClass}`);
+      const claim = g.emit(setting, draft, 'internal', day, { dischargeDay: day + stay - 1 });
+      g.inject(
+        claim,
+        this.ruleId,
+        this.ruleClass,
+        claim.items.map((i) => i.lineNo),
+      );
+    },
+  },
 ];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */

@@ -206,6 +206,27 @@ describe('the claim-only subject kinds', () => {
       ['2026-10-03', 'C10A', 1, [[5, 1]]],
     ]);
   });
+
+  it('sum a claim’s examinations and tests against all its charges, and what went on treatment and medicines', () => {
+    const c = claimOf({
+      items: [
+        line(1, '001102000010000', '普通病房床位费', 'service', { unitPrice: 50, amount: 50 }),
+        line(2, '002103000010000', 'X线计算机体层(CT)平扫', 'service', { unitPrice: 250, amount: 250 }),
+        line(3, '002501000010000', '血细胞分析', 'service', { unitPrice: 20, amount: 20 }),
+        line(4, '001204000010000', '静脉输液', 'service', { unitPrice: 12, amount: 12 }),
+        line(5, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', { unitPrice: 8, amount: 8 }),
+      ],
+    });
+    const [mix] = build('serviceMix', c);
+    expect(mix?.fact).toEqual({
+      totalAmount: 340,
+      examAmount: 250,
+      labAmount: 20,
+      examLabShare: 0.79,
+      treatedAmount: 20,
+    });
+    expect(mix?.lines.map((l) => l.serviceClass)).toEqual([null, 'ct', 'lab', 'treatment', null]);
+  });
 });
 
 describe('course and cycle subjects in the scope and unit the text states', () => {

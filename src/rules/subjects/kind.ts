@@ -10,6 +10,8 @@ export interface CatalogueLookup {
   pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
   /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
   diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
+  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
+  serviceClassOf(code: string): string | undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { historySupply } from './history-supply.ts';
 import { item } from './item.ts';
 import type { SubjectKind } from './kind.ts';
 import { prescription } from './prescription.ts';
+import { serviceMix } from './service-mix.ts';
 import { tcmPrescription } from './tcm-prescription.ts';
 
 /**
@@ -40,5 +41,6 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     historyCycle,
     historySupply,
     drugSubgroup,
+    serviceMix,
   ].map((kind) => [kind.name, kind]),
 );
