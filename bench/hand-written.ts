@@ -5,7 +5,7 @@ import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same 28 claim-only rules as plain TypeScript, no engine. Only the benchmark uses
+ * The benchmark's floor: the same 29 rules (the second-line one without history, as the bench screens) as plain TypeScript, no engine. Only the benchmark uses
  * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
 export function handWrittenScreen(
@@ -82,6 +82,20 @@ export function handWrittenScreen(
     if (item.category === 'tcm-herbal' && r('中药饮片单复方均不予支付')?.kind === 'tcmNotPayable') {
       hit('GZ-TCM-NOT-PAYABLE', [item.lineNo]);
     }
+    // The bench screens without history: a second-line drug's class was used before only earlier in the claim.
+    if (
+      isDrug(item) &&
+      r('药品限二线使用')?.kind === 'secondLine' &&
+      pharmacologicalSubgroupOf(item.code) !== undefined &&
+      !claim.items.some(
+        (e) =>
+          isDrug(e) &&
+          e.serviceDate < item.serviceDate &&
+          pharmacologicalSubgroupOf(e.code) === pharmacologicalSubgroupOf(item.code) &&
+          genericOf(e.code) !== genericOf(item.code),
+      )
+    )
+      hit('NHSA-DRUG-SECOND-LINE', [item.lineNo]);
     if (isDrug(item) && internet && points.has('超互联网医院药品支付范围'))
       hit('NHSA-INTERNET-DRUG', [item.lineNo]);
   }

@@ -239,8 +239,6 @@ function exclusivePair(codes: readonly string[]): ParsedConstraint {
 export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
   药品限适应症:
     'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
-  药品限二线使用:
-    'second-line use: checking it needs evidence that first-line drugs failed or were not tolerated, which a claim does not carry',
   手术项目未按规定折价收费:
     'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
 };
@@ -293,6 +291,8 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return parsed({ kind: 'tcmNotPayable' });
     case '中药饮片单方使用不予支付':
       return parsed({ kind: 'tcmNotPayableAlone' });
+    case '药品限二线使用':
+      return parsed({ kind: 'secondLine' });
     case '超互联网医院药品支付范围':
       return parsed({ kind: 'notInternet' });
     case '医疗服务项目重复收费':

@@ -817,6 +817,12 @@ export const INJECTORS: readonly Injector[] = [
       );
     },
   },
+  // A new patient has no history, so no first-line drug of the class: any variant breaks it.
+  itemInjector('NHSA-DRUG-SECOND-LINE', '药品限二线使用', ['drug'], (kp) =>
+    kp.codes.some((code) => pharmacologicalSubgroupOf(code) !== undefined)
+      ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
+      : [],
+  ),
 ];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */

@@ -10,6 +10,7 @@ import { herbalPrescription } from './herbal-prescription.ts';
 import { historyCourse } from './history-course.ts';
 import { historyCycle } from './history-cycle.ts';
 import { historySameDay } from './history-same-day.ts';
+import { historySecondLine } from './history-second-line.ts';
 import { historySupply } from './history-supply.ts';
 import { item } from './item.ts';
 import type { SubjectKind } from './kind.ts';
@@ -42,5 +43,6 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     historySupply,
     drugSubgroup,
     serviceMix,
+    historySecondLine,
   ].map((kind) => [kind.name, kind]),
 );
