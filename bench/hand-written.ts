@@ -1,10 +1,11 @@
+import { genericOf, pharmacologicalSubgroupOf } from '../src/catalogue/codes.ts';
 import type { KnowledgePoint } from '../src/catalogue/schema.ts';
 import type { Claim, Item } from '../src/contracts/claim.ts';
 import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same 28 claim-only rules as plain TypeScript, no engine. Only the benchmark uses
+ * The benchmark's floor: the same rules as the pack (the second-line one without history, as the bench screens) as plain TypeScript, no engine. Only the benchmark uses
  * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
 export function handWrittenScreen(
@@ -57,6 +58,7 @@ export function handWrittenScreen(
     ageCheck('药品儿童专用', 'GZ-DRUG-CHILD-ONLY', isDrug(item) || item.category === 'tcm-herbal');
     ageCheck('医疗服务项目儿童专用', 'GZ-SERVICE-CHILD-ONLY', item.category === 'service');
     ageCheck('药品限儿童使用', 'GZ-DRUG-CHILD-LIMIT', isDrug(item));
+    ageCheck('医疗服务项目限年龄', 'NHSA-SERVICE-AGE', item.category === 'service');
     for (const [cls, ruleId] of [
       ['药品限工伤保险', 'GZ-DRUG-WORK-INJURY'],
       ['药品限生育保险', 'GZ-DRUG-MATERNITY'],
@@ -80,6 +82,20 @@ export function handWrittenScreen(
     if (item.category === 'tcm-herbal' && r('中药饮片单复方均不予支付')?.kind === 'tcmNotPayable') {
       hit('GZ-TCM-NOT-PAYABLE', [item.lineNo]);
     }
+    // The bench screens without history: a second-line drug's class was used before only earlier in the claim.
+    if (
+      isDrug(item) &&
+      r('药品限二线使用')?.kind === 'secondLine' &&
+      pharmacologicalSubgroupOf(item.code) !== undefined &&
+      !claim.items.some(
+        (e) =>
+          isDrug(e) &&
+          e.serviceDate < item.serviceDate &&
+          pharmacologicalSubgroupOf(e.code) === pharmacologicalSubgroupOf(item.code) &&
+          genericOf(e.code) !== genericOf(item.code),
+      )
+    )
+      hit('NHSA-DRUG-SECOND-LINE', [item.lineNo]);
     if (isDrug(item) && internet && points.has('超互联网医院药品支付范围'))
       hit('NHSA-INTERNET-DRUG', [item.lineNo]);
   }
@@ -156,6 +172,16 @@ export function handWrittenScreen(
             ]);
     }
     const drugs = items.filter(isDrug);
+    const bySubgroup = new Map<string, Set<string>>();
+    const subgroupLines = new Map<string, number[]>();
+    for (const d of drugs) {
+      const sub = pharmacologicalSubgroupOf(d.code);
+      if (sub === undefined) continue;
+      bySubgroup.set(sub, (bySubgroup.get(sub) ?? new Set()).add(genericOf(d.code)));
+      subgroupLines.set(sub, [...(subgroupLines.get(sub) ?? []), d.lineNo]);
+    }
+    for (const [sub, generics] of bySubgroup)
+      if (generics.size > 1) hit('NHSA-DRUG-SAME-SUBGROUP', subgroupLines.get(sub) ?? []);
     if (
       (visit === 'outpatient' || visit === 'emergency' || visit === 'internet') &&
       new Set(drugs.map((i) => i.code.slice(0, 10))).size > 5
@@ -195,21 +221,42 @@ export function handWrittenScreen(
       }
     }
   }
-  const courses = new Map<string, { max: number; items: Item[] }>();
-  for (const item of claim.items) {
-    const kp = catalogue.pointsFor(item.code)?.get('药品限支付疗程');
-    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
-    const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
-    c.items.push(item);
-    courses.set(kp.kpId, c);
+  for (const [cls, ruleId, category] of [
+    ['药品限支付疗程', 'GZ-DRUG-COURSE', undefined],
+    ['医疗服务项目限支付疗程', 'NHSA-SERVICE-COURSE', 'service'],
+  ] as const) {
+    const courses = new Map<string, { max: number; items: Item[] }>();
+    for (const item of claim.items) {
+      if (category && item.category !== category) continue;
+      const kp = catalogue.pointsFor(item.code)?.get(cls);
+      if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
+      const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
+      c.items.push(item);
+      courses.set(kp.kpId, c);
+    }
+    for (const { max, items } of courses.values()) {
+      const days = [...new Set(items.map((i) => i.serviceDate))].sort();
+      const last = days[max - 1];
+      if (days.length > max && last)
+        hit(
+          ruleId,
+          items.filter((i) => i.serviceDate > last).map((i) => i.lineNo),
+        );
+    }
   }
-  for (const { max, items } of courses.values()) {
-    const days = [...new Set(items.map((i) => i.serviceDate))].sort();
-    const last = days[max - 1];
-    if (days.length > max && last)
+  if (visit === 'inpatient') {
+    let examLab = 0;
+    let treated = 0;
+    for (const i of claim.items) {
+      const c = i.category === 'service' ? catalogue.serviceClassOf(i.code) : undefined;
+      if (c === 'exam' || c === 'lab' || c === 'ct' || c === 'mri') examLab += i.amount;
+      else if (c === 'treatment' || c === 'surgery' || isDrug(i) || i.category === 'tcm-herbal')
+        treated += i.amount;
+    }
+    if (sum > 0 && Math.round((examLab / sum) * 100) / 100 >= 0.8 && treated <= 0)
       hit(
-        'GZ-DRUG-COURSE',
-        items.filter((i) => i.serviceDate > last).map((i) => i.lineNo),
+        'NHSA-LOW-STANDARD-ADMISSION',
+        claim.items.map((i) => i.lineNo),
       );
   }
   return hits;

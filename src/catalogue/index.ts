@@ -11,7 +11,14 @@ import {
   loadCodeEdits,
   PROCEDURE_EDITS_FILE,
 } from './code-edits.ts';
-import { type DiagnosisGroupId, type DiagnosisGroups, loadDiagnosisGroups } from './reference.ts';
+import {
+  type DiagnosisGroupId,
+  type DiagnosisGroups,
+  loadDiagnosisGroups,
+  loadServiceClasses,
+  type ServiceClasses,
+  type ServiceClassId,
+} from './reference.ts';
 import {
   CatalogueFile,
   type KnowledgePoint,
@@ -123,8 +130,8 @@ export class Catalogue {
   readonly #reference: ReferenceData | undefined;
 
   /**
-   * `diagnosisGroups` and `reference` (rules/reference) are what `diagnosisGroupsOf`, the code edits
-   * and the TCM table answer from; without them, no group or edit matches.
+   * `diagnosisGroups` and `reference` (rules/reference) are what `diagnosisGroupsOf`, the code edits,
+   * the TCM table and `serviceClassOf` answer from; without them, no group, edit or class matches.
    */
   constructor(
     readonly file: CatalogueFile,
@@ -235,6 +242,11 @@ export class Catalogue {
     return this.#reference?.tcm;
   }
 
+  /** The class (examination, test, treatment, surgery, CT, MRI) of a national service code. */
+  serviceClassOf(code: string): ServiceClassId | undefined {
+    return this.#reference?.serviceClasses.of(code);
+  }
+
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */
   entry(code: string): CatalogueEntry | undefined {
     return this.#entries.get(code);
@@ -313,6 +325,7 @@ export function loadCatalogue(
     diagnosisEdits: loadCodeEdits(referenceDir, DIAGNOSIS_EDITS_FILE),
     procedureEdits: loadCodeEdits(referenceDir, PROCEDURE_EDITS_FILE),
     tcm: loadTcmIncompatibility(referenceDir),
+    serviceClasses: loadServiceClasses(referenceDir),
   });
 }
 
@@ -321,4 +334,5 @@ export interface ReferenceData {
   diagnosisEdits: CodeEdits;
   procedureEdits: CodeEdits;
   tcm: TcmIncompatibility;
+  serviceClasses: ServiceClasses;
 }

@@ -1,5 +1,5 @@
 import type { CodeEdit } from '../catalogue/code-edits.ts';
-import { genericOf } from '../catalogue/codes.ts';
+import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { Claim, InsuranceType, Item, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
@@ -174,6 +174,11 @@ export class Generator {
 
   textOnlyDrug(): Priced {
     return this.rng.pick(this.#textOnlyDrugs);
+  }
+
+  /** Drugs without a knowledge point in the pharmacological subgroup `subgroup`, for the 重复开药 injector. */
+  textOnlyDrugsOf(subgroup: string): Priced[] {
+    return this.#textOnlyDrugs.filter((d) => pharmacologicalSubgroupOf(d.code) === subgroup);
   }
 
   // ---- patients ------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
 import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
@@ -801,6 +802,112 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(claim, this.ruleId, this.ruleClass, []);
     },
   },
+  {
+    ruleId: 'NHSA-SERVICE-COURSE',
+    ruleClass: '医疗服务项目限支付疗程',
+    claims: 1,
+    async inject(g, day) {
+      const pool = g.codesOfClass(this.ruleClass).filter((c) => {
+        const r = g.catalogue.pointsFor(c.code)?.get(this.ruleClass)?.restriction;
+        return c.category === 'service' && r?.kind === 'course' && r.scope !== 'span' && r.maxDays <= 30;
+      });
+      for (const item of rotated(g, pool)) {
+        const r = g.catalogue.pointsFor(item.code)?.get(this.ruleClass)?.restriction;
+        if (r?.kind !== 'course' || r.scope === 'span') continue;
+        const patient = g.newPatient({ ageYears: 40, insuranceType: 'employee' }, day, false);
+        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+        const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
+        // Within the limit it must be clean; the stay then goes past it on purpose.
+        if (!(await g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })))
+          continue;
+        g.register(patient);
+        const draft = new ClaimDraft(g.catalogue);
+        const lines = stayWithDrug(draft, item, day, r.maxDays + g.rng.int(1, 3));
+        const beyond = [...lines.entries()]
+          .filter(([date]) => epochDay(date) >= day + r.maxDays)
+          .map(([, l]) => l);
+        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, beyond);
+        return;
+      }
+      throw new Error(`the catalogue has no short ${this.ruleClass} service the generator can bill`);
+    },
+  },
+  ageInjector('NHSA-SERVICE-AGE', '医疗服务项目限年龄', ['service']),
+  {
+    ruleId: 'NHSA-DRUG-SAME-SUBGROUP',
+    ruleClass: '重复开药',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
+      const date = fromEpochDay(day);
+      const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+      for (let tries = 0; tries < 100; tries += 1) {
+        const draft = openVisit(g, setting, date);
+        const first = await g.freshDrug(setting, draft, plan);
+        const subgroup = pharmacologicalSubgroupOf(first.code);
+        if (subgroup === undefined) continue;
+        const firstLine = draft.add(first, date, plan.quantity, plan.daysSupply);
+        const others = g.textOnlyDrugsOf(subgroup).filter((d) => genericOf(d.code) !== genericOf(first.code));
+        for (const second of rotated(g, others)) {
+          if (!(await g.fits(second.code, setting, draft, plan, this.ruleClass))) continue;
+          const secondLine = draft.add(second, date, plan.quantity, plan.daysSupply);
+          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [
+            firstLine,
+            secondLine,
+          ]);
+          return;
+        }
+      }
+      throw new Error('no two unrestricted drugs of one pharmacological subgroup the generator can bill');
+    },
+  },
+  {
+    ruleId: 'NHSA-LOW-STANDARD-ADMISSION',
+    ruleClass: '无指征住院（低标准入院）',
+    claims: 1,
+    async inject(g, day) {
+      const patient = adult(g, day, { ageYears: g.rng.int(30, 70) });
+      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+      const stay = g.rng.int(1, 2);
+      const dates = Array.from({ length: stay }, (_, k) => fromEpochDay(day + k));
+      const draft = new ClaimDraft(g.catalogue);
+      for (const date of dates) {
+        draft.add(ORDINARY.bed, date, 1);
+        draft.add(ORDINARY.wardRound, date, 1);
+      }
+      // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
+      const isWorkUp = (code: string) =>
+        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code) ?? '');
+      const workUp = g.restrictedServices.filter((s) => isWorkUp(s.code));
+      const share = () => {
+        const total = draft.items.reduce((s, i) => s + i.amount, 0);
+        const examLab = draft.items.filter((i) => isWorkUp(i.code)).reduce((s, i) => s + i.amount, 0);
+        return examLab / total;
+      };
+      const admission = dates[0] as string;
+      for (const service of rotated(g, workUp)) {
+        if (share() >= 0.9) break;
+        const plan = { dates: [admission], quantity: 1 };
+        if (await g.fits(service.code, setting, draft, plan, this.ruleClass))
+          draft.add(service, admission, 1);
+      }
+      if (share() < 0.9)
+        throw new Error(`the catalogue has too few examinations and tests for ${this.ruleClass}`);
+      const claim = g.emit(setting, draft, 'internal', day, { dischargeDay: day + stay - 1 });
+      g.inject(
+        claim,
+        this.ruleId,
+        this.ruleClass,
+        claim.items.map((i) => i.lineNo),
+      );
+    },
+  },
+  // A new patient has no history, so no first-line drug of the class: any variant breaks it.
+  itemInjector('NHSA-DRUG-SECOND-LINE', '药品限二线使用', ['drug'], (kp) =>
+    kp.codes.some((code) => pharmacologicalSubgroupOf(code) !== undefined)
+      ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
+      : [],
+  ),
 ];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */

@@ -18,6 +18,8 @@ export interface CatalogueLookup {
   procedureEditsOf(code: string): readonly CodeEdit[];
   /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
   readonly tcmIncompatibility: TcmIncompatibility | undefined;
+  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
+  serviceClassOf(code: string): string | undefined;
 }
 
 /**
