@@ -4,7 +4,21 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
-import { type DiagnosisGroupId, type DiagnosisGroups, loadDiagnosisGroups } from './reference.ts';
+import {
+  type CodeEdit,
+  type CodeEdits,
+  DIAGNOSIS_EDITS_FILE,
+  loadCodeEdits,
+  PROCEDURE_EDITS_FILE,
+} from './code-edits.ts';
+import {
+  type DiagnosisGroupId,
+  type DiagnosisGroups,
+  loadDiagnosisGroups,
+  loadServiceClasses,
+  type ServiceClasses,
+  type ServiceClassId,
+} from './reference.ts';
 import {
   CatalogueFile,
   type KnowledgePoint,
@@ -13,6 +27,7 @@ import {
   type RuleClass,
   RuleClassFile,
 } from './schema.ts';
+import { loadTcmIncompatibility, type TcmIncompatibility } from './tcm-incompatibility.ts';
 
 export const KNOWLEDGE_POINTS_FILE = 'knowledge-points.json';
 export const RULE_CLASSES_FILE = 'rule-classes.json';
@@ -112,14 +127,20 @@ export class Catalogue {
   readonly #pairsByCode = new Map<string, KnowledgePoint[]>();
 
   readonly #diagnosisGroups: DiagnosisGroups | undefined;
+  readonly #reference: ReferenceData | undefined;
 
-  /** `diagnosisGroups` (rules/reference) is what `diagnosisGroupsOf` answers from; without it, no group matches. */
+  /**
+   * `diagnosisGroups` and `reference` (rules/reference) are what `diagnosisGroupsOf`, the code edits,
+   * the TCM table and `serviceClassOf` answer from; without them, no group, edit or class matches.
+   */
   constructor(
     readonly file: CatalogueFile,
     ruleClasses: readonly RuleClass[],
     diagnosisGroups?: DiagnosisGroups,
+    reference?: ReferenceData,
   ) {
     this.#diagnosisGroups = diagnosisGroups;
+    this.#reference = reference;
     this.#ruleClasses = new Map(ruleClasses.map((rc) => [rc.name, rc]));
     const codesByKind = new Map<RestrictionKind, Set<string>>();
     const pairs: { kp: KnowledgePoint; codes: readonly [string, string] }[] = [];
@@ -206,6 +227,26 @@ export class Catalogue {
     return this.#diagnosisGroups?.of(codes) ?? new Set();
   }
 
+  /** The sex and age edits (rules/reference/diagnosis-edits.json) an ICD-10 code falls under. */
+  diagnosisEditsOf(code: string): readonly CodeEdit[] {
+    return this.#reference?.diagnosisEdits.of(code) ?? [];
+  }
+
+  /** The sex edits (rules/reference/procedure-edits.json) an ICD-9-CM-3 code falls under. */
+  procedureEditsOf(code: string): readonly CodeEdit[] {
+    return this.#reference?.procedureEdits.of(code) ?? [];
+  }
+
+  /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
+  get tcmIncompatibility(): TcmIncompatibility | undefined {
+    return this.#reference?.tcm;
+  }
+
+  /** The class (examination, test, treatment, surgery, CT, MRI) of a national service code. */
+  serviceClassOf(code: string): ServiceClassId | undefined {
+    return this.#reference?.serviceClasses.of(code);
+  }
+
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */
   entry(code: string): CatalogueEntry | undefined {
     return this.#entries.get(code);
@@ -280,5 +321,18 @@ export function loadCatalogue(
 ): Catalogue {
   const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile);
   const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile);
-  return new Catalogue(file, ruleClasses.ruleClasses, loadDiagnosisGroups(referenceDir));
+  return new Catalogue(file, ruleClasses.ruleClasses, loadDiagnosisGroups(referenceDir), {
+    diagnosisEdits: loadCodeEdits(referenceDir, DIAGNOSIS_EDITS_FILE),
+    procedureEdits: loadCodeEdits(referenceDir, PROCEDURE_EDITS_FILE),
+    tcm: loadTcmIncompatibility(referenceDir),
+    serviceClasses: loadServiceClasses(referenceDir),
+  });
+}
+
+/** Public reference data beside the NHSA catalogue (rules/reference), each entry with its source. */
+export interface ReferenceData {
+  diagnosisEdits: CodeEdits;
+  procedureEdits: CodeEdits;
+  tcm: TcmIncompatibility;
+  serviceClasses: ServiceClasses;
 }

@@ -129,6 +129,21 @@ function childBand(text: string, childMax: number): AgeRestriction | undefined {
   return { kind: 'age', label, minAgeYears: min, maxAgeYears: max };
 }
 
+/**
+ * 法定就业年龄段 is the widest band anyone may be of working age in: from 16 (劳动法 第十五条 forbids
+ * employing anyone under 16) to before 63, the highest statutory retirement age (men's, reached by
+ * 全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定, 2024). Women and some occupations
+ * retire earlier, which a claim cannot show, so a patient outside this band is outside everyone's.
+ */
+export const WORKING_AGE_BAND = { minAgeYears: 16, maxAgeYears: 62 } as const;
+
+/** 医疗服务项目限年龄: the age band each text states. */
+function serviceAgeBand(text: string): ParsedConstraint {
+  return text.includes('法定就业年龄')
+    ? parsed({ kind: 'age', label: '法定就业年龄段', ...WORKING_AGE_BAND })
+    : kept('no age band recognised in the text');
+}
+
 const VISIT_PATTERNS: readonly { re: RegExp; visitTypes: (typeof VISIT_TYPES)[number][] }[] = [
   { re: /限急诊或住院患者/, visitTypes: ['emergency', 'inpatient'] },
   { re: /住院患者方予支付|住院方可支付/, visitTypes: ['inpatient'] },
@@ -224,12 +239,8 @@ function exclusivePair(codes: readonly string[]): ParsedConstraint {
 export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
   药品限适应症:
     'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
-  药品限二线使用:
-    'second-line use: checking it needs evidence that first-line drugs failed or were not tolerated, which a claim does not carry',
   手术项目未按规定折价收费:
     'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
-  医疗服务项目限年龄:
-    'legal working age (法定就业年龄) depends on sex, occupation and retirement reform year, so it is not a fixed age band',
 };
 
 /**
@@ -259,6 +270,8 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       const group = serviceAgeGroup(text, childMax);
       return group ? parsed(group) : kept('no age group recognised in the text');
     }
+    case '医疗服务项目限年龄':
+      return serviceAgeBand(text);
     case '药品限工伤保险':
       return insuranceType(text, '工伤', 'work-injury');
     case '药品限生育保险':
@@ -278,6 +291,8 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return parsed({ kind: 'tcmNotPayable' });
     case '中药饮片单方使用不予支付':
       return parsed({ kind: 'tcmNotPayableAlone' });
+    case '药品限二线使用':
+      return parsed({ kind: 'secondLine' });
     case '超互联网医院药品支付范围':
       return parsed({ kind: 'notInternet' });
     case '医疗服务项目重复收费':

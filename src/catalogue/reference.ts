@@ -74,7 +74,52 @@ export class DiagnosisGroups {
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadDiagnosisGroups(dir: string): DiagnosisGroups {
-  const file = join(dir, DIAGNOSIS_GROUPS_FILE);
+  return new DiagnosisGroups(readReference(dir, DIAGNOSIS_GROUPS_FILE, DiagnosisGroupFile));
+}
+
+export const SERVICE_CLASSES_FILE = 'service-classes.json';
+
+/** Service classes a rule may sum charges by. */
+export const SERVICE_CLASS_IDS = ['exam', 'lab', 'ct', 'mri', 'treatment', 'surgery'] as const;
+export type ServiceClassId = (typeof SERVICE_CLASS_IDS)[number];
+
+/** `rules/reference/service-classes.json`: service classes by the national code's structure, each with its source. */
+export const ServiceClassFile = z.strictObject({
+  $comment: z.string(),
+  classes: z.array(
+    z.strictObject({
+      class: z.enum(SERVICE_CLASS_IDS),
+      label: z.string().min(1),
+      codePrefixes: z
+        .array(z.string().regex(/^\d{1,9}$/, 'expected leading digits of a 9-digit spec code'))
+        .min(1),
+      nameContains: z.array(z.string().min(1)).optional(),
+      source: z.string().min(1),
+    }),
+  ),
+});
+export type ServiceClassFile = z.infer<typeof ServiceClassFile>;
+
+/** The class of a 15-digit national service code: that of its longest matching spec-code prefix. */
+export class ServiceClasses {
+  readonly #prefixes: { prefix: string; id: ServiceClassId }[];
+
+  constructor(readonly file: ServiceClassFile) {
+    this.#prefixes = file.classes
+      .flatMap((c) => c.codePrefixes.map((prefix) => ({ prefix, id: c.class })))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** undefined for a code that is not `00` + 13 digits, or whose chapter no class lists. */
+  of(code: string): ServiceClassId | undefined {
+    if (!/^00\d{13}$/.test(code)) return undefined;
+    const spec = code.slice(2, 11);
+    return this.#prefixes.find((p) => spec.startsWith(p.prefix))?.id;
+  }
+}
+
+function readReference<T>(dir: string, name: string, schema: z.ZodType<T>): T {
+  const file = join(dir, name);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -83,12 +128,21 @@ export function loadDiagnosisGroups(dir: string): DiagnosisGroups {
       cause: error,
     });
   }
-  const result = DiagnosisGroupFile.safeParse(json, { reportInput: true });
+  const result = schema.safeParse(json, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
     throw new CatalogueLoadError(file, `is not a valid reference file: ${problems.join('; ')}`, {
       cause: result.error,
     });
   }
-  return new DiagnosisGroups(result.data);
+  return result.data;
+}
+
+/**
+ * Read `service-classes.json` from `dir` (normally `rules/reference`).
+ *
+ * @throws CatalogueLoadError naming the file when it is missing or invalid.
+ */
+export function loadServiceClasses(dir: string): ServiceClasses {
+  return new ServiceClasses(readReference(dir, SERVICE_CLASSES_FILE, ServiceClassFile));
 }

@@ -74,6 +74,11 @@ export const Restriction = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tcmNotPayableAlone') }),
   /** 超互联网医院药品支付范围: not payable when prescribed in internet diagnosis. */
   z.strictObject({ kind: z.literal('notInternet') }),
+  /**
+   * 药品限二线使用: payable after a first-line drug failed or was not tolerated. The claims show at
+   * most that another drug of its class was used before, never why it was stopped.
+   */
+  z.strictObject({ kind: z.literal('secondLine') }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);

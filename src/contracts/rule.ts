@@ -91,6 +91,9 @@ export const Fixture = z.strictObject({
   stage: z.enum(STAGES).optional(),
 });
 
+/** A rule's tunable values: numbers, strings, or lists of strings for `in`-style checks. */
+export const RuleParams = z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())]));
+
 export const RuleFile = z
   .strictObject({
     $schema: z.string().optional(),
@@ -131,7 +134,7 @@ export const RuleFile = z
       text: z.string().optional(),
     }),
     /** Tunable values the conditions read as the `params` fact (a list for `contains`-style checks). */
-    params: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())])).default({}),
+    params: RuleParams.default({}),
     /** `{{fact.path}}` placeholders, optionally `{{fact.path|filter}}` (sex, visitType, insurance, level, yuan). */
     message: z.string().min(1),
     effective: z.strictObject({ from: isoDate, to: isoDate.optional() }),

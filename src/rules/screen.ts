@@ -137,8 +137,9 @@ export class Screener {
 
         const ruleAction = file.action[stage];
         if (!ruleAction) continue;
-        // A knowledge point the source leaves in doubt grades the flag suspicious.
-        const result = kp?.grade ? kp.grade.result : file.result;
+        // A knowledge point or reference entry the source leaves in doubt grades the flag suspicious.
+        const doubt = kp ? kp.grade?.reason : subject.reference?.doubt;
+        const result = doubt ? 'suspicious' : file.result;
         const action = actionFor(ruleAction, result);
         const { lineNos, amountAtRisk } = exposureOf(subject, file.atRisk, facts);
         const flagId = flagIdFor(
@@ -168,10 +169,13 @@ export class Screener {
             ruleClass: file.basis.ruleClass,
             code: file.basis.code,
             ...(kp
-              ? { knowledgePoint: kp.kpId, text: kp.text, ...(kp.grade ? { doubt: kp.grade.reason } : {}) }
-              : file.basis.text
-                ? { text: file.basis.text }
-                : {}),
+              ? { knowledgePoint: kp.kpId, text: kp.text }
+              : subject.reference
+                ? { text: subject.reference.source }
+                : file.basis.text
+                  ? { text: file.basis.text }
+                  : {}),
+            ...(doubt ? { doubt } : {}),
           },
           status: 'open',
           createdAt,

@@ -58,6 +58,8 @@ const HOSPITAL_PERIOD_KEY = indexOf('claims', 'byHospitalPeriod').partitionKey.n
 const FLAG_TIME_KEY = indexOf('flags', 'byHospital').sortKey.name;
 /** The attribute holding the history claim as JSON (src/contracts/history.ts). */
 const HISTORY_ATTRIBUTE = 'history';
+/** The attribute holding the whole settled claim as JSON, which the post-event audit reads. */
+export const CLAIM_ATTRIBUTE = 'claim';
 
 const readHistory = (item: Record<string, unknown>): HistoryClaim =>
   parseJsonContract(HistoryClaim, 'stored history item', String(item[HISTORY_ATTRIBUTE]));
@@ -549,21 +551,37 @@ function storedDecision(item: Record<string, unknown>): StoredDecision {
   };
 }
 
-function historyItem(claim: Claim): Record<string, unknown> {
-  const history = toHistoryClaim(claim);
+/** The claims table's key of a claim's history item. */
+function historyKeyOf(claim: Claim, history = toHistoryClaim(claim)): Record<string, string> {
   return {
     [PATIENT_KEY]: history.insuredId,
     [SERVICE_KEY]: `${history.firstServiceDate}#${claim.claimId}`,
+  };
+}
+
+function historyItem(claim: Claim): Record<string, unknown> {
+  const history = toHistoryClaim(claim);
+  return {
+    ...historyKeyOf(claim, history),
     claimId: claim.claimId,
     [HOSPITAL_PERIOD_KEY]: `${claim.hospital.hospitalId}#${history.firstServiceDate.slice(0, 7)}`,
     doctorId: claim.doctorId,
     amount: claim.totals.amount,
     [HISTORY_ATTRIBUTE]: JSON.stringify(history),
+    // The whole settled claim, for the post-event audit (diagnoses, stay, doctor, level, totals):
+    // docs/dynamodb.md on why and what it costs.
+    [CLAIM_ATTRIBUTE]: JSON.stringify(claim),
   };
 }
 
 function flagItem(flag: Flag): Record<string, unknown> {
-  return { ...flag, [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}` };
+  return {
+    ...flag,
+    [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}`,
+    // Top-level copies for the review API's byRuleClass and byMonth indexes (index keys cannot be nested).
+    ruleClass: flag.basis.ruleClass,
+    createdMonth: flag.createdAt.slice(0, 7),
+  };
 }
 
 /**
@@ -575,7 +593,6 @@ function decisionItem(
   { claim, decision, decidedAt }: ClaimOutcome,
   { hash, version, flags, previous }: Omit<Plan, 'outcome'>,
 ): Record<string, unknown> {
-  const history = historyItem(claim);
   const superseded = previous
     ? [
         ...previous.superseded,
@@ -599,7 +616,7 @@ function decisionItem(
     contentHash: hash,
     version,
     flagIds: JSON.stringify(flags.map((f) => f.flagId)),
-    historyKey: JSON.stringify({ [PATIENT_KEY]: history[PATIENT_KEY], [SERVICE_KEY]: history[SERVICE_KEY] }),
+    historyKey: JSON.stringify(historyKeyOf(claim)),
     ...(superseded.length ? { superseded: JSON.stringify(superseded) } : {}),
   };
 }

@@ -142,8 +142,13 @@ describe('child-only and child-limited items', () => {
     expect(restrictionOf('医疗服务项目儿童专用', text)).toEqual(expected);
   });
 
-  it('keeps 法定就业年龄 as text, since it is no fixed band', () => {
-    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toBeNull();
+  it('reads 法定就业年龄段 as the widest working-age band: 16 to before the highest retirement age, 63', () => {
+    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toEqual({
+      kind: 'age',
+      label: '法定就业年龄段',
+      minAgeYears: 16,
+      maxAgeYears: 62,
+    });
   });
 });
 
@@ -315,17 +320,22 @@ describe('TCM pieces, internet hospitals and repeated charges', () => {
   });
 });
 
+describe('second-line drugs', () => {
+  it('reads 药品限二线使用 as second-line, whatever the indication the text adds', () => {
+    expect(parse('药品限二线使用', '限有十二指肠溃疡、反流性食管炎诊断患者的二线用药。').restriction).toEqual(
+      {
+        kind: 'secondLine',
+      },
+    );
+  });
+});
+
 describe('rule classes kept as text', () => {
   it.each([
     [
       '药品限适应症',
       '限法布雷病(α-半乳糖苷酶A缺乏症)患者的长期酶替代治疗，适用于成人、儿童和青少年。尚未确定本品在0-6岁儿童中的安全性和有效性。',
       /indication/,
-    ],
-    [
-      '药品限二线使用',
-      '限：1.既往至少接受过一种治疗的成人慢性淋巴细胞白血病(CLL)/小淋巴细胞淋巴瘤(SLL)患者；2.既往至少接受过一种治疗的成人套细胞淋巴瘤(MCL)患者。',
-      /first-line/,
     ],
     ['手术项目未按规定折价收费', '胃肠手术组', /incision/],
     ['药品限新生儿使用', '限新生儿。', /no parser for rule class 药品限新生儿使用/],

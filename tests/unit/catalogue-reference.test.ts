@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CatalogueLoadError } from '../../src/catalogue/index.ts';
-import { DIAGNOSIS_GROUPS_FILE, loadDiagnosisGroups } from '../../src/catalogue/reference.ts';
+import {
+  DIAGNOSIS_GROUPS_FILE,
+  loadDiagnosisGroups,
+  loadServiceClasses,
+  SERVICE_CLASSES_FILE,
+} from '../../src/catalogue/reference.ts';
 
 const referenceDir = fileURLToPath(new URL('../../rules/reference', import.meta.url));
 const groups = loadDiagnosisGroups(referenceDir);
@@ -50,6 +55,46 @@ describe('the committed ICD-10 reference groups', () => {
     expect(() => loadDiagnosisGroups(scratch)).toThrow(CatalogueLoadError);
     expect(() => loadDiagnosisGroups(scratch)).toThrow(
       /diagnosis-groups\.json: is not a valid reference file: groups\[0\]\.entries\[0\]\.source/,
+    );
+  });
+});
+
+describe('the committed service classes, by the structure of the 15-digit national service code', () => {
+  const classes = loadServiceClasses(referenceDir);
+
+  it('names the national service price specification on every class', () => {
+    for (const c of classes.file.classes) expect(c.source).toMatch(/^《全国医疗服务价格项目规范》/);
+  });
+
+  it.each([
+    ['002103000010000', 'ct', 'X线计算机体层(CT)平扫, 00 + 210300001'],
+    ['002102000010000', 'mri', '磁共振平扫, 00 + 210200001'],
+    ['002101030300000', 'exam', '子宫造影, X线造影'],
+    ['002203000010000', 'exam', '腔内彩色多普勒超声, 超声检查'],
+    ['002501000010000', 'lab', '临床血液学检查'],
+    ['002304000010000', 'treatment', '核素治疗, though 23 is 核医学'],
+    ['001204000010000', 'treatment', '静脉输液, 一般检查治疗'],
+    ['003310010140000', 'surgery', '食管癌根治+结肠代食管术, 胃肠手术'],
+    ['003402000210000', 'treatment', '减重支持系统训练, 康复'],
+  ])('classes %s as %s (%s)', (code, expected) => {
+    expect(classes.of(code)).toBe(expected);
+  });
+
+  it.each([
+    ['001102000010000', 'a bed day: 一般医疗服务 is no class'],
+    ['C90010000001', 'a consumable code'],
+    ['2103000010000', 'thirteen digits'],
+  ])('leaves %s out (%s)', (code) => {
+    expect(classes.of(code)).toBeUndefined();
+  });
+
+  it('names the file and the field when a class has no source', () => {
+    writeFileSync(
+      join(scratch, SERVICE_CLASSES_FILE),
+      JSON.stringify({ $comment: '', classes: [{ class: 'lab', label: '检验', codePrefixes: ['25'] }] }),
+    );
+    expect(() => loadServiceClasses(scratch)).toThrow(
+      /service-classes\.json: is not a valid reference file: classes\[0\]\.source/,
     );
   });
 });

@@ -170,6 +170,63 @@ describe('the claim-only subject kinds', () => {
       { date: '2026-10-03', pieceCount: 2, amount: 72.5 },
     ]);
   });
+
+  it('group a day’s western drugs by the pharmacological subgroup of their code, numbering the generics', () => {
+    const c = claimOf({
+      items: [
+        line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug'),
+        line(2, 'XA10BBG016A001010101234', '格列美脲片', 'drug'),
+        line(3, 'XA10BAE054A001020101234', '二甲双胍片', 'drug'),
+        line(4, 'XA10BBG016A001010101234', '格列美脲片', 'drug', { serviceDate: '2026-10-04' }),
+        line(5, 'XC10AAA071A001010100001', '阿托伐他汀钙片', 'drug'),
+        // A Chinese patent drug is classed by efficacy, not ATC: no subgroup.
+        line(6, 'ZA01AAA0010010100716', '感冒清热颗粒', 'drug'),
+        line(7, '001102000050000', '住院诊查费', 'service'),
+      ],
+    });
+    expect(
+      build('drugSubgroup', c).map((s) => [
+        s.fact.date,
+        s.fact.subgroup,
+        s.fact.generics,
+        s.lines.map((l) => [l.lineNo, l.genericNo]),
+      ]),
+    ).toEqual([
+      [
+        '2026-10-03',
+        'A10B',
+        2,
+        [
+          [1, 1],
+          [2, 2],
+          [3, 1],
+        ],
+      ],
+      ['2026-10-04', 'A10B', 1, [[4, 1]]],
+      ['2026-10-03', 'C10A', 1, [[5, 1]]],
+    ]);
+  });
+
+  it('sum a claim’s examinations and tests against all its charges, and what went on treatment and medicines', () => {
+    const c = claimOf({
+      items: [
+        line(1, '001102000010000', '普通病房床位费', 'service', { unitPrice: 50, amount: 50 }),
+        line(2, '002103000010000', 'X线计算机体层(CT)平扫', 'service', { unitPrice: 250, amount: 250 }),
+        line(3, '002501000010000', '血细胞分析', 'service', { unitPrice: 20, amount: 20 }),
+        line(4, '001204000010000', '静脉输液', 'service', { unitPrice: 12, amount: 12 }),
+        line(5, 'XA10BAE054A001010101234', '二甲双胍片', 'drug', { unitPrice: 8, amount: 8 }),
+      ],
+    });
+    const [mix] = build('serviceMix', c);
+    expect(mix?.fact).toEqual({
+      totalAmount: 340,
+      examAmount: 250,
+      labAmount: 20,
+      examLabShare: 0.79,
+      treatedAmount: 20,
+    });
+    expect(mix?.lines.map((l) => l.serviceClass)).toEqual([null, 'ct', 'lab', 'treatment', null]);
+  });
 });
 
 describe('course and cycle subjects in the scope and unit the text states', () => {
@@ -228,5 +285,63 @@ describe('course and cycle subjects in the scope and unit the text states', () =
       cycle,
     );
     expect(friday[0]?.fact).toMatchObject({ daysSincePrevious: 4, chargesInCalendarWeek: 2 });
+  });
+});
+
+describe('the subject kinds from public reference data', () => {
+  it('build one diagnosis subject per edit: a delivery is both female-only and in the maternity band', () => {
+    const c = claimOf({
+      diagnoses: [
+        { code: 'O80.000', primary: true },
+        { code: 'E11.900', primary: false },
+      ],
+    });
+    expect(build('diagnosisEdit', c).map((s) => s.fact)).toEqual([
+      expect.objectContaining({
+        index: 1,
+        code: 'O80.000',
+        edit: 'sex',
+        sex: 'F',
+        minAgeYears: 0,
+        maxAgeYears: 150,
+      }),
+      expect.objectContaining({
+        index: 1,
+        code: 'O80.000',
+        edit: 'age',
+        sex: '',
+        minAgeYears: 9,
+        maxAgeYears: 64,
+      }),
+    ]);
+  });
+
+  it('build nothing for a claim without procedures, and a procedure subject on its own date', () => {
+    expect(build('procedureEdit', claimOf())).toEqual([]);
+    const [subject] = build(
+      'procedureEdit',
+      claimOf({ procedures: [{ code: '68.4901', primary: true, date: '2026-10-02' }] }),
+    );
+    expect(subject?.date).toBe('2026-10-02');
+    expect(subject?.fact).toMatchObject({ code: '68.4901', edit: 'sex', sex: 'F' });
+  });
+
+  it('pair the TCM pieces of one service date only, each line with its side of the pair', () => {
+    const piece = (lineNo: number, name: string, serviceDate = '2026-10-03') =>
+      line(lineNo, `T90020000${lineNo}`, name, 'tcm-herbal', { serviceDate });
+    const subjects = build(
+      'tcmIncompatibility',
+      claimOf({
+        items: [piece(1, '海藻'), piece(2, '炙甘草'), piece(3, '甘草'), piece(4, '甘遂', '2026-10-04')],
+      }),
+    );
+    expect(subjects.map((s) => s.fact)).toEqual([
+      { date: '2026-10-03', group: '十八反', a: '甘草', b: '海藻', namesA: '炙甘草、甘草', namesB: '海藻' },
+    ]);
+    expect(subjects[0]?.lines.map((l) => [l.lineNo, l.role])).toEqual([
+      [1, 'b'],
+      [2, 'a'],
+      [3, 'a'],
+    ]);
   });
 });

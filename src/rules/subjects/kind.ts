@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { CodeEdit } from '../../catalogue/code-edits.ts';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
+import type { TcmIncompatibility } from '../../catalogue/tcm-incompatibility.ts';
 import type { Claim, DraftClaim, Item, ItemCategory } from '../../contracts/claim.ts';
 import type { Stage } from '../../contracts/flag.ts';
 import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
@@ -10,6 +12,14 @@ export interface CatalogueLookup {
   pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
   /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
   diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
+  /** Sex and age edits (rules/reference/diagnosis-edits.json) of an ICD-10 code. */
+  diagnosisEditsOf(code: string): readonly CodeEdit[];
+  /** Sex edits (rules/reference/procedure-edits.json) of an ICD-9-CM-3 procedure code. */
+  procedureEditsOf(code: string): readonly CodeEdit[];
+  /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
+  readonly tcmIncompatibility: TcmIncompatibility | undefined;
+  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
+  serviceClassOf(code: string): string | undefined;
 }
 
 /**
@@ -40,6 +50,12 @@ export interface Subject {
   category?: ItemCategory;
   /** Knowledge points that apply, by rule class; a rule with `when.ruleClass` needs one. */
   points?: ReadonlyMap<string, KnowledgePoint>;
+  /**
+   * The public reference entry (rules/reference) the subject was made from, for rules without a
+   * knowledge point: its source becomes the flag's basis text, and a grade the source leaves in
+   * doubt grades the flag suspicious.
+   */
+  reference?: { source: string; doubt?: string };
 }
 
 /** What a claim-level kind builds its subjects from. */
