@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
-import { describeIssue } from '../contracts/issues.ts';
 import {
   type CodeEdit,
   type CodeEdits,
@@ -11,6 +8,7 @@ import {
   loadCodeEdits,
   PROCEDURE_EDITS_FILE,
 } from './code-edits.ts';
+import { readCatalogueJson } from './read.ts';
 import {
   type DiagnosisGroupId,
   type DiagnosisGroups,
@@ -40,17 +38,7 @@ export function defaultCatalogueDir(): string {
     : fileURLToPath(new URL('../../rules/catalogue', import.meta.url));
 }
 
-/** A catalogue file is missing, not JSON, or not a valid catalogue. Names the file. */
-export class CatalogueLoadError extends Error {
-  override readonly name = 'CatalogueLoadError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${file}: ${reason}`, options);
-  }
-}
+export { CatalogueLoadError } from './read.ts';
 
 /** Kinds that restrict one code on its own; `exclusivePair` relates two codes and has its own lookup. */
 export type ItemRestrictionKind = Exclude<RestrictionKind, 'exclusivePair'>;
@@ -289,25 +277,6 @@ export class Catalogue {
   }
 }
 
-function readCatalogueJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueLoadError(file, `is not a valid catalogue file: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
-}
-
 /**
  * Read and validate `knowledge-points.json` and `rule-classes.json` from `dir`, and the public
  * reference data from `referenceDir` (by default `rules/reference`, beside `dir`), synchronously —
@@ -319,8 +288,8 @@ export function loadCatalogue(
   dir: string = defaultCatalogueDir(),
   referenceDir: string = join(dirname(dir), 'reference'),
 ): Catalogue {
-  const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile);
-  const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile);
+  const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile, 'catalogue');
+  const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile, 'catalogue');
   return new Catalogue(file, ruleClasses.ruleClasses, loadDiagnosisGroups(referenceDir), {
     diagnosisEdits: loadCodeEdits(referenceDir, DIAGNOSIS_EDITS_FILE),
     procedureEdits: loadCodeEdits(referenceDir, PROCEDURE_EDITS_FILE),

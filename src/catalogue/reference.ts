@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeIssue } from '../contracts/issues.ts';
-import { CatalogueLoadError } from './index.ts';
+import { readCatalogueJson } from './read.ts';
 
 export const DIAGNOSIS_GROUPS_FILE = 'diagnosis-groups.json';
 
@@ -74,7 +72,9 @@ export class DiagnosisGroups {
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadDiagnosisGroups(dir: string): DiagnosisGroups {
-  return new DiagnosisGroups(readReference(dir, DIAGNOSIS_GROUPS_FILE, DiagnosisGroupFile));
+  return new DiagnosisGroups(
+    readCatalogueJson(join(dir, DIAGNOSIS_GROUPS_FILE), DiagnosisGroupFile, 'reference'),
+  );
 }
 
 export const SERVICE_CLASSES_FILE = 'service-classes.json';
@@ -118,31 +118,13 @@ export class ServiceClasses {
   }
 }
 
-function readReference<T>(dir: string, name: string, schema: z.ZodType<T>): T {
-  const file = join(dir, name);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueLoadError(file, `is not a valid reference file: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
-}
-
 /**
  * Read `service-classes.json` from `dir` (normally `rules/reference`).
  *
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadServiceClasses(dir: string): ServiceClasses {
-  return new ServiceClasses(readReference(dir, SERVICE_CLASSES_FILE, ServiceClassFile));
+  return new ServiceClasses(
+    readCatalogueJson(join(dir, SERVICE_CLASSES_FILE), ServiceClassFile, 'reference'),
+  );
 }

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { describeIssue } from '../contracts/issues.ts';
+
+/** A catalogue or reference file is missing, not JSON, or not valid. Names the file. */
+export class CatalogueLoadError extends Error {
+  override readonly name = 'CatalogueLoadError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
+/**
+ * A JSON file of `rules/catalogue` or `rules/reference` parsed by `schema`; a CatalogueLoadError
+ * naming the file and its first problems otherwise. `what` says which kind of file it should be.
+ */
+export function readCatalogueJson<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  what: 'catalogue' | 'reference',
+): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  const result = schema.safeParse(json, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
+    throw new CatalogueLoadError(file, `is not a valid ${what} file: ${problems.join('; ')}`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
