@@ -22,7 +22,13 @@ import { ROUTES } from '../src/api/routes.ts';
 import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
 import { indexOf, physicalName } from '../src/resources.ts';
 import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import {
+  copyRules,
+  fundGuardFunction,
+  LAMBDA_RULES_DIR,
+  LAMBDA_TASK_ROOT,
+  PROJECT_ROOT,
+} from './function.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
 const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 500, burstLimit: 1000 };
@@ -73,10 +79,9 @@ export class PreEventApi extends Construct {
       environment: {
         CLAIMS_TABLE: props.tables.claims.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof ApiEnv>,
-      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
 
     this.authorizerFunction = fundGuardFunction(this, 'Authorizer', {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -20,8 +19,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, type IConstruct } from 'constructs';
 import type { AuditEnv, EnvironmentOf } from '../src/config.ts';
 import { physicalName } from '../src/resources.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT } from './function.ts';
+import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR } from './function.ts';
 
 export interface PostEventAuditProps {
   stage: string;
@@ -79,11 +77,9 @@ export class PostEventAudit extends Construct {
         FLAGS_TABLE: flags.tableName,
         SCORES_TABLE: scores.tableName,
         AUDIT_BUCKET: this.bucket.bucketName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof AuditEnv>,
-      afterBundling: (outputDir) => [
-        `cp -R ${shellQuote(props.rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-      ],
+      afterBundling: copyRules(props.rulesDir),
     });
     const role = this.function.role as IGrantable;
     // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags, batch-written scores.

@@ -23,8 +23,7 @@ import type { EnvironmentOf, ReviewEnv } from '../src/config.ts';
 import { physicalName, TABLES } from '../src/resources.ts';
 import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
 const FLAG_INDEXES = TABLES.flags.indexes.map((i) => i.indexName);
@@ -101,9 +100,9 @@ export class ReviewApi extends Construct {
         FLAGS_TABLE: props.tables.flags.tableName,
         CLAIMS_TABLE: props.tables.claims.tableName,
         SCORES_TABLE: props.tables.scores.tableName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof ReviewEnv>,
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
     this.#grant(props.tables);
 

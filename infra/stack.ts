@@ -20,13 +20,11 @@ import {
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { PostEventAudit } from './audit.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
 import { ReviewApi } from './review.ts';
 import { pascal, resourceTable } from './table.ts';
 
 /** The rules are copied next to the code. */
-const LAMBDA_RULES_DIR = `${LAMBDA_TASK_ROOT}/rules`;
 
 const CLAIMS_EVENT_SOURCE = QUEUES.claims.eventSource;
 
@@ -160,8 +158,7 @@ export class FundGuardStack extends Stack {
         ALERTS_QUEUE_URL: this.queues.alerts.queue.queueUrl,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof InProcessEnv>,
-      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
 
     fn.addEventSource(

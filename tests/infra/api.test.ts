@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IConstruct } from 'constructs';
@@ -13,7 +12,7 @@ import { resourceTable } from '../../infra/table.ts';
 import { issueKey, readKeysFile } from '../../src/api/keys.ts';
 import { ROUTES, routeKey } from '../../src/api/routes.ts';
 import { ApiEnv, AuthorizerEnv } from '../../src/config.ts';
-import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
+import { acknowledgedRules, arnIn, logicalIdIn, nagViolations, synthesize } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,23 +30,22 @@ const tablesIn = (scope: Stack) => ({
 });
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'fundguard-api-cdk-'));
-  keysFile = join(outdir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify({ keys: [issueKey('H3001', 'H3001-test').entry] }));
-  const app = new App({ outdir });
-  stack = new Stack(app, 'PreEventApiTest');
-  tables = tablesIn(stack);
-  api = new PreEventApi(stack, 'PreEventApi', { stage: 'test', tables, apiKeysFile: keysFile });
-  const assembly = app.synth();
-  template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+  ({ stack, template, outdir } = synthesize('fundguard-api-cdk-', (app, dir) => {
+    keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ keys: [issueKey('H3001', 'H3001-test').entry] }));
+    const built = new Stack(app, 'PreEventApiTest');
+    tables = tablesIn(built);
+    api = new PreEventApi(built, 'PreEventApi', { stage: 'test', tables, apiKeysFile: keysFile });
+    return built;
+  }));
 });
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const logicalId = (construct: IConstruct) => logicalIdIn(stack)(construct);
+const arnOf = (construct: IConstruct) => arnIn(stack)(construct);
 
 interface Statement {
   Action: string | string[];
