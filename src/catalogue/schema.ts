@@ -79,6 +79,12 @@ export const Restriction = z.discriminatedUnion('kind', [
    * most that another drug of its class was used before, never why it was stopped.
    */
   z.strictObject({ kind: z.literal('secondLine') }),
+  /**
+   * 手术项目未按规定折价收费: the surgery group the point names (胃肠手术组, 肝胆手术组, …). Its detect
+   * logic: 经同一切口进行的两种及以上不同的手术，第二及以后的手术未按规定折价计收 — the second and later
+   * surgeries of a group done through one incision are charged at a discount. The points state no rate.
+   */
+  z.strictObject({ kind: z.literal('surgeryGroup'), group: z.string().min(1) }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);
