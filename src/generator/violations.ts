@@ -901,12 +901,12 @@ export const INJECTORS: readonly Injector[] = [
         draft.add(ORDINARY.wardRound, date, 1);
       }
       // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
-      const isWorkUp = (code: string) =>
-        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code) ?? '');
-      const workUp = g.restrictedServices.filter((s) => isWorkUp(s.code));
+      const isWorkUp = ({ code, name }: { code: string; name: string }) =>
+        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code, name) ?? '');
+      const workUp = g.restrictedServices.filter(isWorkUp);
       const share = () => {
         const total = draft.items.reduce((s, i) => s + i.amount, 0);
-        const examLab = draft.items.filter((i) => isWorkUp(i.code)).reduce((s, i) => s + i.amount, 0);
+        const examLab = draft.items.filter(isWorkUp).reduce((s, i) => s + i.amount, 0);
         return examLab / total;
       };
       const admission = dates[0] as string;

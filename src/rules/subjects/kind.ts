@@ -18,8 +18,11 @@ export interface CatalogueLookup {
   procedureEditsOf(code: string): readonly CodeEdit[];
   /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
   readonly tcmIncompatibility: TcmIncompatibility | undefined;
-  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
-  serviceClassOf(code: string): string | undefined;
+  /**
+   * The class of a service item (rules/reference/service-classes.json): exam, lab, ct, mri, treatment,
+   * surgery — by its national code's chapter, else by words of its name.
+   */
+  serviceClassOf(code: string, name?: string): string | undefined;
 }
 
 /**

@@ -28,7 +28,8 @@ export const serviceMix: ClaimSubjectKind = {
     let lab = 0;
     let treated = 0;
     const lines = claim.items.map((item) => {
-      const serviceClass = item.category === 'service' ? catalogue.serviceClassOf(item.code) : undefined;
+      const serviceClass =
+        item.category === 'service' ? catalogue.serviceClassOf(item.code, item.name) : undefined;
       total += item.amount;
       if (serviceClass === 'exam' || serviceClass === 'ct' || serviceClass === 'mri') exam += item.amount;
       else if (serviceClass === 'lab') lab += item.amount;
