@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CodeEdit } from '../../catalogue/code-edits.ts';
+import { type CodeEdit, DIAGNOSIS_EDITS_FILE } from '../../catalogue/code-edits.ts';
 import { serviceSpan } from '../../contracts/claim.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
 
@@ -43,6 +43,7 @@ export const diagnosisEdit: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [DIAGNOSIS_EDITS_FILE],
   stages: EVERY_STAGE,
   fact: z.object({
     /** 1 for the claim's first diagnosis. */

@@ -86,6 +86,12 @@ interface KindBase {
   readonly ruleClass: 'required' | 'optional';
   /** Whether it reads the patient's earlier claims: its rules then declare `historyDays`. */
   readonly history: boolean;
+  /**
+   * The public reference tables (file names in `rules/reference`) its subjects are made from, for
+   * rules that judge a claim by reference data rather than knowledge points; the import's coverage
+   * names them.
+   */
+  readonly reference?: readonly string[];
   /** The stages it can be evaluated in. */
   readonly stages: readonly Stage[];
   /** The `subject` fact: the linter checks condition, message and `when.requires` paths against it. */

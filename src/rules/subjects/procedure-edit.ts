@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROCEDURE_EDITS_FILE } from '../../catalogue/code-edits.ts';
 import { EditFact, editFacts } from './diagnosis-edit.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
 
@@ -13,6 +14,7 @@ export const procedureEdit: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [PROCEDURE_EDITS_FILE],
   stages: EVERY_STAGE,
   fact: z.object({
     /** 1 for the claim's first procedure. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICE_CLASSES_FILE } from '../../catalogue/reference.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, lineOf, round2 } from './kind.ts';
 
 /**
@@ -13,6 +14,7 @@ export const serviceMix: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [SERVICE_CLASSES_FILE],
   stages: EVERY_STAGE,
   fact: z.object({
     totalAmount: z.number(),
