@@ -1,9 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
 import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
 import { type ParseOptions, parseConstraint } from './parse.ts';
+import { readJsonFile } from './read.ts';
 import { type PairSource, pairReviewer, reviewText } from './review.ts';
 import { CatalogueFile, type KnowledgePoint, type RuleClass, RuleClassFile } from './schema.ts';
 
@@ -69,26 +70,15 @@ export interface CatalogueImport {
 }
 
 function readJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CatalogueImportError(file, 'cannot be read', { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CatalogueImportError(file, `is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueImportError(file, `does not have the expected shape: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return readJsonFile(file, schema, (problem) => {
+    const reason =
+      problem.step === 'read'
+        ? 'cannot be read'
+        : problem.step === 'json'
+          ? `is not valid JSON (${problem.cause.message})`
+          : `does not have the expected shape: ${problem.problems.join('; ')}`;
+    return new CatalogueImportError(file, reason, { cause: problem.cause });
+  });
 }
 
 /** Published batches in order (batch_01, batch_02, … batch_17), then update batches by name. */

@@ -119,33 +119,27 @@ export const KnowledgePoint = z.strictObject({
 export type KnowledgePoint = z.infer<typeof KnowledgePoint>;
 
 /**
- * Coverage of one rule class. `read` counts every source record; `active` those left after updates
+ * Knowledge points counted. `read` counts every source record; `active` those left after updates
  * (with codes); `parsed` the active ones with a restriction; `graded` the parsed ones the source
  * leaves in doubt. Whether a rule evaluates them is the rule set's business, counted at report time.
  */
-export const CoverageRow = z.strictObject({
-  ruleClass: z.string(),
+const coverageCounts = {
   read: z.number().int(),
   superseded: z.number().int(),
   active: z.number().int(),
   parsed: z.number().int(),
   keptAsText: z.number().int(),
   graded: z.number().int(),
-});
+};
+
+/** Coverage of one rule class. */
+export const CoverageRow = z.strictObject({ ruleClass: z.string(), ...coverageCounts });
 
 /** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
 export const CatalogueFile = z.strictObject({
   $comment: z.string(),
   source: z.string(),
-  coverage: z.strictObject({
-    read: z.number().int(),
-    superseded: z.number().int(),
-    active: z.number().int(),
-    parsed: z.number().int(),
-    keptAsText: z.number().int(),
-    graded: z.number().int(),
-    byRuleClass: z.array(CoverageRow),
-  }),
+  coverage: z.strictObject({ ...coverageCounts, byRuleClass: z.array(CoverageRow) }),
   /** kpId → the kpId of the update that replaced it. */
   supersededBy: z.record(z.string(), z.string()),
   knowledgePoints: z.array(KnowledgePoint),

@@ -231,19 +231,78 @@ function retotal(claim: Claim): void {
   claim.totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
 }
 
+/** A consultation on `day` of a new, unshared employee patient aged `youngest` to `oldest`. */
+function freshOutpatientVisit(
+  g: Generator,
+  day: number,
+  youngest: number,
+  oldest: number,
+): { setting: Setting; date: string; draft: ClaimDraft } {
+  const setting = outpatient(
+    g.newPatient({ ageYears: g.rng.int(youngest, oldest), insuranceType: 'employee' }, day, false),
+  );
+  const date = fromEpochDay(day);
+  return { setting, date, draft: openVisit(g, setting, date) };
+}
+
+/** A consultation on `day` of an adult in the patient pool (25 to 70 unless `youngest`/`oldest` say otherwise). */
+function adultVisit(
+  g: Generator,
+  day: number,
+  youngest = 25,
+  oldest = 70,
+): { setting: Setting; date: string; draft: ClaimDraft } {
+  const setting = outpatient(adult(g, day, { ageYears: g.rng.int(youngest, oldest) }));
+  const date = fromEpochDay(day);
+  return { setting, date, draft: openVisit(g, setting, date) };
+}
+
 /** An outpatient visit of a new, unshared patient: consultation and one ordinary drug. */
 async function plainVisit(
   g: Generator,
   day: number,
 ): Promise<{ setting: Setting; draft: ClaimDraft; drugLine: number }> {
-  const setting = outpatient(
-    g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee' }, day, false),
-  );
-  const date = fromEpochDay(day);
-  const draft = openVisit(g, setting, date);
+  const { setting, date, draft } = freshOutpatientVisit(g, day, 25, 70);
   const plan = { dates: [date], quantity: 3, daysSupply: 7 };
   const drugLine = draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
   return { setting, draft, drugLine };
+}
+
+/** A plain visit's claim as `breakIt` leaves it: the lines it returns are the ones the flag names ([] for the claim). */
+type ClaimBreaker = (
+  g: Generator,
+  claim: Claim,
+  visit: { setting: Setting; drugLine: number; day: number },
+) => number[];
+
+/**
+ * An injector that settles a plain visit (`submittedDay` days after it, else the same evening)
+ * and breaks the settled claim — a line's amount, its totals, a diagnosis or procedure code.
+ */
+function brokenClaimInjector(
+  ruleId: string,
+  ruleClass: string,
+  breakIt: ClaimBreaker,
+  submittedAfter?: (g: Generator) => number,
+): Injector {
+  return {
+    ruleId,
+    ruleClass,
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft, drugLine } = await plainVisit(g, day);
+      const options = submittedAfter ? { submittedDay: day + submittedAfter(g) } : {};
+      const claim = g.emit(setting, draft, 'internal', day, options);
+      g.inject(claim, ruleId, ruleClass, breakIt(g, claim, { setting, drugLine, day }));
+    },
+  };
+}
+
+/** The claim's primary diagnosis, which every emitted claim has. */
+function primaryOf(claim: Claim): Claim['diagnoses'][number] {
+  const [primary] = claim.diagnoses;
+  if (!primary) throw new Error('an emitted claim has no diagnosis');
+  return primary;
 }
 
 /**
@@ -344,6 +403,27 @@ async function overlongStay(
   return true;
 }
 
+/** A stay past the course limit of a `category` code of `ruleClass` whose limit is at most `longest` days. */
+function courseInjector(
+  ruleId: string,
+  ruleClass: string,
+  category: ItemCategory,
+  longest: number,
+  ageYears: number,
+): Injector {
+  const injector: Injector = {
+    ruleId,
+    ruleClass,
+    claims: 1,
+    async inject(g, day) {
+      await firstOf(shortCourses(g, ruleClass, category, longest), `short ${ruleClass} ${category}`, (c) =>
+        overlongStay(g, injector, c.item, c.maxDays, day, ageYears),
+      );
+    },
+  };
+  return injector;
+}
+
 export const INJECTORS: readonly Injector[] = [
   sexInjector('GZ-DRUG-SEX', '药品区分性别使用', ['drug', 'tcm-herbal']),
   sexInjector('GZ-SERVICE-SEX', '医疗服务项目区分性别使用', ['service']),
@@ -380,9 +460,7 @@ export const INJECTORS: readonly Injector[] = [
     claims: 1,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
       const plan = { dates: [date], quantity: 10 };
       const piece = await firstOf(rotated(g, g.codesOfClass(ruleClass)), `${ruleClass} piece`, async (p) =>
@@ -398,9 +476,7 @@ export const INJECTORS: readonly Injector[] = [
     claims: 1,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       const plan = { dates: [date], quantity: 10 };
       const lineNos: number[] = [];
       const pool = g.codesOfClass(ruleClass);
@@ -471,18 +547,7 @@ export const INJECTORS: readonly Injector[] = [
       });
     },
   },
-  {
-    ruleId: 'GZ-DRUG-COURSE',
-    ruleClass: '药品限支付疗程',
-    claims: 1,
-    async inject(g, day) {
-      await firstOf(
-        shortCourses(g, this.ruleClass, 'drug', 21),
-        `short ${this.ruleClass} drug`,
-        ({ item, maxDays }) => overlongStay(g, this, item, maxDays, day, 50),
-      );
-    },
-  },
+  courseInjector('GZ-DRUG-COURSE', '药品限支付疗程', 'drug', 21, 50),
   {
     ruleId: 'GZ-DRUG-COURSE-HISTORY',
     ruleClass: '药品限支付疗程',
@@ -572,71 +637,41 @@ export const INJECTORS: readonly Injector[] = [
       );
     },
   },
-  {
-    ruleId: 'NHSA-SETTLEMENT-LINE',
-    ruleClass: '结算明细信息异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft, drugLine } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const line = claim.items.find((i) => i.lineNo === drugLine);
-      if (!line) throw new Error('the drug line just added is missing');
-      // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
-      line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
-      retotal(claim);
-      g.inject(claim, this.ruleId, this.ruleClass, [drugLine]);
-    },
-  },
-  {
-    ruleId: 'NHSA-SETTLEMENT-TOTALS',
-    ruleClass: '结算明细信息异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const extra = g.rng.int(5, 50);
-      const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
-      const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
-      claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-UPLOAD-DELAY',
-    ruleClass: '就诊数据非实时上传监管',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      // Settled more than the 30 days the rule allows after the visit (the patient is not shared,
-      // so no later visit of theirs is settled before this one).
-      const claim = g.emit(setting, draft, 'internal', day, { submittedDay: day + g.rng.int(31, 60) });
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-DIAGNOSIS-CODE',
-    ruleClass: '疾病诊断编码异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const [primary] = claim.diagnoses;
-      if (!primary) throw new Error('an emitted claim has no diagnosis');
-      // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
-      primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
+  brokenClaimInjector('NHSA-SETTLEMENT-LINE', '结算明细信息异常', (g, claim, { drugLine }) => {
+    const line = claim.items.find((i) => i.lineNo === drugLine);
+    if (!line) throw new Error('the drug line just added is missing');
+    // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
+    line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
+    retotal(claim);
+    return [drugLine];
+  }),
+  brokenClaimInjector('NHSA-SETTLEMENT-TOTALS', '结算明细信息异常', (g, claim) => {
+    const extra = g.rng.int(5, 50);
+    const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
+    const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
+    claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
+    return [];
+  }),
+  // Settled more than the 30 days the rule allows after the visit (the patient is not shared, so
+  // no later visit of theirs is settled before this one).
+  brokenClaimInjector(
+    'NHSA-UPLOAD-DELAY',
+    '就诊数据非实时上传监管',
+    () => [],
+    (g) => g.rng.int(31, 60),
+  ),
+  brokenClaimInjector('NHSA-DIAGNOSIS-CODE', '疾病诊断编码异常', (g, claim) => {
+    const primary = primaryOf(claim);
+    // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
+    primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
+    return [];
+  }),
   {
     ruleId: 'NHSA-DRUG-KINDS',
     ruleClass: '药品种类超标',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(
-        g.newPatient({ ageYears: g.rng.int(45, 80), insuranceType: 'employee' }, day, false),
-      );
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = freshOutpatientVisit(g, day, 45, 80);
       const lines: number[] = [];
       // Six or seven distinct generics (fits never takes a generic the draft already has).
       for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
@@ -652,11 +687,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '中药饮片超大处方',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(
-        g.newPatient({ ageYears: g.rng.int(30, 80), insuranceType: 'employee' }, day, false),
-      );
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = freshOutpatientVisit(g, day, 30, 80);
       const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
       // Enough grams that the prescription passes the rule's 1,000 yuan.
       const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
@@ -669,9 +700,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '重复开药',
     claims: 2,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(50, 80) }));
-      const date = fromEpochDay(day);
-      const first = openVisit(g, setting, date);
+      const { setting, date, draft: first } = adultVisit(g, day, 50, 80);
       const drug = await g.freshDrug(setting, first, { dates: [date], quantity: 2, daysSupply: 30 });
       first.add(drug, date, 2, 30);
       g.emit(setting, first, 'internal', day);
@@ -708,9 +737,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限最大开药天数/开药量',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day, 45, 80);
       const daysSupply = g.rng.int(31, 90);
       const drug = await g.freshDrug(
         setting,
@@ -767,25 +794,16 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
     },
   },
-  {
-    ruleId: 'NHSA-DIAGNOSIS-SEX',
-    ruleClass: '诊断与患者性别不符',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const [primary] = claim.diagnoses;
-      if (!primary) throw new Error('an emitted claim has no diagnosis');
-      // A category the reference gives to the other sex outright (no maternity code: its age band
-      // would add a second flag for the older patients).
-      primary.code = g.rng.pick(
-        setting.patient.sex === 'F'
-          ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
-          : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
-      );
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
+  brokenClaimInjector('NHSA-DIAGNOSIS-SEX', '诊断与患者性别不符', (g, claim, { setting }) => {
+    // A category the reference gives to the other sex outright (no maternity code: its age band
+    // would add a second flag for the older patients).
+    primaryOf(claim).code = g.rng.pick(
+      setting.patient.sex === 'F'
+        ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
+        : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
+    );
+    return [];
+  }),
   {
     ruleId: 'NHSA-DIAGNOSIS-AGE',
     ruleClass: '诊断与患者年龄不符',
@@ -811,9 +829,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '中药饮片配伍禁忌',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
       const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
       if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
@@ -829,34 +845,16 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
     },
   },
-  {
-    ruleId: 'NHSA-PROCEDURE-SEX',
-    ruleClass: '手术操作编码与性别不符',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const code = g.rng.pick(
-        setting.patient.sex === 'F'
-          ? ['60.2900', '62.4100', '64.0x00']
-          : ['68.4901', '69.0900', '74.1x00', '65.2500'],
-      );
-      claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-SERVICE-COURSE',
-    ruleClass: '医疗服务项目限支付疗程',
-    claims: 1,
-    async inject(g, day) {
-      await firstOf(
-        shortCourses(g, this.ruleClass, 'service', 30),
-        `short ${this.ruleClass} service`,
-        ({ item, maxDays }) => overlongStay(g, this, item, maxDays, day, 40),
-      );
-    },
-  },
+  brokenClaimInjector('NHSA-PROCEDURE-SEX', '手术操作编码与性别不符', (g, claim, { setting, day }) => {
+    const code = g.rng.pick(
+      setting.patient.sex === 'F'
+        ? ['60.2900', '62.4100', '64.0x00']
+        : ['68.4901', '69.0900', '74.1x00', '65.2500'],
+    );
+    claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
+    return [];
+  }),
+  courseInjector('NHSA-SERVICE-COURSE', '医疗服务项目限支付疗程', 'service', 30, 40),
   ageInjector('NHSA-SERVICE-AGE', '医疗服务项目限年龄', ['service']),
   {
     ruleId: 'NHSA-DRUG-SAME-SUBGROUP',
