@@ -1,9 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
 import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
 import { type ParseOptions, parseConstraint } from './parse.ts';
+import { readJsonFile } from './read.ts';
 import { type PairSource, pairReviewer, reviewText } from './review.ts';
 import { CatalogueFile, type KnowledgePoint, type RuleClass, RuleClassFile } from './schema.ts';
 
@@ -69,26 +70,15 @@ export interface CatalogueImport {
 }
 
 function readJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CatalogueImportError(file, 'cannot be read', { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CatalogueImportError(file, `is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueImportError(file, `does not have the expected shape: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return readJsonFile(file, schema, (problem) => {
+    const reason =
+      problem.step === 'read'
+        ? 'cannot be read'
+        : problem.step === 'json'
+          ? `is not valid JSON (${problem.cause.message})`
+          : `does not have the expected shape: ${problem.problems.join('; ')}`;
+    return new CatalogueImportError(file, reason, { cause: problem.cause });
+  });
 }
 
 /** Published batches in order (batch_01, batch_02, … batch_17), then update batches by name. */
@@ -427,14 +417,35 @@ const padEnd = (text: string, columns: number) => text + ' '.repeat(Math.max(0, 
 const padStart = (text: string | number, columns: number) =>
   ' '.repeat(Math.max(0, columns - width(String(text)))) + String(text);
 
-/** How many of the 2025 edition's classes the rules evaluate, apart from the classes of FundGuard's own. */
-function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonly RuleClass[]): string {
+/** The rules that evaluate one rule class, and the public reference tables (rules/reference) they read. */
+export interface ClassEvaluation {
+  ruleIds: readonly string[];
+  /** File names in `rules/reference`; empty when the rules judge the claim by knowledge points or by itself. */
+  reference: readonly string[];
+}
+
+/**
+ * How many of the 2025 edition's classes the rules evaluate, and from what: knowledge points,
+ * public reference data, or the claim itself; then the classes of FundGuard's own.
+ */
+function evaluatedClassesLine(
+  evaluatedBy: ReadonlyMap<string, ClassEvaluation>,
+  withPoints: ReadonlySet<string>,
+  ruleClasses: readonly RuleClass[],
+): string {
   const edition = ruleClasses.filter((rc) => rc.seq2025 !== null);
+  const evaluated = [...evaluatedBy.keys()];
   const national = evaluated.filter((name) => edition.some((rc) => rc.name === name));
   const own = evaluated.filter((name) => !ruleClasses.some((rc) => rc.name === name));
   const other = evaluated.length - national.length - own.length;
+  const fromPoints = national.filter((name) => withPoints.has(name)).length;
+  const fromReference = national.filter(
+    (name) => !withPoints.has(name) && (evaluatedBy.get(name)?.reference.length ?? 0) > 0,
+  ).length;
   return (
-    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length}` +
+    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length} ` +
+    `(${fromPoints} by knowledge points, ${fromReference} by public reference data, ` +
+    `${national.length - fromPoints - fromReference} by the claim itself)` +
     (other > 0 ? `, ${other} of the 1.0 framework only` : '') +
     (own.length > 0 ? `, ${own.length} of FundGuard's own (${own.join('、')})` : '')
   );
@@ -443,13 +454,15 @@ function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonl
 /**
  * A readable coverage report: totals, then one row per rule class — records read, superseded by an
  * update, active, parsed into a restriction, graded suspicious by the review, and evaluated by a rule.
- * `evaluatedBy` maps a rule class to the ids of the rules that name it; without it the column is left out.
+ * `evaluatedBy` maps a rule class to the rules that evaluate it; without it the column is left out.
  * `ruleClasses` (rule-classes.json) tells the 2025 edition's classes from FundGuard's own.
- * Rule classes a rule evaluates without knowledge points (重复开药, 参保人死亡后…) are listed after.
+ * Rule classes a rule evaluates without knowledge points are listed after, those checked against
+ * public reference data (ICD-10 and ICD-9-CM-3 edits, 十八反/十九畏, service classes) with the tables
+ * they read, apart from those the claim alone decides (totals, code forms, upload delay…).
  */
 export function formatCoverage(
   file: CatalogueFile,
-  evaluatedBy?: ReadonlyMap<string, readonly string[]>,
+  evaluatedBy?: ReadonlyMap<string, ClassEvaluation>,
   ruleClasses: readonly RuleClass[] = [],
 ): string {
   const c = file.coverage;
@@ -468,9 +481,25 @@ export function formatCoverage(
   ];
   const line = (name: string, cells: (string | number)[]) =>
     padEnd(name, nameColumns) + cells.map((cell, i) => padStart(cell, (header[i]?.length ?? 0) + 2)).join('');
+  // A class counts as evaluated by knowledge points only where a rule reads some of them.
+  const withPoints = new Set(c.byRuleClass.filter((row) => evaluated(row) > 0).map((row) => row.ruleClass));
   const withoutPoints = evaluatedBy
-    ? [...evaluatedBy].filter(([ruleClass]) => !c.byRuleClass.some((row) => row.ruleClass === ruleClass))
+    ? [...evaluatedBy].filter(([ruleClass]) => !withPoints.has(ruleClass))
     : [];
+  const byReference = withoutPoints.filter(([, e]) => e.reference.length > 0);
+  const byClaim = withoutPoints.filter(([, e]) => e.reference.length === 0);
+  const listed = (title: string, rows: [string, ClassEvaluation][]) =>
+    rows.length === 0
+      ? []
+      : [
+          '',
+          title,
+          ...rows.map(
+            ([ruleClass, e]) =>
+              `  ${padEnd(ruleClass, nameColumns)}${e.ruleIds.join(', ')}` +
+              (e.reference.length ? `  (rules/reference/${e.reference.join(', rules/reference/')})` : ''),
+          ),
+        ];
   return [
     'NHSA catalogue coverage',
     `  knowledge points read    ${padStart(c.read, 6)}`,
@@ -493,13 +522,8 @@ export function formatCoverage(
         ...(evaluatedBy ? [evaluated(row)] : []),
       ]),
     ),
-    ...(withoutPoints.length > 0
-      ? [
-          '',
-          'rule classes evaluated without knowledge points:',
-          ...withoutPoints.map(([ruleClass, ids]) => `  ${padEnd(ruleClass, nameColumns)}${ids.join(', ')}`),
-        ]
-      : []),
-    ...(evaluatedBy ? ['', evaluatedClassesLine([...evaluatedBy.keys()], ruleClasses)] : []),
+    ...listed('rule classes evaluated by public reference data, without knowledge points:', byReference),
+    ...listed('rule classes evaluated by the claim itself, without knowledge points:', byClaim),
+    ...(evaluatedBy ? ['', evaluatedClassesLine(evaluatedBy, withPoints, ruleClasses)] : []),
   ].join('\n');
 }

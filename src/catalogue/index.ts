@@ -230,9 +230,9 @@ export class Catalogue {
     return this.#reference?.tcm;
   }
 
-  /** The class (examination, test, treatment, surgery, CT, MRI) of a national service code. */
-  serviceClassOf(code: string): ServiceClassId | undefined {
-    return this.#reference?.serviceClasses.of(code);
+  /** The class (examination, test, treatment, surgery, CT, MRI) of a service item, by its code, else its name. */
+  serviceClassOf(code: string, name?: string): ServiceClassId | undefined {
+    return this.#reference?.serviceClasses.of(code, name);
   }
 
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */

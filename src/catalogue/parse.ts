@@ -239,8 +239,6 @@ function exclusivePair(codes: readonly string[]): ParsedConstraint {
 export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
   药品限适应症:
     'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
-  手术项目未按规定折价收费:
-    'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
 };
 
 /**
@@ -297,6 +295,11 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return parsed({ kind: 'notInternet' });
     case '医疗服务项目重复收费':
       return exclusivePair(source.codes);
+    case '手术项目未按规定折价收费': {
+      // The whole text is the group's name ("胃肠手术组"); anything else is not a group this knows.
+      const group = /^\S+手术组$/.exec(text)?.[0];
+      return group ? parsed({ kind: 'surgeryGroup', group }) : kept('no surgery group named in the text');
+    }
     default:
       return kept(`no parser for rule class ${source.ruleClass}`);
   }

@@ -79,6 +79,12 @@ export const Restriction = z.discriminatedUnion('kind', [
    * most that another drug of its class was used before, never why it was stopped.
    */
   z.strictObject({ kind: z.literal('secondLine') }),
+  /**
+   * 手术项目未按规定折价收费: the surgery group the point names (胃肠手术组, 肝胆手术组, …). Its detect
+   * logic: 经同一切口进行的两种及以上不同的手术，第二及以后的手术未按规定折价计收 — the second and later
+   * surgeries of a group done through one incision are charged at a discount. The points state no rate.
+   */
+  z.strictObject({ kind: z.literal('surgeryGroup'), group: z.string().min(1) }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);
@@ -113,33 +119,27 @@ export const KnowledgePoint = z.strictObject({
 export type KnowledgePoint = z.infer<typeof KnowledgePoint>;
 
 /**
- * Coverage of one rule class. `read` counts every source record; `active` those left after updates
+ * Knowledge points counted. `read` counts every source record; `active` those left after updates
  * (with codes); `parsed` the active ones with a restriction; `graded` the parsed ones the source
  * leaves in doubt. Whether a rule evaluates them is the rule set's business, counted at report time.
  */
-export const CoverageRow = z.strictObject({
-  ruleClass: z.string(),
+const coverageCounts = {
   read: z.number().int(),
   superseded: z.number().int(),
   active: z.number().int(),
   parsed: z.number().int(),
   keptAsText: z.number().int(),
   graded: z.number().int(),
-});
+};
+
+/** Coverage of one rule class. */
+export const CoverageRow = z.strictObject({ ruleClass: z.string(), ...coverageCounts });
 
 /** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
 export const CatalogueFile = z.strictObject({
   $comment: z.string(),
   source: z.string(),
-  coverage: z.strictObject({
-    read: z.number().int(),
-    superseded: z.number().int(),
-    active: z.number().int(),
-    parsed: z.number().int(),
-    keptAsText: z.number().int(),
-    graded: z.number().int(),
-    byRuleClass: z.array(CoverageRow),
-  }),
+  coverage: z.strictObject({ ...coverageCounts, byRuleClass: z.array(CoverageRow) }),
   /** kpId → the kpId of the update that replaced it. */
   supersededBy: z.record(z.string(), z.string()),
   knowledgePoints: z.array(KnowledgePoint),

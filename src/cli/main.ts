@@ -2,7 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeysFileError } from '../api/keys.ts';
-import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
+import {
+  type ClassEvaluation,
+  formatCoverage,
+  importCatalogue,
+  writeCatalogue,
+} from '../catalogue/import.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
@@ -19,6 +24,7 @@ import { PolicyError } from '../post/policy.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError, readRuleFiles } from '../rules/load.ts';
+import { SUBJECT_KINDS } from '../rules/subjects/registry.ts';
 import { audit } from './audit.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
@@ -281,15 +287,20 @@ function catalogue(sub: string | undefined, args: string[]): number {
 }
 
 /**
- * Rule class → ids of the rule files naming it, so the import reports what is evaluated, not only
- * parsed. A rule set that does not validate is reported and the column left out: the import itself
- * does not depend on the rules.
+ * Rule class → the rule files naming it and the reference tables their subject kinds read, so the
+ * import reports what is evaluated, and from what, not only what is parsed. A rule set that does
+ * not validate is reported and the column left out: the import itself does not depend on the rules.
  */
-function evaluatedRuleClasses(): Map<string, string[]> | undefined {
+function evaluatedRuleClasses(): Map<string, ClassEvaluation> | undefined {
   try {
-    const byClass = new Map<string, string[]>();
+    const byClass = new Map<string, ClassEvaluation>();
     for (const { file } of readRuleFiles(defaultRulesDir())) {
-      byClass.set(file.basis.ruleClass, [...(byClass.get(file.basis.ruleClass) ?? []), file.id]);
+      const seen = byClass.get(file.basis.ruleClass) ?? { ruleIds: [], reference: [] };
+      const reference = SUBJECT_KINDS.get(file.subject)?.reference ?? [];
+      byClass.set(file.basis.ruleClass, {
+        ruleIds: [...seen.ruleIds, file.id],
+        reference: [...new Set([...seen.reference, ...reference])],
+      });
     }
     return byClass;
   } catch (error) {

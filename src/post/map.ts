@@ -163,7 +163,7 @@ function addToAggregates(
       for (const item of claim.items) {
         if (item.category === 'drug' || item.category === 'tcm-herbal') agg.drugAmount += item.amount;
         else if (item.category === 'consumable') agg.consumableAmount += item.amount;
-        else for (const c of classifier.classesOf(item.name)) agg.classAmounts[c] += item.amount;
+        else for (const c of classifier.classesOf(item.code, item.name)) agg.classAmounts[c] += item.amount;
       }
       const g = agg.groups[group] ?? { cases: 0, amount: 0 };
       g.cases += 1;

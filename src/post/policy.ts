@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
+import { CatalogueLoadError } from '../catalogue/read.ts';
+import { loadServiceClasses, type ServiceClasses } from '../catalogue/reference.ts';
 import { describeIssue } from '../contracts/issues.ts';
 
 /**
  * The post-event stage's reference data and policy, each a JSON file in `rules/policy/` checked by
- * a schema here: planned-cycle exemptions, the service classes the statistical indicators read,
- * and the score policy. A file that fails its schema stops the audit with the file and path.
+ * a schema here — planned-cycle exemptions and the score policy — and the service classes the
+ * statistical indicators read, from `rules/reference/service-classes.json` (the table the in-process
+ * rules read, through the catalogue's loader). A file that fails its schema stops the audit with
+ * the file and path.
  */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -35,23 +39,6 @@ export type PlannedCycles = z.infer<typeof PlannedCycles>;
 
 export const INDICATOR_CLASSES = ['labExam', 'treatment', 'ct', 'mri'] as const;
 export type IndicatorClass = (typeof INDICATOR_CLASSES)[number];
-
-/** Which service items count towards which statistical indicator, by words in the item's name. */
-export const ServiceClasses = z.strictObject({
-  $comment: z.string().optional(),
-  classes: z
-    .array(
-      z.strictObject({
-        class: z.enum(INDICATOR_CLASSES),
-        label: z.string().min(1),
-        /** A service item belongs to the class when its name contains one of these. */
-        nameContains: z.array(z.string().min(1)).min(1),
-        source: z.string().min(1),
-      }),
-    )
-    .min(1),
-});
-export type ServiceClasses = z.infer<typeof ServiceClasses>;
 
 export const SCORE_COMPONENTS = [
   'costIndex',
@@ -113,7 +100,6 @@ export interface PostPolicy {
 
 export const POLICY_FILES = {
   plannedCycles: 'planned-cycles.json',
-  serviceClasses: 'service-classes.json',
   scores: 'score-policy.json',
 } as const;
 
@@ -134,12 +120,18 @@ function readPolicyFile<T>(schema: z.ZodType<T>, path: string, problems: string[
   return parsed.data;
 }
 
-/** Read and check the three policy files of `rules/policy/`; all problems are reported at once. */
+/** Read and check the policy files of `rules/policy/` and the service classes; all problems are reported at once. */
 export function loadPostPolicy(rulesDir: string): PostPolicy {
   const dir = join(rulesDir, 'policy');
   const problems: string[] = [];
   const plannedCycles = readPolicyFile(PlannedCycles, join(dir, POLICY_FILES.plannedCycles), problems);
-  const serviceClasses = readPolicyFile(ServiceClasses, join(dir, POLICY_FILES.serviceClasses), problems);
+  let serviceClasses: ServiceClasses | undefined;
+  try {
+    serviceClasses = loadServiceClasses(join(rulesDir, 'reference'));
+  } catch (error) {
+    if (!(error instanceof CatalogueLoadError)) throw error;
+    problems.push(error.message);
+  }
   const scores = readPolicyFile(ScorePolicy, join(dir, POLICY_FILES.scores), problems);
   if (!plannedCycles || !serviceClasses || !scores) throw new PolicyError(problems);
   return { plannedCycles, serviceClasses, scores };

@@ -302,7 +302,13 @@ class ClaimContext {
 /** A line's action at each rank of `actionRank`: alerts and flags let it pass. */
 const LINE_ACTIONS: readonly LineAction[] = ['pass', 'hold', 'reject'];
 
-/** Each line takes the strongest action of its flags; the claim takes the strongest of its lines. */
+/**
+ * Each line takes the strongest action of its flags; the claim takes the strongest of its lines.
+ * A flag that names no line judges the claim itself (a diagnosis that does not fit the patient, a
+ * procedure code of the other sex, totals that are not the sum of the lines): every line was
+ * billed under it, so it acts on every line — a claim-level violation rejects the whole claim, a
+ * suspicious one holds it (docs/in-process.md).
+ */
 export function decide(
   claimId: string,
   claim: DraftClaim,
@@ -310,8 +316,9 @@ export function decide(
   ruleSetVersion: string,
 ): Decision {
   const lines = new Map(claim.items.map((i) => [i.lineNo, { rank: 0, ruleIds: [] as string[] }]));
+  const every = [...lines.keys()];
   for (const flag of flags) {
-    for (const lineNo of flag.lineNos) {
+    for (const lineNo of flag.lineNos.length ? flag.lineNos : every) {
       const line = lines.get(lineNo);
       if (!line) continue;
       line.ruleIds.push(flag.ruleId);

@@ -18,6 +18,7 @@ import type { SubjectKind } from './kind.ts';
 import { prescription } from './prescription.ts';
 import { procedureEdit } from './procedure-edit.ts';
 import { serviceMix } from './service-mix.ts';
+import { surgeryGroup } from './surgery-group.ts';
 import { tcmIncompatibility } from './tcm-incompatibility.ts';
 import { tcmPrescription } from './tcm-prescription.ts';
 
@@ -51,5 +52,6 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     drugSubgroup,
     serviceMix,
     historySecondLine,
+    surgeryGroup,
   ].map((kind) => [kind.name, kind]),
 );
