@@ -1,5 +1,9 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { importCatalogue } from '../../src/catalogue/import.ts';
 import { CatalogueLoadError } from '../../src/catalogue/index.ts';
 import {
   formatIndicationCoverage,
@@ -259,5 +263,58 @@ describe('indication coverage of the committed catalogue', () => {
     const text = formatIndicationCoverage(coverage, 3);
     expect(text).toContain(`machine-checkable        ${String(coverage.checkable).padStart(6)}`);
     expect(text).toContain(`${coverage.unmapped[0]?.name} (${coverage.unmapped[0]?.points})`);
+  });
+});
+
+describe('importing indication points', () => {
+  // The sample extract's rule catalogues with one batch of two 药品限适应症 records as published.
+  const dir = mkdtempSync(join(tmpdir(), 'fundguard-indications-'));
+  const sample = fileURLToPath(new URL('../fixtures/nhsa-sample', import.meta.url));
+  for (const file of ['rule_catalog_1_0_79.json', 'rule_catalog_2025_88.json'])
+    cpSync(join(sample, file), join(dir, file));
+  const record = (kpId: string, code: string, itemName: string, constraint: string) => ({
+    kp_id: kpId,
+    rule_class: '药品限适应症',
+    gz_code: 'GZ10000101008000',
+    med_codes: [code],
+    item_name: itemName,
+    constraint,
+    detect_logic: '使用药品的疾病诊断不符合限定支付适应症',
+    batch_tag: 'batch_12',
+    supersedes: null,
+    source: 'NHSA',
+  });
+  cpSync(join(sample, 'batches'), join(dir, 'batches'), { recursive: true });
+  writeFileSync(
+    join(dir, 'batches', 'batch_12.json'),
+    JSON.stringify([
+      record('KP-d000000000000001', 'XA10BJL326B002010101523', '利拉鲁肽注射液', '限2型糖尿病。'),
+      record(
+        'KP-d000000000000002',
+        'XJ01DHM050B001010100001',
+        '注射用美罗培南',
+        '限头孢菌素耐药或重症感染患者。',
+      ),
+    ]),
+  );
+  const { catalogue } = importCatalogue(dir);
+  const kp = (id: string) => catalogue.knowledgePoints.find((k) => k.kpId === id);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a point whose every disease maps into an indication restriction, with the rules/reference mapping', () => {
+    expect(kp('KP-d000000000000001')).toMatchObject({
+      restriction: { kind: 'indication', label: '2型糖尿病' },
+      keptAsText: null,
+    });
+  });
+
+  it('keeps a point naming an unmapped disease as text, and counts it as kept', () => {
+    expect(kp('KP-d000000000000002')).toMatchObject({ restriction: null });
+    expect(kp('KP-d000000000000002')?.keptAsText).toMatch(/头孢菌素耐药、重症感染/);
+    expect(catalogue.coverage.byRuleClass.find((r) => r.ruleClass === '药品限适应症')).toMatchObject({
+      active: 2,
+      parsed: 1,
+      keptAsText: 1,
+    });
   });
 });
