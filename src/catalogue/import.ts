@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
-import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
+import { defaultCatalogueDir, KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
+import { loadIndicationDiseases } from './indications.ts';
 import { type ParseOptions, parseConstraint } from './parse.ts';
 import { readJsonFile } from './read.ts';
 import { type PairSource, pairReviewer, reviewText } from './review.ts';
@@ -263,6 +264,12 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
   } catch (error) {
     throw new CatalogueImportError(sourceDir, 'source directory not found', { cause: error });
   }
+  // 药品限适应症 texts are read with the disease mapping of rules/reference (src/catalogue/indications.ts).
+  const parseOptions: ParseOptions = {
+    ...options,
+    indicationDiseases:
+      options.indicationDiseases ?? loadIndicationDiseases(join(dirname(defaultCatalogueDir()), 'reference')),
+  };
   const ruleClasses = buildRuleClasses(sourceDir);
   const classByName = new Map(ruleClasses.map((rc) => [rc.name, rc]));
   const batches = batchFiles(sourceDir);
@@ -290,7 +297,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     }
     const { restriction, keptAsText } = parseConstraint(
       { ruleClass: raw.rule_class, text: raw.constraint, codes: raw.med_codes },
-      options,
+      parseOptions,
     );
     const row = coverage.get(raw.rule_class) ?? {
       ruleClass: raw.rule_class,

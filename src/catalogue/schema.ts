@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { INSURANCE_TYPES, SEXES, VISIT_TYPES } from '../contracts/claim.ts';
 
+/** One indication of a 药品限适应症 text: its diseases' ICD-10 codes and the age it states, if any. */
+const IndicationAlternative = z.strictObject({
+  diseases: z.array(z.string().min(1)).min(1),
+  /** Categories (E11), code prefixes (K70.3) and ranges (I10-I13) from rules/reference/indication-diseases.json. */
+  icd10: z.array(z.string().min(1)).min(1),
+  /** Inclusive lower bound in completed years, months or days (成人 → 18 years, 3月龄 → 3 months). */
+  minAge: z
+    .strictObject({ value: z.number().int().nonnegative(), unit: z.enum(['years', 'months', 'days']) })
+    .optional(),
+  /** Inclusive upper bound in completed years (儿童 → 17). */
+  maxAgeYears: z.number().int().nonnegative().optional(),
+  /** The age condition as the text states it. */
+  ageLabel: z.string().min(1).optional(),
+});
+
 /**
  * A restriction is what one NHSA knowledge point says about its codes, in a form a rule can check.
  * `kind` names the check; the rule class and text stay on the knowledge point for the flag's basis.
@@ -85,6 +100,16 @@ export const Restriction = z.discriminatedUnion('kind', [
    * surgeries of a group done through one incision are charged at a discount. The points state no rate.
    */
   z.strictObject({ kind: z.literal('surgeryGroup'), group: z.string().min(1) }),
+  /**
+   * 药品限适应症: payable when a diagnosis of the claim falls in one alternative's ICD-10 codes and the
+   * patient's age fits that alternative (src/catalogue/indications.ts reads the text).
+   */
+  z.strictObject({
+    kind: z.literal('indication'),
+    /** The diseases the text names, as it spells them. */
+    label: z.string().min(1),
+    alternatives: z.array(IndicationAlternative).min(1),
+  }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);

@@ -8,6 +8,11 @@ import {
   importCatalogue,
   writeCatalogue,
 } from '../catalogue/import.ts';
+import {
+  formatIndicationCoverage,
+  indicationCoverage,
+  loadIndicationDiseases,
+} from '../catalogue/indications.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
@@ -282,6 +287,8 @@ function catalogue(sub: string | undefined, args: string[]): number {
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
   writeCatalogue(imported, outDir);
   out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
+  const diseases = loadIndicationDiseases(`${defaultRulesDir()}/reference`);
+  out(`\n${formatIndicationCoverage(indicationCoverage(imported.catalogue.knowledgePoints, diseases))}`);
   out(`written to ${outDir}`);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { genericOf, pharmacologicalSubgroupOf, specItemOf } from '../catalogue/codes.ts';
+import { icd10Matches } from '../catalogue/indications.ts';
 import type { KnowledgePoint, Restriction } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
 import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
@@ -970,7 +971,38 @@ export const INJECTORS: readonly Injector[] = [
       ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
       : [],
   ),
+  {
+    ruleId: 'NHSA-DRUG-INDICATION',
+    ruleClass: '药品限适应症',
+    claims: 1,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const date = fromEpochDay(day);
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'indication') continue;
+        // A diagnosis of an ordinary visit that none of the drug's indications covers.
+        const diagnosis = UNINDICATED_DIAGNOSES.find(
+          (code) => !r.alternatives.some((a) => a.icd10.some((key) => icd10Matches(key, code))),
+        );
+        if (!diagnosis) continue;
+        const setting = outpatient(adult(g, day));
+        const draft = openVisit(g, setting, date);
+        const plan = planFor(item, setting, date);
+        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) continue;
+        const lineNo = draft.add(item, date, plan.quantity, plan.daysSupply);
+        const claim = g.emit(setting, draft, 'general', day);
+        claim.diagnoses = [{ code: diagnosis, primary: true }];
+        g.inject(claim, this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no ${ruleClass} drug the generator can bill`);
+    },
+  },
 ];
+
+/** Diagnoses of ordinary visits (acute upper respiratory infection, gastroenteritis, low back pain). */
+const UNINDICATED_DIAGNOSES = ['J06.900', 'K52.900', 'M54.500'];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */
 export function rulesWithoutInjector(ruleIds: readonly string[]): string[] {

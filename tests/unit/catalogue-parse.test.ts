@@ -350,7 +350,7 @@ describe('rule classes kept as text', () => {
     [
       '药品限适应症',
       '限法布雷病(α-半乳糖苷酶A缺乏症)患者的长期酶替代治疗，适用于成人、儿童和青少年。尚未确定本品在0-6岁儿童中的安全性和有效性。',
-      /indication/,
+      /no disease-to-ICD-10 mapping/,
     ],
     ['药品限新生儿使用', '限新生儿。', /no parser for rule class 药品限新生儿使用/],
   ])('keeps %s as text with a reason', (ruleClass, text, reason) => {

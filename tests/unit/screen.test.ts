@@ -122,9 +122,11 @@ describe('screening a claim', () => {
   });
 
   it('takes the age on the service date, not today', async () => {
-    // 玛巴洛沙韦干混悬剂 is for children of 5 to 11; the patient turned 12 the day after the visit.
+    // 玛巴洛沙韦干混悬剂 is for children of 5 to 11 with influenza (药品限儿童使用 and 药品限适应症);
+    // the patient turned 12 the day after the visit.
     const claim = claimOf({
       patient: { birthDate: '2014-10-04' },
+      diagnoses: [{ code: 'J11.100', primary: true }],
       items: [line(1, 'XJ05AXM176X006010181735', '玛巴洛沙韦干混悬剂', 'drug')],
     });
     const { flags } = await core.screener.screen(claim, {

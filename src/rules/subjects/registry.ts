@@ -13,6 +13,7 @@ import { historyCycle } from './history-cycle.ts';
 import { historySameDay } from './history-same-day.ts';
 import { historySecondLine } from './history-second-line.ts';
 import { historySupply } from './history-supply.ts';
+import { indication } from './indication.ts';
 import { item } from './item.ts';
 import type { SubjectKind } from './kind.ts';
 import { prescription } from './prescription.ts';
@@ -53,5 +54,7 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     serviceMix,
     historySecondLine,
     surgeryGroup,
+    // Knowledge points read with rules/reference/indication-diseases.json (issue 10).
+    indication,
   ].map((kind) => [kind.name, kind]),
 );
