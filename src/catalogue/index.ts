@@ -228,10 +228,10 @@ export class Catalogue {
   }
 }
 
-function readCatalogueJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+function parseCatalogueJson<S extends z.ZodType>(file: string, text: string, schema: S): z.infer<S> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
       cause: error,
@@ -247,14 +247,56 @@ function readCatalogueJson<S extends z.ZodType>(file: string, schema: S): z.infe
   return result.data;
 }
 
+/** The catalogue files' text by file name, as committed in `rules/catalogue` and published with a rule set. */
+export type CatalogueTexts = Record<typeof KNOWLEDGE_POINTS_FILE | typeof RULE_CLASSES_FILE, string>;
+
 /**
- * Read and validate `knowledge-points.json` and `rule-classes.json` from `dir` (synchronously: this runs
- * once at cold start) and index them.
+ * Read the text of `knowledge-points.json` and `rule-classes.json` from `dir` (synchronously: this
+ * runs once at cold start).
+ *
+ * @throws CatalogueLoadError naming the file when one is missing.
+ */
+export function readCatalogueTexts(dir: string = defaultCatalogueDir()): CatalogueTexts {
+  const read = (name: string): string => {
+    const file = join(dir, name);
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+  };
+  return {
+    [KNOWLEDGE_POINTS_FILE]: read(KNOWLEDGE_POINTS_FILE),
+    [RULE_CLASSES_FILE]: read(RULE_CLASSES_FILE),
+  };
+}
+
+/**
+ * Validate and index the catalogue files' text; `where` prefixes the file names in errors.
+ *
+ * @throws CatalogueLoadError naming the file when one is invalid.
+ */
+export function parseCatalogue(texts: CatalogueTexts, where: string): Catalogue {
+  const file = parseCatalogueJson(
+    join(where, KNOWLEDGE_POINTS_FILE),
+    texts[KNOWLEDGE_POINTS_FILE],
+    CatalogueFile,
+  );
+  const ruleClasses = parseCatalogueJson(
+    join(where, RULE_CLASSES_FILE),
+    texts[RULE_CLASSES_FILE],
+    RuleClassFile,
+  );
+  return new Catalogue(file, ruleClasses.ruleClasses);
+}
+
+/**
+ * Read, validate and index `knowledge-points.json` and `rule-classes.json` from `dir`.
  *
  * @throws CatalogueLoadError naming the file when one is missing or invalid.
  */
 export function loadCatalogue(dir: string = defaultCatalogueDir()): Catalogue {
-  const file = readCatalogueJson(join(dir, KNOWLEDGE_POINTS_FILE), CatalogueFile);
-  const ruleClasses = readCatalogueJson(join(dir, RULE_CLASSES_FILE), RuleClassFile);
-  return new Catalogue(file, ruleClasses.ruleClasses);
+  return parseCatalogue(readCatalogueTexts(dir), dir);
 }

@@ -13,6 +13,8 @@ export const FLAG_STATUSES = [
   'appealed',
   'upheld',
   'overturned',
+  // A hit an approved exemption covers: kept, so an auditor and a backtest see it, never acted on.
+  'exempted',
 ] as const;
 
 /** Where a flag comes from in the national framework, so an auditor can cite it. */
@@ -43,6 +45,10 @@ export const Flag = z.strictObject({
   message: z.string().min(1),
   basis: Basis,
   status: z.enum(FLAG_STATUSES),
+  /** The exemption (rules/exemptions/) that covers this hit; set exactly when `status` is `exempted`. */
+  exemptionId: z.string().min(1).optional(),
+  /** The rule set version (a content hash, published or bundled) that raised the flag. */
+  ruleSetVersion: z.string().min(1),
   createdAt: isoTimestamp,
 });
 

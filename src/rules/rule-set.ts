@@ -98,12 +98,14 @@ function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRul
 export interface RuleSetOptions {
   /** json-rules-engine's default JSONPath resolver instead of plain paths; the benchmark's naive baseline. */
   jsonPath?: boolean;
+  /** The rule set version flags carry: the content hash of rules, exemptions and catalogue (see `contentVersion`). */
+  version?: string;
 }
 
 /**
  * A validated, compiled set of rules. Conditions are pure functions of the facts they read, so
  * each rule's outcome is memoised on those values: the engine runs once per distinct combination
- * (a female-only drug for a male patient), not once per line. `version` is a digest of the files.
+ * (a female-only drug for a male patient), not once per line. `version` names the set on its flags.
  */
 export class RuleSet {
   readonly rules: readonly CompiledRule[];
@@ -112,11 +114,7 @@ export class RuleSet {
 
   constructor(files: readonly { file: RuleFile; source: string }[], options: RuleSetOptions = {}) {
     this.rules = files.map(({ file, source }) => compile(file, source, options.jsonPath ?? false));
-    const digest = createHash('sha256');
-    for (const { file } of [...files].sort((a, b) => a.file.id.localeCompare(b.file.id))) {
-      digest.update(JSON.stringify(file));
-    }
-    this.version = digest.digest('hex').slice(0, 12);
+    this.version = options.version ?? filesDigest(files);
   }
 
   forStage(stage: Stage): CompiledRule[] {
@@ -136,4 +134,13 @@ export class RuleSet {
   rule(id: string): CompiledRule | undefined {
     return this.rules.find((r) => r.file.id === id);
   }
+}
+
+/** A digest of the rule files alone, for a set built without its catalogue (tests, benchmarks). */
+function filesDigest(files: readonly { file: RuleFile }[]): string {
+  const digest = createHash('sha256');
+  for (const { file } of [...files].sort((a, b) => a.file.id.localeCompare(b.file.id))) {
+    digest.update(JSON.stringify(file));
+  }
+  return `files-${digest.digest('hex').slice(0, 12)}`;
 }

@@ -147,6 +147,7 @@ export class Screener {
                 : {}),
           },
           status: 'open',
+          ruleSetVersion: this.#ruleSet.version,
           createdAt,
         });
       }
@@ -275,6 +276,8 @@ export function decide(
 ): Decision {
   const lines = new Map(claim.items.map((i) => [i.lineNo, { rank: 0, ruleIds: [] as string[] }]));
   for (const flag of flags) {
+    // An exempted hit is on record but holds and rejects nothing.
+    if (flag.status === 'exempted') continue;
     for (const lineNo of flag.lineNos) {
       const line = lines.get(lineNo);
       if (!line) continue;

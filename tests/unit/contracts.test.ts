@@ -124,6 +124,7 @@ describe('Flag', () => {
       message: '阿帕他胺片 is restricted to male patients; patient is F',
       basis: { ruleClass: '药品区分性别使用', code: 'GZ10000301004000', knowledgePoint: 'KP-1', text: '限…' },
       status: 'open',
+      ruleSetVersion: 'rs-3f9c2a61d0b4',
       createdAt: '2026-10-03T09:12:00Z',
     };
     expect(Flag.parse(flag)).toEqual(flag);
