@@ -19,7 +19,7 @@ import {
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT, RULE_SET_CHECK_SECONDS } from './function.ts';
 import { pascal, resourceTable } from './table.ts';
 
 /** The rules are copied next to the code. */
@@ -84,7 +84,7 @@ export class FundGuardStack extends Stack {
     );
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
-      tables: { claims: this.tables.claims, flags: this.tables.flags },
+      tables: { claims: this.tables.claims, flags: this.tables.flags, ruleSets: this.tables.ruleSets },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
     });
@@ -121,7 +121,7 @@ export class FundGuardStack extends Stack {
   }
 
   #inProcessFunction(entry: string, rulesDir: string): NodejsFunction {
-    const { claims, decisions, flags, scores, idempotency } = this.tables;
+    const { claims, decisions, flags, scores, idempotency, ruleSets } = this.tables;
     const fn = fundGuardFunction(this, 'InProcess', {
       description: 'In-process controls (事中审核): screens each settled claim from the claims queue',
       roleDescription: 'In-process controls: claims queue to decisions, flags and hospital alerts',
@@ -138,6 +138,8 @@ export class FundGuardStack extends Stack {
         IDEMPOTENCY_TABLE: idempotency.tableName,
         ALERTS_QUEUE_URL: this.queues.alerts.queue.queueUrl,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
+        RULE_SETS_TABLE: ruleSets.tableName,
+        RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),
       } satisfies EnvironmentOf<typeof InProcessEnv>,
       // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
       afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
@@ -157,6 +159,8 @@ export class FundGuardStack extends Stack {
     grantTable(fn, decisions, ['BatchWriteItem']);
     grantTable(fn, flags, ['BatchWriteItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
+    grantTable(fn, ruleSets, ['GetItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 
     return fn;

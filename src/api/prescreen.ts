@@ -1,7 +1,7 @@
 import { DraftClaim } from '../contracts/claim.ts';
 import { type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
-import type { Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -34,7 +34,8 @@ export interface PrescreenAnswer {
 }
 
 export interface PrescreenDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked per request; a cached check). */
+  screener: ScreenerOrSource;
   history: Pick<HistoryStore, 'claimsFor'>;
   now?: () => Date;
 }
@@ -81,7 +82,7 @@ const ACTION_ORDER = { reject: 0, hold: 1, flag: 2, alert: 3 } as const;
  * and for each alert what the in-process stage would do, which sets the verdict.
  */
 export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise<PrescreenAnswer> {
-  const { screener } = deps;
+  const screener = await currentScreener(deps.screener);
   const history = await historyFor(draft, screener.ruleSet.historyDays('pre'), deps.history);
   const now = deps.now?.() ?? new Date();
   const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });

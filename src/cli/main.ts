@@ -1,27 +1,31 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeysFileError } from '../api/keys.ts';
 import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
-import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { writeGenerated } from '../generator/io.ts';
 import { rulesWithoutInjector } from '../generator/violations.ts';
-import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { StoredRuleSetError } from '../stores/rule-sets.ts';
+import { BACKTEST_USAGE, backtest } from './backtest.ts';
+import { readClaims } from './claims.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
 import { UsageError } from './usage.ts';
+import { activeCore, listVersions, openVersions, publish, rollback, VERSIONS_USAGE } from './versions.ts';
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
   rules lint                                  validate every rule file
   rules test                                  run every rule's fixtures
+${BACKTEST_USAGE}
+${VERSIONS_USAGE}
   rules list                                  the rules, their stages and basis
   rules schema                                write rules/schema/rule.schema.json from the zod schema
   generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
@@ -64,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}\n${USAGE}`);
       return 2;
     }
-    if (error instanceof RuleSetError) {
+    if (error instanceof RuleSetError || error instanceof StoredRuleSetError) {
       err(`fundguard: ${error.message}`);
       return 1;
     }
@@ -73,9 +77,21 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${(error as Error).message}`);
       return 2;
     }
+    if (isUnreachable(error)) {
+      err(
+        `fundguard: cannot reach the rule set versions table (${(error as Error).message}); is the local stack running?`,
+      );
+      return 2;
+    }
     throw error;
   }
 }
+
+/** The versions table is not there: the local stack stopped (refused connection) or another stage's table. */
+const isUnreachable = (error: unknown): boolean =>
+  (error as Error)?.name === 'ResourceNotFoundException' ||
+  (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' ||
+  (error as { cause?: NodeJS.ErrnoException })?.cause?.code === 'ECONNREFUSED';
 
 const isParseArgsError = (error: unknown): boolean =>
   typeof (error as { code?: unknown })?.code === 'string' &&
@@ -95,37 +111,53 @@ async function screen(args: string[]): Promise<number> {
   const sequence = new SequentialScreening(screener, stage);
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
-  const input = values.input;
-  try {
-    for await (const line of readNdjson(input)) {
-      if (line.error !== undefined) {
-        summary.malformed += 1;
-        err(`${input}:${line.lineNo}: ${line.error}`);
-        continue;
-      }
-      let claim: DraftClaim;
-      try {
-        claim = parseContract(schema, 'claim', line.value);
-      } catch (error) {
-        if (!(error instanceof ContractError)) throw error;
-        summary.malformed += 1;
-        err(`${input}:${line.lineNo}: ${error.problems.join('; ')}`);
-        continue;
-      }
-      const { flags, decision } = await sequence.screen(claim);
-      for (const flag of flags) out(JSON.stringify(flag));
-      summary.addClaim(decision.outcome, flags);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UsageError(`cannot read ${input}: no such file`);
-    throw error;
+  const malformed = (problem: string): void => {
+    summary.malformed += 1;
+    err(problem);
+  };
+  for await (const claim of readClaims(values.input, schema, malformed)) {
+    const { flags, decision } = await sequence.screen(claim);
+    for (const flag of flags) out(JSON.stringify(flag));
+    summary.addClaim(decision.outcome, flags);
   }
   err(summary.format());
   return summary.malformed ? 2 : 0;
 }
 
 async function rules(sub: string | undefined, args: string[]): Promise<number> {
+  const io = { out, err, now: () => new Date() };
+  switch (sub) {
+    case 'backtest': {
+      const opened = lazyVersions();
+      try {
+        return await backtest(args, {
+          out,
+          err,
+          working: (dir) => loadCore(dir ?? defaultRulesDir()),
+          baseline: async (which) => {
+            if (which === 'published') return activeCore(opened.versions);
+            if (!existsSync(which))
+              throw new UsageError(`--baseline: ${which} is neither "published" nor a rules directory`);
+            return loadCore(which);
+          },
+        });
+      } finally {
+        opened.close();
+      }
+    }
+    case 'publish':
+    case 'versions':
+    case 'rollback': {
+      const opened = openVersions();
+      try {
+        if (sub === 'publish') return await publish(args, rulesDirOption(args), opened.versions, io);
+        if (sub === 'versions') return await listVersions(opened.versions, io);
+        return await rollback(args, opened.versions, io);
+      } finally {
+        opened.close();
+      }
+    }
+  }
   const { values } = parseArgs({ args, options: { rules: { type: 'string' } }, strict: true });
   const dir = values.rules ?? defaultRulesDir();
   switch (sub) {
@@ -170,8 +202,28 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
       return failed ? 1 : 0;
     }
     default:
-      throw new UsageError(`rules needs lint, test, list or schema, got "${sub ?? ''}"`);
+      throw new UsageError(
+        `rules needs lint, test, list, schema, backtest, publish, versions or rollback, got "${sub ?? ''}"`,
+      );
   }
+}
+
+/** Opened on first use, so a backtest against a directory needs no local stack. */
+function lazyVersions(): ReturnType<typeof openVersions> {
+  let opened: ReturnType<typeof openVersions> | undefined;
+  return {
+    get versions() {
+      opened ??= openVersions();
+      return opened.versions;
+    },
+    close: () => opened?.close(),
+  };
+}
+
+/** `--rules DIR` among a subcommand's own options, else the project's rules. */
+function rulesDirOption(args: readonly string[]): string {
+  const i = args.indexOf('--rules');
+  return (i >= 0 ? args[i + 1] : undefined) ?? defaultRulesDir();
 }
 
 function positiveNumber(value: string | undefined, name: string, fallback: number): number {

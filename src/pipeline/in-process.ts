@@ -4,7 +4,7 @@ import type { Decision } from '../contracts/decision.ts';
 import { type Flag, highestSeverity } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
 import { type HistoryClaim, type HistoryStore, toHistoryClaim } from '../history/store.ts';
-import type { Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
 
 /** What the hospital's systems receive for a flagged claim (the contract in src/contracts/alert.ts). */
 export type HospitalAlert = HospitalAlertMessage;
@@ -34,7 +34,8 @@ export interface AlertSender {
 }
 
 export interface InProcessDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked once per batch). */
+  screener: ScreenerOrSource;
   history: HistoryStore;
   outcomes: OutcomeRecorder;
   alerts: AlertSender;
@@ -64,7 +65,9 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
  */
 export async function processClaims(claims: readonly Claim[], deps: InProcessDeps): Promise<BatchProcessed> {
   const now = deps.now?.() ?? new Date();
-  const days = deps.screener.ruleSet.historyDays('in');
+  // One rule set decides the whole batch, even if a new version is activated meanwhile.
+  const screener = await currentScreener(deps.screener);
+  const days = screener.ruleSet.historyDays('in');
   const failed: BatchProcessed['failed'] = [];
   const unique = [...new Map(claims.map((c) => [c.claimId, c])).values()];
   const spans = new Map(unique.map((c) => [c.claimId, serviceSpan(c)]));
@@ -105,7 +108,7 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
       const from = addDays(first, -days);
       const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
       try {
-        const { flags, decision } = await deps.screener.screen(claim, { stage: 'in', now, history: window });
+        const { flags, decision } = await screener.screen(claim, { stage: 'in', now, history: window });
         const result: RecordResult = written.has(claim.claimId) ? 'duplicate' : 'written';
         screened.push({
           claimId: claim.claimId,

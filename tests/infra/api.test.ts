@@ -20,13 +20,14 @@ let outdir: string;
 let keysFile: string;
 let stack: Stack;
 let api: PreEventApi;
-let tables: { claims: Table; flags: Table };
+let tables: { claims: Table; flags: Table; ruleSets: Table };
 let template: Template;
 
 /** The tables the API reads, built as FundGuardStack builds them. */
 const tablesIn = (scope: Stack) => ({
   claims: resourceTable(scope, 'test', 'claims'),
   flags: resourceTable(scope, 'test', 'flags'),
+  ruleSets: resourceTable(scope, 'test', 'ruleSets'),
 });
 
 beforeAll(() => {
