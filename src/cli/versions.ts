@@ -104,6 +104,7 @@ export async function publish(
     author,
     message: values.message,
     now: io.now(),
+    ruleIds: core.ruleSet.rules.map((r) => r.file.id),
   });
   await versions.activate(manifest.version, author, io.now());
   io.out(

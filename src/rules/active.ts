@@ -33,7 +33,8 @@ export interface ActiveRuleSetOptions {
 
 /**
  * The rule set a running function decides with: the published version the pointer names, checked
- * at most every `checkEveryMs` with one GetItem, loaded only when the pointer moves. Until a
+ * at most every `checkEveryMs` with one GetItem, loaded (in the background) only when the pointer
+ * moves. Until a
  * version is published (or while none can be loaded) it is the set bundled with the function. A
  * version that cannot be loaded — tampered, incomplete, failing validation — never replaces the
  * running set: it is logged with the reason once and skipped until the pointer moves again.
@@ -42,6 +43,7 @@ export class ActiveRuleSet implements ScreenerSource {
   #current: Core;
   #checkedAt = Number.NEGATIVE_INFINITY;
   #checking: Promise<Core> | undefined;
+  #loading: Promise<void> | undefined;
   readonly #refused = new Set<string>();
   readonly #now: () => number;
 
@@ -87,7 +89,22 @@ export class ActiveRuleSet implements ScreenerSource {
     }
     this.#checkedAt = this.#now();
     const wanted = pointer?.active;
-    if (!wanted || wanted === running || this.#refused.has(wanted)) return this.#current;
+    if (wanted && wanted !== running && !this.#refused.has(wanted))
+      // Loaded beside the running set: building a set takes a second or so (the catalogue), longer
+      // than a batch should wait, so the batches meanwhile are decided by the running one.
+      this.#loading ??= this.#load(wanted, running).finally(() => {
+        this.#loading = undefined;
+      });
+    return this.#current;
+  }
+
+  /** Resolves once a version being loaded is active or refused; for callers that want the newest set now. */
+  async loaded(): Promise<void> {
+    await this.#checking;
+    await this.#loading;
+  }
+
+  async #load(wanted: string, running: string): Promise<void> {
     try {
       const content = await this.published.content(wanted);
       this.#current = coreFromContent(content, wanted);
@@ -100,6 +117,5 @@ export class ActiveRuleSet implements ScreenerSource {
         reason: (error as Error).message,
       });
     }
-    return this.#current;
   }
 }

@@ -74,11 +74,12 @@ export class RuleSetVersions {
 
   /**
    * Stores `content` as a new version, chunks first and the manifest last (a version is listed
-   * only once it is whole). Returns false, writing nothing, when that content is already published.
+   * only once it is whole). When that content is already published, writes nothing and returns
+   * its manifest with `created: false`. Validating the content is the caller's job (`rules publish`).
    */
   async put(
     content: RuleSetContent,
-    meta: { author: string; message: string; now: Date },
+    meta: { author: string; message: string; now: Date; ruleIds: readonly string[] },
   ): Promise<{ manifest: RuleSetManifest; created: boolean }> {
     const version = contentVersion(content);
     const existing = await this.manifest(version);
@@ -98,7 +99,7 @@ export class RuleSetVersions {
       publishedAt: meta.now.toISOString(),
       author: meta.author,
       message: meta.message,
-      ruleIds: ruleIdsOf(content),
+      ruleIds: [...meta.ruleIds].sort(),
       exemptions: Object.keys(content.exemptions).length,
       chunks: chunks.length,
       bytes: blob.length,
@@ -230,13 +231,4 @@ export class RuleSetVersions {
       );
     return parsed.data;
   }
-}
-
-function ruleIdsOf(content: RuleSetContent): string[] {
-  const ids: string[] = [];
-  for (const text of Object.values(content.rules)) {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    if (typeof id === 'string') ids.push(id);
-  }
-  return ids.sort();
 }

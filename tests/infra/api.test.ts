@@ -200,7 +200,7 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  it('lets the API function Query the claims table and the flags table’s byHospital index, nothing more', () => {
+  it('lets the API function Query the claims table and the flags table’s byHospital index, and read rule set versions, nothing more', () => {
     const grants = statementsOf(api.apiFunction)
       .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actionsOf(s), resource: s.Resource }));
@@ -210,6 +210,7 @@ describe('least privilege', () => {
         actions: ['dynamodb:Query'],
         resource: { 'Fn::Join': ['', [arnOf(tables.flags), '/index/byHospital']] },
       },
+      { actions: ['dynamodb:GetItem'], resource: arnOf(tables.ruleSets) },
     ]);
   });
 
