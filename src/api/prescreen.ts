@@ -1,5 +1,5 @@
 import { DraftClaim } from '../contracts/claim.ts';
-import { type Basis, type Flag, severityRank } from '../contracts/flag.ts';
+import { type Action, actionRank, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
 import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
@@ -16,7 +16,7 @@ export interface PrescreenAlert {
   severity: Flag['severity'];
   result: Flag['result'];
   /** What the in-process stage would do with these lines once the claim is settled. */
-  inProcessAction: 'reject' | 'hold' | 'flag' | 'alert' | null;
+  inProcessAction: Action | null;
   message: string;
   lineNos: number[];
   amountAtRisk: number;
@@ -75,8 +75,6 @@ export function parseDraft(body: unknown): DraftClaim {
   );
 }
 
-const ACTION_ORDER = { reject: 0, hold: 1, flag: 2, alert: 3 } as const;
-
 /**
  * Screen a draft as the pre-event stage: the patient's history from the store, every pre-event rule,
  * and for each alert what the in-process stage would do, which sets the verdict.
@@ -102,7 +100,7 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
   // What would stop the claim first, then the most severe, then in line order: the order a doctor fixes them.
   alerts.sort(
     (a, b) =>
-      rank(ACTION_ORDER, a.inProcessAction) - rank(ACTION_ORDER, b.inProcessAction) ||
+      actionRankOf(b.inProcessAction) - actionRankOf(a.inProcessAction) ||
       severityRank(b.severity) - severityRank(a.severity) ||
       (a.lineNos[0] ?? 0) - (b.lineNos[0] ?? 0) ||
       a.ruleId.localeCompare(b.ruleId),
@@ -122,5 +120,5 @@ export function verdictOf(alerts: readonly Pick<PrescreenAlert, 'inProcessAction
   return alerts.length ? 'warn' : 'ok';
 }
 
-const rank = (order: Record<string, number>, action: string | null): number =>
-  action === null ? Object.keys(order).length : (order[action] ?? Object.keys(order).length);
+/** A rule that does not run in-process stops nothing, so it sorts below every action. */
+const actionRankOf = (action: Action | null): number => (action === null ? -1 : actionRank(action));

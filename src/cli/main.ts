@@ -8,6 +8,7 @@ import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { writeGenerated } from '../generator/io.ts';
 import { rulesWithoutInjector } from '../generator/violations.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
@@ -108,7 +109,7 @@ async function screen(args: string[]): Promise<number> {
   if (!values.input) throw new UsageError('--input FILE.ndjson is required');
   const { screener } = loadCore(values.rules);
   // Claims earlier in the file are the patient's history, as they would be in the pipeline.
-  const sequence = new SequentialScreening(screener, stage);
+  const sequence = new SequentialScreening(screener, stage, new InMemoryHistoryStore());
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
   const malformed = (problem: string): void => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { toHistoryClaim } from '../history/store.ts';
 import { HospitalAlertMessage } from './alert.ts';
 import { Claim, DraftClaim } from './claim.ts';
 import { Decision } from './decision.ts';
@@ -124,26 +125,8 @@ const ALERT_EXAMPLE = {
   flags: [{ flagId, ruleId, lineNos, severity, result, action, amountAtRisk, message, basis }],
 };
 
-const HISTORY_EXAMPLE = {
-  claimId: 'C-2026-000001',
-  insuredId: 'P-0001',
-  hospitalId: 'H-TJ-001',
-  visitType: 'inpatient',
-  firstServiceDate: '2026-09-28',
-  lastServiceDate: '2026-09-28',
-  items: [
-    {
-      lineNo: 1,
-      code: 'XA10BAE054A001010101234',
-      name: '二甲双胍片',
-      category: 'drug',
-      quantity: 60,
-      amount: 21.0,
-      serviceDate: '2026-09-28',
-      daysSupply: 30,
-    },
-  ],
-};
+/** The example claim as it is stored for later claims' history rules. */
+const HISTORY_EXAMPLE = toHistoryClaim(Claim.parse(CLAIM_EXAMPLE));
 
 /** A real rule file of the pack, so the example is one the linter accepts. */
 const RULE_EXAMPLE_FILE = join(PROJECT_ROOT, 'rules', 'drug-sex.json');

@@ -1,7 +1,7 @@
-import type { HistoryClaim, HistoryStore, HistoryWindow } from './store.ts';
+import type { HistoryClaim, HistoryLog, HistoryWindow } from './store.ts';
 
 /** In-memory history for the CLI (claims screened earlier in the same file count) and tests. */
-export class InMemoryHistoryStore implements HistoryStore {
+export class InMemoryHistoryStore implements HistoryLog {
   readonly #byPatient = new Map<string, HistoryClaim[]>();
 
   add(claim: HistoryClaim): void {

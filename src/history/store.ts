@@ -22,6 +22,11 @@ export interface HistoryStore {
   claimsForPatients(windows: readonly HistoryWindow[]): Promise<Map<string, HistoryClaim[]>>;
 }
 
+/** A history that claims are added to as they settle, one after another (sequential screening). */
+export interface HistoryLog extends HistoryStore {
+  add(claim: HistoryClaim): void;
+}
+
 /**
  * A claim's (or a draft's) patient history over the `days` before its first service date up to its
  * last one; none when no rule of the stage needs history (`days` 0).

@@ -1,5 +1,6 @@
 import type { DraftClaim } from '../contracts/claim.ts';
 import type { Flag, Stage } from '../contracts/flag.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
 import type { Screener } from '../rules/screen.ts';
 import { SequentialScreening } from './sequence.ts';
 
@@ -123,8 +124,9 @@ export class Backtest {
     readonly stage: Stage,
     now: Date = new Date(),
   ) {
-    this.#working = new SequentialScreening(working, stage, now);
-    this.#baseline = new SequentialScreening(baseline, stage, now);
+    // Each set keeps its own history log, as it would running alone.
+    this.#working = new SequentialScreening(working, stage, new InMemoryHistoryStore(), now);
+    this.#baseline = new SequentialScreening(baseline, stage, new InMemoryHistoryStore(), now);
     for (const { file } of [...working.ruleSet.rules, ...baseline.ruleSet.rules])
       if (file.stages.includes(stage)) this.#row(file.id, file.basis.ruleClass);
   }

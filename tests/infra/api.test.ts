@@ -2,17 +2,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreEventApi } from '../../infra/api.ts';
 import { resourceTable } from '../../infra/table.ts';
 import { issueKey, readKeysFile } from '../../src/api/keys.ts';
 import { ROUTES, routeKey } from '../../src/api/routes.ts';
+import { ApiEnv, AuthorizerEnv } from '../../src/config.ts';
+import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -184,6 +185,18 @@ describe('functions', () => {
     });
   });
 
+  it('set exactly the variables src/config.ts reads for each, beside those Powertools and Node read', () => {
+    const runtime = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    const variables = (fn: NodejsFunction) =>
+      Object.keys(
+        template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables,
+      ).sort();
+    expect(variables(api.apiFunction)).toEqual([...Object.keys(ApiEnv.shape), ...runtime].sort());
+    expect(variables(api.authorizerFunction)).toEqual(
+      [...Object.keys(AuthorizerEnv.shape), ...runtime].sort(),
+    );
+  });
+
   it('bundles the rules with the API function and the keys file (hashes only) with the authorizer', () => {
     const bundles = readdirSync(outdir)
       .filter((entry) => entry.startsWith('asset.'))
@@ -272,16 +285,11 @@ describe('keys file', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no violation', () => {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
-    expect(report.success).toBe(true);
+    expect(nagViolations(stack)).toEqual([]);
   });
 
   it('gives a written reason for every acknowledged rule: only the Node 22 runtime of the two functions', () => {
-    const acknowledged = stack.node
-      .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
-      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const acknowledged = acknowledgedRules(stack);
     expect(acknowledged.map(([id]) => id)).toEqual([
       expect.stringContaining('AwsSolutions-L1'),
       expect.stringContaining('AwsSolutions-L1'),

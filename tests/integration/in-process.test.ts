@@ -14,6 +14,7 @@ import type { Flag } from '../../src/contracts/flag.ts';
 import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
@@ -107,7 +108,7 @@ describe('the in-process stage on the local stack', () => {
       { seed: 301, claims: 400, violationRate: 0.15, days: 20 },
       core,
     );
-    const sequence = new SequentialScreening(core.screener, 'in');
+    const sequence = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore());
     const expected: Flag[] = [];
     for (const claim of claims) expected.push(...(await sequence.screen(claim)).flags);
     // Settlement sends a day's claims together; a patient's earlier claim is decided before the next day's.

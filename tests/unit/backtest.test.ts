@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { Backtest, EXAMPLES_PER_RULE } from '../../src/pipeline/backtest.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import { rulesCopy, supplyLimit } from '../helpers/rules-copy.ts';
@@ -18,7 +19,7 @@ async function run(working = core, baseline = core) {
 describe('rules backtest', () => {
   it('finds no difference between a rule set and itself, and counts what screen counts', async () => {
     const report = await run();
-    const sequence = new SequentialScreening(core.screener, 'in', now);
+    const sequence = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore(), now);
     let flags = 0;
     let amount = 0;
     for (const claim of claims) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, InProcessEnv, parseEnvironment, rulesDirFromEnvironment } from '../../src/config.ts';
 import { Claim, DraftClaim } from '../../src/contracts/claim.ts';
 import {
   CONTRACTS_DOC,
@@ -158,5 +159,37 @@ describe('docs/contracts.md', () => {
 
   it('links nothing outside the repository', () => {
     expect(committed).not.toMatch(/\.\.\/shared|\/work\//);
+  });
+});
+
+describe('configuration (src/config.ts)', () => {
+  const inProcess = {
+    CLAIMS_TABLE: 'fundguard-dev-claims',
+    DECISIONS_TABLE: 'fundguard-dev-decisions',
+    FLAGS_TABLE: 'fundguard-dev-flags',
+    SCORES_TABLE: 'fundguard-dev-scores',
+    IDEMPOTENCY_TABLE: 'fundguard-dev-idempotency',
+    ALERTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fundguard-dev-alerts',
+  };
+
+  it('reads the in-process function’s environment, the rules directory optional', () => {
+    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(inProcess);
+    expect(parseEnvironment(InProcessEnv, { ...inProcess, FUNDGUARD_RULES_DIR: '/var/task/rules' })).toEqual({
+      ...inProcess,
+      FUNDGUARD_RULES_DIR: '/var/task/rules',
+    });
+  });
+
+  it('names every missing or invalid variable at once', () => {
+    const { FLAGS_TABLE: _flags, ...missing } = inProcess;
+    const parse = () => parseEnvironment(InProcessEnv, { ...missing, ALERTS_QUEUE_URL: 'alerts' });
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/FLAGS_TABLE: required string is missing.*ALERTS_QUEUE_URL/);
+  });
+
+  it('takes the rules directory from FUNDGUARD_RULES_DIR, and refuses an empty one', () => {
+    expect(rulesDirFromEnvironment({})).toBeUndefined();
+    expect(rulesDirFromEnvironment({ FUNDGUARD_RULES_DIR: '/var/task/rules' })).toBe('/var/task/rules');
+    expect(() => rulesDirFromEnvironment({ FUNDGUARD_RULES_DIR: '' })).toThrow(/FUNDGUARD_RULES_DIR/);
   });
 });

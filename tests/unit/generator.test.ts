@@ -8,6 +8,7 @@ import { ageInYears } from '../../src/dates.ts';
 import { type Generated, generateClaims } from '../../src/generator/generate.ts';
 import { INJECTORS } from '../../src/generator/violations.ts';
 import { ALL_ORDINARY, HOSPITALS } from '../../src/generator/world.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 
@@ -17,7 +18,7 @@ const stream = await generateClaims({ seed: 11, claims: 2_500, violationRate: 0.
 
 /** Flags per claim and rule, from screening the stream in order as the in-process stage would. */
 async function screenStream(generated: Generated, by: Core = core) {
-  const sequence = new SequentialScreening(by.screener, 'in');
+  const sequence = new SequentialScreening(by.screener, 'in', new InMemoryHistoryStore());
   const flags = [];
   for (const claim of generated.claims) flags.push(...(await sequence.screen(claim)).flags);
   return flags;
