@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { type Catalogue, parseCatalogue } from './catalogue/index.ts';
 import { contentVersion, type RuleSetContent, readRuleSetContent } from './rules/content.ts';
+import { parseExemptions } from './rules/exemptions.ts';
 import { defaultRulesDir, parseRuleFiles } from './rules/load.ts';
 import { RuleSet } from './rules/rule-set.ts';
 import { Screener } from './rules/screen.ts';
@@ -31,6 +32,7 @@ export function coreFromContent(content: RuleSetContent, where: string): Core {
     Object.entries(content.rules).map(([name, text]) => ({ source: join(where, name), text })),
     new Set(catalogue.ruleClassesWithPoints()),
   );
-  const ruleSet = new RuleSet(files, { version: contentVersion(content) });
+  const exemptions = parseExemptions(content.exemptions, where, new Set(files.map((f) => f.file.id)));
+  const ruleSet = new RuleSet(files, { version: contentVersion(content), exemptions });
   return { ruleSet, catalogue, screener: new Screener(ruleSet, catalogue) };
 }

@@ -84,19 +84,22 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
   const history = await historyFor(draft, screener.ruleSet.historyDays('pre'), deps.history);
   const now = deps.now?.() ?? new Date();
   const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });
-  const alerts = flags.map((flag) => ({
-    alertId: flag.flagId,
-    ruleId: flag.ruleId,
-    ruleClass: flag.basis.ruleClass,
-    severity: flag.severity,
-    result: flag.result,
-    inProcessAction: screener.ruleSet.rule(flag.ruleId)?.file.action.in ?? null,
-    message: flag.message,
-    lineNos: flag.lineNos,
-    amountAtRisk: flag.amountAtRisk,
-    basis: flag.basis,
-    suggestion: suggestions[flag.flagId] ?? null,
-  }));
+  // An exempted hit is approved practice: nothing to warn the doctor about.
+  const alerts = flags
+    .filter((flag) => flag.status !== 'exempted')
+    .map((flag) => ({
+      alertId: flag.flagId,
+      ruleId: flag.ruleId,
+      ruleClass: flag.basis.ruleClass,
+      severity: flag.severity,
+      result: flag.result,
+      inProcessAction: screener.ruleSet.rule(flag.ruleId)?.file.action.in ?? null,
+      message: flag.message,
+      lineNos: flag.lineNos,
+      amountAtRisk: flag.amountAtRisk,
+      basis: flag.basis,
+      suggestion: suggestions[flag.flagId] ?? null,
+    }));
   // What would stop the claim first, then the most severe, then in line order: the order a doctor fixes them.
   alerts.sort(
     (a, b) =>

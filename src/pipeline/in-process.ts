@@ -157,9 +157,11 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 async function alertHospital(
   claim: Claim,
   decision: Decision,
-  flags: Flag[],
+  allFlags: Flag[],
   alerts: AlertSender,
 ): Promise<void> {
+  // Exempted hits are on record for auditors; the hospital is alerted only to what counts against it.
+  const flags = allFlags.filter((f) => f.status !== 'exempted');
   const severity = highestSeverity(flags);
   if (!severity) return;
   await alerts.send({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Engine } from 'json-rules-engine';
+import type { Exemption } from '../contracts/exemption.ts';
 import type { Stage } from '../contracts/flag.ts';
 import type { ConditionTree, RuleFile } from '../contracts/rule.ts';
 import { plainPathResolver, splitPath } from './paths.ts';
@@ -24,6 +25,8 @@ export interface CompiledRule {
   readonly reads: readonly FactRead[];
   /** Outcomes by the values the conditions read (see `RuleSet` on why this is sound). */
   readonly memo: Map<string, boolean>;
+  /** Approved exemptions from this rule (rules/exemptions/); a covered hit is flagged `exempted`. */
+  readonly exemptions: readonly Exemption[];
 }
 
 function collectReads(node: unknown, out: FactRead[]): void {
@@ -70,7 +73,12 @@ export function newEngine(conditions: ConditionTree, id: string, jsonPath = fals
 /** Facts that differ from one subject to the next; the others are known once per claim. */
 const SUBJECT_FACTS = new Set(['subject', 'restriction']);
 
-function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRule {
+function compile(
+  file: RuleFile,
+  source: string,
+  jsonPath: boolean,
+  exemptions: readonly Exemption[],
+): CompiledRule {
   const kind = SUBJECT_KINDS.get(file.subject);
   if (!kind) throw new Error(`${source}: subject: unknown subject kind "${file.subject}"`);
   const reads: FactRead[] = [];
@@ -92,6 +100,7 @@ function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRul
     engine,
     reads: [...unique.values()],
     memo: new Map(),
+    exemptions,
   };
 }
 
@@ -100,6 +109,8 @@ export interface RuleSetOptions {
   jsonPath?: boolean;
   /** The rule set version flags carry: the content hash of rules, exemptions and catalogue (see `contentVersion`). */
   version?: string;
+  /** Exemptions by rule id. */
+  exemptions?: ReadonlyMap<string, readonly Exemption[]>;
 }
 
 /**
@@ -113,7 +124,9 @@ export class RuleSet {
   readonly #byStage = new Map<Stage, CompiledRule[]>();
 
   constructor(files: readonly { file: RuleFile; source: string }[], options: RuleSetOptions = {}) {
-    this.rules = files.map(({ file, source }) => compile(file, source, options.jsonPath ?? false));
+    this.rules = files.map(({ file, source }) =>
+      compile(file, source, options.jsonPath ?? false, options.exemptions?.get(file.id) ?? []),
+    );
     this.version = options.version ?? filesDigest(files);
   }
 

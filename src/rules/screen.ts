@@ -5,6 +5,7 @@ import { actionRank, type Flag, type Stage } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { exposureOf } from './at-risk.ts';
+import { exemptionFor } from './exemptions.ts';
 import type { HospitalFact, PatientFact, VisitFact } from './facts.ts';
 import { renderMessage } from './message.ts';
 import { readPath } from './paths.ts';
@@ -120,6 +121,10 @@ export class Screener {
         if (!action) continue;
         const { lineNos, amountAtRisk } = exposureOf(subject, file.atRisk, facts);
         const flagId = flagIdFor(claimId, file.id, file.version, lineNos);
+        // Kept with its exemption, never dropped: auditors and backtests see what was exempted.
+        const exemption = rule.exemptions.length
+          ? exemptionFor(rule.exemptions, claim, lineNos, subject.date)
+          : undefined;
         const suggestion = kind.suggest?.(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
         flags.push({
@@ -146,7 +151,8 @@ export class Screener {
                 ? { text: file.basis.text }
                 : {}),
           },
-          status: 'open',
+          status: exemption ? 'exempted' : 'open',
+          ...(exemption ? { exemptionId: exemption.id } : {}),
           ruleSetVersion: this.#ruleSet.version,
           createdAt,
         });
