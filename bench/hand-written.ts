@@ -1,10 +1,11 @@
+import { genericOf, pharmacologicalSubgroupOf } from '../src/catalogue/codes.ts';
 import type { KnowledgePoint } from '../src/catalogue/schema.ts';
 import type { Claim, Item } from '../src/contracts/claim.ts';
 import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same 18 rules as plain TypeScript, no engine. Only the benchmark uses
+ * The benchmark's floor: the same rules as the pack (the second-line one without history, as the bench screens) as plain TypeScript, no engine. Only the benchmark uses
  * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
 export function handWrittenScreen(
@@ -18,7 +19,10 @@ export function handWrittenScreen(
   const p = claim.patient;
   const visit = claim.visit.type;
   const level = claim.hospital.level;
-  const internet = visit === 'internet' || claim.hospital.internet;
+  const internet = visit === 'internet';
+  const groups = catalogue.diagnosisGroupsOf(claim.diagnoses.map((d) => d.code));
+  const sexIndeterminate = groups.has('indeterminateSex');
+  const childbirthCovered = groups.has('maternity') && p.insuranceType === 'employee';
   const outpatientLike =
     visit === 'outpatient' || visit === 'emergency' || visit === 'pharmacy' || visit === 'internet';
   const isDrug = (i: Item): boolean => i.category === 'drug';
@@ -28,13 +32,15 @@ export function handWrittenScreen(
     if (outpatientLike && (isDrug(item) || item.category === 'tcm-herbal') && (item.daysSupply ?? 0) > 30) {
       hit('NHSA-DRUG-MAX-SUPPLY', [item.lineNo]);
     }
+    if (Math.round(Math.abs(item.amount - item.quantity * item.unitPrice) * 100) / 100 > 0.01)
+      hit('NHSA-SETTLEMENT-LINE', [item.lineNo]);
     if (!points) continue;
     const age = ageInYears(p.birthDate, item.serviceDate);
     const ageDays = epochDay(item.serviceDate) - epochDay(p.birthDate);
     const r = (cls: string) => points.get(cls)?.restriction;
     const sexCheck = (cls: string, ruleId: string, ok: boolean): void => {
       const x = r(cls);
-      if (ok && x?.kind === 'sex' && x.sex !== p.sex) hit(ruleId, [item.lineNo]);
+      if (ok && !sexIndeterminate && x?.kind === 'sex' && x.sex !== p.sex) hit(ruleId, [item.lineNo]);
     };
     sexCheck('药品区分性别使用', 'GZ-DRUG-SEX', isDrug(item) || item.category === 'tcm-herbal');
     sexCheck('医疗服务项目区分性别使用', 'GZ-SERVICE-SEX', item.category === 'service');
@@ -52,12 +58,19 @@ export function handWrittenScreen(
     ageCheck('药品儿童专用', 'GZ-DRUG-CHILD-ONLY', isDrug(item) || item.category === 'tcm-herbal');
     ageCheck('医疗服务项目儿童专用', 'GZ-SERVICE-CHILD-ONLY', item.category === 'service');
     ageCheck('药品限儿童使用', 'GZ-DRUG-CHILD-LIMIT', isDrug(item));
+    ageCheck('医疗服务项目限年龄', 'NHSA-SERVICE-AGE', item.category === 'service');
     for (const [cls, ruleId] of [
       ['药品限工伤保险', 'GZ-DRUG-WORK-INJURY'],
       ['药品限生育保险', 'GZ-DRUG-MATERNITY'],
     ] as const) {
       const x = r(cls);
-      if (isDrug(item) && x?.kind === 'insuranceType' && !x.insuranceTypes.includes(p.insuranceType))
+      const spared = ruleId === 'GZ-DRUG-MATERNITY' && childbirthCovered;
+      if (
+        isDrug(item) &&
+        !spared &&
+        x?.kind === 'insuranceType' &&
+        !x.insuranceTypes.includes(p.insuranceType)
+      )
         hit(ruleId, [item.lineNo]);
     }
     const vt = r('药品限就医方式');
@@ -69,10 +82,56 @@ export function handWrittenScreen(
     if (item.category === 'tcm-herbal' && r('中药饮片单复方均不予支付')?.kind === 'tcmNotPayable') {
       hit('GZ-TCM-NOT-PAYABLE', [item.lineNo]);
     }
+    // The bench screens without history: a second-line drug's class was used before only earlier in the claim.
+    if (
+      isDrug(item) &&
+      r('药品限二线使用')?.kind === 'secondLine' &&
+      pharmacologicalSubgroupOf(item.code) !== undefined &&
+      !claim.items.some(
+        (e) =>
+          isDrug(e) &&
+          e.serviceDate < item.serviceDate &&
+          pharmacologicalSubgroupOf(e.code) === pharmacologicalSubgroupOf(item.code) &&
+          genericOf(e.code) !== genericOf(item.code),
+      )
+    )
+      hit('NHSA-DRUG-SECOND-LINE', [item.lineNo]);
     if (isDrug(item) && internet && points.has('超互联网医院药品支付范围'))
       hit('NHSA-INTERNET-DRUG', [item.lineNo]);
   }
 
+  // The claim as a whole.
+  const sum = Math.round(claim.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const t = claim.totals;
+  const gap = (a: number, b: number) => Math.round(Math.abs(a - b) * 100) / 100 > 0.01;
+  if (gap(t.amount, sum) || gap(t.fundPaid + t.selfPaid, t.amount)) hit('NHSA-SETTLEMENT-TOTALS', []);
+  let first = claim.items[0]?.serviceDate ?? '';
+  let last = first;
+  for (const i of claim.items) {
+    if (i.serviceDate < first) first = i.serviceDate;
+    if (i.serviceDate > last) last = i.serviceDate;
+  }
+  const careEnd =
+    claim.visit.dischargedAt && claim.visit.dischargedAt > last ? claim.visit.dischargedAt : last;
+  const submitted = claim.submittedAt.slice(0, 10);
+  if (submitted < last || epochDay(submitted) - epochDay(careEnd) > 30) hit('NHSA-UPLOAD-DELAY', []);
+  for (const d of claim.diagnoses) {
+    if (!/^(?:[A-Z]\d{2}(?:\.[0-9xX]{1,3}(?:x\d{3})?)?[+*†]?|M\d{4,5}\/\d)$/.test(d.code))
+      hit('NHSA-DIAGNOSIS-CODE', []);
+  }
+  // The public reference rules: sex and age edits of diagnoses and procedures (age on the first service date).
+  const ageAtFirst = ageInYears(p.birthDate, first);
+  for (const d of claim.diagnoses) {
+    for (const e of catalogue.diagnosisEditsOf(d.code)) {
+      if (e.edit === 'sex' && e.sex !== p.sex && !sexIndeterminate) hit('NHSA-DIAGNOSIS-SEX', []);
+      if (e.edit === 'age' && (ageAtFirst < (e.minAgeYears ?? 0) || ageAtFirst > (e.maxAgeYears ?? 150)))
+        hit('NHSA-DIAGNOSIS-AGE', []);
+    }
+  }
+  for (const pr of claim.procedures ?? []) {
+    for (const e of catalogue.procedureEditsOf(pr.code))
+      if (e.edit === 'sex' && e.sex !== p.sex && !sexIndeterminate) hit('NHSA-PROCEDURE-SEX', []);
+  }
   // Claim-level groupings, written out by hand.
   const byDate = new Map<string, Item[]>();
   const byCode = new Map<string, Item[]>();
@@ -88,6 +147,49 @@ export function handWrittenScreen(
     }
     if (p.deathDate && date > p.deathDate) hit('FG-AFTER-DEATH', lines);
     const pieces = items.filter((i) => i.category === 'tcm-herbal');
+    if (pieces.length) {
+      const amount = Math.round(pieces.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+      if (new Set(pieces.map((i) => i.code)).size > 30 || amount > 1000)
+        hit(
+          'NHSA-TCM-LARGE-PRESCRIPTION',
+          pieces.map((i) => i.lineNo),
+        );
+    }
+    const table = catalogue.tcmIncompatibility;
+    if (table && pieces.length > 1) {
+      const byPiece = new Map<string, number[]>();
+      for (const i of pieces) {
+        const piece = table.pieceOf(i.name);
+        if (piece) byPiece.set(piece, [...(byPiece.get(piece) ?? []), i.lineNo]);
+      }
+      const known = [...byPiece.keys()];
+      for (let a = 0; a < known.length; a++)
+        for (let b = a + 1; b < known.length; b++)
+          if (table.conflict(known[a] as string, known[b] as string))
+            hit('NHSA-TCM-INCOMPATIBILITY', [
+              ...(byPiece.get(known[a] as string) ?? []),
+              ...(byPiece.get(known[b] as string) ?? []),
+            ]);
+    }
+    const drugs = items.filter(isDrug);
+    const bySubgroup = new Map<string, Set<string>>();
+    const subgroupLines = new Map<string, number[]>();
+    for (const d of drugs) {
+      const sub = pharmacologicalSubgroupOf(d.code);
+      if (sub === undefined) continue;
+      bySubgroup.set(sub, (bySubgroup.get(sub) ?? new Set()).add(genericOf(d.code)));
+      subgroupLines.set(sub, [...(subgroupLines.get(sub) ?? []), d.lineNo]);
+    }
+    for (const [sub, generics] of bySubgroup)
+      if (generics.size > 1) hit('NHSA-DRUG-SAME-SUBGROUP', subgroupLines.get(sub) ?? []);
+    if (
+      (visit === 'outpatient' || visit === 'emergency' || visit === 'internet') &&
+      new Set(drugs.map((i) => i.code.slice(0, 10))).size > 5
+    )
+      hit(
+        'NHSA-DRUG-KINDS',
+        drugs.map((i) => i.lineNo),
+      );
     const alone = pieces.filter(
       (i) =>
         catalogue.pointsFor(i.code)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
@@ -119,21 +221,42 @@ export function handWrittenScreen(
       }
     }
   }
-  const courses = new Map<string, { max: number; items: Item[] }>();
-  for (const item of claim.items) {
-    const kp = catalogue.pointsFor(item.code)?.get('药品限支付疗程');
-    if (kp?.restriction?.kind !== 'course') continue;
-    const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
-    c.items.push(item);
-    courses.set(kp.kpId, c);
+  for (const [cls, ruleId, category] of [
+    ['药品限支付疗程', 'GZ-DRUG-COURSE', undefined],
+    ['医疗服务项目限支付疗程', 'NHSA-SERVICE-COURSE', 'service'],
+  ] as const) {
+    const courses = new Map<string, { max: number; items: Item[] }>();
+    for (const item of claim.items) {
+      if (category && item.category !== category) continue;
+      const kp = catalogue.pointsFor(item.code)?.get(cls);
+      if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
+      const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
+      c.items.push(item);
+      courses.set(kp.kpId, c);
+    }
+    for (const { max, items } of courses.values()) {
+      const days = [...new Set(items.map((i) => i.serviceDate))].sort();
+      const last = days[max - 1];
+      if (days.length > max && last)
+        hit(
+          ruleId,
+          items.filter((i) => i.serviceDate > last).map((i) => i.lineNo),
+        );
+    }
   }
-  for (const { max, items } of courses.values()) {
-    const days = [...new Set(items.map((i) => i.serviceDate))].sort();
-    const last = days[max - 1];
-    if (days.length > max && last)
+  if (visit === 'inpatient') {
+    let examLab = 0;
+    let treated = 0;
+    for (const i of claim.items) {
+      const c = i.category === 'service' ? catalogue.serviceClassOf(i.code) : undefined;
+      if (c === 'exam' || c === 'lab' || c === 'ct' || c === 'mri') examLab += i.amount;
+      else if (c === 'treatment' || c === 'surgery' || isDrug(i) || i.category === 'tcm-herbal')
+        treated += i.amount;
+    }
+    if (sum > 0 && Math.round((examLab / sum) * 100) / 100 >= 0.8 && treated <= 0)
       hit(
-        'GZ-DRUG-COURSE',
-        items.filter((i) => i.serviceDate > last).map((i) => i.lineNo),
+        'NHSA-LOW-STANDARD-ADMISSION',
+        claim.items.map((i) => i.lineNo),
       );
   }
   return hits;

@@ -18,8 +18,10 @@ import {
   type TableName,
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
+import { PostEventAudit } from './audit.ts';
 import { shellQuote } from './bundling.ts';
 import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT, RULE_SET_CHECK_SECONDS } from './function.ts';
+import { ReviewApi } from './review.ts';
 import { pascal, resourceTable } from './table.ts';
 
 /** The rules are copied next to the code. */
@@ -37,6 +39,8 @@ export interface FundGuardStackProps extends StackProps {
   stage?: string;
   /** The in-process handler's entry file (exports `handler`). Default `functions/in-process.ts`. */
   inProcessEntry?: string;
+  /** The audit handler's entry file. Default `functions/audit.ts`. */
+  auditEntry?: string;
   /** Rule files copied into the bundle. Default `rules/`. */
   rulesDir?: string;
 }
@@ -55,6 +59,7 @@ export class FundGuardStack extends Stack {
   readonly queues: Record<QueueName, QueueWithDeadLetters>;
   readonly inProcessFunction: NodejsFunction;
   readonly preEventApi: PreEventApi;
+  readonly audit: PostEventAudit;
 
   constructor(scope: Construct, id: string, props: FundGuardStackProps = {}) {
     super(scope, id, props);
@@ -82,11 +87,22 @@ export class FundGuardStack extends Stack {
       props.inProcessEntry ?? join(PROJECT_ROOT, 'functions', 'in-process.ts'),
       props.rulesDir ?? join(PROJECT_ROOT, 'rules'),
     );
+    this.audit = new PostEventAudit(this, 'PostEventAudit', {
+      stage,
+      tables: this.tables,
+      entry: props.auditEntry ?? join(PROJECT_ROOT, 'functions', 'audit.ts'),
+      rulesDir: props.rulesDir ?? join(PROJECT_ROOT, 'rules'),
+    });
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
       tables: { claims: this.tables.claims, flags: this.tables.flags, ruleSets: this.tables.ruleSets },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
+    });
+    new ReviewApi(this, 'ReviewApi', {
+      stage,
+      tables: this.tables,
+      ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
     });
   }
 

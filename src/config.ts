@@ -49,6 +49,23 @@ export const ApiEnv = z.object({
 /** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
 export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });
 
+/** The post-event audit function: claims to scan, flags and scores to write, the bucket of partials, the rules. */
+export const AuditEnv = z.object({
+  CLAIMS_TABLE: name,
+  FLAGS_TABLE: name,
+  SCORES_TABLE: name,
+  AUDIT_BUCKET: name,
+  ...RulesEnv.shape,
+});
+
+/** The review API function: flags (read and review), claims (a flag's claim), scores, and the rules. */
+export const ReviewEnv = z.object({
+  FLAGS_TABLE: name,
+  CLAIMS_TABLE: name,
+  SCORES_TABLE: name,
+  ...RulesEnv.shape,
+});
+
 export type InProcessConfig = z.infer<typeof InProcessEnv>;
 export type ApiConfig = z.infer<typeof ApiEnv>;
 export type AuthorizerConfig = z.infer<typeof AuthorizerEnv>;

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { type Catalogue, parseCatalogue } from './catalogue/index.ts';
-import { contentVersion, type RuleSetContent, readRuleSetContent } from './rules/content.ts';
+import { contentVersion, REFERENCE_DIR, type RuleSetContent, readRuleSetContent } from './rules/content.ts';
 import { parseExemptions } from './rules/exemptions.ts';
 import { defaultRulesDir, parseRuleFiles } from './rules/load.ts';
 import { RuleSet } from './rules/rule-set.ts';
@@ -27,7 +27,12 @@ export function loadCore(rulesDir: string = defaultRulesDir()): Core {
  * @throws RuleSetError or CatalogueLoadError naming each file and problem.
  */
 export function coreFromContent(content: RuleSetContent, where: string): Core {
-  const catalogue = parseCatalogue(content.catalogue, join(where, 'catalogue'));
+  const catalogue = parseCatalogue(
+    content.catalogue,
+    join(where, 'catalogue'),
+    content.reference,
+    join(where, REFERENCE_DIR),
+  );
   const files = parseRuleFiles(
     Object.entries(content.rules).map(([name, text]) => ({ source: join(where, name), text })),
     new Set(catalogue.ruleClassesWithPoints()),

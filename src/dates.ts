@@ -19,3 +19,19 @@ export function ageInYears(birthDate: string, date: string): number {
   if (date.slice(5) < birthDate.slice(5)) years -= 1;
   return years;
 }
+
+/** `date` plus whole calendar months, clamped to the last day of a shorter month (01-31 + 1 → 02-28). */
+export function addMonths(date: string, months: number): string {
+  const total = Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1 + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(Number(date.slice(8, 10)), lastDay);
+  return fromEpochDay(Date.UTC(year, month, day) / 86_400_000);
+}
+
+/** The calendar week (Monday to Sunday) of `date` as a number: two dates share a week when equal. */
+export function calendarWeek(date: string): number {
+  // 1970-01-01 was a Thursday, three days after the Monday that starts its week.
+  return Math.floor((epochDay(date) + 3) / 7);
+}

@@ -60,6 +60,11 @@ export const TABLES = {
       { indexName: 'byHospital', partitionKey: S('hospitalId'), sortKey: S('createdAtFlagId') },
       { indexName: 'byStatus', partitionKey: S('status'), sortKey: S('createdAtFlagId') },
       { indexName: 'byRule', partitionKey: S('ruleId'), sortKey: S('createdAtFlagId') },
+      // The review API's filters (docs/review.md): each key filter of a listing has its index.
+      { indexName: 'byDoctor', partitionKey: S('doctorId'), sortKey: S('createdAtFlagId') },
+      { indexName: 'byRuleClass', partitionKey: S('ruleClass'), sortKey: S('createdAtFlagId') },
+      { indexName: 'byMonth', partitionKey: S('createdMonth'), sortKey: S('createdAtFlagId') },
+      { indexName: 'byStatusEntered', partitionKey: S('status'), sortKey: S('enteredAtFlagId') },
     ],
     purpose: 'Flags raised by every stage, with their review state',
   },
@@ -68,7 +73,8 @@ export const TABLES = {
     name: 'scores',
     partitionKey: S('subject'),
     sortKey: S('period'),
-    indexes: [],
+    // Every subject of one period: peers on the scorecard, a hospital's doctors.
+    indexes: [{ indexName: 'byPeriod', partitionKey: S('period'), sortKey: S('subject') }],
     purpose: 'Cost-quality scores per hospital and doctor per period',
   },
   /**

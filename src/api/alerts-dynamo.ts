@@ -50,7 +50,8 @@ export class DynamoAlertsStore implements AlertsStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        const { [TIME_KEY]: _sortKey, ...flag } = item;
+        // Index keys and the review state (src/review/) live beside the flag on its item.
+        const flag = Object.fromEntries(Object.entries(item).filter(([name]) => name in Flag.shape));
         flags.push(parseContract(Flag, 'stored flag', flag));
       }
       start = page.LastEvaluatedKey;

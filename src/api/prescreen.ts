@@ -2,6 +2,7 @@ import { DraftClaim } from '../contracts/claim.ts';
 import { type Action, actionRank, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
 import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
+import { actionFor } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -93,7 +94,7 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
       ruleClass: flag.basis.ruleClass,
       severity: flag.severity,
       result: flag.result,
-      inProcessAction: screener.ruleSet.rule(flag.ruleId)?.file.action.in ?? null,
+      inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
       message: flag.message,
       lineNos: flag.lineNos,
       amountAtRisk: flag.amountAtRisk,
@@ -125,3 +126,8 @@ export function verdictOf(alerts: readonly Pick<PrescreenAlert, 'inProcessAction
 
 /** A rule that does not run in-process stops nothing, so it sorts below every action. */
 const actionRankOf = (action: Action | null): number => (action === null ? -1 : actionRank(action));
+
+/** What the in-process stage would do with the same flag: a suspicious grade holds instead of rejecting. */
+function inProcessAction(ruleAction: Action | undefined, result: Flag['result']): Action | null {
+  return ruleAction ? actionFor(ruleAction, result) : null;
+}

@@ -3,3 +3,13 @@
  * form, spec and maker follow. Two codes with the same generic are the same drug for supply.
  */
 export const genericOf = (code: string): string => code.slice(0, 10);
+
+/**
+ * The pharmacological subgroup of a western drug's NHSA code (医保药品分类与代码): the class after
+ * `X` follows the WHO ATC system, whose third level (one letter, two digits, one letter: A10B,
+ * blood glucose lowering drugs excluding insulins) is the pharmacological subgroup; the fifth
+ * character is the chemical subgroup. Chinese patent drugs (`Z`) are classed by efficacy, not
+ * ATC, and have none.
+ */
+export const pharmacologicalSubgroupOf = (code: string): string | undefined =>
+  /^X[A-Z]\d\d[A-Z]/.test(code) ? code.slice(1, 5) : undefined;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
 import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
 import { type ParseOptions, parseConstraint } from './parse.ts';
+import { type PairSource, pairReviewer, reviewText } from './review.ts';
 import { CatalogueFile, type KnowledgePoint, type RuleClass, RuleClassFile } from './schema.ts';
 
 /** The source is unusable: a file is missing, unreadable, not JSON, or inconsistent. Names the file. */
@@ -278,6 +279,14 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
   const read = readKnowledgePoints(sourceDir, batches);
   const supersededBy = supersessions(sourceDir, read);
 
+  const pairSources: PairSource[] = read.flatMap(({ raw }) => {
+    const [a, b, ...rest] = raw.med_codes;
+    return raw.rule_class === '医疗服务项目重复收费' && a && b && rest.length === 0
+      ? [{ codes: [a, b] as const, itemName: raw.item_name, text: raw.constraint ?? '' }]
+      : [];
+  });
+  const reviewPair = pairReviewer(pairSources);
+
   const coverage = new Map<string, CatalogueFile['coverage']['byRuleClass'][number]>();
   const knowledgePoints: KnowledgePoint[] = [];
   const codeless: string[] = [];
@@ -296,21 +305,33 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     const row = coverage.get(raw.rule_class) ?? {
       ruleClass: raw.rule_class,
       read: 0,
-      machineCheckable: 0,
-      keptAsText: 0,
       superseded: 0,
+      active: 0,
+      parsed: 0,
+      keptAsText: 0,
+      graded: 0,
     };
-    row.read += 1;
-    if (restriction) row.machineCheckable += 1;
-    else row.keptAsText += 1;
-    if (supersededBy.has(raw.kp_id)) row.superseded += 1;
     coverage.set(raw.rule_class, row);
-
+    row.read += 1;
+    if (supersededBy.has(raw.kp_id)) {
+      row.superseded += 1;
+      continue;
+    }
     if (raw.med_codes.length === 0) {
       codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
       continue;
     }
-    if (supersededBy.has(raw.kp_id)) continue;
+    const text = raw.constraint ?? '';
+    let grade: KnowledgePoint['grade'] = null;
+    if (restriction?.kind === 'exclusivePair') {
+      grade = reviewPair({ codes: restriction.codes, itemName: raw.item_name, text });
+    } else if (restriction) {
+      grade = reviewText(raw.rule_class, text, restriction);
+    }
+    row.active += 1;
+    if (restriction) row.parsed += 1;
+    else row.keptAsText += 1;
+    if (grade) row.graded += 1;
     knowledgePoints.push({
       kpId: raw.kp_id,
       ruleClass: raw.rule_class,
@@ -318,24 +339,25 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       gzCode: raw.gz_code,
       itemName: raw.item_name,
       codes: raw.med_codes,
-      text: raw.constraint ?? '',
+      text,
       detectLogic: raw.detect_logic,
       batch: raw.batch_tag,
       supersedes: raw.supersedes,
       restriction,
       keptAsText,
+      grade,
     });
   }
 
   const rows = [...coverage.values()];
-  const sum = (key: 'read' | 'machineCheckable' | 'keptAsText' | 'superseded') =>
+  const sum = (key: Exclude<keyof (typeof rows)[number], 'ruleClass'>) =>
     rows.reduce((total, row) => total + row[key], 0);
   const files = [CATALOGUE_1_0, CATALOGUE_2025, ...batches];
   const source = `NHSA 医疗保障基金智能监管两库 (规则库 + 知识库), structured extract: ${files.join(', ')}`;
   const codelessNote =
     codeless.length === 0
       ? ''
-      : ` Source rows without codes are counted as read and kept as text but not listed, since a knowledge point needs codes: ${codeless.join('; ')}.`;
+      : ` Source rows without codes are counted as read but not listed, since a knowledge point needs codes: ${codeless.join('; ')}.`;
   const catalogue = validated(
     CatalogueFile,
     {
@@ -346,10 +368,11 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       source,
       coverage: {
         read: sum('read'),
-        machineCheckable: sum('machineCheckable'),
-        keptAsText: sum('keptAsText'),
         superseded: sum('superseded'),
-        active: knowledgePoints.length,
+        active: sum('active'),
+        parsed: sum('parsed'),
+        keptAsText: sum('keptAsText'),
+        graded: sum('graded'),
         byRuleClass: rows,
       },
       supersededBy: Object.fromEntries([...supersededBy].sort(([a], [b]) => a.localeCompare(b))),
@@ -404,33 +427,79 @@ const padEnd = (text: string, columns: number) => text + ' '.repeat(Math.max(0, 
 const padStart = (text: string | number, columns: number) =>
   ' '.repeat(Math.max(0, columns - width(String(text)))) + String(text);
 
-/** A readable coverage report: totals, then one row per rule class with its active count. */
-export function formatCoverage(file: CatalogueFile): string {
+/** How many of the 2025 edition's classes the rules evaluate, apart from the classes of FundGuard's own. */
+function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonly RuleClass[]): string {
+  const edition = ruleClasses.filter((rc) => rc.seq2025 !== null);
+  const national = evaluated.filter((name) => edition.some((rc) => rc.name === name));
+  const own = evaluated.filter((name) => !ruleClasses.some((rc) => rc.name === name));
+  const other = evaluated.length - national.length - own.length;
+  return (
+    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length}` +
+    (other > 0 ? `, ${other} of the 1.0 framework only` : '') +
+    (own.length > 0 ? `, ${own.length} of FundGuard's own (${own.join('、')})` : '')
+  );
+}
+
+/**
+ * A readable coverage report: totals, then one row per rule class — records read, superseded by an
+ * update, active, parsed into a restriction, graded suspicious by the review, and evaluated by a rule.
+ * `evaluatedBy` maps a rule class to the ids of the rules that name it; without it the column is left out.
+ * `ruleClasses` (rule-classes.json) tells the 2025 edition's classes from FundGuard's own.
+ * Rule classes a rule evaluates without knowledge points (重复开药, 参保人死亡后…) are listed after.
+ */
+export function formatCoverage(
+  file: CatalogueFile,
+  evaluatedBy?: ReadonlyMap<string, readonly string[]>,
+  ruleClasses: readonly RuleClass[] = [],
+): string {
   const c = file.coverage;
-  const active = new Map<string, number>();
-  for (const kp of file.knowledgePoints) active.set(kp.ruleClass, (active.get(kp.ruleClass) ?? 0) + 1);
-  const percent = c.read === 0 ? '0.0' : ((100 * c.machineCheckable) / c.read).toFixed(1);
+  const evaluated = (row: { ruleClass: string; parsed: number }) =>
+    evaluatedBy?.has(row.ruleClass) ? row.parsed : 0;
+  const totalEvaluated = c.byRuleClass.reduce((n, row) => n + evaluated(row), 0);
+  const percent = (n: number) => (c.active === 0 ? '0.0' : ((100 * n) / c.active).toFixed(1));
   const nameColumns = Math.max(width('rule class'), ...c.byRuleClass.map((row) => width(row.ruleClass))) + 2;
-  const header = ['read', 'checkable', 'as text', 'superseded', 'active'];
+  const header = [
+    'read',
+    'superseded',
+    'active',
+    'parsed',
+    'suspicious',
+    ...(evaluatedBy ? ['evaluated'] : []),
+  ];
   const line = (name: string, cells: (string | number)[]) =>
     padEnd(name, nameColumns) + cells.map((cell, i) => padStart(cell, (header[i]?.length ?? 0) + 2)).join('');
+  const withoutPoints = evaluatedBy
+    ? [...evaluatedBy].filter(([ruleClass]) => !c.byRuleClass.some((row) => row.ruleClass === ruleClass))
+    : [];
   return [
     'NHSA catalogue coverage',
-    `  knowledge points read  ${padStart(c.read, 6)}`,
-    `  machine-checkable      ${padStart(c.machineCheckable, 6)}  (${percent}%)`,
-    `  kept as text           ${padStart(c.keptAsText, 6)}`,
-    `  superseded             ${padStart(c.superseded, 6)}`,
-    `  active                 ${padStart(c.active, 6)}`,
+    `  knowledge points read    ${padStart(c.read, 6)}`,
+    `  superseded by an update  ${padStart(c.superseded, 6)}`,
+    `  active (with codes)      ${padStart(c.active, 6)}`,
+    `  parsed into a restriction${padStart(c.parsed, 6)}  (${percent(c.parsed)}% of active)`,
+    `  graded suspicious        ${padStart(c.graded, 6)}  (the source leaves the restriction in doubt)`,
+    ...(evaluatedBy
+      ? [`  evaluated by a rule      ${padStart(totalEvaluated, 6)}  (${percent(totalEvaluated)}% of active)`]
+      : []),
     '',
     line('rule class', header),
     ...c.byRuleClass.map((row) =>
       line(row.ruleClass, [
         row.read,
-        row.machineCheckable,
-        row.keptAsText,
         row.superseded,
-        active.get(row.ruleClass) ?? 0,
+        row.active,
+        row.parsed,
+        row.graded,
+        ...(evaluatedBy ? [evaluated(row)] : []),
       ]),
     ),
+    ...(withoutPoints.length > 0
+      ? [
+          '',
+          'rule classes evaluated without knowledge points:',
+          ...withoutPoints.map(([ruleClass, ids]) => `  ${padEnd(ruleClass, nameColumns)}${ids.join(', ')}`),
+        ]
+      : []),
+    ...(evaluatedBy ? ['', evaluatedClassesLine([...evaluatedBy.keys()], ruleClasses)] : []),
   ].join('\n');
 }

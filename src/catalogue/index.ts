@@ -1,9 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
+import {
+  type CodeEdit,
+  CodeEditFile,
+  CodeEdits,
+  DIAGNOSIS_EDITS_FILE,
+  PROCEDURE_EDITS_FILE,
+  parseReference,
+} from './code-edits.ts';
+import {
+  DIAGNOSIS_GROUPS_FILE,
+  DiagnosisGroupFile,
+  type DiagnosisGroupId,
+  DiagnosisGroups,
+  SERVICE_CLASSES_FILE,
+  ServiceClasses,
+  ServiceClassFile,
+  type ServiceClassId,
+} from './reference.ts';
 import {
   CatalogueFile,
   type KnowledgePoint,
@@ -12,6 +30,11 @@ import {
   type RuleClass,
   RuleClassFile,
 } from './schema.ts';
+import {
+  TCM_INCOMPATIBILITY_FILE,
+  TcmIncompatibility,
+  TcmIncompatibilityFile,
+} from './tcm-incompatibility.ts';
 
 export const KNOWLEDGE_POINTS_FILE = 'knowledge-points.json';
 export const RULE_CLASSES_FILE = 'rule-classes.json';
@@ -68,9 +91,18 @@ function upperAgeDays(r: Extract<Restriction, { kind: 'age' }>): number {
 
 /** Whether `a` allows strictly less than `b` (same kind). Kinds without an order (sex, TCM, internet) never are. */
 function isStricter(a: Restriction, b: Restriction): boolean {
-  if (a.kind === 'course' && b.kind === 'course') return a.maxDays < b.maxDays;
+  if (a.kind === 'course' && b.kind === 'course') {
+    if (a.scope === 'span' || b.scope === 'span')
+      return a.scope === 'span' && b.scope === 'span' && a.maxMonths < b.maxMonths;
+    return a.scope === b.scope && a.maxDays < b.maxDays;
+  }
   if (a.kind === 'hospitalLevel' && b.kind === 'hospitalLevel') return a.minLevel > b.minLevel;
-  if (a.kind === 'cycle' && b.kind === 'cycle') return a.minIntervalDays > b.minIntervalDays;
+  if (a.kind === 'cycle' && b.kind === 'cycle') {
+    if (a.unit === 'days' && b.unit === 'days') return a.minIntervalDays > b.minIntervalDays;
+    if (a.unit === 'calendarWeek' && b.unit === 'calendarWeek')
+      return a.maxPerCalendarWeek < b.maxPerCalendarWeek;
+    return false;
+  }
   if (a.kind === 'frequency' && b.kind === 'frequency') return a.unit === b.unit && a.maxPerDay < b.maxPerDay;
   if (a.kind === 'visitType' && b.kind === 'visitType') return a.visitTypes.length < b.visitTypes.length;
   if (a.kind === 'insuranceType' && b.kind === 'insuranceType')
@@ -101,10 +133,21 @@ export class Catalogue {
   /** `code|ruleClass` → every pair knowledge point the code takes part in. */
   readonly #pairsByCode = new Map<string, KnowledgePoint[]>();
 
+  readonly #diagnosisGroups: DiagnosisGroups | undefined;
+  readonly #reference: ReferenceData | undefined;
+
+  /**
+   * `diagnosisGroups` and `reference` (rules/reference) are what `diagnosisGroupsOf`, the code edits,
+   * the TCM table and `serviceClassOf` answer from; without them, no group, edit or class matches.
+   */
   constructor(
     readonly file: CatalogueFile,
     ruleClasses: readonly RuleClass[],
+    diagnosisGroups?: DiagnosisGroups,
+    reference?: ReferenceData,
   ) {
+    this.#diagnosisGroups = diagnosisGroups;
+    this.#reference = reference;
     this.#ruleClasses = new Map(ruleClasses.map((rc) => [rc.name, rc]));
     const codesByKind = new Map<RestrictionKind, Set<string>>();
     const pairs: { kp: KnowledgePoint; codes: readonly [string, string] }[] = [];
@@ -186,6 +229,31 @@ export class Catalogue {
     return list;
   }
 
+  /** The reference groups (indeterminate sex, maternity…) the claim's diagnosis codes fall in. */
+  diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<DiagnosisGroupId> {
+    return this.#diagnosisGroups?.of(codes) ?? new Set();
+  }
+
+  /** The sex and age edits (rules/reference/diagnosis-edits.json) an ICD-10 code falls under. */
+  diagnosisEditsOf(code: string): readonly CodeEdit[] {
+    return this.#reference?.diagnosisEdits.of(code) ?? [];
+  }
+
+  /** The sex edits (rules/reference/procedure-edits.json) an ICD-9-CM-3 code falls under. */
+  procedureEditsOf(code: string): readonly CodeEdit[] {
+    return this.#reference?.procedureEdits.of(code) ?? [];
+  }
+
+  /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
+  get tcmIncompatibility(): TcmIncompatibility | undefined {
+    return this.#reference?.tcm;
+  }
+
+  /** The class (examination, test, treatment, surgery, CT, MRI) of a national service code. */
+  serviceClassOf(code: string): ServiceClassId | undefined {
+    return this.#reference?.serviceClasses.of(code);
+  }
+
   /** Restrictions on `code` from active knowledge points, one per kind; undefined if the catalogue has none. */
   entry(code: string): CatalogueEntry | undefined {
     return this.#entries.get(code);
@@ -250,35 +318,62 @@ function parseCatalogueJson<S extends z.ZodType>(file: string, text: string, sch
 /** The catalogue files' text by file name, as committed in `rules/catalogue` and published with a rule set. */
 export type CatalogueTexts = Record<typeof KNOWLEDGE_POINTS_FILE | typeof RULE_CLASSES_FILE, string>;
 
+/** The public reference files' text by file name, as committed in `rules/reference` and published with a rule set. */
+export type ReferenceTexts = Record<(typeof REFERENCE_FILES)[number], string>;
+
+/** Every file of `rules/reference` the catalogue answers from. */
+export const REFERENCE_FILES = [
+  DIAGNOSIS_GROUPS_FILE,
+  DIAGNOSIS_EDITS_FILE,
+  PROCEDURE_EDITS_FILE,
+  TCM_INCOMPATIBILITY_FILE,
+  SERVICE_CLASSES_FILE,
+] as const;
+
+/** Each named file's text from `dir`, synchronously (this runs once at cold start). */
+function readTexts<N extends string>(dir: string, names: readonly N[]): Record<N, string> {
+  const out = {} as Record<N, string>;
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      out[name] = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CatalogueLoadError(file, `cannot be read (${(error as Error).message})`, { cause: error });
+    }
+  }
+  return out;
+}
+
 /**
- * Read the text of `knowledge-points.json` and `rule-classes.json` from `dir` (synchronously: this
- * runs once at cold start).
+ * Read the text of `knowledge-points.json` and `rule-classes.json` from `dir`.
  *
  * @throws CatalogueLoadError naming the file when one is missing.
  */
 export function readCatalogueTexts(dir: string = defaultCatalogueDir()): CatalogueTexts {
-  const read = (name: string): string => {
-    const file = join(dir, name);
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-        cause: error,
-      });
-    }
-  };
-  return {
-    [KNOWLEDGE_POINTS_FILE]: read(KNOWLEDGE_POINTS_FILE),
-    [RULE_CLASSES_FILE]: read(RULE_CLASSES_FILE),
-  };
+  return readTexts(dir, [KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE]);
 }
 
 /**
- * Validate and index the catalogue files' text; `where` prefixes the file names in errors.
+ * Read the text of every reference file from `dir` (normally `rules/reference`).
  *
- * @throws CatalogueLoadError naming the file when one is invalid.
+ * @throws CatalogueLoadError naming the file when one is missing.
  */
-export function parseCatalogue(texts: CatalogueTexts, where: string): Catalogue {
+export function readReferenceTexts(dir: string): ReferenceTexts {
+  return readTexts(dir, REFERENCE_FILES);
+}
+
+/**
+ * Validate and index the catalogue files' and the reference files' text; `where` and
+ * `referenceWhere` prefix the file names in errors.
+ *
+ * @throws CatalogueLoadError naming the file when one is missing or invalid.
+ */
+export function parseCatalogue(
+  texts: CatalogueTexts,
+  where: string,
+  reference: ReferenceTexts,
+  referenceWhere: string,
+): Catalogue {
   const file = parseCatalogueJson(
     join(where, KNOWLEDGE_POINTS_FILE),
     texts[KNOWLEDGE_POINTS_FILE],
@@ -289,14 +384,41 @@ export function parseCatalogue(texts: CatalogueTexts, where: string): Catalogue 
     texts[RULE_CLASSES_FILE],
     RuleClassFile,
   );
-  return new Catalogue(file, ruleClasses.ruleClasses);
+  const ref = <S extends z.ZodType>(name: (typeof REFERENCE_FILES)[number], schema: S): z.infer<S> => {
+    const text = reference[name];
+    if (text === undefined) throw new CatalogueLoadError(join(referenceWhere, name), 'is missing');
+    return parseReference(join(referenceWhere, name), text, schema);
+  };
+  return new Catalogue(
+    file,
+    ruleClasses.ruleClasses,
+    new DiagnosisGroups(ref(DIAGNOSIS_GROUPS_FILE, DiagnosisGroupFile)),
+    {
+      diagnosisEdits: new CodeEdits(ref(DIAGNOSIS_EDITS_FILE, CodeEditFile).entries),
+      procedureEdits: new CodeEdits(ref(PROCEDURE_EDITS_FILE, CodeEditFile).entries),
+      tcm: new TcmIncompatibility(ref(TCM_INCOMPATIBILITY_FILE, TcmIncompatibilityFile)),
+      serviceClasses: new ServiceClasses(ref(SERVICE_CLASSES_FILE, ServiceClassFile)),
+    },
+  );
 }
 
 /**
- * Read, validate and index `knowledge-points.json` and `rule-classes.json` from `dir`.
+ * Read, validate and index `knowledge-points.json` and `rule-classes.json` from `dir`, and the
+ * public reference data from `referenceDir` (by default `rules/reference`, beside `dir`).
  *
  * @throws CatalogueLoadError naming the file when one is missing or invalid.
  */
-export function loadCatalogue(dir: string = defaultCatalogueDir()): Catalogue {
-  return parseCatalogue(readCatalogueTexts(dir), dir);
+export function loadCatalogue(
+  dir: string = defaultCatalogueDir(),
+  referenceDir: string = join(dirname(dir), 'reference'),
+): Catalogue {
+  return parseCatalogue(readCatalogueTexts(dir), dir, readReferenceTexts(referenceDir), referenceDir);
+}
+
+/** Public reference data beside the NHSA catalogue (rules/reference), each entry with its source. */
+export interface ReferenceData {
+  diagnosisEdits: CodeEdits;
+  procedureEdits: CodeEdits;
+  tcm: TcmIncompatibility;
+  serviceClasses: ServiceClasses;
 }

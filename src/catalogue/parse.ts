@@ -39,7 +39,7 @@ function normalise(text: string): string {
 // Keywords are tuned on the ~416 distinct 药品区分性别使用 texts. They are deliberately specific:
 // bare 经 would hit 神经, bare 精 would hit 精神, 前列腺素 (prostaglandin) is used in obstetrics,
 // and 雄激素 appears in female texts (育龄女性雄激素敏感所致痤疮), so none of those are keywords.
-const FEMALE_KEYWORDS: readonly RegExp[] = [
+export const FEMALE_KEYWORDS: readonly RegExp[] = [
   /妇/,
   /女性|女用|女子/,
   /月经|痛经|闭经|调经|崩漏/,
@@ -57,7 +57,7 @@ const FEMALE_KEYWORDS: readonly RegExp[] = [
   /乳腺癌/,
 ];
 
-const MALE_KEYWORDS: readonly RegExp[] = [
+export const MALE_KEYWORDS: readonly RegExp[] = [
   /男性|男子|男用/,
   /前列腺(?!素)/,
   /睾丸|阴茎|阴囊|肾囊/,
@@ -90,6 +90,25 @@ function serviceAgeGroup(text: string, childMax: number): AgeRestriction | undef
 }
 
 /**
+ * 药品儿童专用 texts are indications; being for children is the payable limit, at the band the text
+ * states: "11周岁以下患者" → 0..10, "早产婴儿" or "婴儿腹泻" → under 1, "婴幼儿" → under 3. A text that
+ * also names 儿童 or 小儿 ("1月以上婴儿和儿童", "早产儿…小儿") is held to the child band.
+ */
+function childOnlyDrugBand(text: string, childMax: number): AgeRestriction {
+  const underYears = /(\d+)周岁以下/.exec(text);
+  if (underYears) {
+    const years = Number(underYears[1]);
+    if (years >= 1 && years - 1 <= childMax)
+      return { kind: 'age', label: `${years}周岁以下`, maxAgeYears: years - 1 };
+  }
+  if (/儿童|小儿/.test(text)) return { kind: 'age', label: '儿童', maxAgeYears: childMax };
+  if (text.includes('早产婴儿')) return { kind: 'age', label: '早产婴儿', maxAgeYears: 0 };
+  if (text.includes('婴幼儿')) return { kind: 'age', label: '婴幼儿', maxAgeYears: 2 };
+  if (text.includes('婴儿')) return { kind: 'age', label: '婴儿', maxAgeYears: 0 };
+  return { kind: 'age', label: '儿童', maxAgeYears: childMax };
+}
+
+/**
  * 限儿童使用 texts: explicit bands ("3-12岁", "5至12岁以下" → 5..11, "1岁至14岁") or a lower bound
  * ("3岁及3岁以上…儿童" → 3..child max); several bands give their union, so a patient inside any of
  * them passes. Without a number, 儿童/小儿 gives the default child band.
@@ -108,6 +127,21 @@ function childBand(text: string, childMax: number): AgeRestriction | undefined {
   if (min > max) return undefined;
   const label = ranges.length > 0 ? `${min}-${max}岁` : `${min}岁及以上儿童`;
   return { kind: 'age', label, minAgeYears: min, maxAgeYears: max };
+}
+
+/**
+ * 法定就业年龄段 is the widest band anyone may be of working age in: from 16 (劳动法 第十五条 forbids
+ * employing anyone under 16) to before 63, the highest statutory retirement age (men's, reached by
+ * 全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定, 2024). Women and some occupations
+ * retire earlier, which a claim cannot show, so a patient outside this band is outside everyone's.
+ */
+export const WORKING_AGE_BAND = { minAgeYears: 16, maxAgeYears: 62 } as const;
+
+/** 医疗服务项目限年龄: the age band each text states. */
+function serviceAgeBand(text: string): ParsedConstraint {
+  return text.includes('法定就业年龄')
+    ? parsed({ kind: 'age', label: '法定就业年龄段', ...WORKING_AGE_BAND })
+    : kept('no age band recognised in the text');
 }
 
 const VISIT_PATTERNS: readonly { re: RegExp; visitTypes: (typeof VISIT_TYPES)[number][] }[] = [
@@ -139,20 +173,26 @@ function hospitalLevel(text: string): ParsedConstraint {
   return kept('no hospital level limit recognised in the text');
 }
 
-/** A year is 365 days, so 12个月 reads as a year rather than 360 days; other months count 30 days. */
-function monthsToDays(months: number): number {
-  return months % 12 === 0 ? (months / 12) * 365 : months * 30;
-}
-
-function courseDays(text: string): ParsedConstraint {
-  const days = new Set<number>();
-  for (const m of text.matchAll(/(?:不超过|最多支付)(\d+)天/g)) days.add(Number(m[1]));
-  for (const m of text.matchAll(/不超过(\d+)个月/g)) days.add(monthsToDays(Number(m[1])));
-  if (/不超过(?:一|1)年/.test(text)) days.add(365);
-  const [only, ...others] = [...days];
+/**
+ * 限支付疗程 in the scope and unit the text states. "单次最多支付14天" / "单次支付不超过3天" limit one
+ * visit or stay; "支付不超过12个月" / "支付不超过一年" is a span from the first dose (the detect logic says
+ * 第一次使用药品的日期开始计算的连续时间跨度); any other "不超过N天" counts billed days over every visit.
+ */
+function course(text: string): ParsedConstraint {
+  const found: Restriction[] = [];
+  // The clause before the number says whether it is per visit: 单次最多支付, 单次住院最多支付, 单次支付不超过.
+  for (const m of text.matchAll(/([^，。；,;]*?)(?:不超过|最多支付)(\d+)天/g)) {
+    const scope = m[1]?.includes('单次') ? 'episode' : 'total';
+    found.push({ kind: 'course', scope, maxDays: Number(m[2]) });
+  }
+  for (const m of text.matchAll(/不超过(\d+)个月/g))
+    found.push({ kind: 'course', scope: 'span', maxMonths: Number(m[1]) });
+  if (/不超过(?:一|1)年/.test(text)) found.push({ kind: 'course', scope: 'span', maxMonths: 12 });
+  const distinct = new Map(found.map((r) => [JSON.stringify(r), r]));
+  const [only, ...others] = [...distinct.values()];
   if (only === undefined) return kept('no payable course length recognised in the text');
   if (others.length > 0) return kept('the text states more than one course length');
-  return parsed({ kind: 'course', maxDays: only });
+  return parsed(only);
 }
 
 function frequency(text: string): ParsedConstraint {
@@ -164,18 +204,21 @@ function frequency(text: string): ParsedConstraint {
 
 /**
  * 周期超频次: the shortest interval between two charges. A clinical window ("反映近2-3个月的平均血糖")
- * uses its lower bound, the shortest gap after which a repeat test adds information.
+ * uses its lower bound, the shortest gap after which a repeat test adds information. "每周最多支付一次"
+ * is per calendar week: a Friday and the next Monday are two weeks, not three days.
  */
-function cycleDays(text: string): ParsedConstraint {
+function cycle(text: string): ParsedConstraint {
   const days = new Set<number>();
   for (const m of text.matchAll(/间隔时间不短于(\d+)天/g)) days.add(Number(m[1]));
-  if (text.includes('每周最多支付一次')) days.add(7);
   for (const m of text.matchAll(/近(\d+)(?:(?:-|~|至)\d+)?个月/g)) days.add(Number(m[1]) * 30);
   for (const m of text.matchAll(/近(\d+)(?:(?:-|~|至)\d+)?周/g)) days.add(Number(m[1]) * 7);
+  const weekly = text.includes('每周最多支付一次');
   const [only, ...others] = [...days];
+  if (weekly && only === undefined)
+    return parsed({ kind: 'cycle', unit: 'calendarWeek', maxPerCalendarWeek: 1 });
   if (only === undefined) return kept('no interval between charges recognised in the text');
-  if (others.length > 0) return kept('the text states more than one interval');
-  return parsed({ kind: 'cycle', minIntervalDays: only });
+  if (others.length > 0 || weekly) return kept('the text states more than one interval');
+  return parsed({ kind: 'cycle', unit: 'days', minIntervalDays: only });
 }
 
 function insuranceType(text: string, word: string, type: (typeof INSURANCE_TYPES)[number]): ParsedConstraint {
@@ -196,12 +239,8 @@ function exclusivePair(codes: readonly string[]): ParsedConstraint {
 export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
   药品限适应症:
     'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
-  药品限二线使用:
-    'second-line use: checking it needs evidence that first-line drugs failed or were not tolerated, which a claim does not carry',
   手术项目未按规定折价收费:
     'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
-  医疗服务项目限年龄:
-    'legal working age (法定就业年龄) depends on sex, occupation and retirement reform year, so it is not a fixed age band',
 };
 
 /**
@@ -222,8 +261,7 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return sex ? parsed({ kind: 'sex', sex }) : kept('sex not stated unambiguously in the text');
     }
     case '药品儿童专用':
-      // These texts are indications; being for children is the whole of the payable limit.
-      return parsed({ kind: 'age', label: '儿童', maxAgeYears: childMax });
+      return parsed(childOnlyDrugBand(text, childMax));
     case '药品限儿童使用': {
       const band = childBand(text, childMax);
       return band ? parsed(band) : kept('no child age band recognised in the text');
@@ -232,6 +270,8 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       const group = serviceAgeGroup(text, childMax);
       return group ? parsed(group) : kept('no age group recognised in the text');
     }
+    case '医疗服务项目限年龄':
+      return serviceAgeBand(text);
     case '药品限工伤保险':
       return insuranceType(text, '工伤', 'work-injury');
     case '药品限生育保险':
@@ -242,15 +282,17 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return hospitalLevel(text);
     case '药品限支付疗程':
     case '医疗服务项目限支付疗程':
-      return courseDays(text);
+      return course(text);
     case '医疗服务项目限定频次':
       return frequency(text);
     case '医疗服务项目周期超频次':
-      return cycleDays(text);
+      return cycle(text);
     case '中药饮片单复方均不予支付':
       return parsed({ kind: 'tcmNotPayable' });
     case '中药饮片单方使用不予支付':
       return parsed({ kind: 'tcmNotPayableAlone' });
+    case '药品限二线使用':
+      return parsed({ kind: 'secondLine' });
     case '超互联网医院药品支付范围':
       return parsed({ kind: 'notInternet' });
     case '医疗服务项目重复收费':

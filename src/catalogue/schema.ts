@@ -28,22 +28,57 @@ export const Restriction = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('visitType'), visitTypes: z.array(z.enum(VISIT_TYPES)).min(1) }),
   /** 限医疗机构级别: the hospital's level must be at least this. */
   z.strictObject({ kind: z.literal('hospitalLevel'), minLevel: z.number().int().min(1).max(3) }),
-  /** 限支付疗程: at most this many distinct billed days (across a stay / a course). */
-  z.strictObject({ kind: z.literal('course'), maxDays: z.number().int().positive() }),
+  /**
+   * 限支付疗程, in the scope and unit the text states: `episode` — at most `maxDays` distinct billed
+   * days in one visit or stay (单次最多支付14天); `total` — at most `maxDays` distinct billed days
+   * however many visits they span (支付不超过14天); `span` — payable for `maxMonths` months counted
+   * from the first dose (支付不超过12个月), however few days are billed.
+   */
+  z.discriminatedUnion('scope', [
+    z.strictObject({
+      kind: z.literal('course'),
+      scope: z.enum(['episode', 'total']),
+      maxDays: z.number().int().positive(),
+    }),
+    z.strictObject({
+      kind: z.literal('course'),
+      scope: z.literal('span'),
+      maxMonths: z.number().int().positive(),
+    }),
+  ]),
+  /**
+   * 周期超频次: two charges at least `minIntervalDays` apart (间隔时间不短于14天, unit `days`), or at most
+   * `maxPerCalendarWeek` charges in one calendar week, Monday to Sunday (每周最多支付一次).
+   */
+  z.discriminatedUnion('unit', [
+    z.strictObject({
+      kind: z.literal('cycle'),
+      unit: z.literal('days'),
+      minIntervalDays: z.number().int().positive(),
+    }),
+    z.strictObject({
+      kind: z.literal('cycle'),
+      unit: z.literal('calendarWeek'),
+      maxPerCalendarWeek: z.number().int().positive(),
+    }),
+  ]),
   /** 限定频次: the item is priced per `unit`, so at most `maxPerDay` units a day (日 → 1, 小时 → 24). */
   z.strictObject({
     kind: z.literal('frequency'),
     unit: z.enum(['day', 'hour']),
     maxPerDay: z.number().positive(),
   }),
-  /** 周期超频次: two charges must be at least this many days apart. */
-  z.strictObject({ kind: z.literal('cycle'), minIntervalDays: z.number().int().positive() }),
   /** 中药饮片单复方均不予支付: never payable. */
   z.strictObject({ kind: z.literal('tcmNotPayable') }),
   /** 中药饮片单方使用不予支付: not payable alone nor in a prescription made only of such pieces. */
   z.strictObject({ kind: z.literal('tcmNotPayableAlone') }),
   /** 超互联网医院药品支付范围: not payable when prescribed in internet diagnosis. */
   z.strictObject({ kind: z.literal('notInternet') }),
+  /**
+   * 药品限二线使用: payable after a first-line drug failed or was not tolerated. The claims show at
+   * most that another drug of its class was used before, never why it was stopped.
+   */
+  z.strictObject({ kind: z.literal('secondLine') }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);
@@ -68,15 +103,28 @@ export const KnowledgePoint = z.strictObject({
   restriction: Restriction.nullable(),
   /** Why the text was kept unparsed (null when `restriction` is set). */
   keptAsText: z.string().nullable(),
+  /**
+   * Where the source itself leaves the restriction in doubt (the text names uses it does not
+   * restrict, or another source row contradicts it): a flag from this point is `suspicious`, never
+   * a violation, and cites `reason`. Null when the text supports a violation.
+   */
+  grade: z.strictObject({ result: z.literal('suspicious'), reason: z.string().min(1) }).nullable(),
 });
 export type KnowledgePoint = z.infer<typeof KnowledgePoint>;
 
+/**
+ * Coverage of one rule class. `read` counts every source record; `active` those left after updates
+ * (with codes); `parsed` the active ones with a restriction; `graded` the parsed ones the source
+ * leaves in doubt. Whether a rule evaluates them is the rule set's business, counted at report time.
+ */
 export const CoverageRow = z.strictObject({
   ruleClass: z.string(),
   read: z.number().int(),
-  machineCheckable: z.number().int(),
-  keptAsText: z.number().int(),
   superseded: z.number().int(),
+  active: z.number().int(),
+  parsed: z.number().int(),
+  keptAsText: z.number().int(),
+  graded: z.number().int(),
 });
 
 /** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
@@ -85,10 +133,11 @@ export const CatalogueFile = z.strictObject({
   source: z.string(),
   coverage: z.strictObject({
     read: z.number().int(),
-    machineCheckable: z.number().int(),
-    keptAsText: z.number().int(),
     superseded: z.number().int(),
     active: z.number().int(),
+    parsed: z.number().int(),
+    keptAsText: z.number().int(),
+    graded: z.number().int(),
     byRuleClass: z.array(CoverageRow),
   }),
   /** kpId → the kpId of the update that replaced it. */

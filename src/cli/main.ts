@@ -7,13 +7,18 @@ import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { writeGenerated } from '../generator/io.ts';
+import { writeMonth } from '../generator/month.ts';
 import { rulesWithoutInjector } from '../generator/violations.ts';
 import { InMemoryHistoryStore } from '../history/memory.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
+import { loadAuditCore } from '../post/audit.ts';
+import { runPeriodFixtures } from '../post/fixtures.ts';
+import { PolicyError } from '../post/policy.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
-import { defaultRulesDir, RuleSetError } from '../rules/load.ts';
+import { defaultRulesDir, RuleSetError, readRuleFiles } from '../rules/load.ts';
 import { StoredRuleSetError } from '../stores/rule-sets.ts';
+import { audit } from './audit.ts';
 import { BACKTEST_USAGE, backtest } from './backtest.ts';
 import { readClaims } from './claims.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
@@ -23,6 +28,8 @@ import { activeCore, listVersions, openVersions, publish, rollback, VERSIONS_USA
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
+  audit --input FILE.ndjson [--period YYYY-MM] [--scores-out FILE.json|FILE.csv] [--in-flags FLAGS.ndjson]
+                                              post-event flags as NDJSON on stdout, summary and scorecard on stderr
   rules lint                                  validate every rule file
   rules test                                  run every rule's fixtures
 ${BACKTEST_USAGE}
@@ -31,6 +38,8 @@ ${VERSIONS_USAGE}
   rules schema                                write rules/schema/rule.schema.json from the zod schema
   generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
                                               a realistic claim stream, ground truth in FILE.ndjson.truth.json
+  generate --month YYYY-MM [--claims N] [--seed S] [--outliers 0-2] --out FILE.ndjson
+                                              a city's month for the audit, injected period patterns in FILE.ndjson.truth.json
   catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
 ${KEYS_USAGE}
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
@@ -48,6 +57,15 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'screen':
         return await screen([sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'audit':
+        return await audit(
+          [sub, ...rest].filter((a): a is string => a !== undefined),
+          {
+            out,
+            err,
+            usage: (m) => new UsageError(m),
+          },
+        );
       case 'rules':
         return await rules(sub, rest);
       case 'catalogue':
@@ -69,7 +87,11 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}\n${USAGE}`);
       return 2;
     }
-    if (error instanceof RuleSetError || error instanceof StoredRuleSetError) {
+    if (
+      error instanceof RuleSetError ||
+      error instanceof StoredRuleSetError ||
+      error instanceof PolicyError
+    ) {
       err(`fundguard: ${error.message}`);
       return 1;
     }
@@ -163,8 +185,10 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
   const dir = values.rules ?? defaultRulesDir();
   switch (sub) {
     case 'lint': {
-      const { ruleSet } = loadCore(dir);
-      out(`${ruleSet.rules.length} rules valid (rule set ${ruleSet.version})`);
+      const { ruleSet, periodRules } = loadAuditCore(dir);
+      out(
+        `${ruleSet.rules.length} rules valid (rule set ${ruleSet.version}), ${periodRules.rules.length} period rules and the post-event policy valid`,
+      );
       // A warning, not a failure: a new rule is valid before the generator can exercise it.
       const untested = rulesWithoutInjector(ruleSet.rules.map((r) => r.file.id));
       if (untested.length)
@@ -189,8 +213,11 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
       return 0;
     }
     case 'test': {
-      const { ruleSet, catalogue } = loadCore(dir);
-      const results = await runFixtures(ruleSet, catalogue, readBaseClaim(dir));
+      const { ruleSet, catalogue, periodRules, policy } = loadAuditCore(dir);
+      const results = [
+        ...(await runFixtures(ruleSet, catalogue, readBaseClaim(dir))),
+        ...(await runPeriodFixtures(periodRules, policy, readBaseClaim(dir))),
+      ];
       let failed = 0;
       for (const r of results) {
         if (r.passed) out(`ok    ${r.ruleId}  ${r.expect}: ${r.fixture}`);
@@ -239,6 +266,8 @@ async function generate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      month: { type: 'string' },
+      outliers: { type: 'string' },
       claims: { type: 'string' },
       seed: { type: 'string' },
       'violation-rate': { type: 'string' },
@@ -251,6 +280,24 @@ async function generate(args: string[]): Promise<number> {
   const rate = positiveNumber(values['violation-rate'], '--violation-rate', 0.05);
   if (rate > 1) throw new UsageError(`--violation-rate must be between 0 and 1, got ${rate}`);
   const core = loadCore(values.rules);
+  if (values.month !== undefined) {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month))
+      throw new UsageError(`--month must be YYYY-MM, got "${values.month}"`);
+    const month = await writeMonth(
+      values.out,
+      {
+        seed: positiveNumber(values.seed, '--seed', 1),
+        period: values.month,
+        claims: positiveNumber(values.claims, '--claims', 20_000),
+        outlierHospitals: positiveNumber(values.outliers, '--outliers', 1),
+      },
+      core,
+    );
+    err(
+      `${month.claims} claims of ${values.month} written to ${values.out}, ${month.truth.length} injected patterns (${values.out}.truth.json)`,
+    );
+    return 0;
+  }
   const result = await generateClaims(
     {
       seed: positiveNumber(values.seed, '--seed', 1),
@@ -284,7 +331,28 @@ function catalogue(sub: string | undefined, args: string[]): number {
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
   writeCatalogue(imported, outDir);
-  out(formatCoverage(imported.catalogue));
+  out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
   out(`written to ${outDir}`);
   return 0;
+}
+
+/**
+ * Rule class → ids of the rule files naming it, so the import reports what is evaluated, not only
+ * parsed. A rule set that does not validate is reported and the column left out: the import itself
+ * does not depend on the rules.
+ */
+function evaluatedRuleClasses(): Map<string, string[]> | undefined {
+  try {
+    const byClass = new Map<string, string[]>();
+    for (const { file } of readRuleFiles(defaultRulesDir())) {
+      byClass.set(file.basis.ruleClass, [...(byClass.get(file.basis.ruleClass) ?? []), file.id]);
+    }
+    return byClass;
+  } catch (error) {
+    if (!(error instanceof RuleSetError)) throw error;
+    err(
+      `the rule set does not validate, so coverage omits what rules evaluate:\n  ${error.problems.join('\n  ')}`,
+    );
+    return undefined;
+  }
 }

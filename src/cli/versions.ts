@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { type Core, coreFromContent } from '../core.ts';
+import { auditCoreFromContent } from '../post/audit.ts';
+import { PolicyError } from '../post/policy.ts';
 import { readRuleSetContent } from '../rules/content.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { RuleSetError } from '../rules/load.ts';
@@ -91,8 +93,8 @@ export async function publish(
     strict: true,
   });
   const content = readRuleSetContent(rulesDir);
-  // Throws RuleSetError (exit 1) naming each problem: an invalid set is never stored.
-  const core = coreFromContent(content, rulesDir);
+  // Throws RuleSetError or PolicyError (exit 1) naming each problem: an invalid set is never stored.
+  const core = auditCoreFromContent(content, rulesDir);
   const results = await runFixtures(core.ruleSet, core.catalogue, readBaseClaim(rulesDir));
   const failed = results.filter((r) => !r.passed);
   if (failed.length) {
@@ -140,9 +142,13 @@ export async function rollback(args: string[], versions: RuleSetVersions, io: Ve
   if (!version) throw new UsageError('rollback needs a VERSION (see rules versions)');
   try {
     // Checked as a running function would check it: a version that would be refused is not activated.
-    coreFromContent(await versions.content(version), version);
+    auditCoreFromContent(await versions.content(version), version);
   } catch (error) {
-    if (error instanceof StoredRuleSetError || error instanceof RuleSetError) {
+    if (
+      error instanceof StoredRuleSetError ||
+      error instanceof RuleSetError ||
+      error instanceof PolicyError
+    ) {
       io.err(`fundguard: cannot roll back to ${version}: ${error.message}`);
       return 1;
     }

@@ -36,6 +36,19 @@ export const Diagnosis = z.strictObject({
   primary: z.boolean(),
 });
 
+/**
+ * ICD-9-CM-3 as the settlement list writes it: a two-digit chapter code and optional subcategory
+ * (68.4, 68.41), with the national clinical edition's extension (68.4901, 74.1x00, 36.0700x004).
+ */
+const ICD9CM3_FORM = /^\d{2}(?:\.(?:\d[\dx]\d{2}(?:x\d{3})?|\d{1,2}))?$/;
+
+/** A procedure of the settlement list (医保结算清单 手术及操作); optional on Claim v1. */
+export const Procedure = z.strictObject({
+  code: z.string().regex(ICD9CM3_FORM, 'expected an ICD-9-CM-3 code like 68.4901 or 74.1x00'),
+  primary: z.boolean(),
+  date: isoDate,
+});
+
 /** NHSA code shapes per category (DESIGN.md): a wrong shape usually means a mis-keyed line. */
 const CODE_SHAPES: Record<(typeof ITEM_CATEGORIES)[number], { re: RegExp; text: string }> = {
   drug: { re: /^[XZ][A-Z0-9]{19,22}$/, text: 'a drug code of 20–23 characters starting with X or Z' },
@@ -73,6 +86,8 @@ const claimShape = {
   doctorId: z.string().min(1),
   visit: Visit,
   diagnoses: z.array(Diagnosis),
+  /** Absent on claims that carry no settlement-list procedures (outpatient visits, older senders). */
+  procedures: z.array(Procedure).optional(),
   items: z.array(Item).min(1, 'a claim needs at least one item'),
   totals: Totals,
 };
@@ -162,6 +177,7 @@ export function serviceSpan(claim: { items: readonly { serviceDate: string }[] }
 export type Claim = z.infer<typeof Claim>;
 export type DraftClaim = z.infer<typeof DraftClaim>;
 export type Item = z.infer<typeof Item>;
+export type Procedure = z.infer<typeof Procedure>;
 export type Patient = z.infer<typeof Patient>;
 export type Sex = (typeof SEXES)[number];
 export type InsuranceType = (typeof INSURANCE_TYPES)[number];

@@ -59,6 +59,7 @@ const CLAIM_EXAMPLE = {
     dischargedAt: '2026-10-03',
   },
   diagnoses: [{ code: 'E11.900', primary: true }],
+  procedures: [{ code: '99.1700', primary: true, date: '2026-09-28' }],
   items: [
     {
       lineNo: 1,
@@ -260,8 +261,9 @@ Dates are \`YYYY-MM-DD\`, times ISO-8601 UTC.
   consumables \`C…\`; a code of the wrong shape for its category is refused (usually a mis-keyed line).
 - Line numbers are unique within a claim, no line is served before the patient's birth, and an
   inpatient stay has \`admittedAt\` (and, once settled, \`dischargedAt\` on or after it).
-- \`procedures\` (the settlement list's ICD-9-CM-3 procedure codes) is in the design but not yet in
-  the contract: a claim carrying it is refused until it arrives.
+- \`procedures\` (optional): the settlement list's procedures, \`[{code, primary, date}]\`, \`code\` in
+  ICD-9-CM-3 as the national clinical edition writes it (\`68.4901\`, \`74.1x00\`); a claim without it
+  is screened as before, and only the procedure rules read it.
 
 ${example('Claim', CLAIM_EXAMPLE)}
 

@@ -11,6 +11,7 @@ export const FLAG_STATUSES = [
   'dismissed',
   'escalated',
   'appealed',
+  'investigating',
   'upheld',
   'overturned',
   // A hit an approved exemption covers: kept, so an auditor and a backtest see it, never acted on.
@@ -26,6 +27,8 @@ export const Basis = z.strictObject({
   knowledgePoint: z.string().optional(),
   /** The original constraint text of the knowledge point (or the rule's own statement). */
   text: z.string().optional(),
+  /** Why the flag is `suspicious` although its rule grades violations: the source's own words that leave it in doubt. */
+  doubt: z.string().optional(),
 });
 
 export const Flag = z.strictObject({
@@ -50,9 +53,39 @@ export const Flag = z.strictObject({
   /** The rule set version (a content hash, published or bundled) that raised the flag. */
   ruleSetVersion: z.string().min(1),
   createdAt: isoTimestamp,
+  /** A cross-claim (post-event) flag: the other claims involved; `claimId` is the latest of them. */
+  relatedClaimIds: z.array(z.string().min(1)).max(500).optional(),
 });
 
+export const SUBJECT_FLAG_KINDS = ['hospital', 'doctor'] as const;
+
+/**
+ * A flag about a hospital or a doctor over a period rather than one claim (peer outliers,
+ * statistical indicators, an impossible day): no `claimId` and no patient, a `subject` instead.
+ * `hospitalId` is the hospital itself or the doctor's hospital, so a hospital still sees only its own.
+ */
+export const SubjectFlag = Flag.omit({
+  claimId: true,
+  insuredId: true,
+  doctorId: true,
+  relatedClaimIds: true,
+})
+  .extend({
+    doctorId: z.string().min(1).optional(),
+    subject: z.strictObject({
+      kind: z.enum(SUBJECT_FLAG_KINDS),
+      id: z.string().min(1),
+      period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a period YYYY-MM'),
+    }),
+  })
+  .strict();
+
+/** What the post-event stage writes: claim flags (maybe cross-claim) and subject flags. */
+export const PostFlag = z.union([Flag, SubjectFlag]);
+
 export type Flag = z.infer<typeof Flag>;
+export type SubjectFlag = z.infer<typeof SubjectFlag>;
+export type PostFlag = z.infer<typeof PostFlag>;
 export type Basis = z.infer<typeof Basis>;
 export type Stage = (typeof STAGES)[number];
 export type Severity = (typeof SEVERITIES)[number];

@@ -26,7 +26,7 @@ const linePath = z.string().regex(/^\$\.[A-Za-z_]\w*$/, 'expected a line fact li
  * subject is at risk in full. `only` and `beyond` narrow the lines by their line facts (what the
  * subject kind offers per line); `unitsBeyond` takes the units of quantity past a limit, counted
  * along the lines in claim order, each at its line's unit price. The amount at risk is the sum
- * over what is selected; `name` says whether the flag names only those lines or all of the
+ * over what is selected unless `amount` gives it; `name` says whether the flag names only those lines or all of the
  * subject's (a flag always names a line: with nothing selected it names them all, at 0).
  */
 export const AtRisk = z
@@ -36,6 +36,11 @@ export const AtRisk = z
       .optional(),
     beyond: z.strictObject({ path: linePath, limit: z.union([z.number(), factRef]) }).optional(),
     unitsBeyond: z.strictObject({ limit: z.union([z.number(), factRef]) }).optional(),
+    /**
+     * The amount at risk when it is not in the selected lines: a number, or a fact the kind computes
+     * (a claim's totals beyond its lines, which no line carries). The lines named stay as selected.
+     */
+    amount: z.union([z.number().nonnegative(), factRef]).optional(),
     name: z.enum(['atRisk', 'all']).default('atRisk'),
   })
   .refine((a) => !(a.beyond && a.unitsBeyond), { message: 'beyond and unitsBeyond exclude each other' });
@@ -86,6 +91,9 @@ export const Fixture = z.strictObject({
   stage: z.enum(STAGES).optional(),
 });
 
+/** A rule's tunable values: numbers, strings, or lists of strings for `in`-style checks. */
+export const RuleParams = z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())]));
+
 export const RuleFile = z
   .strictObject({
     $schema: z.string().optional(),
@@ -125,8 +133,8 @@ export const RuleFile = z
       code: z.string().min(1),
       text: z.string().optional(),
     }),
-    /** Tunable numbers the conditions read as the `params` fact. */
-    params: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
+    /** Tunable values the conditions read as the `params` fact (a list for `contains`-style checks). */
+    params: RuleParams.default({}),
     /** `{{fact.path}}` placeholders, optionally `{{fact.path|filter}}` (sex, visitType, insurance, level, yuan). */
     message: z.string().min(1),
     effective: z.strictObject({ from: isoDate, to: isoDate.optional() }),

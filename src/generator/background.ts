@@ -1,4 +1,4 @@
-import type { VisitType } from '../contracts/claim.ts';
+import { type Claim, serviceSpan, type VisitType } from '../contracts/claim.ts';
 import { ageInYears, fromEpochDay } from '../dates.ts';
 import { ClaimDraft, type Generator, type PatientState, type Setting } from './claims.ts';
 import {
@@ -9,6 +9,7 @@ import {
   ORDINARY_TCM,
   ORDINARY_TESTS,
   type OrdinaryItem,
+  PROCEDURES,
   VISIT_MIX,
 } from './world.ts';
 
@@ -54,7 +55,18 @@ export async function background(g: Generator, day: number): Promise<void> {
   const department = departmentFor(g, patient, day, visitType);
   if (visitType === 'inpatient') await inpatientLines(g, setting, draft, day, stay, department);
   else await visitLines(g, setting, draft, fromEpochDay(day), department);
-  g.emit(setting, draft, department, day);
+  const claim = g.emit(setting, draft, department, day);
+  if (visitType === 'inpatient') withProcedure(g, claim, patient, department);
+}
+
+/** A stay's settlement-list procedure, one the patient's sex fits, on its first day. */
+function withProcedure(g: Generator, claim: Claim, patient: PatientState, department: string): void {
+  const [date] = serviceSpan(claim);
+  const codes = (PROCEDURES[department] ?? []).filter((code) =>
+    g.fitsPatient(g.catalogue.procedureEditsOf(code), patient, date),
+  );
+  if (codes.length && g.rng.chance(0.7))
+    claim.procedures = [{ code: g.rng.pick(codes), primary: true, date }];
 }
 
 /** Consultation, a test or two, drugs with their supply, sometimes TCM and consumables. */

@@ -1,8 +1,9 @@
-import { genericOf } from '../catalogue/codes.ts';
+import type { CodeEdit } from '../catalogue/code-edits.ts';
+import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { Claim, InsuranceType, Item, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
-import { epochDay, fromEpochDay } from '../dates.ts';
+import { ageInYears, epochDay, fromEpochDay } from '../dates.ts';
 import { type HistoryClaim, toHistoryClaim } from '../history/store.ts';
 import type { Screener } from '../rules/screen.ts';
 import { Random } from './random.ts';
@@ -175,6 +176,11 @@ export class Generator {
     return this.rng.pick(this.#textOnlyDrugs);
   }
 
+  /** Drugs without a knowledge point in the pharmacological subgroup `subgroup`, for the 重复开药 injector. */
+  textOnlyDrugsOf(subgroup: string): Priced[] {
+    return this.#textOnlyDrugs.filter((d) => pharmacologicalSubgroupOf(d.code) === subgroup);
+  }
+
   // ---- patients ------------------------------------------------------------------------------
 
   /** A new patient, in the pool for later claims unless `register` is false (an injector's candidate). */
@@ -322,7 +328,13 @@ export class Generator {
     const fundPaid = round2(amount * ratio);
     const submittedDay = options.submittedDay ?? lastDay;
     const time = `${String(rng.int(8, 21)).padStart(2, '0')}:${String(rng.int(0, 59)).padStart(2, '0')}:${String(rng.int(0, 59)).padStart(2, '0')}`;
-    const diagnoses = DIAGNOSES[department] ?? DIAGNOSES.general ?? [];
+    // A department's diagnoses that fit the patient's sex and age by rules/reference (a gynecology
+    // patient of 70 has no delivery diagnosis), so the background stays clean.
+    const serviceDate = dates[0] ?? fromEpochDay(day);
+    const fitting = (DIAGNOSES[department] ?? []).filter((code) =>
+      this.fitsPatient(this.catalogue.diagnosisEditsOf(code), patient, serviceDate),
+    );
+    const diagnoses = fitting.length ? fitting : (DIAGNOSES.general ?? []);
     const claim: Claim = {
       claimId: `C${this.seed}-${String(this.#claimSeq).padStart(7, '0')}`,
       submittedAt: `${fromEpochDay(submittedDay)}T${time}Z`,
@@ -359,6 +371,14 @@ export class Generator {
     patient.availableFrom = Math.max(patient.availableFrom, lastDay + 1 + rng.int(0, 20));
     this.claims.push(claim);
     return claim;
+  }
+
+  /** Whether a patient fits every sex and age edit of a code (rules/reference) on `date`. */
+  fitsPatient(edits: readonly CodeEdit[], patient: PatientState, date: string): boolean {
+    const age = ageInYears(patient.birthDate, date);
+    return edits.every((e) =>
+      e.edit === 'sex' ? e.sex === patient.sex : age >= (e.minAgeYears ?? 0) && age <= (e.maxAgeYears ?? 150),
+    );
   }
 
   inject(claim: Claim, ruleId: string, ruleClass: string, lineNos: number[]): void {

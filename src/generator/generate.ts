@@ -64,12 +64,16 @@ export async function generateClaims(
     const injector = injectors.length ? injectors[injected % injectors.length] : undefined;
     // Injected so far keeps up with the rate over the claims written, whatever each scenario's size.
     const owed = Math.floor(violationRate * (before + 1) + 1e-9) - g.truth.length;
-    if (owed >= 1 && injector && injector.claims <= target - before) {
+    const room = target - before;
+    // At the very end a two-claim scenario may not fit: the next injector that fits takes the turn.
+    if (owed >= 1 && injector && injector.claims > room && injectors.some((i) => i.claims <= room)) {
+      injected += 1;
+      continue;
+    }
+    if (owed >= 1 && injector && injector.claims <= room) {
       injected += 1;
       await injector.inject(g, day);
     } else {
-      // At the very end a two-claim scenario may not fit: the next injector gets the turn.
-      if (owed >= 1 && injector) injected += 1;
       await background(g, day);
     }
   }

@@ -1,6 +1,7 @@
+import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
 import type { KnowledgePoint } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
-import { epochDay, fromEpochDay } from '../dates.ts';
+import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
 import {
   ClaimDraft,
   type Generator,
@@ -10,7 +11,14 @@ import {
   type Priced,
   type Setting,
 } from './claims.ts';
-import { HOSPITALS, type HospitalProfile, ORDINARY, ORDINARY_TCM, ORDINARY_TESTS } from './world.ts';
+import {
+  HOSPITALS,
+  type HospitalProfile,
+  INCOMPATIBLE_TCM,
+  ORDINARY,
+  ORDINARY_TCM,
+  ORDINARY_TESTS,
+} from './world.ts';
 
 /**
  * One injector per rule of the pack: it writes the claim (or the pair of claims, for history rules)
@@ -162,8 +170,10 @@ function insuranceInjector(ruleId: string, ruleClass: string): Injector {
   return itemInjector(ruleId, ruleClass, ['drug'], (kp) => {
     if (kp.restriction?.kind !== 'insuranceType') return [];
     const allowed = kp.restriction.insuranceTypes;
+    // Resident first: employee insurance pays childbirth where maternity insurance is merged into it
+    // (GZ-DRUG-MATERNITY's maternityCoveredBy), so an employee on a childbirth claim is no violation.
     const other =
-      (['employee', 'resident'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'employee';
+      (['resident', 'employee'] as InsuranceType[]).find((t) => !allowed.includes(t)) ?? 'resident';
     return variants([30, 45], { hospital: LEVEL3, traits: { insuranceType: other } });
   });
 }
@@ -183,19 +193,29 @@ const outpatient = (patient: PatientState, hospital: HospitalProfile = LEVEL3): 
   visitType: 'outpatient',
 });
 
-/** A drug course limit short enough to exceed within one stay. */
+/**
+ * A drug course limit short enough to exceed within one stay, counted in one of `scopes`: a limit
+ * across stays needs `total`, since an `episode` limit (单次最多支付) starts again with each stay.
+ */
 async function shortCourse(
   g: Generator,
   day: number,
+  scopes: readonly ('episode' | 'total')[],
 ): Promise<{ item: Priced; maxDays: number; setting: Setting }> {
   const ruleClass = '药品限支付疗程';
   const pool = g.codesOfClass(ruleClass).filter((c) => {
     const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
-    return c.category === 'drug' && r?.kind === 'course' && r.maxDays <= 21;
+    return (
+      c.category === 'drug' &&
+      r?.kind === 'course' &&
+      r.scope !== 'span' &&
+      scopes.includes(r.scope) &&
+      r.maxDays <= 21
+    );
   });
   for (const item of rotated(g, pool)) {
     const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-    if (r?.kind !== 'course') continue;
+    if (r?.kind !== 'course' || r.scope === 'span') continue;
     const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
     const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
     const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
@@ -218,6 +238,29 @@ function stayWithDrug(draft: ClaimDraft, drug: Priced, day: number, days: number
     lines.set(date, draft.add(drug, date, 1));
   }
   return lines;
+}
+
+/** Totals from the claim's lines, split in the ratio the claim already has (after a line is altered). */
+function retotal(claim: Claim): void {
+  const amount = Math.round(claim.items.reduce((s, i) => s + i.amount, 0) * 100) / 100;
+  const ratio = claim.totals.amount > 0 ? claim.totals.fundPaid / claim.totals.amount : 0.8;
+  const fundPaid = Math.round(amount * ratio * 100) / 100;
+  claim.totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
+}
+
+/** An outpatient visit of a new, unshared patient: consultation and one ordinary drug. */
+async function plainVisit(
+  g: Generator,
+  day: number,
+): Promise<{ setting: Setting; draft: ClaimDraft; drugLine: number }> {
+  const setting = outpatient(
+    g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee' }, day, false),
+  );
+  const date = fromEpochDay(day);
+  const draft = openVisit(g, setting, date);
+  const plan = { dates: [date], quantity: 3, daysSupply: 7 };
+  const drugLine = draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+  return { setting, draft, drugLine };
 }
 
 export const INJECTORS: readonly Injector[] = [
@@ -363,7 +406,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 1,
     async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day);
+      const { item, maxDays, setting } = await shortCourse(g, day, ['episode', 'total']);
       const draft = new ClaimDraft(g.catalogue);
       const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
       const beyond = [...lines.entries()]
@@ -377,7 +420,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限支付疗程',
     claims: 2,
     async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day);
+      const { item, maxDays, setting } = await shortCourse(g, day, ['total']);
       const first = Math.max(1, Math.floor(maxDays / 2));
       g.emit(
         setting,
@@ -410,7 +453,7 @@ export const INJECTORS: readonly Injector[] = [
       const pool = g.codesOfClass(ruleClass);
       for (const item of rotated(g, pool)) {
         const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'cycle') continue;
+        if (r?.kind !== 'cycle' || r.unit !== 'days') continue;
         const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
         const date = fromEpochDay(day);
         const firstDraft = openVisit(g, setting, date);
@@ -425,6 +468,157 @@ export const INJECTORS: readonly Injector[] = [
         return;
       }
       throw new Error(`the catalogue has no ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE-SPAN',
+    ruleClass: '药品限支付疗程',
+    claims: 2,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'course' || r.scope !== 'span') continue;
+        // The first dose a month past the span before `day`, inside the rule's 400-day history.
+        const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
+        for (const visitType of ['outpatient', 'inpatient'] as const) {
+          const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
+          const setting: Setting = { patient, hospital: LEVEL3, visitType };
+          const date = fromEpochDay(firstDay);
+          const first = openVisit(g, setting, date);
+          if (!(await g.fits(item.code, setting, first, planFor(item, setting, date)))) continue;
+          g.register(patient);
+          first.add(item, date, 1, planFor(item, setting, date).daysSupply);
+          g.emit(setting, first, 'internal', firstDay);
+          const again = fromEpochDay(day);
+          const draft = openVisit(g, setting, again);
+          const lineNo = draft.add(item, again, 1, planFor(item, setting, again).daysSupply);
+          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
+          return;
+        }
+      }
+      throw new Error(`the catalogue has no ${ruleClass} span-limited drug the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SERVICE-CYCLE-WEEK',
+    ruleClass: '医疗服务项目周期超频次',
+    claims: 2,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      // Monday to Saturday, so a later day of the same calendar week is left (epoch day 0 was a Thursday).
+      const weekday = (d: number) => (d + 3) % 7;
+      const start = weekday(day) === 6 ? day + 1 : day;
+      const lastOfWeek = start + 6 - weekday(start);
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'cycle' || r.unit !== 'calendarWeek') continue;
+        const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
+        const date = fromEpochDay(start);
+        const firstDraft = openVisit(g, setting, date);
+        if (!(await g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 }))) continue;
+        g.register(setting.patient);
+        firstDraft.add(item, date, 1);
+        g.emit(setting, firstDraft, 'internal', start);
+        const again = laterDay(g, start, 1, lastOfWeek - start);
+        const draft = openVisit(g, setting, fromEpochDay(again));
+        const lineNo = draft.add(item, fromEpochDay(again), 1);
+        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no weekly ${ruleClass} service the generator can bill`);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-LINE',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft, drugLine } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const line = claim.items.find((i) => i.lineNo === drugLine);
+      if (!line) throw new Error('the drug line just added is missing');
+      // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
+      line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
+      retotal(claim);
+      g.inject(claim, this.ruleId, this.ruleClass, [drugLine]);
+    },
+  },
+  {
+    ruleId: 'NHSA-SETTLEMENT-TOTALS',
+    ruleClass: '结算明细信息异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const extra = g.rng.int(5, 50);
+      const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
+      const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
+      claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-UPLOAD-DELAY',
+    ruleClass: '就诊数据非实时上传监管',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      // Settled more than the 30 days the rule allows after the visit (the patient is not shared,
+      // so no later visit of theirs is settled before this one).
+      const claim = g.emit(setting, draft, 'internal', day, { submittedDay: day + g.rng.int(31, 60) });
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-CODE',
+    ruleClass: '疾病诊断编码异常',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const [primary] = claim.diagnoses;
+      if (!primary) throw new Error('an emitted claim has no diagnosis');
+      // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
+      primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DRUG-KINDS',
+    ruleClass: '药品种类超标',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(45, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const lines: number[] = [];
+      // Six or seven distinct generics (fits never takes a generic the draft already has).
+      for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
+        const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+        const drug = await g.freshDrug(setting, draft, plan, this.ruleClass);
+        lines.push(draft.add(drug, date, plan.quantity, plan.daysSupply));
+      }
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, lines);
+    },
+  },
+  {
+    ruleId: 'NHSA-TCM-LARGE-PRESCRIPTION',
+    ruleClass: '中药饮片超大处方',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(
+        g.newPatient({ ageYears: g.rng.int(30, 80), insuranceType: 'employee' }, day, false),
+      );
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
+      // Enough grams that the prescription passes the rule's 1,000 yuan.
+      const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
+      const lines = pieces.map((p) => draft.add(p, date, grams));
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
     },
   },
   {
@@ -530,6 +724,190 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
     },
   },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-SEX',
+    ruleClass: '诊断与患者性别不符',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const [primary] = claim.diagnoses;
+      if (!primary) throw new Error('an emitted claim has no diagnosis');
+      // A category the reference gives to the other sex outright (no maternity code: its age band
+      // would add a second flag for the older patients).
+      primary.code = g.rng.pick(
+        setting.patient.sex === 'F'
+          ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
+          : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
+      );
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-DIAGNOSIS-AGE',
+    ruleClass: '诊断与患者年龄不符',
+    claims: 1,
+    async inject(g, day) {
+      const delivery = g.rng.chance(0.5);
+      // A delivery for a woman past the maternity band (9–64), or a liveborn-infant code for an adult.
+      const patient = delivery
+        ? g.newPatient({ sex: 'F', ageYears: g.rng.int(66, 85), insuranceType: 'resident' }, day, false)
+        : g.newPatient({ ageYears: g.rng.int(20, 70), insuranceType: 'employee' }, day, false);
+      const setting = outpatient(patient);
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const plan = { dates: [date], quantity: 2, daysSupply: 7 };
+      draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+      const claim = g.emit(setting, draft, 'internal', day);
+      claim.diagnoses = [{ code: delivery ? 'O80.000' : 'Z38.000', primary: true }];
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-TCM-INCOMPATIBILITY',
+    ruleClass: '中药饮片配伍禁忌',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(adult(g, day));
+      const date = fromEpochDay(day);
+      const draft = openVisit(g, setting, date);
+      const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
+      const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
+      if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
+      const table = g.catalogue.tcmIncompatibility;
+      const against = table?.pieceOf(counterpart.name) ?? counterpart.name;
+      // Other pieces only where they make no second pair with it (藜芦 conflicts with 党参 too).
+      const clashes = (name: string) => table?.conflict(table.pieceOf(name) ?? name, against) !== undefined;
+      const lines = [draft.add(partner, date, g.rng.int(6, 15))];
+      for (const piece of ORDINARY_TCM)
+        if (piece !== partner && !clashes(piece.name) && g.rng.chance(0.4))
+          draft.add(piece, date, g.rng.int(6, 20));
+      lines.push(draft.add(counterpart, date, g.rng.int(3, 10)));
+      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
+    },
+  },
+  {
+    ruleId: 'NHSA-PROCEDURE-SEX',
+    ruleClass: '手术操作编码与性别不符',
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft } = await plainVisit(g, day);
+      const claim = g.emit(setting, draft, 'internal', day);
+      const code = g.rng.pick(
+        setting.patient.sex === 'F'
+          ? ['60.2900', '62.4100', '64.0x00']
+          : ['68.4901', '69.0900', '74.1x00', '65.2500'],
+      );
+      claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
+      g.inject(claim, this.ruleId, this.ruleClass, []);
+    },
+  },
+  {
+    ruleId: 'NHSA-SERVICE-COURSE',
+    ruleClass: '医疗服务项目限支付疗程',
+    claims: 1,
+    async inject(g, day) {
+      const pool = g.codesOfClass(this.ruleClass).filter((c) => {
+        const r = g.catalogue.pointsFor(c.code)?.get(this.ruleClass)?.restriction;
+        return c.category === 'service' && r?.kind === 'course' && r.scope !== 'span' && r.maxDays <= 30;
+      });
+      for (const item of rotated(g, pool)) {
+        const r = g.catalogue.pointsFor(item.code)?.get(this.ruleClass)?.restriction;
+        if (r?.kind !== 'course' || r.scope === 'span') continue;
+        const patient = g.newPatient({ ageYears: 40, insuranceType: 'employee' }, day, false);
+        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+        const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
+        // Within the limit it must be clean; the stay then goes past it on purpose.
+        if (!(await g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })))
+          continue;
+        g.register(patient);
+        const draft = new ClaimDraft(g.catalogue);
+        const lines = stayWithDrug(draft, item, day, r.maxDays + g.rng.int(1, 3));
+        const beyond = [...lines.entries()]
+          .filter(([date]) => epochDay(date) >= day + r.maxDays)
+          .map(([, l]) => l);
+        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, beyond);
+        return;
+      }
+      throw new Error(`the catalogue has no short ${this.ruleClass} service the generator can bill`);
+    },
+  },
+  ageInjector('NHSA-SERVICE-AGE', '医疗服务项目限年龄', ['service']),
+  {
+    ruleId: 'NHSA-DRUG-SAME-SUBGROUP',
+    ruleClass: '重复开药',
+    claims: 1,
+    async inject(g, day) {
+      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
+      const date = fromEpochDay(day);
+      const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+      for (let tries = 0; tries < 100; tries += 1) {
+        const draft = openVisit(g, setting, date);
+        const first = await g.freshDrug(setting, draft, plan);
+        const subgroup = pharmacologicalSubgroupOf(first.code);
+        if (subgroup === undefined) continue;
+        const firstLine = draft.add(first, date, plan.quantity, plan.daysSupply);
+        const others = g.textOnlyDrugsOf(subgroup).filter((d) => genericOf(d.code) !== genericOf(first.code));
+        for (const second of rotated(g, others)) {
+          if (!(await g.fits(second.code, setting, draft, plan, this.ruleClass))) continue;
+          const secondLine = draft.add(second, date, plan.quantity, plan.daysSupply);
+          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [
+            firstLine,
+            secondLine,
+          ]);
+          return;
+        }
+      }
+      throw new Error('no two unrestricted drugs of one pharmacological subgroup the generator can bill');
+    },
+  },
+  {
+    ruleId: 'NHSA-LOW-STANDARD-ADMISSION',
+    ruleClass: '无指征住院（低标准入院）',
+    claims: 1,
+    async inject(g, day) {
+      const patient = adult(g, day, { ageYears: g.rng.int(30, 70) });
+      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+      const stay = g.rng.int(1, 2);
+      const dates = Array.from({ length: stay }, (_, k) => fromEpochDay(day + k));
+      const draft = new ClaimDraft(g.catalogue);
+      for (const date of dates) {
+        draft.add(ORDINARY.bed, date, 1);
+        draft.add(ORDINARY.wardRound, date, 1);
+      }
+      // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
+      const isWorkUp = (code: string) =>
+        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code) ?? '');
+      const workUp = g.restrictedServices.filter((s) => isWorkUp(s.code));
+      const share = () => {
+        const total = draft.items.reduce((s, i) => s + i.amount, 0);
+        const examLab = draft.items.filter((i) => isWorkUp(i.code)).reduce((s, i) => s + i.amount, 0);
+        return examLab / total;
+      };
+      const admission = dates[0] as string;
+      for (const service of rotated(g, workUp)) {
+        if (share() >= 0.9) break;
+        const plan = { dates: [admission], quantity: 1 };
+        if (await g.fits(service.code, setting, draft, plan, this.ruleClass))
+          draft.add(service, admission, 1);
+      }
+      if (share() < 0.9)
+        throw new Error(`the catalogue has too few examinations and tests for ${this.ruleClass}`);
+      const claim = g.emit(setting, draft, 'internal', day, { dischargeDay: day + stay - 1 });
+      g.inject(
+        claim,
+        this.ruleId,
+        this.ruleClass,
+        claim.items.map((i) => i.lineNo),
+      );
+    },
+  },
+  // A new patient has no history, so no first-line drug of the class: any variant breaks it.
+  itemInjector('NHSA-DRUG-SECOND-LINE', '药品限二线使用', ['drug'], (kp) =>
+    kp.codes.some((code) => pharmacologicalSubgroupOf(code) !== undefined)
+      ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
+      : [],
+  ),
 ];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */

@@ -98,12 +98,24 @@ export const ORDINARY_TCM: readonly OrdinaryItem[] = [
   { code: 'T900100012', name: '法半夏', category: 'tcm-herbal', unitPrice: 0.6 },
 ];
 
+/**
+ * Pieces the background never bills: each conflicts (十八反) with an ordinary piece — 海藻 and
+ * 甘遂 with 甘草, 制川乌 with 法半夏, 藜芦 with 白芍 — for the 配伍禁忌 injector.
+ */
+export const INCOMPATIBLE_TCM: readonly (OrdinaryItem & { with: string })[] = [
+  { code: 'T900100013', name: '海藻', category: 'tcm-herbal', unitPrice: 0.4, with: '甘草' },
+  { code: 'T900100014', name: '醋甘遂', category: 'tcm-herbal', unitPrice: 1.2, with: '甘草' },
+  { code: 'T900100015', name: '制川乌', category: 'tcm-herbal', unitPrice: 0.9, with: '法半夏' },
+  { code: 'T900100016', name: '藜芦', category: 'tcm-herbal', unitPrice: 0.8, with: '白芍' },
+];
+
 /** Every ordinary item, for the check that none collides with a catalogue code. */
 export const ALL_ORDINARY: readonly OrdinaryItem[] = [
   ...Object.values(ORDINARY),
   ...ORDINARY_TESTS,
   ...ORDINARY_CONSUMABLES,
   ...ORDINARY_TCM,
+  ...INCOMPATIBLE_TCM,
 ];
 
 /** ICD-10 (national clinical edition) diagnoses by department. */
@@ -116,6 +128,19 @@ export const DIAGNOSES: Readonly<Record<string, readonly string[]>> = {
   orthopedics: ['S82.200', 'M17.900', 'S62.600', 'M48.000'],
   oncology: ['C50.900', 'C34.900', 'C18.900', 'C16.900'],
   tcm: ['R51.x00', 'K30.x00', 'G47.000', 'M54.500'],
+};
+
+/**
+ * ICD-9-CM-3 procedures of ordinary stays by department, for the settlement list's `procedures`;
+ * the background keeps only those the patient's sex fits (rules/reference/procedure-edits.json).
+ */
+export const PROCEDURES: Readonly<Record<string, readonly string[]>> = {
+  internal: ['99.1800', '88.7201', '45.1300'],
+  general: ['86.2200', '88.0100'],
+  gynecology: ['68.4901', '69.0900', '74.1x00', '65.2500'],
+  urology: ['60.2900', '57.3200', '62.4100'],
+  orthopedics: ['79.3600', '81.5400'],
+  oncology: ['99.2500', '92.2400'],
 };
 
 export const VISIT_MIX: readonly (readonly [Exclude<VisitType, 'internet'>, number])[] = [

@@ -123,7 +123,7 @@ function decodeParameter(raw: string): string {
 }
 
 /** The API Gateway HTTP API event (payload v2) for a request. */
-function toEvent(request: IncomingMessage, body: string): ApiEvent {
+export function toEvent(request: IncomingMessage, body: string): ApiEvent {
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
   const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);

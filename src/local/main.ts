@@ -10,26 +10,32 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { buildConsole } from '../../console/build.ts';
 import { UsageError } from '../cli/usage.ts';
 import type { Claim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { type LocalApi, startLocalApi } from './api.ts';
+import { busiestMonth, runLocalAudit } from './audit.ts';
 import { type LocalServices, localClientConfig, startLocalServices } from './emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from './lambda-env.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { createResources } from './provisioning.ts';
+import { type LocalReview, startLocalReview } from './review-server.ts';
 import { sendStream } from './stream.ts';
 import { AlertsConsumer, countItems, LiveSummary, queueDepth } from './summary.ts';
 
 const USAGE = `usage: npm start [-- options]
-  --no-demo                 keep the stack and the pre-event API up without streaming claims (Ctrl-C stops it)
+  --no-demo                 keep the stack, the pre-event API and the console up without streaming claims (Ctrl-C stops it)
+  --exit                    stop after the demo instead of keeping the console up with the demo's flags
   --rate N                  claims per second in the demo (default 300)
   --duration S              seconds of demo stream (default 60)
   --seed N                  generator seed (default: a new one each run, printed)
   --violation-rate R        share of claims with an injected violation (default 0.05)
   --data-dir DIR            keep DynamoDB data in DIR between runs (default: in memory)
-  --visibility-timeout S    claims queue visibility timeout locally (default 5; AWS uses src/resources.ts)`;
+  --visibility-timeout S    claims queue visibility timeout locally (default 5; AWS uses src/resources.ts)
+  --audit YYYY-MM           audit this period (post-event) when the demo ends, or at once with --no-demo
+                            (default: the demo's own period at its end)`;
 
 const STAGE = 'local';
 const STATE_DIR = resolve('.fundguard');
@@ -38,12 +44,14 @@ function options() {
   const { values } = parseArgs({
     options: {
       'no-demo': { type: 'boolean', default: false },
+      exit: { type: 'boolean', default: false },
       rate: { type: 'string', default: '300' },
       duration: { type: 'string', default: '60' },
       seed: { type: 'string' },
       'violation-rate': { type: 'string', default: '0.05' },
       'data-dir': { type: 'string' },
       'visibility-timeout': { type: 'string', default: '5' },
+      audit: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -57,13 +65,21 @@ function options() {
   return {
     help: values.help,
     demo: !values['no-demo'],
+    exit: values.exit,
     rate: number('rate', 1, 5_000),
     duration: number('duration', 1, 3_600),
     seed: values.seed === undefined ? Date.now() % 1_000_000 : number('seed', 0, 2 ** 31),
     violationRate: number('violation-rate', 0, 1),
     dataDir: values['data-dir'] ? resolve(values['data-dir']) : undefined,
     visibilityTimeout: number('visibility-timeout', 2, 43_200),
+    audit: auditPeriod(values.audit),
   };
+}
+
+function auditPeriod(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(value))
+    throw new RangeError(`--audit must be a period YYYY-MM, got "${value}"`);
+  return value;
 }
 
 const print = (line = ''): void => {
@@ -107,7 +123,9 @@ async function main(): Promise<number> {
   let poller: Poller | undefined;
   let alerts: AlertsConsumer | undefined;
   let api: LocalApi | undefined;
+  let review: LocalReview | undefined;
   const shutdown = async (): Promise<void> => {
+    await review?.stop();
     await api?.stop();
     await poller?.stop();
     await alerts?.stop();
@@ -153,6 +171,12 @@ async function main(): Promise<number> {
       tables: resources.tables,
       stateDir: STATE_DIR,
     });
+    await buildConsole();
+    review = await startLocalReview({
+      endpoints: services.endpoints,
+      tables: resources.tables,
+      stateDir: STATE_DIR,
+    });
 
     const local = {
       region: env.AWS_REGION,
@@ -160,6 +184,12 @@ async function main(): Promise<number> {
       tables: resources.tables,
       queues: resources.queues,
       api: { url: api.url, keysFile: join(STATE_DIR, 'api-keys.local.json') },
+      consoleUrl: review.url,
+      review: {
+        url: `${review.url}/v1/review`,
+        openapi: `${review.url}/openapi.json`,
+        tokensFile: review.tokensFile,
+      },
       dataDir: opts.dataDir ?? null,
       logs: logFile,
     };
@@ -177,9 +207,21 @@ async function main(): Promise<number> {
       print(`  queue ${name.padEnd(12)} ${q.url}  (DLQ ${q.dlqUrl})`);
     print(`  function logs   ${logFile}`);
     print(`  pre-event API   ${api.url}  (a key per hospital in .fundguard/api-keys.local.json)`);
+    print(
+      `  console         ${review.url}  (OpenAPI: ${review.url}/openapi.json; tokens in ${review.tokensFile})`,
+    );
     print(`\ntry it (a draft order for hospital H3001):\n${api.curlExample}\n${api.alertsCurlExample}`);
+    print(loginLines(review));
 
+    const audit = (period: string) =>
+      runLocalAudit({
+        dynamodbEndpoint: services?.endpoints.dynamodb ?? '',
+        tables: resources.tables,
+        period,
+        print,
+      });
     if (!opts.demo) {
+      if (opts.audit) await audit(opts.audit);
       print('\nno demo: the stack stays up until Ctrl-C.');
       await done;
       return 0;
@@ -230,13 +272,32 @@ async function main(): Promise<number> {
     const queued = await queueDepth(sqs, resources.queues.claims.url);
     const decided = await countItems(dynamodb, resources.tables.decisions);
     print(summary.finalReport(poller.counters, dlq, decided, queued));
+    if (!stopping) await audit(opts.audit ?? busiestMonth(generated.claims));
     sqs.destroy();
     dynamodb.destroy();
+    if (!opts.exit && !stopping) {
+      print(`\nthe demo's flags stay in the tables: the console is up until Ctrl-C.${loginLines(review)}`);
+      await done;
+    }
     return 0;
   } finally {
     await shutdown();
     print('stopped: DynamoDB Local, SQS and the poller are down.');
   }
+}
+
+/** Where to sign into the console as an auditor and as a hospital. */
+function loginLines(review: LocalReview): string {
+  const first = (predicate: (t: LocalReview['tokens'][number]) => boolean) => review.tokens.find(predicate);
+  const lines = [
+    first((t) => t.actorId === 'auditor-1'),
+    first((t) => t.actorId === 'auditor-2'),
+    first((t) => t.role === 'rule-author'),
+    first((t) => t.hospitalId === 'H3001'),
+  ]
+    .filter((t) => t !== undefined)
+    .map((t) => `  ${t.name.padEnd(22)} ${review.loginUrl(t.token)}`);
+  return `\nconsole: sign in as\n${lines.join('\n')}`;
 }
 
 /** The claims as messages, with a few malformed ones among them, as real feeds have: they must land in the DLQ, alone. */

@@ -10,9 +10,10 @@ export interface Exposure {
 
 type FactRef = { fact: string; path?: string | undefined };
 
-function limitOf(limit: number | FactRef, facts: Record<string, unknown>): number | undefined {
-  if (typeof limit === 'number') return limit;
-  const value = readPath(facts[limit.fact], splitPath(limit.path));
+/** A number given in the rule or read from a fact the conditions saw; undefined when the fact is no number. */
+function numberOf(given: number | FactRef, facts: Record<string, unknown>): number | undefined {
+  if (typeof given === 'number') return given;
+  const value = readPath(facts[given.fact], splitPath(given.path));
   return typeof value === 'number' ? value : undefined;
 }
 
@@ -34,13 +35,13 @@ export function exposureOf(
     lines = lines.filter((l) => readPath(l, keys) === equal);
   }
   if (atRisk.beyond) {
-    const limit = limitOf(atRisk.beyond.limit, facts);
+    const limit = numberOf(atRisk.beyond.limit, facts);
     const keys = splitPath(atRisk.beyond.path);
     lines = limit === undefined ? [] : lines.filter((l) => Number(readPath(l, keys) ?? Number.NaN) > limit);
   }
   let amounts = lines.map((l) => l.amount);
   if (atRisk.unitsBeyond) {
-    const limit = limitOf(atRisk.unitsBeyond.limit, facts);
+    const limit = numberOf(atRisk.unitsBeyond.limit, facts);
     const beyond: { line: LineFact; units: number }[] = [];
     let counted = 0;
     for (const line of lines) {
@@ -53,7 +54,10 @@ export function exposureOf(
     amounts = beyond.map((b) => b.units * b.line.unitPrice);
   }
   const named = atRisk.name === 'all' || !lines.length ? all : lines;
-  return { lineNos: named.map((l) => l.lineNo), amountAtRisk: sum(amounts) };
+  // A fact that is no number (a draft's null totals) puts nothing at risk.
+  const amount =
+    atRisk.amount === undefined ? sum(amounts) : round2(Math.max(0, numberOf(atRisk.amount, facts) ?? 0));
+  return { lineNos: named.map((l) => l.lineNo), amountAtRisk: amount };
 }
 
 const sum = (amounts: readonly number[]): number => round2(amounts.reduce((s, a) => s + a, 0));

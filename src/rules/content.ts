@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CatalogueTexts, readCatalogueTexts } from '../catalogue/index.ts';
+import {
+  type CatalogueTexts,
+  type ReferenceTexts,
+  readCatalogueTexts,
+  readReferenceTexts,
+} from '../catalogue/index.ts';
 import { ruleFilePaths } from './load.ts';
 
 /**
@@ -15,9 +20,21 @@ export interface RuleSetContent {
   exemptions: Record<string, string>;
   /** The catalogue the rules were built with (`rules/catalogue`). */
   catalogue: CatalogueTexts;
+  /** The public reference data the catalogue answers from (`rules/reference`). */
+  reference: ReferenceTexts;
+  /** The post-event policy: planned cycles, service classes, scores, review (`rules/policy/*.json`). */
+  policy: Record<string, string>;
+  /** The post-event period rules (`rules/period/*.json`). */
+  period: Record<string, string>;
 }
 
 export const EXEMPTIONS_DIR = 'exemptions';
+export const REFERENCE_DIR = 'reference';
+export const POLICY_DIR = 'policy';
+export const PERIOD_DIR = 'period';
+
+/** The sections of a rule set's content, in the order they are hashed. */
+const SECTIONS = ['rules', 'exemptions', 'catalogue', 'reference', 'policy', 'period'] as const;
 
 const jsonFiles = (dir: string): Record<string, string> => {
   if (!existsSync(dir)) return {};
@@ -29,7 +46,11 @@ const jsonFiles = (dir: string): Record<string, string> => {
   return out;
 };
 
-/** The content of a rules directory: its rule files, `exemptions/` and `catalogue/`. */
+/**
+ * The content of a rules directory: its rule files, `exemptions/`, `catalogue/`, `reference/`,
+ * `policy/` and `period/` — everything the pre-, in- and post-event cores load, so that a published
+ * version carries all of it and its hash changes when any of it does.
+ */
 export function readRuleSetContent(dir: string): RuleSetContent {
   const rules: Record<string, string> = {};
   for (const path of ruleFilePaths(dir))
@@ -38,6 +59,9 @@ export function readRuleSetContent(dir: string): RuleSetContent {
     rules,
     exemptions: jsonFiles(join(dir, EXEMPTIONS_DIR)),
     catalogue: readCatalogueTexts(join(dir, 'catalogue')),
+    reference: readReferenceTexts(join(dir, REFERENCE_DIR)),
+    policy: jsonFiles(join(dir, POLICY_DIR)),
+    period: jsonFiles(join(dir, PERIOD_DIR)),
   };
 }
 
@@ -48,7 +72,7 @@ export function readRuleSetContent(dir: string): RuleSetContent {
  */
 export function contentVersion(content: RuleSetContent): string {
   const digest = createHash('sha256');
-  for (const section of ['rules', 'exemptions', 'catalogue'] as const) {
+  for (const section of SECTIONS) {
     const files = content[section] as Record<string, string>;
     for (const name of Object.keys(files).sort()) {
       digest.update(`${section}/${name}\u0000`);

@@ -7,6 +7,8 @@ import { LineFact } from './subjects/kind.ts';
 /** The `patient` fact: who the patient is on the subject's date (age taken on that date). */
 export const PatientFact = z.object({
   sex: z.string(),
+  /** A diagnosis in rules/reference indeterminateSex: outside every sex rule (NHSA note to the sex rules). */
+  sexIndeterminate: z.boolean(),
   insuranceType: z.string(),
   ageYears: z.number(),
   ageDays: z.number(),
@@ -19,6 +21,8 @@ export const HospitalFact = z.object({ level: z.number(), internet: z.boolean() 
 /** The `visit` fact; `stayDays` counts admission and discharge days, null outside a stay. */
 export const VisitFact = z.object({
   type: z.string(),
+  /** A diagnosis in rules/reference maternity (ICD-10 O00–O99, Z30–Z39): childbirth or pregnancy care. */
+  maternityDiagnosis: z.boolean(),
   admittedAt: z.string().nullable(),
   dischargedAt: z.string().nullable(),
   stayDays: z.number().nullable(),

@@ -161,6 +161,8 @@ export function lintRule(rule: RuleFile, knownRuleClasses?: ReadonlySet<string>)
       const limit = rule.atRisk[key]?.limit;
       if (limit && typeof limit === 'object') checkRead(`atRisk.${key}.limit`, limit);
     }
+    const amount = rule.atRisk.amount;
+    if (amount && typeof amount === 'object') checkRead('atRisk.amount', amount);
   }
   if (kind.ruleClass === 'required' && !rule.when.ruleClass) {
     problems.push(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
 import type { Decision, LineAction } from '../contracts/decision.ts';
-import { actionRank, type Flag, type Stage } from '../contracts/flag.ts';
+import { type Action, actionRank, type Flag, type RuleResultKind, type Stage } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { exposureOf } from './at-risk.ts';
@@ -62,6 +62,11 @@ function encode(value: unknown): string {
   }
 }
 
+/** A suspicious flag holds a line for review, never rejects it: only a violation the text supports does. */
+export function actionFor(ruleAction: Action, result: RuleResultKind): Action {
+  return result === 'suspicious' && ruleAction === 'reject' ? 'hold' : ruleAction;
+}
+
 /**
  * The rules core: a pure function of (rule set, catalogue, claim) → flags and a decision. It knows
  * nothing of DynamoDB, SQS or HTTP; the CLI, the Lambdas and the local stack all call it.
@@ -117,8 +122,12 @@ export class Screener {
         // A memoised outcome is a plain boolean: no await, so no microtask per subject.
         if (!(typeof hit === 'boolean' ? hit : await hit)) continue;
 
-        const action = file.action[stage];
-        if (!action) continue;
+        const ruleAction = file.action[stage];
+        if (!ruleAction) continue;
+        // A knowledge point or reference entry the source leaves in doubt grades the flag suspicious.
+        const doubt = kp ? kp.grade?.reason : subject.reference?.doubt;
+        const result = doubt ? 'suspicious' : file.result;
+        const action = actionFor(ruleAction, result);
         const { lineNos, amountAtRisk } = exposureOf(subject, file.atRisk, facts);
         const flagId = flagIdFor(claimId, file.id, file.version, lineNos);
         // Kept with its exemption, never dropped: auditors and backtests see what was exempted.
@@ -135,7 +144,7 @@ export class Screener {
           ruleVersion: file.version,
           stage,
           severity: file.severity,
-          result: file.result,
+          result,
           action,
           amountAtRisk,
           hospitalId: claim.hospital.hospitalId,
@@ -147,9 +156,12 @@ export class Screener {
             code: file.basis.code,
             ...(kp
               ? { knowledgePoint: kp.kpId, text: kp.text }
-              : file.basis.text
-                ? { text: file.basis.text }
-                : {}),
+              : subject.reference
+                ? { text: subject.reference.source }
+                : file.basis.text
+                  ? { text: file.basis.text }
+                  : {}),
+            ...(doubt ? { doubt } : {}),
           },
           status: exemption ? 'exempted' : 'open',
           ...(exemption ? { exemptionId: exemption.id } : {}),
@@ -208,6 +220,7 @@ class ClaimContext {
   readonly #history: readonly HistoryClaim[];
   readonly #subjects = new Map<string, Subject[]>();
   readonly #patients = new Map<string, PatientFact>();
+  readonly #groups: ReadonlySet<string>;
 
   constructor(claim: DraftClaim, catalogue: CatalogueLookup, history: readonly HistoryClaim[]) {
     this.#claim = claim;
@@ -215,8 +228,10 @@ class ClaimContext {
     this.#history = history;
     this.hospital = { level: claim.hospital.level, internet: claim.hospital.internet };
     const { type, admittedAt, dischargedAt } = claim.visit;
+    this.#groups = catalogue.diagnosisGroupsOf(claim.diagnoses.map((d) => d.code));
     this.visit = {
       type,
+      maternityDiagnosis: this.#groups.has('maternity'),
       admittedAt: admittedAt ?? null,
       dischargedAt: dischargedAt ?? null,
       stayDays: admittedAt && dischargedAt ? epochDay(dischargedAt) - epochDay(admittedAt) + 1 : null,
@@ -230,6 +245,8 @@ class ClaimContext {
       const p = this.#claim.patient;
       patient = {
         sex: p.sex,
+        // 性别不清、两性畸形、染色体异常、性发育异常人群不纳入此规则范畴 (NHSA note to the sex rules).
+        sexIndeterminate: this.#groups.has('indeterminateSex'),
         insuranceType: p.insuranceType,
         ageYears: ageInYears(p.birthDate, date),
         ageDays: epochDay(date) - epochDay(p.birthDate),

@@ -51,6 +51,8 @@ const HOSPITAL_PERIOD_KEY = indexOf('claims', 'byHospitalPeriod').partitionKey.n
 const FLAG_TIME_KEY = indexOf('flags', 'byHospital').sortKey.name;
 /** The attribute holding the history claim as JSON (src/contracts/history.ts). */
 const HISTORY_ATTRIBUTE = 'history';
+/** The attribute holding the whole settled claim as JSON, which the post-event audit reads. */
+export const CLAIM_ATTRIBUTE = 'claim';
 
 const readHistory = (item: Record<string, unknown>): HistoryClaim =>
   parseJsonContract(HistoryClaim, 'stored history item', String(item[HISTORY_ATTRIBUTE]));
@@ -271,11 +273,20 @@ function historyItem(claim: Claim): Record<string, unknown> {
     doctorId: claim.doctorId,
     amount: claim.totals.amount,
     [HISTORY_ATTRIBUTE]: JSON.stringify(history),
+    // The whole settled claim, for the post-event audit (diagnoses, stay, doctor, level, totals):
+    // docs/dynamodb.md on why and what it costs.
+    [CLAIM_ATTRIBUTE]: JSON.stringify(claim),
   };
 }
 
 function flagItem(flag: Flag): Record<string, unknown> {
-  return { ...flag, [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}` };
+  return {
+    ...flag,
+    [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}`,
+    // Top-level copies for the review API's byRuleClass and byMonth indexes (index keys cannot be nested).
+    ruleClass: flag.basis.ruleClass,
+    createdMonth: flag.createdAt.slice(0, 7),
+  };
 }
 
 function decisionItem({ claim, decision, flags, decidedAt }: ClaimOutcome): Record<string, unknown> {

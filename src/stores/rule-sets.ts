@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { REFERENCE_FILES } from '../catalogue/index.ts';
 import { indexOf } from '../resources.ts';
 import { contentVersion, type RuleSetContent } from '../rules/content.ts';
 
@@ -46,6 +47,9 @@ const Content = z.strictObject({
   rules: z.record(z.string(), z.string()),
   exemptions: z.record(z.string(), z.string()),
   catalogue: z.strictObject({ 'knowledge-points.json': z.string(), 'rule-classes.json': z.string() }),
+  reference: z.record(z.enum(REFERENCE_FILES), z.string()),
+  policy: z.record(z.string(), z.string()),
+  period: z.record(z.string(), z.string()),
 });
 
 /** A stored version that cannot be used: missing parts, not decodable, or content that no longer hashes to its name. */

@@ -1,4 +1,4 @@
-import { Claim } from '../../src/contracts/claim.ts';
+import { Claim, serviceSpan } from '../../src/contracts/claim.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 
@@ -18,8 +18,26 @@ const BASE = readBaseClaim(defaultRulesDir());
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at arbitrary paths of a claim's JSON
 export const rawClaim = (): Record<string, any> => structuredClone(BASE);
 
-/** A valid Claim v1: the base claim with `patch` merged in (arrays replace, objects merge). */
-export const claim = (patch: Json = {}): Claim => Claim.parse(deepMerge(BASE, patch));
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/**
+ * A valid Claim v1: the base claim with `patch` merged in (arrays replace, objects merge), settled
+ * as a hospital sends one: its totals are its lines' sum (80% paid by the fund) and it is submitted
+ * the evening of its last service date, unless the patch gives totals or submittedAt of its own.
+ * Without this a claim whose lines were patched would also break 结算明细信息异常 or
+ * 就诊数据非实时上传监管.
+ */
+export function claim(patch: Json = {}): Claim {
+  const merged = deepMerge(BASE, patch) as Json & { items: { amount: number; serviceDate: string }[] };
+  const amount = round2(merged.items.reduce((s, i) => s + i.amount, 0));
+  const fundPaid = round2(amount * 0.8);
+  const [, last] = serviceSpan(merged);
+  return Claim.parse({
+    ...merged,
+    totals: patch.totals ?? { amount, fundPaid, selfPaid: round2(amount - fundPaid) },
+    submittedAt: patch.submittedAt ?? `${last}T18:00:00Z`,
+  });
+}
 
 /** A pre-event draft of `hospitalId`: the base claim without claimId, submittedAt and totals. */
 export function draft(patch: Json = {}, hospitalId = 'H3001'): Json {

@@ -7,7 +7,6 @@ import { parseContract } from '../../src/contracts/issues.ts';
 import { type LocalServices, localClientConfig, startLocalServices } from '../../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.ts';
 import { createResources, type LocalResources, type QueueOverrides } from '../../src/local/provisioning.ts';
-import { indexOf } from '../../src/resources.ts';
 import { documentClient } from '../../src/stores/dynamo.ts';
 
 /** DynamoDB Local and local SQS for one test file, with clients; `stop()` ends them (the JVM included). */
@@ -76,8 +75,8 @@ export async function scan(client: DynamoDBClient, table: string): Promise<Recor
   return items;
 }
 
-/** A stored flag item as the Flag contract: the index sort key the store adds is not part of it. */
+/** A stored flag item as the Flag contract: the index keys the store adds, and any review state, are not part of it. */
 export function storedFlag(item: Record<string, unknown>): Flag {
-  const { [indexOf('flags', 'byHospital').sortKey.name]: _sortKey, ...flag } = item;
+  const flag = Object.fromEntries(Object.entries(item).filter(([name]) => name in Flag.shape));
   return parseContract(Flag, 'stored flag', flag);
 }

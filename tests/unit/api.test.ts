@@ -178,6 +178,20 @@ describe('POST /v1/prescreen: verdicts on the real rule set', () => {
     expect(answer.alerts[0].basis.knowledgePoint).toMatch(/^KP-/);
   });
 
+  it('answers warn, not would-reject, for a point graded suspicious: 妇炎康丸 for a man (its text lists 膀胱炎、尿路感染)', async () => {
+    const result = await harness().call(
+      prescreen(
+        draft({ patient: { sex: 'M' }, items: [line(1, 'ZD02AAF0251010103466', '妇炎康丸', 'drug')] }),
+      ),
+    );
+    const answer = bodyOf(result);
+    expect(answer.verdict).toBe('warn');
+    expect(answer.alerts).toEqual([
+      expect.objectContaining({ ruleId: 'GZ-DRUG-SEX', result: 'suspicious', inProcessAction: 'hold' }),
+    ]);
+    expect(answer.alerts[0].basis.doubt).toContain('尿路感染');
+  });
+
   it('gives the earliest date a drug can be prescribed again when the last supply is not used up', async () => {
     const history = new InMemoryHistoryStore();
     history.add(settled('P-REPEAT', 'C-EARLIER', { items: [metformin({ serviceDate: '2026-09-20' })] }));

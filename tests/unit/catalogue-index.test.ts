@@ -63,26 +63,44 @@ describe('importCatalogue', () => {
       'KP-b000000000000001',
       'KP-b000000000000002',
       'KP-b000000000000003',
+      'KP-550f1580a2a06b4c',
+      'KP-71f1eee8f4c0b34d',
       'KP-c000000000000001',
       'KP-c000000000000002',
     ]);
   });
 
-  it('counts coverage over every record read, superseded and codeless rows included', () => {
+  it('counts every record read, and active, parsed and graded over the points left after updates', () => {
     expect(catalogue.coverage).toMatchObject({
-      read: 9,
-      machineCheckable: 8,
-      keptAsText: 1,
+      read: 11,
       superseded: 1,
-      active: 7,
+      active: 9,
+      parsed: 9,
+      keptAsText: 0,
+      graded: 1,
     });
     expect(catalogue.coverage.byRuleClass.find((row) => row.ruleClass === '药品区分性别使用')).toEqual({
       ruleClass: '药品区分性别使用',
       read: 3,
-      machineCheckable: 3,
-      keptAsText: 0,
       superseded: 1,
+      active: 2,
+      parsed: 2,
+      keptAsText: 0,
+      graded: 0,
     });
+  });
+
+  it('grades PTCA × coronary angiography suspicious, citing the row of the same source that prices them separately', () => {
+    const ptca = kp('KP-550f1580a2a06b4c');
+    expect(ptca?.restriction).toEqual({
+      kind: 'exclusivePair',
+      codes: ['003205000020000', '003205000010000'],
+    });
+    expect(ptca?.grade?.result).toBe('suspicious');
+    expect(ptca?.grade?.reason).toContain(
+      '003205000020100「经皮冠状动脉腔内成形术(PTCA)(若冠状动脉造影术后立即进行PTCA术，应视作二次手术分别计价)」',
+    );
+    expect(kp('KP-b000000000000001')?.grade).toBeNull();
   });
 
   it('leaves a row without codes out of the knowledge points and names it in the file comment', () => {
@@ -144,11 +162,30 @@ describe('importCatalogue', () => {
     });
   });
 
-  it('prints a coverage table with totals and one row per rule class', () => {
-    const table = formatCoverage(catalogue);
-    expect(table).toMatch(/machine-checkable\s+8 {2}\(88\.9%\)/);
-    expect(table).toMatch(/active\s+7/);
-    expect(table).toMatch(/药品区分性别使用\s+3\s+3\s+0\s+1\s+2/);
+  it('prints a coverage table: totals, then read, superseded, active, parsed, suspicious and evaluated per class', () => {
+    const table = formatCoverage(
+      catalogue,
+      new Map([
+        ['药品区分性别使用', ['GZ-DRUG-SEX']],
+        ['重复开药', ['GZ-REPEAT-PRESCRIPTION']],
+      ]),
+    );
+    expect(table).toMatch(/parsed into a restriction\s+9 {2}\(100\.0% of active\)/);
+    expect(table).toMatch(/evaluated by a rule\s+2 {2}\(22\.2% of active\)/);
+    expect(table).toMatch(/药品区分性别使用\s+3\s+1\s+2\s+2\s+0\s+2/);
+    expect(table).toMatch(/医疗服务项目重复收费\s+3\s+0\s+3\s+3\s+1\s+0/);
+    expect(table).toMatch(/evaluated without knowledge points:\n\s+重复开药\s+GZ-REPEAT-PRESCRIPTION/);
+    const withClasses = formatCoverage(
+      catalogue,
+      new Map([
+        ['药品区分性别使用', ['GZ-DRUG-SEX']],
+        ['同一项目同日重复结算', ['FG-HISTORY-SAME-DAY']],
+      ]),
+      ruleClasses.ruleClasses,
+    );
+    expect(withClasses).toMatch(
+      /rule classes evaluated by a rule: 1 of the 2025 edition's \d+, 1 of FundGuard's own \(同一项目同日重复结算\)/,
+    );
   });
 
   it('names the directory when the source directory is missing', () => {
@@ -205,6 +242,7 @@ function knowledgePoint(restriction: Restriction, codes: string[], itemName = '�
     supersedes: null,
     restriction,
     keptAsText: null,
+    grade: null,
   };
 }
 
@@ -212,7 +250,7 @@ function catalogueOf(knowledgePoints: KnowledgePoint[], ruleClasses: RuleClass[]
   const file: CatalogueFile = {
     $comment: '',
     source: 'test',
-    coverage: { read: 0, machineCheckable: 0, keptAsText: 0, superseded: 0, active: 0, byRuleClass: [] },
+    coverage: { read: 0, superseded: 0, active: 0, parsed: 0, keptAsText: 0, graded: 0, byRuleClass: [] },
     supersededBy: {},
     knowledgePoints,
   };
@@ -221,10 +259,10 @@ function catalogueOf(knowledgePoints: KnowledgePoint[], ruleClasses: RuleClass[]
 
 describe('Catalogue', () => {
   it('keeps the smaller maxDays when two active points limit the course of one code', () => {
-    const longer = knowledgePoint({ kind: 'course', maxDays: 14 }, ['X1']);
-    const shorter = knowledgePoint({ kind: 'course', maxDays: 3 }, ['X1']);
+    const longer = knowledgePoint({ kind: 'course', scope: 'total', maxDays: 14 }, ['X1']);
+    const shorter = knowledgePoint({ kind: 'course', scope: 'total', maxDays: 3 }, ['X1']);
     expect(catalogueOf([longer, shorter]).entry('X1')?.restrictions.course).toEqual({
-      restriction: { kind: 'course', maxDays: 3 },
+      restriction: { kind: 'course', scope: 'total', maxDays: 3 },
       kp: shorter,
     });
   });
@@ -305,9 +343,13 @@ describe('Catalogue', () => {
 describe('the committed rules/catalogue', () => {
   const catalogue = loadCatalogue();
 
-  it('makes at least 2,400 of the 3,899 NHSA knowledge points machine-checkable', () => {
-    expect(catalogue.file.coverage.read).toBe(3899);
-    expect(catalogue.file.coverage.machineCheckable).toBeGreaterThanOrEqual(2400);
+  it('parses at least 2,400 of the 3,501 active NHSA knowledge points, superseded ones not counted', () => {
+    const c = catalogue.file.coverage;
+    expect(c.read).toBe(3899);
+    expect(c.active).toBe(catalogue.knowledgePoints.length);
+    expect(c.active + c.superseded).toBeLessThan(c.read + 1);
+    expect(c.parsed).toBe(catalogue.knowledgePoints.filter((k) => k.restriction).length);
+    expect(c.parsed).toBeGreaterThanOrEqual(2400);
   });
 
   it('restricts 阿帕他胺片 to men through the 2026-01 update that superseded batch_01', () => {

@@ -81,6 +81,20 @@ describe('child-only and child-limited items', () => {
     });
   });
 
+  it.each([
+    ['适用于接受肠外营养的11周岁以下患者维生素缺乏的预防。', { label: '11周岁以下', maxAgeYears: 10 }],
+    ['治疗和预防早产婴儿的呼吸窘迫综合征（RDS）。', { label: '早产婴儿', maxAgeYears: 0 }],
+    ['健脾化湿，消肿止泻。用于婴儿腹泻。', { label: '婴儿', maxAgeYears: 0 }],
+    ['本品适用于婴幼儿由于感冒，枯草热或其他上呼吸道过敏等引起的鼻塞。', { label: '婴幼儿', maxAgeYears: 2 }],
+  ])('checks the 药品儿童专用 text "%s" at the band it states', (text, band) => {
+    expect(restrictionOf('药品儿童专用', text)).toEqual({ kind: 'age', ...band });
+  });
+
+  it('holds a text naming infants and children (1月以上婴儿和儿童) to the child band', () => {
+    const text = '用于1月以上婴儿和儿童的急性腹泻，必要时给予口服补液或静脉补液联合使用。';
+    expect(restrictionOf('药品儿童专用', text)).toEqual({ kind: 'age', label: '儿童', maxAgeYears: 17 });
+  });
+
   it('uses childMaxAgeYears as the upper child age when given', () => {
     expect(restrictionOf('药品儿童专用', '散风，清热。用于小儿慢性鼻炎。', ['CODE'], 13)).toMatchObject({
       maxAgeYears: 13,
@@ -128,8 +142,13 @@ describe('child-only and child-limited items', () => {
     expect(restrictionOf('医疗服务项目儿童专用', text)).toEqual(expected);
   });
 
-  it('keeps 法定就业年龄 as text, since it is no fixed band', () => {
-    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toBeNull();
+  it('reads 法定就业年龄段 as the widest working-age band: 16 to before the highest retirement age, 63', () => {
+    expect(parse('医疗服务项目限年龄', '限法定就业年龄段患者').restriction).toEqual({
+      kind: 'age',
+      label: '法定就业年龄段',
+      minAgeYears: 16,
+      maxAgeYears: 62,
+    });
   });
 });
 
@@ -201,23 +220,36 @@ describe('course, frequency and cycle limits', () => {
   it.each([
     ['药品限支付疗程', '限急性缺血性脑血管疾病，支付不超过14天。', 14],
     ['药品限支付疗程', '限新发的急性缺血性脑卒中患者在发作48小时内开始使用，支付不超过14天。', 14],
-    ['药品限支付疗程', '限二级及以上医疗机构脑梗死恢复期患者，单次住院最多支付14天。', 14],
+    ['医疗服务项目限支付疗程', '总时间不超过90天，评定间隔时间不短于14天。', 90],
+    ['医疗服务项目限支付疗程', '一个疾病过程支付不超过90天。', 90],
+  ])('reads the %s text "%s" as at most %i billed days over every visit', (ruleClass, text, maxDays) => {
+    expect(restrictionOf(ruleClass, text)).toEqual({ kind: 'course', scope: 'total', maxDays });
+  });
+
+  it.each([
+    ['限二级及以上医疗机构脑梗死恢复期患者，住院方可支付，单次最多支付14天。', 14],
+    ['限二级及以上医疗机构脑梗死恢复期患者，单次住院最多支付14天。', 14],
     [
-      '药品限支付疗程',
       '限二级及以上医疗机构用于规范治疗效果不佳的急性失代偿性心力衰竭短期治疗。住院方可支付，单次支付不超过3天。',
       3,
     ],
+  ])('reads "%s" as at most %i billed days in one visit or stay, not across stays', (text, maxDays) => {
+    expect(restrictionOf('药品限支付疗程', text)).toEqual({ kind: 'course', scope: 'episode', maxDays });
+  });
+
+  it.each([
     [
       '药品限支付疗程',
       '限以下情况方可支付，且支付不超过12个月：1.HER2阳性的局部晚期、炎性或早期乳腺癌患者的新辅助治疗；2.具有高复发风险HER2阳性早期乳腺癌患者的辅助治疗。',
-      365,
+      12,
     ],
-    ['医疗服务项目限支付疗程', '支付不超过一年，每周最多支付一次。', 365],
-    ['医疗服务项目限支付疗程', '总时间不超过90天，评定间隔时间不短于14天。', 90],
-    ['医疗服务项目限支付疗程', '一个疾病过程支付不超过90天。', 90],
-  ])('reads the %s text "%s" as at most %i payable days', (ruleClass, text, maxDays) => {
-    expect(restrictionOf(ruleClass, text)).toEqual({ kind: 'course', maxDays });
-  });
+    ['医疗服务项目限支付疗程', '支付不超过一年，每周最多支付一次。', 12],
+  ])(
+    'reads the %s text "%s" as a span of %i months from the first dose, not 365 billed days',
+    (ruleClass, text, maxMonths) => {
+      expect(restrictionOf(ruleClass, text)).toEqual({ kind: 'course', scope: 'span', maxMonths });
+    },
+  );
 
   it('keeps a course text without a length as text', () => {
     expect(parse('药品限支付疗程', '限二级及以上医疗机构。').keptAsText).toBe(
@@ -236,11 +268,22 @@ describe('course, frequency and cycle limits', () => {
   it.each([
     ['评定间隔时间不短于14天。（人社部发〔2016〕23号）', 14],
     ['两次评定间隔时间不短于14天。（人社部发〔2016〕23号）', 14],
-    ['每周最多支付一次。（人社部发〔2016〕23号）', 7],
     ['诊疗规范：糖化血红蛋白水平反映近2-3个月的平均血糖水平。', 60],
     ['诊疗规范：血清果糖胺（糖化清蛋白）水平反映近2-3周的平均血糖水平。', 14],
   ])('reads the cycle text "%s" as a minimum interval of %i days', (text, minIntervalDays) => {
-    expect(restrictionOf('医疗服务项目周期超频次', text)).toEqual({ kind: 'cycle', minIntervalDays });
+    expect(restrictionOf('医疗服务项目周期超频次', text)).toEqual({
+      kind: 'cycle',
+      unit: 'days',
+      minIntervalDays,
+    });
+  });
+
+  it('reads 每周最多支付一次 as one charge per calendar week, not one per 7 days', () => {
+    expect(restrictionOf('医疗服务项目周期超频次', '每周最多支付一次。（人社部发〔2016〕23号）')).toEqual({
+      kind: 'cycle',
+      unit: 'calendarWeek',
+      maxPerCalendarWeek: 1,
+    });
   });
 });
 
@@ -277,17 +320,22 @@ describe('TCM pieces, internet hospitals and repeated charges', () => {
   });
 });
 
+describe('second-line drugs', () => {
+  it('reads 药品限二线使用 as second-line, whatever the indication the text adds', () => {
+    expect(parse('药品限二线使用', '限有十二指肠溃疡、反流性食管炎诊断患者的二线用药。').restriction).toEqual(
+      {
+        kind: 'secondLine',
+      },
+    );
+  });
+});
+
 describe('rule classes kept as text', () => {
   it.each([
     [
       '药品限适应症',
       '限法布雷病(α-半乳糖苷酶A缺乏症)患者的长期酶替代治疗，适用于成人、儿童和青少年。尚未确定本品在0-6岁儿童中的安全性和有效性。',
       /indication/,
-    ],
-    [
-      '药品限二线使用',
-      '限：1.既往至少接受过一种治疗的成人慢性淋巴细胞白血病(CLL)/小淋巴细胞淋巴瘤(SLL)患者；2.既往至少接受过一种治疗的成人套细胞淋巴瘤(MCL)患者。',
-      /first-line/,
     ],
     ['手术项目未按规定折价收费', '胃肠手术组', /incision/],
     ['药品限新生儿使用', '限新生儿。', /no parser for rule class 药品限新生儿使用/],

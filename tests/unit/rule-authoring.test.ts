@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { deepMerge, readBaseClaim, runFixtures } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir, loadRuleSet } from '../../src/rules/load.ts';
+import { defaultRulesDir, loadRuleSet, ruleFilePaths } from '../../src/rules/load.ts';
 
 const rulesDir = defaultRulesDir();
 const base = readBaseClaim(rulesDir);
@@ -53,13 +53,14 @@ function trainingDays(days: number, from = '2026-09-01') {
 const stay = { type: 'inpatient', admittedAt: '2026-09-01', dischargedAt: '2026-10-10' };
 
 /**
- * 医疗服务项目限支付疗程: the catalogue parses these knowledge points ("支付不超过30天") but no
- * rule uses them. An author adds the rule with this one file and no code. Whether the days are
- * billed days or calendar days the text does not say, so the rule says `suspicious`.
+ * 医疗服务项目限支付疗程: the catalogue parses these knowledge points ("支付不超过30天"). The
+ * pack's rules/service-course.json checks them; here an author writes the same rule as a local
+ * one of their own, in place of the pack's file, with this one file and no code. Whether the days
+ * are billed days or calendar days the text does not say, so the rule says `suspicious`.
  */
 const serviceCourseRule = (basisCode: string) => ({
   $schema: './schema/rule.schema.json',
-  id: 'NHSA-SERVICE-COURSE',
+  id: 'LOCAL-SERVICE-COURSE',
   version: 1,
   title: '医疗服务项目限支付疗程',
   stages: ['pre', 'in', 'post'],
@@ -97,16 +98,17 @@ const serviceCourseRule = (basisCode: string) => ({
 
 describe('an author adds a rule of an existing kind with one JSON file', () => {
   const dir = scratchRules();
+  rmSync(join(dir, 'service-course.json'));
   const basisCode = loadCore().catalogue.ruleClass('医疗服务项目限支付疗程')?.basisCode ?? '';
   writeRule(dir, 'service-course.json', serviceCourseRule(basisCode));
   const core = loadCore(dir);
 
   it('lints, and its fixtures pass through the real screener', async () => {
     expect(basisCode).toMatch(/^(GZ|NHSA2025-)/);
-    expect(core.ruleSet.rule('NHSA-SERVICE-COURSE')?.kind.name).toBe('course');
+    expect(core.ruleSet.rule('LOCAL-SERVICE-COURSE')?.kind.name).toBe('course');
     const results = await runFixtures(core.ruleSet, core.catalogue, base);
     expect(
-      results.filter((r) => r.ruleId === 'NHSA-SERVICE-COURSE').map((r) => [r.fixture, r.passed]),
+      results.filter((r) => r.ruleId === 'LOCAL-SERVICE-COURSE').map((r) => [r.fixture, r.passed]),
     ).toEqual([
       ['a 30-day training billed on 31 days of a stay', true],
       ['the same training on 30 days', true],
@@ -120,7 +122,7 @@ describe('an author adds a rule of an existing kind with one JSON file', () => {
       stage: 'in',
       now: new Date('2026-10-11T00:00:00Z'),
     });
-    const flag = flags.find((f) => f.ruleId === 'NHSA-SERVICE-COURSE');
+    const flag = flags.find((f) => f.ruleId === 'LOCAL-SERVICE-COURSE');
     expect(flag).toMatchObject({
       lineNos: [31, 32, 33],
       amountAtRisk: 120,
@@ -136,9 +138,10 @@ describe('an author adds a rule of an existing kind with one JSON file', () => {
       encoding: 'utf8',
     });
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^23 rules valid/);
+    // The pack's rules, the local one in place of the pack's service-course.json.
+    expect(run.stdout).toMatch(new RegExp(`^${ruleFilePaths(rulesDir).length} rules valid`));
     expect(run.stderr).toBe(
-      'warning: no generator injector for NHSA-SERVICE-COURSE: generated streams never break them\n',
+      'warning: no generator injector for LOCAL-SERVICE-COURSE: generated streams never break them\n',
     );
     const pack = spawnSync(process.execPath, ['bin/fundguard.js', 'rules', 'lint'], { encoding: 'utf8' });
     expect(pack.stderr).toBe('');
@@ -150,7 +153,7 @@ describe('an author adds a rule of an existing kind with one JSON file', () => {
     });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(
-      'ok    NHSA-SERVICE-COURSE  hit: a 30-day training billed on 31 days of a stay',
+      'ok    LOCAL-SERVICE-COURSE  hit: a 30-day training billed on 31 days of a stay',
     );
   });
 });
@@ -247,13 +250,26 @@ describe('the linter checks a rule against what its subject kind offers', () => 
     ]);
   });
 
+  it('checks the fact an atRisk amount is read from', () => {
+    const problems = lintProblems((rule) => {
+      (rule.atRisk as unknown as { amount: unknown }).amount = { fact: 'subject', path: '$.totalsExces' };
+    }, 'settlement-totals.json');
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /settlement-totals\.json: atRisk\.amount\.path: subject has no "\$\.totalsExces" for subject "claim"$/,
+      ),
+    ]);
+  });
+
   it('refuses a subject kind the registry does not have, and a history kind without its window', () => {
     expect(
       lintProblems((rule) => {
         rule.subject = 'courze';
       }),
     ).toEqual([
-      expect.stringMatching(/subject: unknown subject kind "courze" \(known: item, day, .*historySupply\)$/),
+      expect.stringMatching(
+        /subject: unknown subject kind "courze" \(known: item, day, .*historySupply(, \w+)*\)$/,
+      ),
     ]);
     expect(
       lintProblems((rule) => {

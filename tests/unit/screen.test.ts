@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { type HistoryClaim, toHistoryClaim } from '../../src/history/store.ts';
-import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
 import { RuleSet } from '../../src/rules/rule-set.ts';
 import { flagIdFor, Screener } from '../../src/rules/screen.ts';
+import { claim as claimOf } from '../helpers/claims.ts';
 
 const core = loadCore();
-const base = readBaseClaim(defaultRulesDir());
-const claimOf = (patch: Record<string, unknown>): Claim => Claim.parse(deepMerge(base, patch));
 const line = (
   lineNo: number,
   code: string,

@@ -21,7 +21,7 @@ export const CourseFact = z.object({
   lastDate: z.string(),
 });
 
-/** The claim's lines of each course-limited knowledge point of `ruleClass`, in claim order. */
+/** The claim's lines of each day-limited course knowledge point of `ruleClass`, in claim order. */
 export function courseGroups({
   claim,
   catalogue,
@@ -30,7 +30,8 @@ export function courseGroups({
   const byKp = new Map<string, { kp: KnowledgePoint; items: Item[] }>();
   for (const item of claim.items) {
     const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
-    if (kp?.restriction?.kind !== 'course') continue;
+    // A span from the first dose (支付不超过12个月) counts no billed days: see course-span.ts.
+    if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const entry = byKp.get(kp.kpId);
     if (entry) entry.items.push(item);
     else byKp.set(kp.kpId, { kp, items: [item] });

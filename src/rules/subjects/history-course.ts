@@ -4,7 +4,9 @@ import { type ClaimSubjectKind, EVERY_STAGE, lineOf, num, pastLines, type Subjec
 
 /**
  * A course-limited drug's distinct billed days across the patient's recent claims and this one
- * (药品限支付疗程, cumulative). A line's `dayNo` counts the earlier days first; a line on a day an
+ * (药品限支付疗程, cumulative: 支付不超过14天, scope `total`). A limit of one stay (单次最多支付14天,
+ * scope `episode`) starts again with each stay, so earlier stays never count and it has no subject
+ * here; a span from the first dose is course-span.ts. A line's `dayNo` counts the earlier days first; a line on a day an
  * earlier claim already billed adds no day (`dayNo` null).
  */
 export const historyCourse: ClaimSubjectKind = {
@@ -21,7 +23,7 @@ export const historyCourse: ClaimSubjectKind = {
     const subjects: Subject[] = [];
     for (const current of course.build(input)) {
       const kp = current.points?.get(ruleClass);
-      if (kp?.restriction?.kind !== 'course') continue;
+      if (kp?.restriction?.kind !== 'course' || kp.restriction.scope !== 'total') continue;
       const codes = new Set(kp.codes);
       const pastDays = new Set<string>();
       for (const { item } of pastLines(history, claim.claimId))

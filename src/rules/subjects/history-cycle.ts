@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { epochDay } from '../../dates.ts';
+import { calendarWeek, epochDay } from '../../dates.ts';
 import {
   type ClaimSubjectKind,
   EVERY_STAGE,
@@ -13,8 +13,9 @@ import {
 } from './kind.ts';
 
 /**
- * Days since the previous charge of a cycle-limited service (周期超频次), looking at earlier
- * claims and earlier days of this one. Only charges with a previous one are subjects.
+ * Days since the previous charge of a cycle-limited service (周期超频次), and the charges of its
+ * Monday-to-Sunday week so far (每周最多支付一次), looking at earlier claims and earlier days of
+ * this one. Only charges with a previous one are subjects.
  */
 export const historyCycle: ClaimSubjectKind = {
   name: 'historyCycle',
@@ -26,13 +27,20 @@ export const historyCycle: ClaimSubjectKind = {
     previousDate: z.string(),
     previousClaimId: z.string(),
     daysSincePrevious: z.number(),
+    /** This charge included: 2 means a second charge in the same calendar week. */
+    chargesInCalendarWeek: z.number(),
   }),
   line: NO_LINE_FACTS,
   build({ claim, history, catalogue, ruleClass }) {
     const lastByKp = new Map<string, { date: string; claimId: string }>();
+    /** `kpId|calendar week` → charges so far. */
+    const perWeek = new Map<string, number>();
+    const weekOf = (kpId: string, date: string): string => `${kpId}|${calendarWeek(date)}`;
     const seen = (kpId: string, date: string, claimId: string): void => {
       const prev = lastByKp.get(kpId);
       if (!prev || date > prev.date) lastByKp.set(kpId, { date, claimId });
+      const week = weekOf(kpId, date);
+      perWeek.set(week, (perWeek.get(week) ?? 0) + 1);
     };
     for (const { claimId, item } of pastLines(history, claim.claimId)) {
       const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
@@ -54,6 +62,7 @@ export const historyCycle: ClaimSubjectKind = {
             previousDate: prev.date,
             previousClaimId: prev.claimId,
             daysSincePrevious: epochDay(item.serviceDate) - epochDay(prev.date),
+            chargesInCalendarWeek: (perWeek.get(weekOf(kp.kpId, item.serviceDate)) ?? 0) + 1,
           },
           date: item.serviceDate,
           lines: [lineOf(item)],

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { CodeEdit } from '../../catalogue/code-edits.ts';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
+import type { TcmIncompatibility } from '../../catalogue/tcm-incompatibility.ts';
 import type { Claim, DraftClaim, Item, ItemCategory } from '../../contracts/claim.ts';
 import type { Stage } from '../../contracts/flag.ts';
 import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
@@ -8,6 +10,16 @@ import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
 export interface CatalogueLookup {
   /** Active knowledge points for `code`, keyed by rule class. */
   pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
+  diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
+  /** Sex and age edits (rules/reference/diagnosis-edits.json) of an ICD-10 code. */
+  diagnosisEditsOf(code: string): readonly CodeEdit[];
+  /** Sex edits (rules/reference/procedure-edits.json) of an ICD-9-CM-3 procedure code. */
+  procedureEditsOf(code: string): readonly CodeEdit[];
+  /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
+  readonly tcmIncompatibility: TcmIncompatibility | undefined;
+  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
+  serviceClassOf(code: string): string | undefined;
 }
 
 /**
@@ -38,6 +50,12 @@ export interface Subject {
   category?: ItemCategory;
   /** Knowledge points that apply, by rule class; a rule with `when.ruleClass` needs one. */
   points?: ReadonlyMap<string, KnowledgePoint>;
+  /**
+   * The public reference entry (rules/reference) the subject was made from, for rules without a
+   * knowledge point: its source becomes the flag's basis text, and a grade the source leaves in
+   * doubt grades the flag suspicious.
+   */
+  reference?: { source: string; doubt?: string };
 }
 
 /** What a claim-level kind builds its subjects from. */
@@ -110,6 +128,8 @@ export const ItemFact = z.object({
   amount: z.number(),
   serviceDate: z.string(),
   daysSupply: z.number().nullable(),
+  /** |amount − quantity × unit price| in yuan: a line whose amount is not its price times its quantity. */
+  amountGap: z.number(),
 });
 
 export function itemFact(item: Item): Record<string, unknown> {
@@ -123,6 +143,7 @@ export function itemFact(item: Item): Record<string, unknown> {
     amount: item.amount,
     serviceDate: item.serviceDate,
     daysSupply: item.daysSupply ?? null,
+    amountGap: round2(Math.abs(item.amount - item.quantity * item.unitPrice)),
   };
 }
 

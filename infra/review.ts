@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AccountRecovery,
+  CfnUserPoolGroup,
+  ClientAttributes,
+  FeaturePlan,
+  Mfa,
+  StringAttribute,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvironmentOf, ReviewEnv } from '../src/config.ts';
+import { physicalName, TABLES } from '../src/resources.ts';
+import { REVIEW_ROUTES } from '../src/review/routes.ts';
+import { ROLES } from '../src/review/states.ts';
+import { shellQuote } from './bundling.ts';
+import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+
+/** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
+const FLAG_INDEXES = TABLES.flags.indexes.map((i) => i.indexName);
+
+export interface ReviewApiProps {
+  stage: string;
+  tables: { flags: ITable; claims: ITable; scores: ITable };
+  entry?: string;
+  rulesDir?: string;
+}
+
+/**
+ * The review API for auditors, hospitals and rule authors: an HTTP API whose routes
+ * (src/review/routes.ts) all sit behind a JWT authorizer on a Cognito user pool. A user's role is
+ * their group (`auditor`, `hospital`, `rule-author`, in `cognito:groups`); a hospital user carries
+ * its hospital in the immutable, admin-set `custom:hospitalId`. Any other OIDC issuer with a role
+ * claim works the same through HttpJwtAuthorizer (docs/review.md).
+ */
+export class ReviewApi extends Construct {
+  readonly userPool: UserPool;
+  readonly client: UserPoolClient;
+  readonly httpApi: HttpApi;
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ReviewApiProps) {
+    super(scope, id);
+    const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
+
+    this.userPool = new UserPool(this, 'Users', {
+      userPoolName: physicalName(props.stage, 'reviewers'),
+      // Accounts are made by the bureau's administrator, never by sign-up.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.PLUS,
+      customAttributes: { hospitalId: new StringAttribute({ mutable: false, minLen: 1, maxLen: 64 }) },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const role of ROLES)
+      new CfnUserPoolGroup(this, `${role}Group`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: role,
+        description: `FundGuard ${role}`,
+      });
+    // The client may read custom:hospitalId but never write it: a user cannot move to another hospital.
+    this.client = this.userPool.addClient('Console', {
+      authFlows: { userSrp: true },
+      readAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true })
+        .withCustomAttributes('hospitalId'),
+      writeAttributes: new ClientAttributes().withStandardAttributes({ email: true }),
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      preventUserExistenceErrors: true,
+    });
+
+    this.fn = fundGuardFunction(this, 'Review', {
+      description: 'Review API (审核): flags, decisions, appeals, exports, scores',
+      roleDescription: 'Review API: reads flags, claims and scores, records review transitions',
+      entry: props.entry ?? join(PROJECT_ROOT, 'functions', 'review.ts'),
+      memorySize: 1024,
+      // Exports and bulk decisions read up to a few thousand items; API Gateway waits 30 s at most.
+      timeout: Duration.seconds(25),
+      environment: {
+        FLAGS_TABLE: props.tables.flags.tableName,
+        CLAIMS_TABLE: props.tables.claims.tableName,
+        SCORES_TABLE: props.tables.scores.tableName,
+        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+      } satisfies EnvironmentOf<typeof ReviewEnv>,
+      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+    });
+    this.#grant(props.tables);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: physicalName(props.stage, 'review-api'),
+      description: 'FundGuard review API for auditors, hospitals and rule authors',
+      createDefaultStage: false,
+    });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 100, burstLimit: 200 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Who read or decided what: kept a year, as the trail of a supervision audit.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            time: AccessLogField.contextRequestTime(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: AccessLogField.contextStatus(),
+            latencyMs: AccessLogField.contextResponseLatency(),
+            user: '$context.authorizer.claims.sub',
+            groups: '$context.authorizer.claims.cognito:groups',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    const authorizer = new HttpUserPoolAuthorizer('ReviewAuthorizer', this.userPool, {
+      userPoolClients: [this.client],
+      authorizerName: 'reviewers',
+    });
+    const integration = new HttpLambdaIntegration('Integration', this.fn);
+    for (const route of Object.values(REVIEW_ROUTES))
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer,
+      });
+
+    new CfnOutput(this, 'Url', { description: 'Base URL of the review API', value: stage.url });
+    new CfnOutput(this, 'UserPoolId', {
+      description: 'Cognito user pool of reviewers',
+      value: this.userPool.userPoolId,
+    });
+  }
+
+  /** Exactly what the review API does: flags by key and by its indexes, claims of a patient, scores. */
+  #grant(tables: ReviewApiProps['tables']): void {
+    const grant = (actions: string[], resourceArns: string[]) =>
+      Grant.addToPrincipal({ grantee: this.fn, actions, resourceArns });
+    grant(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tables.flags.tableArn]);
+    grant(
+      ['dynamodb:Query'],
+      FLAG_INDEXES.map((i) => `${tables.flags.tableArn}/index/${i}`),
+    );
+    grant(['dynamodb:Query'], [tables.claims.tableArn]);
+    grant(['dynamodb:Query'], [tables.scores.tableArn, `${tables.scores.tableArn}/index/byPeriod`]);
+  }
+}

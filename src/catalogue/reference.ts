@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readReference } from './code-edits.ts';
+
+export const DIAGNOSIS_GROUPS_FILE = 'diagnosis-groups.json';
+
+/** Groups a rule may ask about; each is a fact the core derives from the claim's diagnoses. */
+export const DIAGNOSIS_GROUP_IDS = ['indeterminateSex', 'maternity'] as const;
+export type DiagnosisGroupId = (typeof DIAGNOSIS_GROUP_IDS)[number];
+
+const category = z.string().regex(/^[A-Z]\d{2}$/, 'expected an ICD-10 category like Q56');
+/** A category range (from..to) or a code prefix, with what it is and where it is published. */
+const Entry = z
+  .strictObject({
+    from: category.optional(),
+    to: category.optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Z]\d{2}(\.\d+)?$/, 'expected an ICD-10 code like E34.5')
+      .optional(),
+    name: z.string().min(1),
+    source: z.string().min(1),
+  })
+  .refine((e) => (e.prefix === undefined) === (e.from !== undefined && e.to !== undefined), {
+    message: 'give either prefix, or from and to',
+  });
+
+/** `rules/reference/diagnosis-groups.json`: ICD-10 groups with the published source of every entry. */
+export const DiagnosisGroupFile = z.strictObject({
+  $comment: z.string(),
+  groups: z.array(
+    z.strictObject({
+      id: z.enum(DIAGNOSIS_GROUP_IDS),
+      title: z.string().min(1),
+      why: z.string().min(1),
+      entries: z.array(Entry).min(1),
+    }),
+  ),
+});
+export type DiagnosisGroupFile = z.infer<typeof DiagnosisGroupFile>;
+
+/** Which reference groups a claim's diagnosis codes fall in. */
+export class DiagnosisGroups {
+  readonly #groups: { id: DiagnosisGroupId; matches: (code: string) => boolean }[];
+
+  constructor(readonly file: DiagnosisGroupFile) {
+    this.#groups = file.groups.map((group) => ({
+      id: group.id,
+      matches: (code: string) =>
+        group.entries.some((e) =>
+          e.prefix !== undefined
+            ? code.startsWith(e.prefix)
+            : code.slice(0, 3) >= (e.from ?? '') && code.slice(0, 3) <= (e.to ?? ''),
+        ),
+    }));
+  }
+
+  /** The groups any of `codes` falls in; codes are compared upper-case, as ICD-10 writes them. */
+  of(codes: readonly string[]): Set<DiagnosisGroupId> {
+    const found = new Set<DiagnosisGroupId>();
+    for (const raw of codes) {
+      const code = raw.trim().toUpperCase();
+      for (const group of this.#groups) if (group.matches(code)) found.add(group.id);
+    }
+    return found;
+  }
+}
+
+/**
+ * Read `diagnosis-groups.json` from `dir` (normally `rules/reference`).
+ *
+ * @throws CatalogueLoadError naming the file when it is missing or invalid.
+ */
+export function loadDiagnosisGroups(dir: string): DiagnosisGroups {
+  return new DiagnosisGroups(readReferenceFile(dir, DIAGNOSIS_GROUPS_FILE, DiagnosisGroupFile));
+}
+
+export const SERVICE_CLASSES_FILE = 'service-classes.json';
+
+/** Service classes a rule may sum charges by. */
+export const SERVICE_CLASS_IDS = ['exam', 'lab', 'ct', 'mri', 'treatment', 'surgery'] as const;
+export type ServiceClassId = (typeof SERVICE_CLASS_IDS)[number];
+
+/** `rules/reference/service-classes.json`: service classes by the national code's structure, each with its source. */
+export const ServiceClassFile = z.strictObject({
+  $comment: z.string(),
+  classes: z.array(
+    z.strictObject({
+      class: z.enum(SERVICE_CLASS_IDS),
+      label: z.string().min(1),
+      codePrefixes: z
+        .array(z.string().regex(/^\d{1,9}$/, 'expected leading digits of a 9-digit spec code'))
+        .min(1),
+      nameContains: z.array(z.string().min(1)).optional(),
+      source: z.string().min(1),
+    }),
+  ),
+});
+export type ServiceClassFile = z.infer<typeof ServiceClassFile>;
+
+/** The class of a 15-digit national service code: that of its longest matching spec-code prefix. */
+export class ServiceClasses {
+  readonly #prefixes: { prefix: string; id: ServiceClassId }[];
+
+  constructor(readonly file: ServiceClassFile) {
+    this.#prefixes = file.classes
+      .flatMap((c) => c.codePrefixes.map((prefix) => ({ prefix, id: c.class })))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** undefined for a code that is not `00` + 13 digits, or whose chapter no class lists. */
+  of(code: string): ServiceClassId | undefined {
+    if (!/^00\d{13}$/.test(code)) return undefined;
+    const spec = code.slice(2, 11);
+    return this.#prefixes.find((p) => spec.startsWith(p.prefix))?.id;
+  }
+}
+
+function readReferenceFile<T>(dir: string, name: string, schema: z.ZodType<T>): T {
+  return readReference(join(dir, name), schema);
+}
+
+/**
+ * Read `service-classes.json` from `dir` (normally `rules/reference`).
+ *
+ * @throws CatalogueLoadError naming the file when it is missing or invalid.
+ */
+export function loadServiceClasses(dir: string): ServiceClasses {
+  return new ServiceClasses(readReferenceFile(dir, SERVICE_CLASSES_FILE, ServiceClassFile));
+}

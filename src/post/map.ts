@@ -1,0 +1,234 @@
+import { type Claim, serviceSpan } from '../contracts/claim.ts';
+import type { Flag } from '../contracts/flag.ts';
+import { ageInYears, epochDay } from '../dates.ts';
+import { InMemoryHistoryStore } from '../history/memory.ts';
+import { historyFor, toHistoryClaim } from '../history/store.ts';
+import { renderMessage } from '../rules/message.ts';
+import { flagIdFor, type Screener } from '../rules/screen.ts';
+import { type Aggregates, type ServiceClassifier, subjectAggregate } from './aggregates.ts';
+import { type PostPolicy, plannedCycleFor } from './policy.ts';
+import type { PeriodRuleSet } from './rules.ts';
+import { categoryOf, PATIENT_SUBJECTS, type PatientSubjectName } from './subjects.ts';
+
+/** What the map needs besides a patient's claims: the rules, the policy and the period. */
+export interface AuditContext {
+  screener: Screener;
+  periodRules: PeriodRuleSet;
+  policy: PostPolicy;
+  classifier: ServiceClassifier;
+  /** `YYYY-MM`: the claims whose first service date falls in it are audited and scored. */
+  period: string;
+  /** Written on flags; injectable so runs are reproducible. */
+  now: Date;
+}
+
+/** The order a patient's claims were settled in, total: first service date, time, id. */
+function settledOrder(claims: readonly Claim[]): Claim[] {
+  const keyed = claims.map((c) => ({ c, key: `${serviceSpan(c)[0]}|${c.submittedAt}|${c.claimId}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.c);
+}
+
+/**
+ * The map: one patient's claims (the period and whatever history came with it) → the patient's
+ * post-event flags, added to `aggregates` per hospital and doctor. Pure apart from adding to the
+ * aggregates it is given; the CLI, the worker threads and the audit Lambda all call this.
+ *
+ * Two kinds of flag: every claim rule listing `post` runs again over each claim of the period with
+ * the patient's whole history before it (so two claims the live stream decided at the same moment
+ * see each other), and the period rules judge the patient's claims together. A flag whose claim
+ * lies outside the period belongs to that period's audit and is not raised here.
+ */
+export async function auditPatient(
+  claims: readonly Claim[],
+  ctx: AuditContext,
+  aggregates: Aggregates,
+): Promise<Flag[]> {
+  const ordered = settledOrder([...new Map(claims.map((c) => [c.claimId, c])).values()]);
+  const flags = new Map<string, Flag>();
+  const createdAt = ctx.now.toISOString();
+  const periodOf = new Map(ordered.map((c) => [c, serviceSpan(c)[0].slice(0, 7)]));
+  const current = ordered.filter((c) => periodOf.get(c) === ctx.period);
+  const store = ordered.length > 1 ? new InMemoryHistoryStore() : undefined;
+
+  for (const claim of ordered) {
+    if (periodOf.get(claim) === ctx.period) {
+      // A patient's only claim has no history: no store to ask.
+      const history = store ? await historyFor(claim, ctx.screener.ruleSet.historyDays('post'), store) : [];
+      const { flags: found } = await ctx.screener.screen(claim, { stage: 'post', history, now: ctx.now });
+      for (const f of found) flags.set(f.flagId, f);
+    }
+    store?.add(toHistoryClaim(claim));
+  }
+
+  for (const [name, kind] of Object.entries(PATIENT_SUBJECTS)) {
+    const rules = ctx.periodRules.ofSubject(name as PatientSubjectName);
+    for (const rule of rules) {
+      const { file } = rule;
+      for (const subject of kind.build(ordered, {
+        params: file.params,
+        plannedCycles: ctx.policy.plannedCycles,
+      })) {
+        const { claim } = subject;
+        if (periodOf.get(claim) !== ctx.period) continue;
+        const facts = {
+          subject: subject.fact,
+          params: file.params,
+          patient: {
+            sex: claim.patient.sex,
+            insuranceType: claim.patient.insuranceType,
+            ageYears: ageInYears(claim.patient.birthDate, serviceSpan(claim)[0]),
+            deathDate: claim.patient.deathDate ?? null,
+          },
+          hospital: { level: claim.hospital.level, internet: claim.hospital.internet },
+        };
+        const holds = ctx.periodRules.holds(rule, facts);
+        if (!(typeof holds === 'boolean' ? holds : await holds)) continue;
+        const flagId = flagIdFor(claim.claimId, file.id, file.version, subject.lineNos);
+        const related = subject.related.map((c) => c.claimId).filter((id) => id !== claim.claimId);
+        const known = flags.get(flagId);
+        if (known) {
+          // The same claim, rule and lines from another pairing (a stay overlapping two others).
+          known.relatedClaimIds = [...new Set([...(known.relatedClaimIds ?? []), ...related])].sort();
+          continue;
+        }
+        flags.set(flagId, {
+          flagId,
+          claimId: claim.claimId,
+          lineNos: subject.lineNos,
+          ruleId: file.id,
+          ruleVersion: file.version,
+          ruleSetVersion: ctx.screener.ruleSet.version,
+          stage: 'post',
+          severity: file.severity,
+          result: file.result,
+          action: file.action.post ?? 'flag',
+          amountAtRisk: subject.amountAtRisk,
+          hospitalId: claim.hospital.hospitalId,
+          doctorId: claim.doctorId,
+          insuredId: claim.patient.insuredId,
+          message: renderMessage(file.message, facts),
+          basis: {
+            ruleClass: file.basis.ruleClass,
+            code: file.basis.code,
+            ...(file.basis.text ? { text: file.basis.text } : {}),
+          },
+          status: 'open',
+          createdAt,
+          ...(related.length ? { relatedClaimIds: [...new Set(related)].sort() } : {}),
+        });
+      }
+    }
+  }
+
+  const list = [...flags.values()];
+  addToAggregates(current, ordered, list, ctx, aggregates);
+  return list;
+}
+
+function addToAggregates(
+  current: readonly Claim[],
+  all: readonly Claim[],
+  flags: readonly Flag[],
+  ctx: AuditContext,
+  aggregates: Aggregates,
+): void {
+  if (!current.length) return;
+  const { policy, classifier } = ctx;
+  aggregates.patients += 1;
+  aggregates.claims += current.length;
+  const flagsOf = new Map<string, Flag[]>();
+  for (const f of flags) {
+    const list = flagsOf.get(f.claimId) ?? [];
+    list.push(f);
+    flagsOf.set(f.claimId, list);
+  }
+  const doctorDays = new Set<string>();
+  for (const claim of current) {
+    const primary = (claim.diagnoses.find((d) => d.primary) ?? claim.diagnoses[0])?.code;
+    const group = `${claim.visit.type === 'inpatient' ? 'inpatient' : 'outpatient'}|${categoryOf(primary) ?? '—'}`;
+    const own = flagsOf.get(claim.claimId) ?? [];
+    const violations = own.filter((f) => f.result === 'violation');
+    const highAmount = violations
+      .filter((f) => f.severity === 'high')
+      .reduce((s, f) => s + f.amountAtRisk, 0);
+    for (const kind of ['hospital', 'doctor'] as const) {
+      const agg = subjectAggregate(aggregates, kind, claim);
+      agg.cases += 1;
+      agg.amount += claim.totals.amount;
+      for (const item of claim.items) {
+        if (item.category === 'drug' || item.category === 'tcm-herbal') agg.drugAmount += item.amount;
+        else if (item.category === 'consumable') agg.consumableAmount += item.amount;
+        else for (const c of classifier.classesOf(item.name)) agg.classAmounts[c] += item.amount;
+      }
+      const g = agg.groups[group] ?? { cases: 0, amount: 0 };
+      g.cases += 1;
+      g.amount += claim.totals.amount;
+      agg.groups[group] = g;
+      if (violations.length) agg.violationClaims += 1;
+      agg.highViolationAmount += highAmount;
+    }
+    if (claim.visit.type === 'outpatient' || claim.visit.type === 'emergency') {
+      for (const date of new Set(claim.items.map((i) => i.serviceDate)))
+        doctorDays.add(`${claim.doctorId}|${date}|${claim.hospital.hospitalId}`);
+    }
+  }
+  for (const key of doctorDays) {
+    const [doctorId, date, hospitalId] = key.split('|') as [string, string, string];
+    const day = aggregates.doctorDays[`${doctorId}|${date}`] ?? { hospitalId, patients: 0 };
+    day.patients += 1;
+    aggregates.doctorDays[`${doctorId}|${date}`] = day;
+  }
+  addReadmissions(current, all, ctx, aggregates);
+  addChronicFollowUp(current, policy, aggregates);
+}
+
+/** 31-day unplanned readmission: each stay of the period, readmitted to the same hospital unplanned. */
+function addReadmissions(
+  current: readonly Claim[],
+  all: readonly Claim[],
+  ctx: AuditContext,
+  aggregates: Aggregates,
+): void {
+  const stays = all.filter((c) => c.visit.type === 'inpatient' && c.visit.admittedAt && c.visit.dischargedAt);
+  for (const stay of current) {
+    if (stay.visit.type !== 'inpatient' || !stay.visit.dischargedAt) continue;
+    const discharged = epochDay(stay.visit.dischargedAt);
+    const readmitted = stays.some((next) => {
+      if (next === stay || next.hospital.hospitalId !== stay.hospital.hospitalId) return false;
+      const gap = epochDay(next.visit.admittedAt ?? '') - discharged;
+      const primary = (next.diagnoses.find((d) => d.primary) ?? next.diagnoses[0])?.code;
+      return (
+        gap >= 0 &&
+        gap <= ctx.policy.scores.readmissionDays &&
+        !plannedCycleFor(ctx.policy.plannedCycles, primary)
+      );
+    });
+    for (const kind of ['hospital', 'doctor'] as const) {
+      const agg = subjectAggregate(aggregates, kind, stay);
+      agg.discharges += 1;
+      if (readmitted) agg.readmissions += 1;
+    }
+  }
+}
+
+/** Chronic patients (diabetes, hypertension) of a hospital, and whether they came back in the period. */
+function addChronicFollowUp(current: readonly Claim[], policy: PostPolicy, aggregates: Aggregates): void {
+  const chronic = new Set(policy.scores.chronicCategories);
+  const byHospital = new Map<string, Claim[]>();
+  for (const claim of current) {
+    if (!claim.diagnoses.some((d) => chronic.has(d.code.slice(0, 3)))) continue;
+    const list = byHospital.get(claim.hospital.hospitalId) ?? [];
+    list.push(claim);
+    byHospital.set(claim.hospital.hospitalId, list);
+  }
+  for (const claims of byHospital.values()) {
+    const first = claims[0] as Claim;
+    const followedUp = new Set(claims.map((c) => c.visit.visitId)).size >= 2;
+    for (const kind of ['hospital', 'doctor'] as const) {
+      const agg = subjectAggregate(aggregates, kind, first);
+      agg.chronicPatients += 1;
+      if (followedUp) agg.chronicFollowedUp += 1;
+    }
+  }
+}

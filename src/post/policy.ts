@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describeIssue } from '../contracts/issues.ts';
+
+/**
+ * The post-event stage's reference data and policy, each a JSON file in `rules/policy/` checked by
+ * a schema here: planned-cycle exemptions, the service classes the statistical indicators read,
+ * and the score policy. A file that fails its schema stops the audit with the file and path.
+ */
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+  constructor(readonly problems: string[]) {
+    super(`post-event policy is invalid:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+const sourced = { reason: z.string().min(1), source: z.string().min(1) };
+
+/** Primary diagnoses whose readmission is a planned cycle, not a split admission. */
+export const PlannedCycles = z.strictObject({
+  $comment: z.string().optional(),
+  entries: z
+    .array(
+      z.strictObject({
+        /** ICD-10 category or subcategory prefix, e.g. `Z51`. */
+        prefix: z.string().regex(/^[A-Z]\d{2}(\.\d{0,3})?$/, 'expected an ICD-10 prefix like Z51'),
+        name: z.string().min(1),
+        ...sourced,
+      }),
+    )
+    .min(1),
+});
+export type PlannedCycles = z.infer<typeof PlannedCycles>;
+
+export const INDICATOR_CLASSES = ['labExam', 'treatment', 'ct', 'mri'] as const;
+export type IndicatorClass = (typeof INDICATOR_CLASSES)[number];
+
+/** Which service items count towards which statistical indicator, by words in the item's name. */
+export const ServiceClasses = z.strictObject({
+  $comment: z.string().optional(),
+  classes: z
+    .array(
+      z.strictObject({
+        class: z.enum(INDICATOR_CLASSES),
+        label: z.string().min(1),
+        /** A service item belongs to the class when its name contains one of these. */
+        nameContains: z.array(z.string().min(1)).min(1),
+        source: z.string().min(1),
+      }),
+    )
+    .min(1),
+});
+export type ServiceClasses = z.infer<typeof ServiceClasses>;
+
+export const SCORE_COMPONENTS = [
+  'costIndex',
+  'drugShare',
+  'labExamShare',
+  'consumableShare',
+  'readmission31d',
+  'violationRate',
+  'highSeverityAmountShare',
+  'chronicFollowUp',
+] as const;
+export type ScoreComponent = (typeof SCORE_COMPONENTS)[number];
+
+const componentPolicy = z.strictObject({
+  label: z.string().min(1),
+  weight: z.number().min(0),
+  /** What is scored: the value itself, or its ratio to the peer median. */
+  measure: z.enum(['value', 'ratioToPeerMedian']),
+  /** The measure scoring 100 and the one scoring 0; linear between, clamped outside. */
+  best: z.number(),
+  worst: z.number(),
+});
+
+export const ScorePolicy = z
+  .strictObject({
+    $comment: z.string().optional(),
+    version: z.number().int().positive(),
+    /** Peers below this many cases do not enter peer medians. */
+    peerMinCases: z.number().int().positive(),
+    /** A diagnosis group enters the case-mix expectation only where a peer median rests on this many cases. */
+    groupMinCases: z.number().int().positive(),
+    /** Days after discharge within which an unplanned admission counts as a readmission. */
+    readmissionDays: z.number().int().positive(),
+    /** ICD-10 categories of the chronic conditions whose follow-up is scored. */
+    chronicCategories: z.array(z.string().regex(/^[A-Z]\d{2}$/)).min(1),
+    chronicSource: z.string().min(1),
+    components: z.strictObject(
+      Object.fromEntries(SCORE_COMPONENTS.map((c) => [c, componentPolicy])) as Record<
+        ScoreComponent,
+        typeof componentPolicy
+      >,
+    ),
+  })
+  .superRefine((p, ctx) => {
+    for (const [name, c] of Object.entries(p.components)) {
+      if (c.best === c.worst)
+        ctx.addIssue({ code: 'custom', path: ['components', name], message: 'best and worst must differ' });
+    }
+    if (!Object.values(p.components).some((c) => c.weight > 0))
+      ctx.addIssue({ code: 'custom', path: ['components'], message: 'at least one weight must be positive' });
+  });
+export type ScorePolicy = z.infer<typeof ScorePolicy>;
+
+export interface PostPolicy {
+  plannedCycles: PlannedCycles;
+  serviceClasses: ServiceClasses;
+  scores: ScorePolicy;
+}
+
+export const POLICY_FILES = {
+  plannedCycles: 'planned-cycles.json',
+  serviceClasses: 'service-classes.json',
+  scores: 'score-policy.json',
+} as const;
+
+function parsePolicyFile<T>(
+  schema: z.ZodType<T>,
+  source: string,
+  text: string | undefined,
+  problems: string[],
+): T | undefined {
+  if (text === undefined) {
+    problems.push(`${source}: is missing`);
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    problems.push(`${source}: cannot read (${(error as Error).message})`);
+    return undefined;
+  }
+  const parsed = schema.safeParse(json, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/**
+ * Check the three policy files of `rules/policy/` from their text by file name; `where` (the
+ * directory, or a published version) prefixes file names in errors. All problems are reported at once.
+ */
+export function parsePostPolicy(texts: Readonly<Record<string, string>>, where: string): PostPolicy {
+  const problems: string[] = [];
+  const file = <T>(schema: z.ZodType<T>, name: string): T | undefined =>
+    parsePolicyFile(schema, join(where, name), texts[name], problems);
+  const plannedCycles = file(PlannedCycles, POLICY_FILES.plannedCycles);
+  const serviceClasses = file(ServiceClasses, POLICY_FILES.serviceClasses);
+  const scores = file(ScorePolicy, POLICY_FILES.scores);
+  if (!plannedCycles || !serviceClasses || !scores) throw new PolicyError(problems);
+  return { plannedCycles, serviceClasses, scores };
+}
+
+/** The planned-cycle entry a diagnosis code falls under, if any. */
+export function plannedCycleFor(
+  cycles: PlannedCycles,
+  code: string | undefined,
+): PlannedCycles['entries'][number] | undefined {
+  if (!code) return undefined;
+  return cycles.entries.find((e) => code.startsWith(e.prefix));
+}

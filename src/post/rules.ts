@@ -1,0 +1,211 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ACTIONS } from '../contracts/flag.ts';
+import { describeIssue } from '../contracts/issues.ts';
+import { RuleFile } from '../contracts/rule.ts';
+import { RuleSetError } from '../rules/load.ts';
+import { MESSAGE_FILTERS, placeholders } from '../rules/message.ts';
+import { readPath, splitPath } from '../rules/paths.ts';
+import { newEngine, OPERATORS } from '../rules/rule-set.ts';
+import { PATIENT_SUBJECTS, type PatientSubjectName, PERIOD_SUBJECT_NAMES, subjectFacts } from './subjects.ts';
+
+/**
+ * Period rules: rule files with `scope: "period"` and `stages: ["post"]`, in `rules/period/`. The
+ * same file shape as every rule (the rule file schema, extended with the period subjects), the same
+ * json-rules-engine conditions compiled once per rule. Fixtures are a patient's claims (`history`
+ * plus `claim`, merged onto the base claim) for patient subjects, or a `subject` fact for peer ones.
+ */
+
+const PeriodFixture = z.strictObject({
+  name: z.string().min(1),
+  expect: z.enum(['hit', 'miss']),
+  claim: z.record(z.string(), z.unknown()).optional(),
+  history: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** The subject fact itself, for hospital and doctor subjects. */
+  subject: z.record(z.string(), z.unknown()).optional(),
+  lineNos: z.array(z.number().int().positive()).optional(),
+});
+
+/** The rule file schema's fields, with the period subjects, the post stage only and period fixtures. */
+export const PeriodRuleFile = z
+  .strictObject({
+    ...RuleFile.shape,
+    scope: z.literal('period'),
+    stages: z.tuple([z.literal('post')]),
+    subject: z.enum(PERIOD_SUBJECT_NAMES),
+    action: z.strictObject({ post: z.enum(ACTIONS) }),
+    fixtures: z.array(PeriodFixture).min(2, 'every rule needs fixtures that must hit and must not'),
+  })
+  .superRefine((rule, ctx) => {
+    if (!rule.fixtures.some((f) => f.expect === 'hit') || !rule.fixtures.some((f) => f.expect === 'miss'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fixtures'],
+        message: 'needs at least one hit and one miss fixture',
+      });
+  });
+export type PeriodRuleFile = z.infer<typeof PeriodRuleFile>;
+export type PeriodFixture = z.infer<typeof PeriodFixture>;
+
+/** The facts a period rule may read: the subject, its params, and the flagged claim's patient and hospital. */
+const PERIOD_FACTS = new Set(['subject', 'params', 'patient', 'hospital']);
+
+export interface CompiledPeriodRule {
+  readonly file: PeriodRuleFile;
+  readonly source: string;
+  readonly engine: ReturnType<typeof newEngine>;
+  readonly reads: readonly { fact: string; keys: string[] }[];
+  readonly memo: Map<string, boolean>;
+}
+
+function collectReads(node: unknown, out: { fact: string; path: string; keys: string[] }[]): void {
+  if (!node || typeof node !== 'object') return;
+  const n = node as Record<string, unknown>;
+  for (const key of ['all', 'any'] as const) {
+    const list = n[key];
+    if (Array.isArray(list)) for (const child of list) collectReads(child, out);
+  }
+  if (n.not) collectReads(n.not, out);
+  if (typeof n.fact === 'string') {
+    const path = (n.path as string | undefined) ?? '';
+    out.push({ fact: n.fact, path, keys: splitPath(path || undefined) });
+    const value = n.value as Record<string, unknown> | null;
+    if (value && typeof value === 'object' && !Array.isArray(value) && typeof value.fact === 'string') {
+      const vpath = (value.path as string | undefined) ?? '';
+      out.push({ fact: value.fact, path: vpath, keys: splitPath(vpath || undefined) });
+    }
+  }
+}
+
+const operatorsOf = (node: unknown, out: string[]): string[] => {
+  if (!node || typeof node !== 'object') return out;
+  const n = node as Record<string, unknown>;
+  for (const key of ['all', 'any'] as const) {
+    const list = n[key];
+    if (Array.isArray(list)) for (const child of list) operatorsOf(child, out);
+  }
+  if (n.not) operatorsOf(n.not, out);
+  if (typeof n.operator === 'string') out.push(n.operator);
+  return out;
+};
+
+/** Checks beyond the schema: facts and subject paths that exist, params the subject needs, operators. */
+export function lintPeriodRule(rule: PeriodRuleFile): string[] {
+  const problems: string[] = [];
+  const reads: { fact: string; path: string; keys: string[] }[] = [];
+  collectReads(rule.conditions, reads);
+  const offered = subjectFacts(rule.subject).shape;
+  for (const read of reads) {
+    if (!PERIOD_FACTS.has(read.fact)) {
+      problems.push(`conditions: unknown fact "${read.fact}" (known: ${[...PERIOD_FACTS].join(', ')})`);
+    } else if (read.fact === 'subject' && read.keys[0] && !(read.keys[0] in offered)) {
+      problems.push(
+        `conditions: subject "${rule.subject}" offers no "${read.keys[0]}" (offers: ${Object.keys(offered).join(', ')})`,
+      );
+    } else if (read.fact === 'params' && read.keys[0] && !(read.keys[0] in rule.params)) {
+      problems.push(`conditions: params.${read.keys[0]} is read but not set in params`);
+    }
+  }
+  for (const op of operatorsOf(rule.conditions, [])) {
+    if (!(OPERATORS as readonly string[]).includes(op)) problems.push(`conditions: unknown operator "${op}"`);
+  }
+  for (const ph of placeholders(rule.message)) {
+    if (!PERIOD_FACTS.has(ph.fact)) problems.push(`message: unknown fact "${ph.fact}" in a placeholder`);
+    else if (ph.fact === 'subject' && ph.path[0] && !(ph.path[0] in offered))
+      problems.push(`message: subject "${rule.subject}" offers no "${ph.path[0]}"`);
+    if (ph.filter && !MESSAGE_FILTERS.includes(ph.filter))
+      problems.push(`message: unknown filter "${ph.filter}"`);
+  }
+  const kind = PATIENT_SUBJECTS[rule.subject as PatientSubjectName];
+  for (const name of kind?.params ?? []) {
+    if (typeof rule.params[name] !== 'number')
+      problems.push(`params.${name}: subject "${rule.subject}" needs it as a number`);
+  }
+  for (const [i, f] of rule.fixtures.entries()) {
+    const patientLevel = kind !== undefined;
+    if (patientLevel && !f.claim) problems.push(`fixtures[${i}].claim: required for a patient subject`);
+    if (!patientLevel && !f.subject)
+      problems.push(`fixtures[${i}].subject: required for a hospital or doctor subject`);
+  }
+  return problems;
+}
+
+const encode = (v: unknown): string => (typeof v === 'string' ? `s${v}` : (JSON.stringify(v) ?? 'u'));
+
+/** The period rules, compiled once; evaluation memoised on the values the conditions read. */
+export class PeriodRuleSet {
+  readonly rules: readonly CompiledPeriodRule[];
+
+  constructor(files: readonly { file: PeriodRuleFile; source: string }[]) {
+    this.rules = files.map(({ file, source }) => {
+      const reads: { fact: string; path: string; keys: string[] }[] = [];
+      collectReads(file.conditions, reads);
+      const unique = new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r]));
+      return {
+        file,
+        source,
+        engine: newEngine(file.conditions, file.id),
+        reads: [...unique.values()],
+        memo: new Map(),
+      };
+    });
+  }
+
+  ofSubject(name: string): CompiledPeriodRule[] {
+    return this.rules.filter((r) => r.file.subject === name);
+  }
+
+  /**
+   * Whether the rule's conditions hold for these facts. A memoised outcome comes back as a plain
+   * boolean, so the common case costs no microtask.
+   */
+  holds(rule: CompiledPeriodRule, facts: Record<string, unknown>): boolean | Promise<boolean> {
+    let key = '';
+    for (const read of rule.reads) key += `${encode(readPath(facts[read.fact], read.keys))}\u0001`;
+    const known = rule.memo.get(key);
+    if (known !== undefined) return known;
+    return this.#run(rule, facts, key);
+  }
+
+  async #run(rule: CompiledPeriodRule, facts: Record<string, unknown>, key: string): Promise<boolean> {
+    const { events } = await rule.engine.run(facts);
+    const hit = events.length > 0;
+    if (rule.memo.size >= 50_000) rule.memo.clear();
+    rule.memo.set(key, hit);
+    return hit;
+  }
+}
+
+/**
+ * Validate and lint `rules/period/*.json` from their text by file name; `where` (the directory, or
+ * a published version) prefixes file names in errors. Throws RuleSetError naming each file and path.
+ */
+export function parsePeriodRules(texts: Readonly<Record<string, string>>, where: string): PeriodRuleSet {
+  const problems: string[] = [];
+  const files: { file: PeriodRuleFile; source: string }[] = [];
+  for (const name of Object.keys(texts).sort()) {
+    const source = join(where, name);
+    let json: unknown;
+    try {
+      json = JSON.parse(texts[name] ?? '');
+    } catch (error) {
+      problems.push(`${source}: not valid JSON (${(error as Error).message})`);
+      continue;
+    }
+    const parsed = PeriodRuleFile.safeParse(json, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
+      continue;
+    }
+    for (const p of lintPeriodRule(parsed.data)) problems.push(`${source}: ${p}`);
+    files.push({ file: parsed.data, source });
+  }
+  const ids = new Map<string, string>();
+  for (const { file, source } of files) {
+    const other = ids.get(file.id);
+    if (other) problems.push(`${source}: id: ${file.id} is also used by ${other}`);
+    ids.set(file.id, source);
+  }
+  if (problems.length) throw new RuleSetError(problems);
+  return new PeriodRuleSet(files);
+}

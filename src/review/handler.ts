@@ -1,0 +1,292 @@
+/**
+ * The review API as one API Gateway (HTTP API, payload v2) handler: middy's router over
+ * REVIEW_ROUTES, zod contracts at the boundary, RFC 9457 problems for every refusal. It never
+ * throws: a 500 is a fault of ours or of DynamoDB, logged with the request id its body carries.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { fieldErrors, PROBLEM_CONTENT_TYPE, type Problem, ProblemError, problem } from '../api/problem.ts';
+import { readJsonBody } from '../api/request.ts';
+import {
+  BulkBody,
+  DEFAULT_PAGE,
+  type FlagFilters,
+  ListQuery,
+  ScoresQuery,
+  TransitionBody,
+} from './contracts.ts';
+import { type AuthenticateReviewer, UnauthenticatedError } from './identity.ts';
+import { ReviewError } from './machine.ts';
+import { REVIEW_ROUTES } from './routes.ts';
+import { BulkRefusedError, FlagNotFoundError, ReviewForbiddenError, type ReviewService } from './service.ts';
+import type { Reviewer } from './states.ts';
+import { CursorError } from './store.ts';
+
+export type ReviewEvent = APIGatewayProxyEventV2;
+export type ReviewResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+export type ReviewHandler = (event: ReviewEvent, context: Context) => Promise<ReviewResult>;
+
+export interface ReviewLogger {
+  error(message: string, attributes: Record<string, unknown>): void;
+  debug(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface ReviewApiDeps {
+  service: ReviewService;
+  authenticate: AuthenticateReviewer;
+  logger: ReviewLogger;
+}
+
+const type = (slug: string): string => `urn:fundguard:problem:${slug}`;
+export const REVIEW_PROBLEMS = {
+  invalidQuery: type('invalid-query'),
+  invalidBody: type('invalid-body'),
+  invalidCursor: type('invalid-cursor'),
+  unauthenticated: type('unauthenticated'),
+  forbidden: type('forbidden'),
+  notFound: type('not-found'),
+  conflict: type('review-conflict'),
+  notAllowed: type('transition-not-allowed'),
+  deadlinePassed: type('deadline-passed'),
+  sameReviewer: type('same-reviewer'),
+  bulkRefused: type('bulk-refused'),
+  exportTooLarge: type('export-too-large'),
+  internal: type('internal'),
+} as const;
+
+/** A Lambda answer is at most 6 MB; the AWS export stops before and asks for narrower filters (locally it streams). */
+export const MAX_LAMBDA_EXPORT_BYTES = 5 * 1024 * 1024;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const json = (statusCode: number, body: unknown): ReviewResult => ({
+  statusCode,
+  headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+/** Query string parameters as the contracts read them (API Gateway joins repeated ones with commas). */
+export function parseQuery<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
+  const input = event.queryStringParameters ?? {};
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw new ProblemError(
+    problem(
+      REVIEW_PROBLEMS.invalidQuery,
+      400,
+      'Invalid query',
+      'the query string has invalid parameters',
+      fieldErrors(parsed.error.issues, input),
+    ),
+  );
+}
+
+function parseBody<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
+  const input = readJsonBody(event);
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw new ProblemError(
+    problem(
+      REVIEW_PROBLEMS.invalidBody,
+      400,
+      'Invalid body',
+      'the request body has invalid fields',
+      fieldErrors(parsed.error.issues, input),
+    ),
+  );
+}
+
+export function filtersOf(query: z.infer<typeof ListQuery>): FlagFilters {
+  const { limit: _limit, cursor: _cursor, ...filters } = query;
+  return filters;
+}
+
+/** A core error as the problem the caller reads; undefined for a fault (answered 500). */
+export function problemFor(
+  error: unknown,
+): { problem: Problem & { current?: unknown }; headers?: Record<string, string> } | undefined {
+  if (error instanceof ProblemError) return { problem: error.problem, headers: error.headers };
+  if (error instanceof UnauthenticatedError)
+    return {
+      problem: problem(REVIEW_PROBLEMS.unauthenticated, 401, 'Unauthorized', error.message),
+      headers: { 'www-authenticate': 'Bearer' },
+    };
+  if (error instanceof ReviewForbiddenError)
+    return { problem: problem(REVIEW_PROBLEMS.forbidden, 403, 'Forbidden', error.message) };
+  if (error instanceof FlagNotFoundError)
+    return { problem: problem(REVIEW_PROBLEMS.notFound, 404, 'Not found', error.message) };
+  if (error instanceof CursorError)
+    return { problem: problem(REVIEW_PROBLEMS.invalidCursor, 400, 'Invalid cursor', error.message) };
+  if (error instanceof BulkRefusedError)
+    return {
+      problem: problem(REVIEW_PROBLEMS.bulkRefused, error.status, 'Bulk decision refused', error.message),
+    };
+  if (error instanceof ReviewError) {
+    if (error.kind === 'forbidden')
+      return { problem: problem(REVIEW_PROBLEMS.forbidden, 403, 'Forbidden', error.message) };
+    const types = {
+      conflict: [REVIEW_PROBLEMS.conflict, 'Conflict'],
+      'not-allowed': [REVIEW_PROBLEMS.notAllowed, 'Transition not allowed'],
+      'deadline-passed': [REVIEW_PROBLEMS.deadlinePassed, 'Time limit passed'],
+      'same-reviewer': [REVIEW_PROBLEMS.sameReviewer, 'Second review needs another auditor'],
+    } as const;
+    const [problemType, title] = types[error.kind];
+    const { current } = error;
+    // The current state rides along, so the caller can show what happened without another read.
+    return {
+      problem: {
+        ...problem(problemType, 409, title, error.message),
+        current: {
+          flagId: current.flagId,
+          status: current.status,
+          version: current.version,
+          trail: current.trail,
+        },
+      },
+    };
+  }
+  return undefined;
+}
+
+/** The review API handler; `REVIEW_ROUTES` names its routes. */
+export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
+  const { service } = deps;
+  const who = (event: ReviewEvent): Reviewer => deps.authenticate(event);
+  const flagId = (event: ReviewEvent): string => event.pathParameters?.flagId ?? '';
+
+  const routes: Record<keyof typeof REVIEW_ROUTES, (event: ReviewEvent) => Promise<ReviewResult>> = {
+    me: async (event) => {
+      const reviewer = who(event);
+      return json(200, { ...reviewer, policy: service.policy.steps });
+    },
+    listFlags: async (event) => {
+      const reviewer = who(event);
+      const query = parseQuery(ListQuery, event);
+      return json(
+        200,
+        await service.list(filtersOf(query), reviewer, query.limit ?? DEFAULT_PAGE, query.cursor),
+      );
+    },
+    countFlags: async (event) => {
+      const reviewer = who(event);
+      return json(200, await service.counts(filtersOf(parseQuery(ListQuery, event)), reviewer));
+    },
+    exportFlags: async (event) => {
+      const reviewer = who(event);
+      const chunks: string[] = [];
+      let bytes = 0;
+      for await (const chunk of service.exportCsv(filtersOf(parseQuery(ListQuery, event)), reviewer)) {
+        bytes += Buffer.byteLength(chunk);
+        if (bytes > MAX_LAMBDA_EXPORT_BYTES)
+          throw new ProblemError(
+            problem(
+              REVIEW_PROBLEMS.exportTooLarge,
+              413,
+              'Export too large',
+              `an export answers at most ${MAX_LAMBDA_EXPORT_BYTES} bytes here; narrow the filters (a period, a hospital)`,
+            ),
+          );
+        chunks.push(chunk);
+      }
+      return csvResult(chunks.join(''));
+    },
+    bulkDecide: async (event) => {
+      const reviewer = who(event);
+      const body = parseBody(BulkBody, event);
+      return json(
+        200,
+        await service.bulk(
+          body.filters,
+          { action: body.action, reason: body.reason },
+          body.expectedCount,
+          reviewer,
+        ),
+      );
+    },
+    flagDetail: async (event) => {
+      const reviewer = who(event);
+      return json(200, await service.detail(flagId(event), reviewer));
+    },
+    decide: async (event) => {
+      const reviewer = who(event);
+      const body = parseBody(TransitionBody, event);
+      const request = {
+        action: body.action,
+        reason: body.reason,
+        expectedVersion: body.expectedVersion,
+        ...(body.evidence ? { evidence: body.evidence } : {}),
+      };
+      return json(200, await service.decide(flagId(event), request, reviewer));
+    },
+    scores: async (event) => {
+      const reviewer = who(event);
+      return json(200, await service.scores(parseQuery(ScoresQuery, event), reviewer));
+    },
+    rulePrecision: async (event) => json(200, await service.precision(who(event))),
+  };
+
+  const router = httpRouterHandler<ReviewEvent, ReviewResult>({
+    routes: (Object.keys(REVIEW_ROUTES) as (keyof typeof REVIEW_ROUTES)[]).map((name) => ({
+      ...REVIEW_ROUTES[name],
+      handler: routes[name],
+    })),
+    notFoundResponse: ({ method, path }) => {
+      throw new ProblemError(
+        problem(REVIEW_PROBLEMS.notFound, 404, 'Not found', `no route ${method} ${path.slice(0, 200)}`),
+      );
+    },
+  });
+
+  const problems: MiddlewareObj<ReviewEvent, ReviewResult, Error, Context> = {
+    onError: (request) => {
+      const known = problemFor(request.error);
+      if (known) {
+        deps.logger.debug('request refused', { status: known.problem.status, type: known.problem.type });
+        request.response = {
+          statusCode: known.problem.status,
+          headers: {
+            'content-type': PROBLEM_CONTENT_TYPE,
+            'cache-control': 'no-store',
+            ...(known.headers ?? {}),
+          },
+          body: JSON.stringify(known.problem),
+        };
+        return;
+      }
+      const requestId = request.context.awsRequestId ?? 'unknown';
+      deps.logger.error('request failed', { error: request.error, requestId, path: request.event.rawPath });
+      request.response = {
+        statusCode: 500,
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' },
+        body: JSON.stringify(
+          problem(
+            REVIEW_PROBLEMS.internal,
+            500,
+            'Internal server error',
+            `an internal error occurred (request id ${requestId})`,
+          ),
+        ),
+      };
+    },
+  };
+
+  const handler = middy<ReviewEvent, ReviewResult, Error, Context>(router)
+    .use(problems)
+    .use(httpHeaderNormalizer());
+  return (event, context) => handler(event, context);
+}
+
+export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
+export const CSV_DISPOSITION = 'attachment; filename="fundguard-flags.csv"';
+
+const csvResult = (body: string): ReviewResult => ({
+  statusCode: 200,
+  headers: {
+    'content-type': CSV_CONTENT_TYPE,
+    'content-disposition': CSV_DISPOSITION,
+    'cache-control': 'no-store',
+  },
+  body,
+});

@@ -1,0 +1,491 @@
+/**
+ * The review core behind the API: listings, detail, decisions, bulk decisions, counts, export,
+ * scores and rule precision, each for one reviewer. It knows the store port and the state machine,
+ * never HTTP; the handler maps its errors to problems.
+ */
+import type { z } from 'zod';
+import type { ConditionTree } from '../contracts/rule.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
+import type {
+  BulkAnswer,
+  Counts,
+  FlagDetail,
+  FlagFilters,
+  FlagView,
+  PrecisionAnswer,
+  Score,
+  ScoresAnswer,
+  ScoresQuery,
+} from './contracts.ts';
+import { MAX_BULK } from './contracts.ts';
+import { CSV_HEADER, toCsvRow } from './csv.ts';
+import {
+  applyTransition,
+  availableActions,
+  ReviewError,
+  type ReviewState,
+  type TrailEntry,
+  type TransitionRequest,
+} from './machine.ts';
+import { type ListPlan, planList } from './plan.ts';
+import { dueAt, type ReviewPolicy } from './policy.ts';
+import { type FlagStatus, isActive, type Reviewer, STATUS_LABELS } from './states.ts';
+import { type DynamoReviewStore, decodeCursor, encodeCursor, type FlagItem } from './store.ts';
+
+/** The flag does not exist, or the caller may not know it does: one answer for both. */
+export class FlagNotFoundError extends Error {
+  override readonly name = 'FlagNotFoundError';
+}
+
+/** The caller's role may not do this at all. */
+export class ReviewForbiddenError extends Error {
+  override readonly name = 'ReviewForbiddenError';
+}
+
+/** A request that is well formed but cannot be carried out as asked (a bulk set too large or changed). */
+export class BulkRefusedError extends Error {
+  override readonly name = 'BulkRefusedError';
+  constructor(
+    message: string,
+    readonly status: 400 | 409,
+  ) {
+    super(message);
+  }
+}
+
+/** A count reads at most this many flags; past it the counts say they are lower bounds. */
+export const MAX_COUNTED = 50_000;
+
+export interface ReviewServiceDeps {
+  store: DynamoReviewStore;
+  policy: ReviewPolicy;
+  ruleSet: RuleSet;
+  now?: () => Date;
+}
+
+export class ReviewService {
+  readonly #store: DynamoReviewStore;
+  readonly #policy: ReviewPolicy;
+  readonly #rules: RuleSet;
+  readonly #now: () => Date;
+
+  constructor(deps: ReviewServiceDeps) {
+    this.#store = deps.store;
+    this.#policy = deps.policy;
+    this.#rules = deps.ruleSet;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  get policy(): ReviewPolicy {
+    return this.#policy;
+  }
+
+  /** The plan of a listing; a hospital naming another hospital is refused (the same answer whether it exists or not). */
+  plan(filters: FlagFilters, reviewer: Reviewer): ListPlan {
+    if (
+      reviewer.role === 'hospital' &&
+      filters.hospital !== undefined &&
+      filters.hospital !== reviewer.hospitalId
+    )
+      throw new ReviewForbiddenError("a hospital may only list its own hospital's flags");
+    return planList(filters, reviewer, this.#policy, this.#now());
+  }
+
+  async list(
+    filters: FlagFilters,
+    reviewer: Reviewer,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: FlagView[]; nextCursor: string | null }> {
+    const plan = this.plan(filters, reviewer);
+    const after = cursor === undefined ? undefined : decodeCursor(plan, cursor);
+    const page = await this.#store.page(plan, limit, after);
+    const now = this.#now();
+    return {
+      items: page.items.map((item) => this.view(item, now)),
+      nextCursor: page.next ? encodeCursor(plan, page.next) : null,
+    };
+  }
+
+  /** Counts of the filtered set by status and rule class, with amounts at risk and overdue flags. */
+  async counts(filters: FlagFilters, reviewer: Reviewer): Promise<z.infer<typeof Counts>> {
+    const plan = this.plan(filters, reviewer);
+    const counts: z.infer<typeof Counts> = {
+      total: 0,
+      amountAtRisk: 0,
+      overdue: 0,
+      byStatus: {},
+      byRuleClass: {},
+      complete: true,
+    };
+    const now = this.#now();
+    let cents = 0;
+    for await (const items of this.#store.all(plan, [
+      'flagId',
+      'status',
+      'ruleClass',
+      'amountAtRisk',
+      'createdAt',
+      'enteredAt',
+      'dueAt',
+    ])) {
+      for (const item of items) {
+        const status = item.status;
+        const amount = Number(item.amountAtRisk ?? 0);
+        const ruleClass = String(item.ruleClass ?? '');
+        counts.total += 1;
+        cents += Math.round(amount * 100);
+        counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
+        const byClass = counts.byRuleClass[ruleClass] ?? { flags: 0, amountAtRisk: 0 };
+        counts.byRuleClass[ruleClass] = byClass;
+        byClass.flags += 1;
+        byClass.amountAtRisk = Math.round((byClass.amountAtRisk + amount) * 100) / 100;
+        if (this.#overdue(item, now)) counts.overdue += 1;
+      }
+      if (counts.total >= MAX_COUNTED) {
+        counts.complete = false;
+        break;
+      }
+    }
+    counts.amountAtRisk = cents / 100;
+    return counts;
+  }
+
+  /** A flag with everything an auditor needs to decide it; another hospital's flag is not found. */
+  async detail(flagId: string, reviewer: Reviewer): Promise<FlagDetail> {
+    const item = await this.#visible(flagId, reviewer);
+    const now = this.#now();
+    const flag = this.view(item, now);
+    // The claim and its other flags are independent reads: one round trip, not two.
+    const [claim, ofClaim] = await Promise.all([
+      typeof item.claimId === 'string' && typeof item.insuredId === 'string'
+        ? this.#store.claim(item.insuredId, item.claimId)
+        : undefined,
+      typeof item.claimId === 'string' ? this.#store.flagsOfClaim(item.claimId) : [],
+    ]);
+    const siblings =
+      typeof item.claimId === 'string'
+        ? ofClaim
+            .filter(
+              (f) =>
+                f.flagId !== flagId && (reviewer.role !== 'hospital' || f.hospitalId === reviewer.hospitalId),
+            )
+            .map((f) => ({ flagId: f.flagId, ruleId: String(f.ruleId), status: f.status as FlagStatus }))
+        : [];
+    const rule = this.#rules.rules.find((r) => r.file.id === flag.ruleId)?.file;
+    const state = this.#state(item);
+    return {
+      flag,
+      claim: claim
+        ? {
+            claimId: claim.claimId,
+            visitType: claim.visitType,
+            firstServiceDate: claim.firstServiceDate,
+            lastServiceDate: claim.lastServiceDate,
+            lines: claim.items.map((line) => ({ ...line, flagged: flag.lineNos.includes(line.lineNo) })),
+          }
+        : null,
+      rule: rule
+        ? {
+            id: rule.id,
+            version: rule.version,
+            title: rule.title,
+            ...(rule.description ? { description: rule.description } : {}),
+            conditions: conditionsInWords(rule.conditions),
+            params: rule.params,
+          }
+        : null,
+      siblings,
+      relatedClaimIds: reviewer.role === 'hospital' ? [] : (flag.relatedClaimIds ?? []),
+      trail: state.trail,
+      actions: availableActions(state.status, reviewer),
+      policy: isActive(state.status)
+        ? {
+            step: this.#policy.steps[state.status].label,
+            limitDays: this.#policy.steps[state.status].limitDays,
+          }
+        : {},
+    };
+  }
+
+  /** Takes one transition, or throws ReviewError (with the current state) / FlagNotFoundError. */
+  async decide(
+    flagId: string,
+    request: TransitionRequest,
+    reviewer: Reviewer,
+  ): Promise<{ flag: FlagView; trail: TrailEntry[] }> {
+    const item = await this.#visible(flagId, reviewer);
+    const state = this.#state(item);
+    const transition = applyTransition(state, request, reviewer, this.#policy, this.#now());
+    if (!(await this.#store.transition(state, transition))) {
+      const current = await this.#store.flag(flagId);
+      const now = current ? this.#state(current) : state;
+      throw new ReviewError(
+        'conflict',
+        `another decision was recorded first: the flag is now ${now.status} (version ${now.version})`,
+        now,
+      );
+    }
+    const written = { ...item, status: transition.next.status, reviewVersion: transition.next.version };
+    return {
+      flag: this.view(
+        { ...written, enteredAt: transition.next.enteredAt, dueAt: transition.dueAt },
+        this.#now(),
+      ),
+      trail: transition.next.trail,
+    };
+  }
+
+  /**
+   * One decision over a filtered set, bounded by MAX_BULK. The caller says how many flags it saw;
+   * if the set has changed since, nothing is decided. Each flag is checked on its own and reported.
+   */
+  async bulk(
+    filters: FlagFilters,
+    request: Omit<TransitionRequest, 'expectedVersion'>,
+    expectedCount: number,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof BulkAnswer>> {
+    if (reviewer.role !== 'auditor') throw new ReviewForbiddenError('only auditors decide flags in bulk');
+    const plan = this.plan(filters, reviewer);
+    const items: FlagItem[] = [];
+    for await (const page of this.#store.all(plan)) {
+      items.push(...page);
+      if (items.length > MAX_BULK) break;
+    }
+    if (items.length > MAX_BULK)
+      throw new BulkRefusedError(
+        `the filtered set has more than ${MAX_BULK} flags; narrow the filters to decide at most ${MAX_BULK} at once`,
+        400,
+      );
+    if (items.length !== expectedCount)
+      throw new BulkRefusedError(
+        `the filtered set now has ${items.length} flags, not the ${expectedCount} you saw; nothing was decided`,
+        409,
+      );
+    const results: z.infer<typeof BulkAnswer>['results'] = [];
+    for (const item of items) {
+      const state = this.#state(item);
+      try {
+        const transition = applyTransition(
+          state,
+          { ...request, expectedVersion: state.version },
+          reviewer,
+          this.#policy,
+          this.#now(),
+        );
+        const written = await this.#store.transition(state, transition);
+        results.push(
+          written
+            ? { flagId: item.flagId, outcome: 'done', status: transition.next.status }
+            : {
+                flagId: item.flagId,
+                outcome: 'refused',
+                status: state.status,
+                reason: 'decided by someone else meanwhile',
+              },
+        );
+      } catch (error) {
+        if (!(error instanceof ReviewError)) throw error;
+        results.push({
+          flagId: item.flagId,
+          outcome: 'refused',
+          status: state.status,
+          reason: error.message,
+        });
+      }
+    }
+    return { total: items.length, done: results.filter((r) => r.outcome === 'done').length, results };
+  }
+
+  /** The filtered set as CSV (UTF-8 with a BOM, so Excel reads the Chinese text), a page at a time. */
+  async *exportCsv(filters: FlagFilters, reviewer: Reviewer): AsyncGenerator<string> {
+    const plan = this.plan(filters, reviewer);
+    yield `\ufeff${CSV_HEADER}`;
+    const now = this.#now();
+    for await (const items of this.#store.all(plan))
+      yield items.map((i) => toCsvRow(this.view(i, now))).join('');
+  }
+
+  async scores(
+    query: z.infer<typeof ScoresQuery>,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof ScoresAnswer>> {
+    let items: Record<string, unknown>[];
+    if (query.id !== undefined) {
+      if (reviewer.role === 'hospital' && query.kind === 'hospital' && query.id !== reviewer.hospitalId)
+        throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
+      items = await this.#store.scores(`${query.kind}#${query.id}`, query.from, query.to);
+    } else if (query.period !== undefined) {
+      if (
+        reviewer.role === 'hospital' &&
+        query.hospital !== undefined &&
+        query.hospital !== reviewer.hospitalId
+      )
+        throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
+      items = await this.#store.scoresOfPeriod(query.period, query.kind);
+      const hospital = reviewer.role === 'hospital' ? reviewer.hospitalId : query.hospital;
+      if (hospital !== undefined)
+        items = items.filter((s) =>
+          query.kind === 'hospital' ? s.id === hospital : s.hospitalId === hospital,
+        );
+    } else throw new BulkRefusedError('ask for one subject (id) or one period (period)', 400);
+    // A hospital reads its own score and its own doctors' (a doctor's score names its hospital).
+    if (reviewer.role === 'hospital')
+      items = items.filter((s) =>
+        s.kind === 'hospital' ? s.id === reviewer.hospitalId : s.hospitalId === reviewer.hospitalId,
+      );
+    const scores = items.map(toScore);
+    return scores.length
+      ? { items: scores, empty: false }
+      : {
+          items: [],
+          empty: true,
+          note: 'the scores table holds no score for this question yet: scores are written by the post-event stage',
+        };
+  }
+
+  /** Per rule and version: flags confirmed, dismissed, appealed and overturned, and the share that held. */
+  async precision(reviewer: Reviewer): Promise<z.infer<typeof PrecisionAnswer>> {
+    if (reviewer.role === 'hospital')
+      throw new ReviewForbiddenError('rule precision is for auditors and rule authors');
+    const rules: z.infer<typeof PrecisionAnswer>['rules'] = [];
+    for (const { file } of this.#rules.rules) {
+      const byVersion = new Map<number, Record<FlagStatus, number>>();
+      for await (const items of this.#store.ruleOutcomes(file.id))
+        for (const { ruleVersion, status } of items) {
+          const counts =
+            byVersion.get(ruleVersion) ??
+            (Object.fromEntries(Object.keys(STATUS_LABELS).map((s) => [s, 0])) as Record<FlagStatus, number>);
+          counts[status as FlagStatus] += 1;
+          byVersion.set(ruleVersion, counts);
+        }
+      for (const [ruleVersion, c] of [...byVersion].sort(([a], [b]) => b - a)) {
+        const appealed = c.appealed + c.investigating + c.upheld + c.overturned;
+        const confirmed = c.confirmed + appealed;
+        const decided = confirmed + c.dismissed;
+        rules.push({
+          ruleId: file.id,
+          ruleVersion,
+          title: file.title,
+          flags: Object.values(c).reduce((a, b) => a + b, 0),
+          open: c.open + c.escalated,
+          confirmed,
+          dismissed: c.dismissed,
+          appealed,
+          overturned: c.overturned,
+          precision: decided ? Math.round(((confirmed - c.overturned) / decided) * 1000) / 1000 : null,
+        });
+      }
+    }
+    return { rules };
+  }
+
+  /** The flag, if `reviewer` may see it; another hospital's flag is answered exactly like a missing one. */
+  async #visible(flagId: string, reviewer: Reviewer): Promise<FlagItem> {
+    const item = await this.#store.flag(flagId);
+    if (!item || (reviewer.role === 'hospital' && item.hospitalId !== reviewer.hospitalId))
+      throw new FlagNotFoundError(`no flag ${flagId.slice(0, 100)}`);
+    return item;
+  }
+
+  #state(item: FlagItem): ReviewState {
+    return {
+      flagId: item.flagId,
+      hospitalId: item.hospitalId,
+      status: item.status as FlagStatus,
+      version: Number(item.reviewVersion ?? 0),
+      enteredAt: String(item.enteredAt ?? item.createdAt),
+      trail: (item.trail as TrailEntry[] | undefined) ?? [],
+    };
+  }
+
+  #dueAt(item: FlagItem): string | undefined {
+    const status = item.status as FlagStatus;
+    if (!isActive(status)) return undefined;
+    return typeof item.dueAt === 'string'
+      ? item.dueAt
+      : dueAt(this.#policy, status, String(item.enteredAt ?? item.createdAt));
+  }
+
+  #overdue(item: FlagItem, now: Date): boolean {
+    const status = item.status as FlagStatus;
+    const due = this.#dueAt(item);
+    return due !== undefined && status !== 'confirmed' && due < now.toISOString();
+  }
+
+  /** A stored flag as the API shows it. */
+  view(item: FlagItem, now: Date): FlagView {
+    const status = item.status as FlagStatus;
+    const due = this.#dueAt(item);
+    const pick = <T>(name: string): T | undefined => item[name] as T | undefined;
+    const optional = (name: string) => (item[name] === undefined ? {} : { [name]: item[name] });
+    return {
+      flagId: item.flagId,
+      ...optional('claimId'),
+      ...optional('relatedClaimIds'),
+      lineNos: pick<number[]>('lineNos') ?? [],
+      ruleId: String(item.ruleId),
+      ruleVersion: Number(item.ruleVersion),
+      stage: item.stage as FlagView['stage'],
+      severity: item.severity as FlagView['severity'],
+      result: item.result as FlagView['result'],
+      action: String(item.action),
+      amountAtRisk: Number(item.amountAtRisk),
+      hospitalId: item.hospitalId,
+      ...optional('doctorId'),
+      ...optional('insuredId'),
+      message: String(item.message),
+      basis: item.basis as FlagView['basis'],
+      status,
+      statusLabel: STATUS_LABELS[status] ?? status,
+      createdAt: String(item.createdAt),
+      version: Number(item.reviewVersion ?? 0),
+      enteredAt: String(item.enteredAt ?? item.createdAt),
+      ...(due ? { dueAt: due } : {}),
+      overdue: this.#overdue(item, now),
+    };
+  }
+}
+
+function toScore(item: Record<string, unknown>): Score {
+  const { subject: _subject, ...score } = item;
+  return score as Score;
+}
+
+const OPERATOR_WORDS: Record<string, string> = {
+  equal: '等于',
+  notEqual: '不等于',
+  lessThan: '小于',
+  lessThanInclusive: '不大于',
+  greaterThan: '大于',
+  greaterThanInclusive: '不小于',
+  in: '属于',
+  notIn: '不属于',
+  contains: '包含',
+  doesNotContain: '不包含',
+};
+
+/** A rule's conditions as lines an auditor reads: `subject.daysSupply 大于 params.maxDays`, nested by all/any/not. */
+export function conditionsInWords(tree: ConditionTree, depth = 0): string[] {
+  const indent = '  '.repeat(depth);
+  const node = tree as Record<string, unknown>;
+  if (Array.isArray(node.all))
+    return [
+      `${indent}全部满足 (all):`,
+      ...node.all.flatMap((c) => conditionsInWords(c as ConditionTree, depth + 1)),
+    ];
+  if (Array.isArray(node.any))
+    return [
+      `${indent}任一满足 (any):`,
+      ...node.any.flatMap((c) => conditionsInWords(c as ConditionTree, depth + 1)),
+    ];
+  if (node.not) return [`${indent}不满足 (not):`, ...conditionsInWords(node.not as ConditionTree, depth + 1)];
+  const value = node.value as unknown;
+  const operand =
+    value && typeof value === 'object' && !Array.isArray(value) && 'fact' in value
+      ? `${String((value as { fact: string }).fact)}${String((value as { path?: string }).path ?? '').replace(/^\$/, '')}`
+      : JSON.stringify(value);
+  const fact = `${String(node.fact)}${String(node.path ?? '').replace(/^\$/, '')}`;
+  return [`${indent}${fact} ${OPERATOR_WORDS[String(node.operator)] ?? String(node.operator)} ${operand}`];
+}

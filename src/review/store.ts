@@ -1,0 +1,327 @@
+/**
+ * The review API's DynamoDB adapter: flag listings by plan (src/review/plan.ts), a flag and its
+ * claim, conditional transitions, scores and rule counts. Every read is a GetItem or a Query.
+ */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { HistoryClaim } from '../history/store.ts';
+import { TABLES } from '../resources.ts';
+import type { ReviewState, TrailEntry, Transition } from './machine.ts';
+import { FLAG_INDEX_KEYS, type ListPlan, type QueryStep } from './plan.ts';
+
+export type FlagItem = Record<string, unknown> & { flagId: string; hospitalId: string; status: string };
+
+export interface ReviewTables {
+  flags: string;
+  claims: string;
+  scores: string;
+}
+
+/** Where a listing stopped: the plan step and the index key of the last item looked at. */
+export interface Position {
+  step: number;
+  key?: Record<string, string>;
+}
+
+export interface FlagsPage {
+  items: FlagItem[];
+  next?: Position;
+}
+
+/** A cursor that does not decode, or was issued for other filters. */
+export class CursorError extends Error {
+  override readonly name = 'CursorError';
+}
+
+const CursorBody = z.strictObject({
+  f: z.string(),
+  s: z.number().int().nonnegative(),
+  k: z.record(z.string(), z.string().max(300)).optional(),
+});
+
+export function encodeCursor(plan: ListPlan, position: Position): string {
+  return Buffer.from(
+    JSON.stringify({ f: plan.fingerprint, s: position.step, ...(position.key ? { k: position.key } : {}) }),
+  ).toString('base64url');
+}
+
+export function decodeCursor(plan: ListPlan, cursor: string): Position {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new CursorError('the cursor is not one this listing issued');
+    throw error;
+  }
+  const parsed = CursorBody.safeParse(body);
+  if (!parsed.success) throw new CursorError('the cursor is not one this listing issued');
+  if (parsed.data.f !== plan.fingerprint)
+    throw new CursorError('the cursor was issued for other filters; start again without it');
+  if (parsed.data.s >= plan.steps.length) throw new CursorError('the cursor is past the end of this listing');
+  return parsed.data.k ? { step: parsed.data.s, key: parsed.data.k } : { step: parsed.data.s };
+}
+
+/**
+ * A filtered Query evaluates twice the items still wanted per call (at least 20): enough that a
+ * filter keeping half the items fills a page in one call, little enough that DynamoDB reads no more
+ * than it must; the rest of the page comes from further calls.
+ */
+const readBatch = (want: number): number => Math.max(20, want * 2);
+
+export class DynamoReviewStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: ReviewTables,
+  ) {}
+
+  #query(
+    step: QueryStep,
+    plan: ListPlan,
+    limit: number,
+    start?: Record<string, unknown>,
+    projection?: string[],
+  ) {
+    const keys = FLAG_INDEX_KEYS[step.index];
+    const names: Record<string, string> = { '#pk': keys.partition, ...(plan.filter?.names ?? {}) };
+    const values: Record<string, unknown> = { ':pk': step.partition, ...(plan.filter?.values ?? {}) };
+    let keyCondition = '#pk = :pk';
+    const { from, to } = step.range ?? {};
+    if (from !== undefined || to !== undefined) names['#sk'] = keys.sort;
+    if (from !== undefined && to !== undefined) {
+      keyCondition += ' AND #sk BETWEEN :from AND :to';
+      values[':from'] = from;
+      values[':to'] = to;
+    } else if (from !== undefined) {
+      keyCondition += ' AND #sk >= :from';
+      values[':from'] = from;
+    } else if (to !== undefined) {
+      keyCondition += ' AND #sk <= :to';
+      values[':to'] = to;
+    }
+    if (projection) for (const [i, p] of projection.entries()) names[`#p${i}`] = p;
+    const input: QueryCommandInput = {
+      TableName: this.tables.flags,
+      IndexName: step.index,
+      KeyConditionExpression: keyCondition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(plan.filter ? { FilterExpression: plan.filter.expression } : {}),
+      ...(start ? { ExclusiveStartKey: start } : {}),
+      ...(projection ? { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', ') } : {}),
+    };
+    return this.client.send(new QueryCommand(input));
+  }
+
+  /**
+   * Up to `limit` flags of the plan after `after`, newest first within each step. The position
+   * after the page is the key of the last item returned (or the last one the Query evaluated),
+   * so the next page starts exactly there: no gaps, no repeats.
+   */
+  async page(plan: ListPlan, limit: number, after?: Position): Promise<FlagsPage> {
+    const items: FlagItem[] = [];
+    let step = after?.step ?? 0;
+    let start: Record<string, unknown> | undefined = after?.key;
+    // Bounded work per page: a very selective filter returns a shorter page with a cursor.
+    for (let calls = 0; step < plan.steps.length && calls < 25; calls++) {
+      const current = plan.steps[step] as QueryStep;
+      const want = limit - items.length;
+      const answer = await this.#query(current, plan, plan.filter ? readBatch(want) : want, start);
+      const found = (answer.Items ?? []) as FlagItem[];
+      if (found.length > want) {
+        items.push(...found.slice(0, want));
+        return { items, next: { step, key: indexKey(current, items.at(-1) as FlagItem) } };
+      }
+      items.push(...found);
+      if (answer.LastEvaluatedKey) start = answer.LastEvaluatedKey;
+      else {
+        step += 1;
+        start = undefined;
+      }
+      if (items.length === limit)
+        return step < plan.steps.length
+          ? { items, next: start ? { step, key: stringKey(start) } : { step } }
+          : { items };
+    }
+    if (step >= plan.steps.length) return { items };
+    return { items, next: start ? { step, key: stringKey(start) } : { step } };
+  }
+
+  /** Every flag of the plan, page by page, only `projection` when given (export, counts, bulk). */
+  async *all(plan: ListPlan, projection?: string[]): AsyncGenerator<FlagItem[]> {
+    for (const step of plan.steps) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const answer = await this.#query(step, plan, 500, start, projection);
+        if (answer.Items?.length) yield answer.Items as FlagItem[];
+        start = answer.LastEvaluatedKey;
+      } while (start);
+    }
+  }
+
+  async flag(flagId: string): Promise<FlagItem | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.flags, Key: { flagId } }),
+    );
+    return Item as FlagItem | undefined;
+  }
+
+  /** The other flags of a claim (byClaim index). */
+  async flagsOfClaim(claimId: string): Promise<FlagItem[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.flags,
+        IndexName: 'byClaim',
+        KeyConditionExpression: 'claimId = :c',
+        ExpressionAttributeValues: { ':c': claimId },
+        ProjectionExpression: 'flagId, ruleId, #s, hospitalId',
+        ExpressionAttributeNames: { '#s': 'status' },
+        Limit: 100,
+      }),
+    );
+    return (Items ?? []) as FlagItem[];
+  }
+
+  /** A settled claim from its patient's history partition (the flag carries the patient). */
+  async claim(insuredId: string, claimId: string): Promise<HistoryClaim | undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const answer = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.claims,
+          KeyConditionExpression: `${TABLES.claims.partitionKey.name} = :p`,
+          FilterExpression: 'claimId = :c',
+          ExpressionAttributeValues: { ':p': insuredId, ':c': claimId },
+          ExclusiveStartKey: start,
+        }),
+      );
+      const item = answer.Items?.[0];
+      if (item) return JSON.parse(String(item.history)) as HistoryClaim;
+      start = answer.LastEvaluatedKey;
+    } while (start);
+    return undefined;
+  }
+
+  /**
+   * Writes a transition if the flag is still at the version it was computed from; returns false
+   * when another decision got there first (the caller re-reads and answers 409).
+   */
+  async transition(from: ReviewState, transition: Transition): Promise<boolean> {
+    const { next, entry, dueAt } = transition;
+    const sets = [
+      '#status = :to',
+      'reviewVersion = :version',
+      'enteredAt = :at',
+      'enteredAtFlagId = :atFlag',
+      'trail = list_append(if_not_exists(trail, :none), :entry)',
+      ...(dueAt ? ['dueAt = :due'] : []),
+    ];
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.flags,
+          Key: { flagId: from.flagId },
+          UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
+          ConditionExpression:
+            from.version === 0
+              ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from'
+              : 'reviewVersion = :expected AND #status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': next.status,
+            ':from': from.status,
+            ':version': next.version,
+            ':at': next.enteredAt,
+            ':atFlag': `${next.enteredAt}#${from.flagId}`,
+            ':none': [],
+            ':entry': [entry satisfies TrailEntry],
+            ...(from.version === 0 ? {} : { ':expected': from.version }),
+            ...(dueAt ? { ':due': dueAt } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** A subject's scores over periods (base table: `kind#id`, period range). */
+  async scores(subject: string, from = '0000-00', to = '9999-99'): Promise<Record<string, unknown>[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.scores,
+        KeyConditionExpression: '#s = :s AND #p BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#s': 'subject', '#p': 'period' },
+        ExpressionAttributeValues: { ':s': subject, ':from': from, ':to': to },
+        Limit: 120,
+      }),
+    );
+    return Items ?? [];
+  }
+
+  /** Every subject of a kind in one period (the byPeriod index). */
+  async scoresOfPeriod(period: string, kind: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const answer = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.scores,
+          IndexName: 'byPeriod',
+          KeyConditionExpression: '#p = :p AND begins_with(#s, :kind)',
+          ExpressionAttributeNames: { '#s': 'subject', '#p': 'period' },
+          ExpressionAttributeValues: { ':p': period, ':kind': `${kind}#` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(answer.Items ?? []));
+      start = answer.LastEvaluatedKey;
+    } while (start && items.length < 5_000);
+    return items;
+  }
+
+  /** Version and status of every flag of a rule (byRule index), for its precision. */
+  async *ruleOutcomes(ruleId: string): AsyncGenerator<{ ruleVersion: number; status: string }[]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const answer = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.flags,
+          IndexName: 'byRule',
+          KeyConditionExpression: 'ruleId = :r',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':r': ruleId },
+          ProjectionExpression: 'ruleVersion, #s',
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (answer.Items ?? []) as { ruleVersion: number; status: string }[];
+      start = answer.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+/** The ExclusiveStartKey of an item in an index: the table key and the index's keys. */
+function indexKey(step: QueryStep, item: FlagItem): Record<string, string> {
+  const keys = FLAG_INDEX_KEYS[step.index];
+  return stringKey({
+    flagId: item.flagId,
+    [keys.partition]: item[keys.partition],
+    [keys.sort]: item[keys.sort],
+  });
+}
+
+function stringKey(key: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { EditFact, editFacts } from './diagnosis-edit.ts';
+import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
+
+/**
+ * Each settlement-list procedure of the claim (ICD-9-CM-3, `claim.procedures`) once per sex edit of
+ * rules/reference/procedure-edits.json it falls under (手术操作编码与性别不符). A claim without
+ * procedures builds nothing. It covers no line: the claim does not say which charges a procedure
+ * code stands for.
+ */
+export const procedureEdit: ClaimSubjectKind = {
+  name: 'procedureEdit',
+  scope: 'claim',
+  ruleClass: 'optional',
+  history: false,
+  stages: EVERY_STAGE,
+  fact: z.object({
+    /** 1 for the claim's first procedure. */
+    index: z.number(),
+    code: z.string(),
+    primary: z.boolean(),
+    date: z.string(),
+    ...EditFact,
+  }),
+  line: NO_LINE_FACTS,
+  build({ claim, catalogue }) {
+    const subjects: Subject[] = [];
+    (claim.procedures ?? []).forEach((p, i) => {
+      for (const edit of catalogue.procedureEditsOf(p.code)) {
+        const { fact, reference } = editFacts(edit);
+        subjects.push({
+          kind: 'procedureEdit',
+          fact: { index: i + 1, code: p.code, primary: p.primary, date: p.date, ...fact },
+          date: p.date,
+          lines: [],
+          reference,
+        });
+      }
+    });
+    return subjects;
+  },
+};

@@ -1,0 +1,276 @@
+/**
+ * Fixture factories for the review API: flags written as the in-process stage writes them (through
+ * DynamoOutcomeStore, so the items carry the same keys), scores as DESIGN's Score contract has them.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Claim } from '../../src/contracts/claim.ts';
+import type { Flag } from '../../src/contracts/flag.ts';
+import type { ClaimOutcome } from '../../src/pipeline/in-process.ts';
+import type { Score } from '../../src/review/contracts.ts';
+import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
+import { defaultRulesDir } from '../../src/rules/load.ts';
+import { DynamoOutcomeStore, type OutcomeTables } from '../../src/stores/dynamo.ts';
+
+/** A knowledge point of the imported NHSA catalogue, so sample flags cite the real text. */
+function knowledgePoint(ruleClass: string, itemName: string): { kpId: string; text: string } {
+  const file = join(defaultRulesDir(), 'catalogue', 'knowledge-points.json');
+  const { knowledgePoints } = JSON.parse(readFileSync(file, 'utf8')) as {
+    knowledgePoints: { kpId: string; ruleClass: string; itemName: string; text: string }[];
+  };
+  const point = knowledgePoints.find((k) => k.ruleClass === ruleClass && k.itemName === itemName);
+  if (!point) throw new Error(`no knowledge point ${ruleClass} / ${itemName} in ${file}`);
+  return point;
+}
+
+const APALUTAMIDE_SEX = knowledgePoint('药品区分性别使用', '阿帕他胺片');
+
+/**
+ * Real rules of the pack (id, class, basis, severity, result, in-process action), each on the line
+ * of the sample claim it is about: line 1 metformin, line 2 apalutamide (male-only; the base
+ * claim's patient is female).
+ */
+export const SAMPLE_RULES = [
+  {
+    ruleId: 'GZ-DRUG-SEX',
+    ruleClass: '药品区分性别使用',
+    code: 'GZ10000301004000',
+    knowledgePoint: APALUTAMIDE_SEX.kpId,
+    text: APALUTAMIDE_SEX.text,
+    severity: 'high',
+    result: 'violation',
+    action: 'reject',
+    line: 2,
+    message: '阿帕他胺片限男性使用，患者为女性',
+  },
+  {
+    ruleId: 'GZ-REPEAT-PRESCRIPTION',
+    ruleClass: '重复开药',
+    code: 'GZ10000301006000',
+    text: '同一参保人同一药品在前次所开药量尚未用完时再次开具。',
+    severity: 'medium',
+    result: 'suspicious',
+    action: 'hold',
+    line: 1,
+    message: '二甲双胍片前次所开药量尚余12天（允许提前7天）',
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE',
+    ruleClass: '药品限支付疗程',
+    code: 'GZ10000101010000',
+    severity: 'medium',
+    result: 'violation',
+    action: 'hold',
+    line: 2,
+    message: '阿帕他胺片用药天数超出限定支付疗程',
+  },
+  {
+    ruleId: 'GZ-DRUG-COURSE-HISTORY',
+    ruleClass: '药品限支付疗程',
+    code: 'GZ10000101010000',
+    severity: 'medium',
+    result: 'violation',
+    action: 'hold',
+    line: 2,
+    message: '阿帕他胺片跨结算累计用药天数超出限定支付疗程',
+  },
+  {
+    ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+    ruleClass: '药品限最大开药天数/开药量',
+    code: 'NHSA2025-9',
+    text: '门诊开药量原则上不超过30天（长期处方须有慢性病诊断依据）。',
+    severity: 'medium',
+    result: 'suspicious',
+    action: 'hold',
+    line: 1,
+    message: '二甲双胍片一次开药天数超过门诊30天上限',
+  },
+] as const;
+
+export const SAMPLE_HOSPITALS = ['H3001', 'H3002', 'H2001'] as const;
+
+export interface SampleClaim {
+  claim: Claim;
+  flags: Flag[];
+}
+
+/** A small deterministic generator (mulberry32), so every run seeds the same data. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * `count` claims with one flag each (every few claims a second one), spread over hospitals, doctors,
+ * rules, stages and the months from `firstMonth` on, created at distinct instants.
+ */
+export function sampleClaims(
+  count: number,
+  options: { seed?: number; start?: string; stepMinutes?: number; prefix?: string } = {},
+): SampleClaim[] {
+  const base = readBaseClaim(defaultRulesDir()) as unknown as Record<string, unknown>;
+  const next = random(options.seed ?? 1);
+  const start = Date.parse(options.start ?? '2026-08-01T08:00:00Z');
+  const step = (options.stepMinutes ?? 97) * 60_000;
+  const out: SampleClaim[] = [];
+  const patients = Math.max(97, Math.ceil(count / 8));
+  for (let i = 0; i < count; i++) {
+    const hospitalId = SAMPLE_HOSPITALS[i % SAMPLE_HOSPITALS.length] as string;
+    const doctorId = `D-${hospitalId}-0${1 + Math.floor(next() * 3)}`;
+    // About eight claims a patient, as a year of a real insured's outpatient visits.
+    const insuredId = `P-${String(i % patients).padStart(6, '0')}`;
+    const claimId = `C-${options.prefix ?? 'REV'}-${String(i).padStart(6, '0')}`;
+    const createdAt = new Date(start + i * step).toISOString();
+    const day = createdAt.slice(0, 10);
+    const claim = deepMerge(base, {
+      claimId,
+      submittedAt: createdAt,
+      patient: { insuredId },
+      hospital: { hospitalId },
+      doctorId,
+      items: [
+        {
+          lineNo: 1,
+          code: 'XA10BAE054A001010101234',
+          name: '二甲双胍片',
+          category: 'drug',
+          quantity: 60,
+          unitPrice: 0.35,
+          amount: 21,
+          serviceDate: day,
+          daysSupply: 30,
+        },
+        {
+          lineNo: 2,
+          code: 'XL02BBA326A001010102180',
+          name: '阿帕他胺片',
+          category: 'drug',
+          quantity: 30,
+          unitPrice: 40,
+          amount: 1200,
+          serviceDate: day,
+          daysSupply: 30,
+        },
+      ],
+      totals: { amount: 1221, fundPaid: 976.8, selfPaid: 244.2 },
+    }) as unknown as Claim;
+    const rules = [
+      SAMPLE_RULES[i % SAMPLE_RULES.length],
+      ...(i % 4 === 0 ? [SAMPLE_RULES[(i + 2) % SAMPLE_RULES.length]] : []),
+    ];
+    const flags = rules.map((rule, k): Flag => {
+      if (!rule) throw new Error('no rule');
+      const amount = Math.round((20 + next() * 2000) * 100) / 100;
+      return {
+        flagId: `F-${claimId}-${k}`,
+        claimId,
+        lineNos: [rule.line],
+        ruleId: rule.ruleId,
+        ruleVersion: 1,
+        // Seeded flags name no published set: the review API shows the version, never loads it.
+        ruleSetVersion: 'rs-seeded',
+        stage: i % 5 === 0 ? 'post' : 'in',
+        severity: rule.severity,
+        result: rule.result,
+        action: rule.action,
+        amountAtRisk: amount,
+        hospitalId,
+        doctorId,
+        insuredId,
+        message: rule.message,
+        basis: {
+          ruleClass: rule.ruleClass,
+          code: rule.code,
+          ...('knowledgePoint' in rule ? { knowledgePoint: rule.knowledgePoint } : {}),
+          ...('text' in rule ? { text: rule.text } : {}),
+        },
+        status: 'open',
+        createdAt,
+      };
+    });
+    out.push({ claim, flags });
+  }
+  return out;
+}
+
+/** Writes the sample claims with their flags and history items, as the in-process stage does. */
+export async function writeSampleClaims(
+  documents: DynamoDBDocumentClient,
+  tables: OutcomeTables,
+  claims: readonly SampleClaim[],
+): Promise<void> {
+  const store = new DynamoOutcomeStore(documents, tables);
+  for (let i = 0; i < claims.length; i += 50) {
+    const outcomes: ClaimOutcome[] = claims.slice(i, i + 50).map(({ claim, flags }) => ({
+      claim,
+      flags,
+      decidedAt: flags[0]?.createdAt ?? claim.submittedAt,
+      decision: { claimId: claim.claimId, outcome: 'hold', lines: [], ruleSetVersion: 'test' },
+    }));
+    const failed = await store.recordAll(outcomes);
+    if (failed.size) throw new Error(`could not write sample claims: ${[...failed.values()][0]?.message}`);
+  }
+}
+
+/** Scores of a hospital and its doctors over months, as the post-event stage would write them. */
+export function sampleScores(hospitalId: string, months: readonly string[], doctors = 2): Score[] {
+  const scores: Score[] = [];
+  months.forEach((period, m) => {
+    scores.push({
+      kind: 'hospital',
+      id: hospitalId,
+      period,
+      composite: 70 + m * 2,
+      cases: 400 + m * 10,
+      components: {
+        costIndex: {
+          value: Math.round((1.2 - m * 0.03) * 100) / 100,
+          how: 'observed ÷ peer median, case-mix weighted',
+        },
+        drugShare: { value: Math.round((0.34 - m * 0.01) * 100) / 100, peerMedian: 0.29 },
+        readmission31d: { value: 0.041 },
+        violationRate: { value: 0.012 },
+      },
+      peers: { level: 3, hospitals: 14 },
+    });
+    for (let d = 1; d <= doctors; d++)
+      scores.push({
+        kind: 'doctor',
+        id: `D-${hospitalId}-0${d}`,
+        hospitalId,
+        period,
+        composite: 60 + d * 5 + m,
+        cases: 40 + d,
+        components: {
+          costIndex: { value: Math.round((1 + d * 0.1) * 100) / 100 },
+          drugShare: { value: 0.3, peerMedian: 0.28 },
+        },
+      });
+  });
+  return scores;
+}
+
+export async function writeScores(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  scores: readonly Score[],
+): Promise<void> {
+  for (let i = 0; i < scores.length; i += 25) {
+    await documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [table]: scores
+            .slice(i, i + 25)
+            .map((s) => ({ PutRequest: { Item: { subject: `${s.kind}#${s.id}`, ...s } } })),
+        },
+      }),
+    );
+  }
+}

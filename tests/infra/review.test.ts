@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReviewApi } from '../../infra/review.ts';
+import { TABLES, type TableName } from '../../src/resources.ts';
+import { REVIEW_ROUTES } from '../../src/review/routes.ts';
+
+let outdir: string;
+let stack: Stack;
+let api: ReviewApi;
+let tables: Record<'flags' | 'claims' | 'scores', Table>;
+let template: Template;
+
+function table(scope: Stack, name: TableName): Table {
+  const def = TABLES[name];
+  const attribute = (key: { name: string }) => ({ name: key.name, type: AttributeType.STRING });
+  const created = new Table(scope, `${name}Table`, {
+    partitionKey: attribute(def.partitionKey),
+    ...('sortKey' in def ? { sortKey: attribute(def.sortKey) } : {}),
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  for (const index of def.indexes)
+    created.addGlobalSecondaryIndex({
+      indexName: index.indexName,
+      partitionKey: attribute(index.partitionKey),
+      ...('sortKey' in index ? { sortKey: attribute(index.sortKey) } : {}),
+    });
+  return created;
+}
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'fundguard-review-cdk-'));
+  const app = new App({ outdir });
+  stack = new Stack(app, 'ReviewApiTest');
+  tables = { flags: table(stack, 'flags'), claims: table(stack, 'claims'), scores: table(stack, 'scores') };
+  api = new ReviewApi(stack, 'ReviewApi', { stage: 'test', tables });
+  template = Template.fromJSON(app.synth().getStackByName(stack.stackName).template);
+});
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+describe('review API', () => {
+  it('serves exactly the routes of src/review/routes.ts, each behind the JWT authorizer', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+      Object.values(REVIEW_ROUTES)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
+    const [authorizerId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    for (const route of routes)
+      expect(route.Properties).toMatchObject({
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: authorizerId },
+      });
+  });
+
+  it("verifies tokens of the reviewers' user pool for the console's client", () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: logicalId(api.client) }],
+        Issuer: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([Match.stringLikeRegexp('cognito-idp'), { Ref: logicalId(api.userPool) }]),
+          ],
+        },
+      },
+    });
+  });
+
+  it('has one group per role, no self sign-up, MFA, and a hospital id users cannot change', () => {
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map(
+      (g) => g.Properties.GroupName,
+    );
+    expect(groups.sort()).toEqual(['auditor', 'hospital', 'rule-author']);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'hospitalId', Mutable: false })]),
+    });
+    const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0]?.Properties;
+    expect(client.ReadAttributes).toContain('custom:hospitalId');
+    expect(client.WriteAttributes).not.toContain('custom:hospitalId');
+  });
+
+  it('grants the function exactly its reads and the one conditional write, no scan, no delete', () => {
+    const role = { Ref: logicalId(api.fn.role as IConstruct) };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    const actions = dynamo.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(new Set(actions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    const writes = dynamo.filter((s) => JSON.stringify(s.Action).includes('UpdateItem'));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0]?.Resource)).toContain(logicalId(tables.flags));
+    const indexes = JSON.stringify(dynamo.map((s) => s.Resource));
+    for (const index of TABLES.flags.indexes) expect(indexes).toContain(`/index/${index.indexName}`);
+    expect(indexes).not.toContain(logicalId(tables.claims).concat('/index'));
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
+  });
+});
