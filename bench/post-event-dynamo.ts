@@ -30,7 +30,7 @@ export async function benchPostEventDynamo(): Promise<void> {
       const chunk = month.claims
         .slice(i, i + 500)
         .map((claim) => ({ claim, decision: { ...pass, claimId: claim.claimId }, flags: [], decidedAt }));
-      const failed = await store.recordAll(chunk);
+      const { failed } = await store.recordAll(chunk);
       if (failed.size) throw new Error(`loading the month failed for ${failed.size} claims`);
     }
     const started = performance.now();

@@ -174,7 +174,7 @@ async function seedHistory(
       const { flags, decision } = await screener.screen(claim, { stage: 'in', now });
       batch.push({ claim, decision, flags, decidedAt: now.toISOString() });
     }
-    const failed = await outcomes.recordAll(batch);
+    const { failed } = await outcomes.recordAll(batch);
     if (failed.size) throw new Error(`seeding history: ${failed.size} claims not written`);
   }
 }

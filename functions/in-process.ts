@@ -11,7 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { InProcessEnv, parseEnvironment } from '../src/config.ts';
 import { Claim } from '../src/contracts/claim.ts';
 import { type InProcessDeps, processClaims } from '../src/pipeline/in-process.ts';
-import { DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
+import { ClaimIdTakenError, DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { sqsAlertSender } from './commons/alerts.ts';
 import { documents, dynamo, sqs } from './commons/clients.ts';
 import { logger, metrics } from './commons/observability.ts';
@@ -59,9 +59,20 @@ export function createInProcessHandler(
     for (const { claimId, error } of failed)
       logger.warn('claim failed', { claimId, reason: describe(error) });
     // A new response: Powertools may hand back its shared default object, which must never be mutated.
-    const batchItemFailures = [...response.batchItemFailures];
-    for (const [messageId, claim] of parsed)
-      if (failedClaims.has(claim.claimId)) batchItemFailures.push({ itemIdentifier: messageId });
+    // Records that can never be decided (not a Claim v1, or another hospital's claim id) fail
+    // alone; a claim that failed for a reason a retry may cure holds its patient's later claims.
+    const refused = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    const retried = new Set<string>();
+    const refusedClaims = new Set(
+      failed.filter((f) => f.error instanceof ClaimIdTakenError).map((f) => f.claimId),
+    );
+    for (const [messageId, claim] of parsed) {
+      if (refusedClaims.has(claim.claimId)) refused.add(messageId);
+      else if (failedClaims.has(claim.claimId)) retried.add(messageId);
+    }
+    const batchItemFailures = [...refused, ...withLaterOfGroup(event.Records, retried, refused)].map(
+      (itemIdentifier) => ({ itemIdentifier }),
+    );
 
     const elapsed = performance.now() - started;
     metrics.addMetric('claimsProcessed', MetricUnit.Count, processed.length);
@@ -75,6 +86,30 @@ export function createInProcessHandler(
     logger.debug('batch decided', { claims: processed.length, failed: failed.length, ms: elapsed });
     return { batchItemFailures };
   };
+}
+
+/**
+ * On a FIFO queue a claim retried must take every later claim of its group (its patient) with it,
+ * as Lambda requires: otherwise the later claim is decided without the earlier one in its history.
+ * A refused record holds nothing back: it will never be decided, so nothing waits for it (and its
+ * neighbours are not dead-lettered with it). Records without a group (a standard queue) fail alone.
+ */
+function withLaterOfGroup(
+  records: readonly SQSRecord[],
+  retried: ReadonlySet<string>,
+  refused: ReadonlySet<string>,
+): string[] {
+  const failedGroups = new Set<string>();
+  const ids: string[] = [];
+  for (const record of records) {
+    if (refused.has(record.messageId)) continue;
+    const group = record.attributes.MessageGroupId;
+    if (retried.has(record.messageId) || (group !== undefined && failedGroups.has(group))) {
+      ids.push(record.messageId);
+      if (group !== undefined) failedGroups.add(group);
+    }
+  }
+  return ids;
 }
 
 function describe(error: Error): string {

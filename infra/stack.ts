@@ -13,6 +13,7 @@ import {
   deadLetterQueueName,
   physicalName,
   QUEUES,
+  type QueueDef,
   type QueueName,
   TABLES,
   type TableName,
@@ -107,14 +108,18 @@ export class FundGuardStack extends Stack {
   }
 
   #queue(stage: string, name: QueueName): QueueWithDeadLetters {
-    const def = QUEUES[name];
+    const def: QueueDef = QUEUES[name];
+    const fifo = def.fifo ? { fifo: true } : {};
     const deadLetterQueue = new Queue(this, `${pascal(name)}DeadLetterQueue`, {
+      ...fifo,
       queueName: physicalName(stage, deadLetterQueueName(name)),
       retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     const queue = new Queue(this, `${pascal(name)}Queue`, {
+      ...fifo,
+      ...(def.fifo ? { contentBasedDeduplication: true } : {}),
       queueName: physicalName(stage, def.name),
       visibilityTimeout: Duration.seconds(def.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(def.retentionSeconds),
@@ -164,7 +169,10 @@ export class FundGuardStack extends Stack {
     fn.addEventSource(
       new SqsEventSource(this.queues.claims.queue, {
         batchSize: CLAIMS_EVENT_SOURCE.batchSize,
-        maxBatchingWindow: Duration.seconds(CLAIMS_EVENT_SOURCE.maxBatchingWindowSeconds),
+        // A FIFO source takes no batching window (Lambda refuses one); the claims queue is FIFO.
+        ...(CLAIMS_EVENT_SOURCE.maxBatchingWindowSeconds > 0
+          ? { maxBatchingWindow: Duration.seconds(CLAIMS_EVENT_SOURCE.maxBatchingWindowSeconds) }
+          : {}),
         reportBatchItemFailures: true,
         maxConcurrency: CLAIMS_EVENT_SOURCE.maxConcurrency,
       }),
@@ -172,8 +180,10 @@ export class FundGuardStack extends Stack {
     // History is read with one PartiQL SELECT per batch and outcomes are batch-written
     // (src/stores/dynamo.ts); both are authorised per table.
     grantTable(fn, claims, ['PartiQLSelect', 'BatchWriteItem']);
-    grantTable(fn, decisions, ['BatchWriteItem']);
-    grantTable(fn, flags, ['BatchWriteItem']);
+    // The identity read, then the decision put conditionally as the commit marker (docs/dynamodb.md).
+    grantTable(fn, decisions, ['BatchGetItem', 'PutItem']);
+    // Flags batch-written; a correction marks the earlier version's flags superseded.
+    grantTable(fn, flags, ['BatchWriteItem', 'UpdateItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
     grantTable(fn, ruleSets, ['GetItem']);

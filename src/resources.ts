@@ -104,7 +104,13 @@ export const TABLES = {
 export type TableName = keyof typeof TABLES;
 
 export interface QueueDef {
+  /** Logical name; a FIFO queue's ends in `.fifo`, as SQS requires. */
   name: string;
+  /**
+   * FIFO: messages of one group (for claims, one patient) are delivered in order and never two
+   * batches of a group at once; deduplication by content (docs/in-process.md).
+   */
+  fifo?: boolean;
   /** Seconds a received message stays invisible; longer than the consumer's timeout. */
   visibilityTimeoutSeconds: number;
   /** Receives before a message moves to the dead-letter queue. */
@@ -126,13 +132,18 @@ export interface EventSourceDef {
 }
 
 export const QUEUES = {
-  /** Settled claims, one Claim v1 JSON per message, consumed by the in-process function. */
+  /**
+   * Settled claims, one Claim v1 JSON per message, consumed by the in-process function. FIFO with
+   * the patient as message group (src/pipeline/claims-queue.ts): a patient's claims are decided one
+   * after another, in the order sent. Lambda allows no batching window on a FIFO source.
+   */
   claims: {
-    name: 'claims',
+    name: 'claims.fifo',
+    fifo: true,
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 3,
     retentionSeconds: 4 * 24 * 3600,
-    eventSource: { batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
+    eventSource: { batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 20 },
     purpose: 'Settled claims for in-process controls',
   },
   /** One alert per flagged claim, for the hospital's systems (attributes: hospitalId, severity). */
@@ -148,7 +159,11 @@ export const QUEUES = {
 export type QueueName = keyof typeof QUEUES;
 
 /** Every queue has a dead-letter queue named after it; dead letters are kept for 14 days. */
-export const deadLetterQueueName = (queue: QueueName): string => `${QUEUES[queue].name}-dlq`;
+export const deadLetterQueueName = (queue: QueueName): string => {
+  const def: QueueDef = QUEUES[queue];
+  // A FIFO queue's dead letters go to a FIFO queue, whose name must end in `.fifo` too.
+  return def.fifo ? `${def.name.replace(/\.fifo$/, '')}-dlq.fifo` : `${def.name}-dlq`;
+};
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** Physical names: `fundguard-<stage>-<logical>`, the same in AWS and on loopback. */

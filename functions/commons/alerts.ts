@@ -29,7 +29,8 @@ export function sqsAlertSender(options: {
           MessageBody: JSON.stringify(alert),
           MessageAttributes: {
             hospitalId: { DataType: 'String', StringValue: alert.hospitalId },
-            severity: { DataType: 'String', StringValue: alert.highestSeverity },
+            // A correction that raised no flag has no severity; subscribers filter it as `none`.
+            severity: { DataType: 'String', StringValue: alert.highestSeverity ?? 'none' },
           },
         }),
       );

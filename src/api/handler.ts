@@ -9,7 +9,7 @@ import { type Authenticate, authorizeHospital } from './identity.ts';
 import { parseDraft, prescreen, type Verdict } from './prescreen.ts';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, ProblemError, problem } from './problem.ts';
 import { readJsonBody } from './request.ts';
-import { matchRoute, ROUTES, type RouteName } from './routes.ts';
+import { matchRoute, methodsFor, ROUTES, type RouteName } from './routes.ts';
 
 /** The part of Powertools' Logger the API uses; tests pass their own. */
 export interface ApiLogger {
@@ -110,6 +110,18 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       { ...ROUTES.hospitalAlerts, handler: alertsRoute },
     ],
     notFoundResponse: ({ method, path }) => {
+      // A path the API has, asked with another method: 405 with what it takes (RFC 9110 §15.5.6).
+      const allowed = methodsFor(path);
+      if (allowed.length)
+        throw new ProblemError(
+          problem(
+            PROBLEM_TYPES.methodNotAllowed,
+            405,
+            'Method not allowed',
+            `${path.slice(0, 200)} takes ${allowed.join(', ')}, not ${method.slice(0, 20)}`,
+          ),
+          { allow: allowed.join(', ') },
+        );
       throw new ProblemError(
         problem(
           PROBLEM_TYPES.notFound,

@@ -33,6 +33,7 @@ export const PROBLEM_TYPES = {
   unauthenticated: problemType('unauthenticated'),
   forbidden: problemType('forbidden'),
   notFound: problemType('not-found'),
+  methodNotAllowed: problemType('method-not-allowed'),
   timeout: problemType('timeout'),
   internal: problemType('internal'),
 } as const;

@@ -19,6 +19,13 @@ const PARAMETER = /\{([A-Za-z]+)\}/g;
  * The route a request takes and its path parameters (raw, still percent-encoded), as API Gateway
  * matches them; undefined for a path or method no route has.
  */
+/** The methods some route takes on `path`: the `Allow` of a 405 when the request's method is not among them. */
+export function methodsFor(path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of Object.values(ROUTES)) if (matchRoute(route.method, path)) methods.add(route.method);
+  return [...methods];
+}
+
 export function matchRoute(
   method: string,
   path: string,

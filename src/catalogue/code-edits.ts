@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SEXES } from '../contracts/claim.ts';
-import { describeIssue } from '../contracts/issues.ts';
-import { CatalogueLoadError } from './index.ts';
+import { readCatalogueJson } from './read.ts';
 
 export const DIAGNOSIS_EDITS_FILE = 'diagnosis-edits.json';
 export const PROCEDURE_EDITS_FILE = 'procedure-edits.json';
@@ -85,38 +83,5 @@ function matchLength(entry: CodeEdit, code: string): number {
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadCodeEdits(dir: string, name: string): CodeEdits {
-  return new CodeEdits(readReference(join(dir, name), CodeEditFile).entries);
-}
-
-/** A reference file read from disk and parsed by `schema` (see `parseReference`). */
-export function readReference<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  return parseReference(file, text, schema);
-}
-
-/** A reference file's text parsed by `schema`, or a CatalogueLoadError naming the file and the first problems. */
-export function parseReference<S extends z.ZodType>(file: string, text: string, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueLoadError(file, `is not a valid reference file: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return new CodeEdits(readCatalogueJson(join(dir, name), CodeEditFile, 'reference').entries);
 }

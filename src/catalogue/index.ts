@@ -3,15 +3,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
-import { describeIssue } from '../contracts/issues.ts';
 import {
   type CodeEdit,
   CodeEditFile,
   CodeEdits,
   DIAGNOSIS_EDITS_FILE,
   PROCEDURE_EDITS_FILE,
-  parseReference,
 } from './code-edits.ts';
+import { CatalogueLoadError, parseCatalogueJson } from './read.ts';
 import {
   DIAGNOSIS_GROUPS_FILE,
   DiagnosisGroupFile,
@@ -47,17 +46,7 @@ export function defaultCatalogueDir(): string {
     : fileURLToPath(new URL('../../rules/catalogue', import.meta.url));
 }
 
-/** A catalogue file is missing, not JSON, or not a valid catalogue. Names the file. */
-export class CatalogueLoadError extends Error {
-  override readonly name = 'CatalogueLoadError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${file}: ${reason}`, options);
-  }
-}
+export { CatalogueLoadError } from './read.ts';
 
 /** Kinds that restrict one code on its own; `exclusivePair` relates two codes and has its own lookup. */
 export type ItemRestrictionKind = Exclude<RestrictionKind, 'exclusivePair'>;
@@ -296,25 +285,6 @@ export class Catalogue {
   }
 }
 
-function parseCatalogueJson<S extends z.ZodType>(file: string, text: string, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueLoadError(file, `is not a valid catalogue file: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
-}
-
 /** The catalogue files' text by file name, as committed in `rules/catalogue` and published with a rule set. */
 export type CatalogueTexts = Record<typeof KNOWLEDGE_POINTS_FILE | typeof RULE_CLASSES_FILE, string>;
 
@@ -338,7 +308,10 @@ function readTexts<N extends string>(dir: string, names: readonly N[]): Record<N
     try {
       out[name] = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new CatalogueLoadError(file, `cannot be read (${(error as Error).message})`, { cause: error });
+      // Worded as the one reader words it (read.ts), whether the catalogue comes from disk or a published set.
+      throw new CatalogueLoadError(file, `cannot be read as JSON (${(error as Error).message})`, {
+        cause: error,
+      });
     }
   }
   return out;
@@ -378,16 +351,18 @@ export function parseCatalogue(
     join(where, KNOWLEDGE_POINTS_FILE),
     texts[KNOWLEDGE_POINTS_FILE],
     CatalogueFile,
+    'catalogue',
   );
   const ruleClasses = parseCatalogueJson(
     join(where, RULE_CLASSES_FILE),
     texts[RULE_CLASSES_FILE],
     RuleClassFile,
+    'catalogue',
   );
   const ref = <S extends z.ZodType>(name: (typeof REFERENCE_FILES)[number], schema: S): z.infer<S> => {
     const text = reference[name];
     if (text === undefined) throw new CatalogueLoadError(join(referenceWhere, name), 'is missing');
-    return parseReference(join(referenceWhere, name), text, schema);
+    return parseCatalogueJson(join(referenceWhere, name), text, schema, 'reference');
   };
   return new Catalogue(
     file,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readReference } from './code-edits.ts';
+import { readCatalogueJson } from './read.ts';
 
 export const DIAGNOSIS_GROUPS_FILE = 'diagnosis-groups.json';
 
@@ -72,7 +72,9 @@ export class DiagnosisGroups {
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadDiagnosisGroups(dir: string): DiagnosisGroups {
-  return new DiagnosisGroups(readReferenceFile(dir, DIAGNOSIS_GROUPS_FILE, DiagnosisGroupFile));
+  return new DiagnosisGroups(
+    readCatalogueJson(join(dir, DIAGNOSIS_GROUPS_FILE), DiagnosisGroupFile, 'reference'),
+  );
 }
 
 export const SERVICE_CLASSES_FILE = 'service-classes.json';
@@ -116,15 +118,13 @@ export class ServiceClasses {
   }
 }
 
-function readReferenceFile<T>(dir: string, name: string, schema: z.ZodType<T>): T {
-  return readReference(join(dir, name), schema);
-}
-
 /**
  * Read `service-classes.json` from `dir` (normally `rules/reference`).
  *
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadServiceClasses(dir: string): ServiceClasses {
-  return new ServiceClasses(readReferenceFile(dir, SERVICE_CLASSES_FILE, ServiceClassFile));
+  return new ServiceClasses(
+    readCatalogueJson(join(dir, SERVICE_CLASSES_FILE), ServiceClassFile, 'reference'),
+  );
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readReference } from './code-edits.ts';
+import { readCatalogueJson } from './read.ts';
 
 export const TCM_INCOMPATIBILITY_FILE = 'tcm-incompatibility.json';
 
@@ -102,5 +102,7 @@ export class TcmIncompatibility {
  * @throws CatalogueLoadError naming the file when it is missing or invalid.
  */
 export function loadTcmIncompatibility(dir: string): TcmIncompatibility {
-  return new TcmIncompatibility(readReference(join(dir, TCM_INCOMPATIBILITY_FILE), TcmIncompatibilityFile));
+  return new TcmIncompatibility(
+    readCatalogueJson(join(dir, TCM_INCOMPATIBILITY_FILE), TcmIncompatibilityFile, 'reference'),
+  );
 }

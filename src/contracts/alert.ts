@@ -5,21 +5,24 @@ import { Flag, SEVERITIES } from './flag.ts';
 
 /**
  * The message the in-process stage puts on the hospital alerts queue for a flagged claim, one per
- * claim (`alertId` is the claim id, so a redelivered claim never alerts twice). The queue message
- * carries `hospitalId` and `severity` as attributes too, for subscription filters.
+ * claim version (`alertId` is the claim id, with `@v2`, `@v3`… for a correction, so a redelivered
+ * claim never alerts twice). A correction is alerted even when neither version has flags: the
+ * hospital learns its claim was decided again. The queue message carries `hospitalId` and
+ * `severity` as attributes too, for subscription filters.
  */
-export const HospitalAlertMessage = z.strictObject({
-  alertId: z.string().min(1),
-  claimId: z.string().min(1),
-  hospitalId: z.string().min(1),
-  doctorId: z.string().min(1),
-  /** The claim's decision: `pass` when every flag only alerts or flags. */
-  outcome: z.enum(LINE_ACTIONS),
-  highestSeverity: z.enum(SEVERITIES),
-  /** The sum over the flags, rounded to the fen. */
-  amountAtRisk: yuan,
-  flags: z
-    .array(
+export const HospitalAlertMessage = z
+  .strictObject({
+    alertId: z.string().min(1),
+    claimId: z.string().min(1),
+    hospitalId: z.string().min(1),
+    doctorId: z.string().min(1),
+    /** The claim's decision: `pass` when every flag only alerts or flags. */
+    outcome: z.enum(LINE_ACTIONS),
+    /** Null only for a correction that raised no flag. */
+    highestSeverity: z.enum(SEVERITIES).nullable(),
+    /** The sum over the flags, rounded to the fen. */
+    amountAtRisk: yuan,
+    flags: z.array(
       Flag.pick({
         flagId: true,
         ruleId: true,
@@ -31,8 +34,26 @@ export const HospitalAlertMessage = z.strictObject({
         message: true,
         basis: true,
       }),
-    )
-    .min(1),
-});
+    ),
+    /** Present when the claim corrects an earlier version of the same claim id from this hospital. */
+    correction: z
+      .strictObject({
+        version: z.number().int().min(2),
+        previousOutcome: z.enum(LINE_ACTIONS),
+        /** The earlier version's flags, kept and marked superseded by this version. */
+        supersededFlagIds: z.array(z.string().min(1)),
+      })
+      .optional(),
+  })
+  .superRefine((alert, ctx) => {
+    if (!alert.correction && alert.flags.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flags'],
+        message: 'an alert about a new claim has at least one flag',
+      });
+    if (alert.flags.length > 0 && alert.highestSeverity === null)
+      ctx.addIssue({ code: 'custom', path: ['highestSeverity'], message: 'required when there are flags' });
+  });
 
 export type HospitalAlertMessage = z.infer<typeof HospitalAlertMessage>;

@@ -6,8 +6,45 @@ export const INSURANCE_TYPES = ['employee', 'resident', 'work-injury', 'maternit
 export const VISIT_TYPES = ['outpatient', 'emergency', 'inpatient', 'pharmacy', 'internet'] as const;
 export const ITEM_CATEGORIES = ['drug', 'tcm-herbal', 'service', 'consumable'] as const;
 
+/**
+ * Limits a claim must meet to be storable (DESIGN.md: bounded by construction). Keys: DynamoDB
+ * allows 2,048 bytes in a partition key and 1,024 in a sort key, counted in UTF-8. The claim id is
+ * the claims table's sort key after `YYYY-MM-DD#`, the insured id its partition key, the hospital
+ * id the partition key of `hospitalId#YYYY-MM` (src/resources.ts). Size: a claim's stored items
+ * (its history item, its decision) must fit DynamoDB's 400 KB item limit, so the claim as JSON is
+ * held to 256 KiB, which is also SQS's classic message limit. Lines: the work and the answer of a
+ * screen grow with a claim's lines, so they are capped where a real settlement list ends.
+ */
+export const CLAIM_LIMITS = {
+  claimIdBytes: 1024 - 'YYYY-MM-DD#'.length,
+  insuredIdBytes: 2048,
+  hospitalIdBytes: 2048 - '#YYYY-MM'.length,
+  doctorIdBytes: 2048 - 'doctor#'.length,
+  claimBytes: 256 * 1024,
+  lines: 2000,
+} as const;
+
+const utf8 = new TextEncoder();
+const byteLength = (s: string): number => utf8.encode(s).length;
+
+/** A string that is part of a DynamoDB key: non-empty and at most `bytes` in UTF-8. */
+const keyString = (bytes: number, key: string) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      // Characters never exceed bytes, so most ids skip the encoding.
+      if (s.length * 3 <= bytes) return;
+      const n = byteLength(s);
+      if (n > bytes)
+        ctx.addIssue({
+          code: 'custom',
+          message: `at most ${bytes} bytes in UTF-8, got ${n}: it is part of ${key}, which DynamoDB limits`,
+        });
+    });
+
 export const Patient = z.strictObject({
-  insuredId: z.string().min(1),
+  insuredId: keyString(CLAIM_LIMITS.insuredIdBytes, "the claims table's partition key (2,048 bytes)"),
   sex: z.enum(SEXES),
   birthDate: isoDate,
   insuranceType: z.enum(INSURANCE_TYPES),
@@ -15,7 +52,7 @@ export const Patient = z.strictObject({
 });
 
 export const Hospital = z.strictObject({
-  hospitalId: z.string().min(1),
+  hospitalId: keyString(CLAIM_LIMITS.hospitalIdBytes, 'the partition key hospitalId#YYYY-MM (2,048 bytes)'),
   level: z.union([z.literal(1), z.literal(2), z.literal(3)], {
     message: 'expected hospital level 1, 2 or 3',
   }),
@@ -79,16 +116,25 @@ export const Item = z
 export const Totals = z.strictObject({ amount: yuan, fundPaid: yuan, selfPaid: yuan });
 
 const claimShape = {
-  claimId: z.string().min(1),
+  claimId: keyString(
+    CLAIM_LIMITS.claimIdBytes,
+    "the claims table's sort key YYYY-MM-DD#claimId (1,024 bytes)",
+  ),
   submittedAt: isoTimestamp,
   patient: Patient,
   hospital: Hospital,
-  doctorId: z.string().min(1),
+  doctorId: keyString(
+    CLAIM_LIMITS.doctorIdBytes,
+    "the scores table's partition key doctor#doctorId (2,048 bytes)",
+  ),
   visit: Visit,
   diagnoses: z.array(Diagnosis),
   /** Absent on claims that carry no settlement-list procedures (outpatient visits, older senders). */
   procedures: z.array(Procedure).optional(),
-  items: z.array(Item).min(1, 'a claim needs at least one item'),
+  items: z
+    .array(Item)
+    .min(1, 'a claim needs at least one item')
+    .max(CLAIM_LIMITS.lines, `at most ${CLAIM_LIMITS.lines} lines in one claim`),
   totals: Totals,
 };
 
@@ -150,8 +196,22 @@ function checkClaim(claim: ClaimLike, ctx: z.RefinementCtx, settled: boolean): v
   });
 }
 
+/** The whole claim within CLAIM_LIMITS.claimBytes as JSON, so its stored items fit DynamoDB's item limit. */
+function checkSize(claim: unknown, ctx: z.RefinementCtx): void {
+  const bytes = byteLength(JSON.stringify(claim));
+  if (bytes > CLAIM_LIMITS.claimBytes)
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `the claim is ${bytes} bytes as JSON; at most ${CLAIM_LIMITS.claimBytes} (256 KiB), so its stored items fit DynamoDB's 400 KB item limit`,
+    });
+}
+
 /** Claim v1, the settled claim of DESIGN.md. Unknown fields are rejected. */
-export const Claim = z.strictObject(claimShape).superRefine((c, ctx) => checkClaim(c, ctx, true));
+export const Claim = z.strictObject(claimShape).superRefine((c, ctx) => {
+  checkClaim(c, ctx, true);
+  checkSize(c, ctx);
+});
 
 /** A pre-event draft: the same shape, but `claimId`, `submittedAt` and `totals` may be absent. */
 export const DraftClaim = z

@@ -53,6 +53,11 @@ export const Flag = z.strictObject({
   /** The rule set version (a content hash, published or bundled) that raised the flag. */
   ruleSetVersion: z.string().min(1),
   createdAt: isoTimestamp,
+  /**
+   * The version of the claim that superseded this flag: the hospital corrected the claim (same id,
+   * other content) and it was decided again. The flag is kept, with its review state, for the record.
+   */
+  supersededBy: z.number().int().min(2).optional(),
   /** A cross-claim (post-event) flag: the other claims involved; `claimId` is the latest of them. */
   relatedClaimIds: z.array(z.string().min(1)).max(500).optional(),
 });

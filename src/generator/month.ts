@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { genericOf } from '../catalogue/codes.ts';
+import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
 import type { Catalogue } from '../catalogue/index.ts';
 import type { Claim, InsuranceType, Item, Sex, VisitType } from '../contracts/claim.ts';
 import { addDays, epochDay, fromEpochDay } from '../dates.ts';
@@ -247,15 +247,28 @@ export class MonthGenerator {
     };
   }
 
+  #drugOutside(picked: Priced, used: ReadonlySet<string>): Priced {
+    const start = this.#drugs.indexOf(picked);
+    for (let k = 0; k < this.#drugs.length; k++) {
+      const d = this.#drugs[(start + k) % this.#drugs.length] as Priced;
+      if (!used.has(d.code) && !used.has(pharmacologicalSubgroupOf(d.code) ?? d.code)) return d;
+    }
+    throw new Error('the catalogue has too few unrestricted drugs for one day of one claim');
+  }
+
   #drugLines(h: MonthHospital, date: string, count: number): Omit<Item, 'lineNo' | 'amount'>[] {
     const lines: Omit<Item, 'lineNo' | 'amount'>[] = [];
     const used = new Set<string>();
     // An outlier hospital prescribes more and more of it: its drug share and cost per case stand out.
     const n = h.outlier ? count + 2 : count;
     for (let i = 0; i < n; i++) {
-      const d = this.rng.pick(this.#drugs);
-      if (used.has(d.code)) continue;
+      const picked = this.rng.pick(this.#drugs);
+      if (used.has(picked.code)) continue;
+      // Two drugs of one pharmacological subgroup on a day are 重复开药 (NHSA-DRUG-SAME-SUBGROUP): take
+      // the next drug of another subgroup instead, without a draw, so the rest of the month is unchanged.
+      const d = this.#drugOutside(picked, used);
       used.add(d.code);
+      used.add(pharmacologicalSubgroupOf(d.code) ?? d.code);
       lines.push(this.#line(d, date, this.rng.int(1, 3) * (h.outlier ? 4 : 1)));
     }
     return lines;

@@ -7,6 +7,10 @@
  * Redrive itself is the queue's: local-aws-sqs implements RedrivePolicy natively, moving a
  * message to the DLQ when the visibility timeout of its maxReceiveCount-th receive expires. The
  * poller only counts the failures that will be dead-lettered that way.
+ *
+ * On a FIFO queue (the claims queue) it plays Lambda's FIFO source: one batch per message group
+ * at a time, in order, a failed message holding back the rest of its group (src/local/fifo-groups.ts),
+ * which local-aws-sqs itself does not enforce.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +35,7 @@ import { parseJsonContract } from '../contracts/issues.ts';
 import { type EventSourceDef, QUEUES } from '../resources.ts';
 import { LOCAL_REGION } from './emulators.ts';
 import { LocalServiceError } from './errors.ts';
+import { MessageGroups } from './fifo-groups.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: the contract of aws-lambda's SQSHandler, which may return nothing
@@ -90,8 +95,15 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
+interface BatchFailures {
+  ids: Set<string>;
+  deadLettered: Set<string>;
+}
+
 interface QueueSettings {
   arn: string;
+  /** A FIFO queue: batches are formed per message group (src/local/fifo-groups.ts). */
+  fifo: boolean;
   visibilityTimeoutSeconds: number;
   /** Undefined without a redrive policy: then nothing is ever dead-lettered. */
   maxReceiveCount: number | undefined;
@@ -146,7 +158,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     }
   };
 
-  const processBatch = async (messages: Message[]): Promise<void> => {
+  const processBatch = async (messages: Message[]): Promise<BatchFailures> => {
     const records = messages.map((message) => toRecord(message, queue.arn));
     counters.received += records.length;
     const failedIds = new Set<string>();
@@ -181,6 +193,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       deadLetteredMessageIds: deadLettered.map((r) => r.messageId),
       ...(error ? { error } : {}),
     });
+    return { ids: failedIds, deadLettered: new Set(deadLettered.map((r) => r.messageId)) };
   };
 
   const deleteMessages = async (records: SQSRecord[]): Promise<void> => {
@@ -207,7 +220,62 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     }
   };
 
-  const loops = Array.from({ length: concurrency }, () => receiveLoop());
+  /**
+   * FIFO: one receiver feeds the message groups; up to `concurrency` batches run at once, never
+   * two of one group (see MessageGroups). It receives only while the held messages fit in the
+   * batches it can run, so a message waits for dispatch far less than its visibility timeout:
+   * local-aws-sqs counts ChangeMessageVisibility as a receive, so visibility is never renewed.
+   */
+  const fifoLoop = async (): Promise<void> => {
+    const groups = new MessageGroups();
+    const inFlight = new Set<Promise<void>>();
+    const visibilityMs = queue.visibilityTimeoutSeconds * 1_000;
+    const dispatch = () => {
+      while (inFlight.size < concurrency) {
+        const batch = groups.nextBatch(batchSize, Date.now());
+        if (!batch.length) return;
+        const run: Promise<void> = processBatch(batch).then((failed) => {
+          groups.done(batch, failed, Date.now(), visibilityMs);
+          inFlight.delete(run);
+          dispatch();
+        });
+        inFlight.add(run);
+      }
+    };
+    while (running) {
+      dispatch();
+      if (groups.size >= batchSize * concurrency) {
+        await Promise.race([...inFlight, sleep(50)]);
+        continue;
+      }
+      let messages: Message[] = [];
+      try {
+        const idle = inFlight.size === 0 && groups.size === 0;
+        const received = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        logger.warn('poller: ReceiveMessage failed; retrying in 1 s', { queueUrl: options.queueUrl, error });
+        await sleep(1_000);
+        continue;
+      }
+      groups.add(messages);
+      // Blocked groups unblock with time, not with a receive: look again soon.
+      if (!messages.length) await sleep(20);
+    }
+    // As the standard loop does with a received batch: what was received is processed, not dropped.
+    for (dispatch(); inFlight.size; dispatch()) await Promise.race(inFlight);
+  };
+
+  const loops = queue.fifo ? [fifoLoop()] : Array.from({ length: concurrency }, () => receiveLoop());
   let stopped: Promise<void> | undefined;
   return {
     get counters() {
@@ -236,16 +304,17 @@ async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<Queu
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'],
+      AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy', 'FifoQueue'],
     }),
   );
-  const { QueueArn, VisibilityTimeout, RedrivePolicy } = Attributes;
+  const { QueueArn, VisibilityTimeout, RedrivePolicy, FifoQueue } = Attributes;
   if (!QueueArn || !VisibilityTimeout) {
     throw new LocalServiceError(`queue ${queueUrl} did not report its ARN and visibility timeout`);
   }
   const redrive = RedrivePolicy ? parseJsonContract(Redrive, 'redrive policy', RedrivePolicy) : undefined;
   return {
     arn: QueueArn,
+    fifo: FifoQueue === 'true' || queueUrl.endsWith('.fifo'),
     visibilityTimeoutSeconds: Number(VisibilityTimeout),
     maxReceiveCount: redrive?.maxReceiveCount,
   };

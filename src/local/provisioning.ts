@@ -162,7 +162,9 @@ async function ensureQueue(
   name: QueueName,
   def: QueueDef,
 ): Promise<QueueUrls> {
+  const fifo: Record<string, string> = def.fifo ? { FifoQueue: 'true' } : {};
   const dlqUrl = await createQueue(client, physicalName(stage, deadLetterQueueName(name)), {
+    ...fifo,
     MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS),
   });
   const { Attributes } = await client.send(
@@ -171,6 +173,8 @@ async function ensureQueue(
   const deadLetterTargetArn = Attributes?.QueueArn;
   if (!deadLetterTargetArn) throw new LocalServiceError(`no ARN for dead-letter queue ${dlqUrl}`);
   const url = await createQueue(client, physicalName(stage, def.name), {
+    ...fifo,
+    ...(def.fifo ? { ContentBasedDeduplication: 'true' } : ({} as Record<string, string>)),
     VisibilityTimeout: String(def.visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(def.retentionSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn, maxReceiveCount: def.maxReceiveCount }),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { claimEntry } from '../pipeline/claims-queue.ts';
 
 export interface SentMessage {
   messageId: string;
@@ -62,7 +63,7 @@ async function sendBatch(
   const { Successful = [], Failed = [] } = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: indexes.map((i) => ({ Id: String(i), MessageBody: bodies[i] ?? '' })),
+      Entries: indexes.map((i) => claimEntry(String(i), bodies[i] ?? '')),
     }),
   );
   if (Failed.length) {

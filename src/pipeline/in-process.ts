@@ -17,15 +17,35 @@ export interface ClaimOutcome {
   decidedAt: string;
 }
 
-/** A claim written now, or found already decided (a redelivery or a resend). */
-export type RecordResult = 'written' | 'duplicate';
+/**
+ * How the store took a claim: `written` new, `duplicate` (the same claim id, hospital and content
+ * was already decided: nothing written), or `corrected` (the same claim id and hospital with other
+ * content: decided again as a new version, the earlier one kept and marked superseded).
+ */
+export type RecordResult = 'written' | 'duplicate' | 'corrected';
+
+/** What the store did with each claim of a batch, by claim id. */
+export interface Recorded {
+  results: Map<string, RecordedClaim>;
+  /** Claims that could not be recorded, with the reason. */
+  failed: Map<string, Error>;
+}
+
+export interface RecordedClaim {
+  result: RecordResult;
+  /** The flags as stored (a correction's flag ids carry its version). */
+  flags: Flag[];
+  /** For a correction: the version now stored and what it replaced. */
+  correction?: { version: number; previousOutcome: Decision['outcome']; supersededFlagIds: string[] };
+}
 
 export interface OutcomeRecorder {
   /**
-   * Writes decisions, flags and history items; the history item last, as the commit marker.
-   * Returns the claims (by id) that could not be written, with the reason.
+   * Records each claim's decision, flags and history item, enforcing claim identity (claim id
+   * within its hospital): a duplicate writes nothing, a correction supersedes, another hospital's
+   * claim of a taken id is refused (ClaimIdTakenError in `failed`).
    */
-  recordAll(outcomes: readonly ClaimOutcome[]): Promise<Map<string, Error>>;
+  recordAll(outcomes: readonly ClaimOutcome[]): Promise<Recorded>;
 }
 
 export interface AlertSender {
@@ -59,9 +79,10 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 
 /**
  * In-process control of a batch of settled claims: read each patient's history once, screen the
- * claims in service-date order (a later claim of the same patient in the batch sees the earlier
- * one), write decisions, flags and history once, and alert the hospitals. Safe to run again for
- * the same claims: what was written is not written twice, and alerts are idempotent.
+ * claims in the order they arrived (the claims queue is FIFO per patient, so that is the order they
+ * were sent, as `fundguard screen` reads a file; a later claim of the same patient in the batch
+ * sees the earlier one), write decisions, flags and history once, and alert the hospitals. Safe to
+ * run again for the same claims: what was written is not written twice, and alerts are idempotent.
  */
 export async function processClaims(claims: readonly Claim[], deps: InProcessDeps): Promise<BatchProcessed> {
   const now = deps.now?.() ?? new Date();
@@ -98,37 +119,31 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
     return { processed: [], failed: unique.map((c) => ({ claimId: c.claimId, error: asError(error) })) };
   }
 
-  const screened: (ClaimProcessed & { claim: Claim; decidedAt: string })[] = [];
+  const screened: (Omit<ClaimProcessed, 'result'> & { claim: Claim; decidedAt: string })[] = [];
   for (const [insuredId, patientClaims] of byPatient) {
-    patientClaims.sort((a, b) => spanOf(a)[0].localeCompare(spanOf(b)[0]));
-    const history = histories.get(insuredId) ?? [];
-    const written = new Set(history.map((h) => h.claimId));
+    let history = histories.get(insuredId) ?? [];
     for (const claim of patientClaims) {
       const [first, last] = spanOf(claim);
       const from = addDays(first, -days);
-      const window = history.filter((h) => h.lastServiceDate >= from && h.firstServiceDate <= last);
+      // Never a claim's own earlier copy: a resend or a correction is not its own history.
+      const window = history.filter(
+        (h) => h.claimId !== claim.claimId && h.lastServiceDate >= from && h.firstServiceDate <= last,
+      );
       try {
         const { flags, decision } = await screener.screen(claim, { stage: 'in', now, history: window });
-        const result: RecordResult = written.has(claim.claimId) ? 'duplicate' : 'written';
-        screened.push({
-          claimId: claim.claimId,
-          claim,
-          decision,
-          flags,
-          result,
-          decidedAt: now.toISOString(),
-        });
-        // A later claim of the same patient in this batch sees this one, as it would across batches.
-        if (result === 'written') history.push(toHistoryClaim(claim));
+        screened.push({ claimId: claim.claimId, claim, decision, flags, decidedAt: now.toISOString() });
+        // A later claim of the same patient in this batch sees this one, as it would across batches
+        // (a correction replaces its earlier version there, as it does in the store).
+        history = [...history.filter((h) => h.claimId !== claim.claimId), toHistoryClaim(claim)];
       } catch (error) {
         failed.push({ claimId: claim.claimId, error: asError(error) });
       }
     }
   }
 
-  let unwritten: Map<string, Error>;
+  let recorded: Recorded;
   try {
-    unwritten = await deps.outcomes.recordAll(screened.filter((s) => s.result === 'written'));
+    recorded = await deps.outcomes.recordAll(screened);
   } catch (error) {
     for (const { claimId } of screened) failed.push({ claimId, error: asError(error) });
     return { processed: [], failed };
@@ -136,16 +151,20 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 
   const processed: ClaimProcessed[] = [];
   await Promise.all(
-    screened.map(async ({ claim, decision, flags, result }) => {
-      const error = unwritten.get(claim.claimId);
-      if (error) {
-        failed.push({ claimId: claim.claimId, error });
+    screened.map(async ({ claim, decision }) => {
+      const error = recorded.failed.get(claim.claimId);
+      const taken = recorded.results.get(claim.claimId);
+      if (error || !taken) {
+        failed.push({
+          claimId: claim.claimId,
+          error: error ?? new Error('the store reported nothing for the claim'),
+        });
         return;
       }
       try {
         // Also after a duplicate: the earlier attempt may have died before its alert went out.
-        await alertHospital(claim, decision, flags, deps.alerts);
-        processed.push({ claimId: claim.claimId, result, decision, flags });
+        await alertHospital(claim, decision, taken, deps.alerts);
+        processed.push({ claimId: claim.claimId, result: taken.result, decision, flags: taken.flags });
       } catch (error) {
         failed.push({ claimId: claim.claimId, error: asError(error) });
       }
@@ -157,15 +176,15 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 async function alertHospital(
   claim: Claim,
   decision: Decision,
-  allFlags: Flag[],
+  { flags: allFlags, correction }: RecordedClaim,
   alerts: AlertSender,
 ): Promise<void> {
   // Exempted hits are on record for auditors; the hospital is alerted only to what counts against it.
   const flags = allFlags.filter((f) => f.status !== 'exempted');
   const severity = highestSeverity(flags);
-  if (!severity) return;
+  if (!severity && !correction) return;
   await alerts.send({
-    alertId: claim.claimId,
+    alertId: correction ? `${claim.claimId}@v${correction.version}` : claim.claimId,
     claimId: claim.claimId,
     hospitalId: claim.hospital.hospitalId,
     doctorId: claim.doctorId,
@@ -185,5 +204,6 @@ async function alertHospital(
         basis,
       }),
     ),
+    ...(correction ? { correction } : {}),
   });
 }

@@ -84,7 +84,12 @@ export async function auditPatient(
         };
         const holds = ctx.periodRules.holds(rule, facts);
         if (!(typeof holds === 'boolean' ? holds : await holds)) continue;
-        const flagId = flagIdFor(claim.claimId, file.id, file.version, subject.lineNos);
+        const flagId = flagIdFor(
+          { claimId: claim.claimId, hospitalId: claim.hospital.hospitalId },
+          file.id,
+          file.version,
+          subject.lineNos,
+        );
         const related = subject.related.map((c) => c.claimId).filter((id) => id !== claim.claimId);
         const known = flags.get(flagId);
         if (known) {

@@ -174,7 +174,7 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
     facts: Record<string, unknown>,
     amountAtRisk: number,
   ): SubjectFlag => ({
-    flagId: flagIdFor(`${kind}#${id}#${ctx.period}`, file.id, file.version, []),
+    flagId: flagIdFor({ claimId: `${kind}#${id}#${ctx.period}`, hospitalId }, file.id, file.version, []),
     lineNos: [],
     ruleId: file.id,
     ruleVersion: file.version,
@@ -252,7 +252,12 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
       if (!(await ctx.periodRules.holds(rule, facts))) continue;
       const flag = subjectFlag(rule.file, 'doctor', doctorId, day.hospitalId, facts, 0);
       // One flag per doctor, day and rule: the day is part of what it is about.
-      flag.flagId = flagIdFor(`doctor#${doctorId}#${date}`, rule.file.id, rule.file.version, []);
+      flag.flagId = flagIdFor(
+        { claimId: `doctor#${doctorId}#${date}`, hospitalId: day.hospitalId },
+        rule.file.id,
+        rule.file.version,
+        [],
+      );
       flags.push(flag);
     }
   }

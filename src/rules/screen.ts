@@ -31,15 +31,29 @@ export interface ScreenOptions {
   history?: readonly HistoryClaim[];
 }
 
-/** Derived from claim, rule, rule version and lines, so a redelivered claim yields the same flag. */
+/** What a flag's claim is, for its id: the claim id within its hospital, and its version. */
+export interface FlagClaimKey {
+  claimId: string;
+  hospitalId: string;
+  /** A correction's version (2, 3, …); the first version is left out of the id. */
+  version?: number;
+}
+
+/**
+ * Derived from claim (id, hospital and version), rule, rule version and lines, so a redelivered
+ * claim yields the same flag, and neither another hospital's claim of the same id nor a
+ * correction of the claim can overwrite it.
+ */
 export function flagIdFor(
-  claimId: string,
+  claim: FlagClaimKey,
   ruleId: string,
   ruleVersion: number,
   lineNos: readonly number[],
 ): string {
   const lines = [...lineNos].sort((a, b) => a - b).join(',');
-  return `F-${createHash('sha256').update(`${claimId}|${ruleId}|${ruleVersion}|${lines}`).digest('hex').slice(0, 24)}`;
+  const version = claim.version && claim.version > 1 ? `@v${claim.version}` : '';
+  const key = `${claim.hospitalId}/${claim.claimId}${version}|${ruleId}|${ruleVersion}|${lines}`;
+  return `F-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
 /** Pre-event drafts may have no claimId; their flags are keyed by the visit instead. */
@@ -129,7 +143,12 @@ export class Screener {
         const result = doubt ? 'suspicious' : file.result;
         const action = actionFor(ruleAction, result);
         const { lineNos, amountAtRisk } = exposureOf(subject, file.atRisk, facts);
-        const flagId = flagIdFor(claimId, file.id, file.version, lineNos);
+        const flagId = flagIdFor(
+          { claimId, hospitalId: claim.hospital.hospitalId },
+          file.id,
+          file.version,
+          lineNos,
+        );
         // Kept with its exemption, never dropped: auditors and backtests see what was exempted.
         const exemption = rule.exemptions.length
           ? exemptionFor(rule.exemptions, claim, lineNos, subject.date)

@@ -1,19 +1,26 @@
+import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
+  PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../contracts/claim.ts';
+import type { Decision } from '../contracts/decision.ts';
 import { type Flag, highestSeverity } from '../contracts/flag.ts';
 import { HistoryClaim } from '../contracts/history.ts';
 import { parseJsonContract } from '../contracts/issues.ts';
 import { addDays } from '../dates.ts';
 import { type HistoryStore, type HistoryWindow, toHistoryClaim } from '../history/store.ts';
-import type { ClaimOutcome, OutcomeRecorder } from '../pipeline/in-process.ts';
+import type { ClaimOutcome, OutcomeRecorder, Recorded, RecordedClaim } from '../pipeline/in-process.ts';
 import { indexOf, TABLES } from '../resources.ts';
+import { flagIdFor } from '../rules/screen.ts';
 
 /**
  * The document client every adapter here takes: optional fields a contract leaves out (`undefined`)
@@ -167,8 +174,9 @@ export class DynamoHistoryStore implements HistoryStore {
   }
 }
 
-/** BatchWriteItem takes 25 puts a call. */
+/** BatchWriteItem takes 25 requests a call, BatchGetItem 100 keys. */
 const WRITE_CHUNK = 25;
+const READ_CHUNK = 100;
 const MAX_ATTEMPTS = 6;
 
 export interface OutcomeTables {
@@ -177,20 +185,79 @@ export interface OutcomeTables {
   flags: string;
 }
 
-type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
+/** Another hospital's claim already holds this claim id: refused, nothing written (to the DLQ with this reason). */
+export class ClaimIdTakenError extends StoreError {
+  override readonly name = 'ClaimIdTakenError';
+  constructor(claimId: string, hospitalId: string) {
+    super(
+      `claimId ${claimId} is already taken by another hospital's claim; refused for hospital ${hospitalId}`,
+    );
+  }
+}
+
+/** The claim's decision changed under us (a concurrent delivery or correction): retried from the queue. */
+export class ConcurrentDecisionError extends StoreError {
+  override readonly name = 'ConcurrentDecisionError';
+}
+
+type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+interface WriteEntry {
+  claimId: string;
+  table: string;
+  request: WriteRequest;
+}
+
+/** What the decisions table holds of a claim already decided: its identity and what a correction replaces. */
+interface StoredDecision {
+  claimId: string;
+  hospitalId: string;
+  contentHash: string;
+  version: number;
+  outcome: Decision['outcome'];
+  decidedAt: string;
+  flagIds: string[];
+  historyKey: Record<string, string>;
+  superseded: unknown[];
+}
 
 /**
- * Writes claims' outcomes, a batch at a time. The history item is the commit marker: decisions and
- * flags are written first, the claim's history item last, so a claim found in history has all of
- * them (the in-process stage reads the patient's history anyway, and skips a claim it finds there:
- * a redelivery, a resend or a retry after a crash writes nothing new, and a flag an auditor has
- * reviewed is never reset). A crash between the two writes leaves no history item, and the retry
- * rewrites the same keys with the same content (flag ids are deterministic).
+ * A claim's content, for telling a resend (the same content) from a correction: everything but
+ * `submittedAt`, so the same settlement sent again later is still a duplicate.
+ */
+export function contentHash(claim: Claim): string {
+  const { submittedAt: _submittedAt, ...content } = claim;
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+}
+
+/** A claim to write, with the version it becomes and the one it supersedes. */
+interface Plan {
+  outcome: ClaimOutcome;
+  hash: string;
+  version: number;
+  flags: Flag[];
+  previous?: StoredDecision;
+}
+
+/**
+ * Writes claims' outcomes and enforces claim identity — the claim id within its hospital — with
+ * conditional writes on the decisions table (docs/dynamodb.md, "Claim identity"):
  *
- * Batch writes rather than a transaction per claim: a transaction costs twice the write capacity in
- * AWS and is the slowest call on DynamoDB Local. Nested lists (history lines, decision lines) are
- * stored as JSON strings: nothing queries inside them, and DynamoDB Local spends most of its CPU
- * on nested attribute values (measured: 19 ms vs 7.6 ms of JVM CPU for ten history items).
+ * 1. one BatchGetItem reads what the decisions table holds for the batch's claim ids;
+ * 2. a claim id held by another hospital is refused (ClaimIdTakenError), one held with the same
+ *    content is a duplicate (nothing written), one held with other content is a correction;
+ * 3. flags and history items are batch-written (a correction's flags get ids of its version, its
+ *    earlier history item is replaced, its earlier flags are marked `supersededBy`);
+ * 4. the decision is put last, one conditional PutItem per claim: it is the commit marker (a claim
+ *    with a decision has all its items) and the identity (`attribute_not_exists`, or the version
+ *    read in step 1 for a correction). Losing that race to another hospital deletes what step 3
+ *    wrote for the claim.
+ *
+ * A crash anywhere before step 4 leaves no decision; the retry rewrites the same keys with the same
+ * content (flag ids are deterministic). Nested lists are stored as JSON strings: nothing queries
+ * inside them, and DynamoDB Local spends most of its CPU on nested attribute values (measured:
+ * 19 ms vs 7.6 ms of JVM CPU for ten history items).
  */
 export class DynamoOutcomeStore implements OutcomeRecorder {
   constructor(
@@ -198,57 +265,221 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
     private readonly tables: OutcomeTables,
   ) {}
 
-  /** Writes every outcome; returns the claims (by id) that could not be written, with the reason. */
-  async recordAll(outcomes: readonly ClaimOutcome[]): Promise<Map<string, Error>> {
-    const failed = await this.#write(
-      outcomes.map((o) => o.claim.claimId),
-      outcomes.map((o) => [
-        { table: this.tables.decisions, item: decisionItem(o) },
-        ...o.flags.map((flag) => ({ table: this.tables.flags, item: flagItem(flag) })),
-      ]),
+  async recordAll(outcomes: readonly ClaimOutcome[]): Promise<Recorded> {
+    const results: Recorded['results'] = new Map();
+    const failed: Recorded['failed'] = new Map();
+    let stored: Map<string, StoredDecision>;
+    try {
+      stored = await this.#storedDecisions(outcomes.map((o) => o.claim.claimId));
+    } catch (error) {
+      const reason = asStoreError(error);
+      for (const o of outcomes) failed.set(o.claim.claimId, reason);
+      return { results, failed };
+    }
+
+    const plans: Plan[] = [];
+    for (const outcome of outcomes) {
+      const { claimId, hospital } = outcome.claim;
+      const hash = contentHash(outcome.claim);
+      const previous = stored.get(claimId);
+      if (!previous) {
+        plans.push({ outcome, hash, version: 1, flags: outcome.flags });
+      } else if (previous.hospitalId !== hospital.hospitalId) {
+        failed.set(claimId, new ClaimIdTakenError(claimId, hospital.hospitalId));
+      } else if (previous.contentHash === hash) {
+        results.set(claimId, {
+          result: 'duplicate',
+          flags: versioned(outcome.flags, previous.version),
+          ...correctionOf(previous),
+        });
+      } else {
+        const version = previous.version + 1;
+        plans.push({ outcome, hash, version, flags: versioned(outcome.flags, version), previous });
+      }
+    }
+
+    const itemsFailed = await this.#write(plans.flatMap((plan) => this.#itemsOf(plan)));
+    const ready = plans.filter((p) => !itemsFailed.has(p.outcome.claim.claimId));
+    for (const [claimId, error] of itemsFailed) failed.set(claimId, error);
+
+    await Promise.all(
+      ready.map(async (plan) => {
+        const { claimId } = plan.outcome.claim;
+        try {
+          if (plan.previous) await this.#markSuperseded(plan.previous.flagIds, plan.version);
+          await this.#putDecision(plan);
+          results.set(claimId, {
+            result: plan.previous ? 'corrected' : 'written',
+            flags: plan.flags,
+            ...(plan.previous
+              ? {
+                  correction: {
+                    version: plan.version,
+                    previousOutcome: plan.previous.outcome,
+                    supersededFlagIds: plan.previous.flagIds,
+                  },
+                }
+              : {}),
+          });
+        } catch (error) {
+          failed.set(claimId, await this.#lostRace(plan, asStoreError(error)));
+        }
+      }),
     );
-    const ready = outcomes.filter((o) => !failed.has(o.claim.claimId));
-    const markers = await this.#write(
-      ready.map((o) => o.claim.claimId),
-      ready.map((o) => [{ table: this.tables.claims, item: historyItem(o.claim) }]),
+    return { results, failed };
+  }
+
+  /** The flags and history item of a planned claim, and the deletion of a superseded history item. */
+  #itemsOf({ outcome, flags, previous }: Plan): WriteEntry[] {
+    const { claimId } = outcome.claim;
+    const history = historyItem(outcome.claim);
+    const entries: WriteEntry[] = flags.map((flag) => ({
+      claimId,
+      table: this.tables.flags,
+      request: { PutRequest: { Item: flagItem(flag) } },
+    }));
+    entries.push({ claimId, table: this.tables.claims, request: { PutRequest: { Item: history } } });
+    const old = previous?.historyKey;
+    if (old && (old[PATIENT_KEY] !== history[PATIENT_KEY] || old[SERVICE_KEY] !== history[SERVICE_KEY]))
+      entries.push({ claimId, table: this.tables.claims, request: { DeleteRequest: { Key: old } } });
+    return entries;
+  }
+
+  async #putDecision({ outcome, hash, version, flags, previous }: Plan): Promise<void> {
+    const item = decisionItem(outcome, { hash, version, flags, previous });
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tables.decisions,
+        Item: item,
+        ...(previous
+          ? {
+              ConditionExpression: 'hospitalId = :h AND decidedAt = :read',
+              ExpressionAttributeValues: { ':h': previous.hospitalId, ':read': previous.decidedAt },
+            }
+          : { ConditionExpression: 'attribute_not_exists(claimId)' }),
+      }),
     );
-    for (const [claimId, error] of markers) failed.set(claimId, error);
-    return failed;
   }
 
   /**
-   * Puts every claim's items in chunks of 25, retrying unprocessed ones with backoff. Returns the
+   * The reason a decision put failed. When another hospital's claim took the id meanwhile, the
+   * flags and history item just written for this one are deleted (their keys are this hospital's
+   * own: flag ids carry the hospital), so nothing of a refused claim stays.
+   */
+  async #lostRace(plan: Plan, error: Error): Promise<Error> {
+    if (
+      (error.cause as { name?: string } | undefined)?.name !== 'ConditionalCheckFailedException' &&
+      error.name !== 'ConditionalCheckFailedException'
+    )
+      return error;
+    const { claimId, hospital } = plan.outcome.claim;
+    const now = (await this.#storedDecisions([claimId])).get(claimId);
+    if (now && now.hospitalId !== hospital.hospitalId) {
+      const undo = this.#itemsOf({ ...plan, previous: undefined }).map(
+        (entry): WriteEntry => ({ ...entry, request: { DeleteRequest: { Key: keyOf(entry) } } }),
+      );
+      const undone = await this.#write(undo);
+      return undone.get(claimId) ?? new ClaimIdTakenError(claimId, hospital.hospitalId);
+    }
+    return new ConcurrentDecisionError(`the decision of ${claimId} changed while it was written`, {
+      cause: error,
+    });
+  }
+
+  async #markSuperseded(flagIds: readonly string[], version: number): Promise<void> {
+    for (const flagId of flagIds) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tables.flags,
+            Key: { [FLAG_KEY]: flagId },
+            UpdateExpression: 'SET supersededBy = :v',
+            ConditionExpression: 'attribute_exists(#id)',
+            ExpressionAttributeNames: { '#id': FLAG_KEY },
+            ExpressionAttributeValues: { ':v': version },
+          }),
+        );
+      } catch (error) {
+        // A flag of the earlier version that is gone (deleted by an operator) has nothing to mark.
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    }
+  }
+
+  async #storedDecisions(claimIds: readonly string[]): Promise<Map<string, StoredDecision>> {
+    const found = new Map<string, StoredDecision>();
+    const ids = [...new Set(claimIds)];
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      let keys: Record<string, unknown>[] | undefined = ids
+        .slice(i, i + READ_CHUNK)
+        .map((claimId) => ({ [DECISION_KEY]: claimId }));
+      for (let attempt = 1; keys?.length; attempt++) {
+        if (attempt > MAX_ATTEMPTS) throw new UnprocessedWritesError([this.tables.decisions]);
+        if (attempt > 1) await backoff(attempt);
+        const output: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tables.decisions]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression:
+                  'claimId, hospitalId, contentHash, version, outcome, decidedAt, flagIds, historyKey, superseded',
+              },
+            },
+          }),
+        );
+        for (const item of output.Responses?.[this.tables.decisions] ?? []) {
+          const stored = storedDecision(item);
+          found.set(stored.claimId, stored);
+        }
+        keys = output.UnprocessedKeys?.[this.tables.decisions]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Writes the entries in chunks of 25, retrying unprocessed ones with backoff. Returns the
    * claims (by id) some of whose items could not be written, with the reason.
    */
-  async #write(
-    claimIds: readonly string[],
-    items: readonly { table: string; item: Record<string, unknown> }[][],
-  ): Promise<Map<string, Error>> {
+  async #write(queue: readonly WriteEntry[]): Promise<Map<string, Error>> {
     const failed = new Map<string, Error>();
-    const queue = items.flatMap((list, i) => list.map((entry) => ({ ...entry, claimId: claimIds[i] ?? '' })));
     for (let i = 0; i < queue.length; i += WRITE_CHUNK) {
       const chunk = queue.slice(i, i + WRITE_CHUNK);
       try {
         await this.#writeChunk(chunk);
       } catch (error) {
         const reason = asStoreError(error);
-        for (const entry of chunk) failed.set(entry.claimId, reason);
+        const claims = new Set(chunk.map((e) => e.claimId));
+        // DynamoDB refuses a whole BatchWriteItem for one bad item (a key or item too large): write
+        // each claim's items alone so the refusal lands on the claim that caused it, not its neighbours.
+        if (reason instanceof ThrottlingError || claims.size === 1) {
+          for (const claimId of claims) failed.set(claimId, reason);
+          continue;
+        }
+        for (const claimId of claims) {
+          try {
+            await this.#writeChunk(chunk.filter((e) => e.claimId === claimId));
+          } catch (error) {
+            failed.set(claimId, asStoreError(error));
+          }
+        }
       }
     }
     return failed;
   }
 
-  async #writeChunk(chunk: readonly { table: string; item: Record<string, unknown> }[]): Promise<void> {
-    const byTable: Record<string, PutRequest[]> = {};
-    for (const { table, item } of chunk) {
+  async #writeChunk(chunk: readonly WriteEntry[]): Promise<void> {
+    const byTable: Record<string, WriteRequest[]> = {};
+    for (const { table, request } of chunk) {
       byTable[table] ??= [];
-      byTable[table].push({ PutRequest: { Item: item } });
+      byTable[table].push(request);
     }
-    let requests: Record<string, PutRequest[]> | undefined = byTable;
+    let requests: Record<string, WriteRequest[]> | undefined = byTable;
     for (let attempt = 1; requests && Object.keys(requests).length; attempt++) {
       if (attempt > MAX_ATTEMPTS) throw new UnprocessedWritesError(Object.keys(requests));
       if (attempt > 1) await backoff(attempt);
-      let unprocessed: Record<string, PutRequest[]> | undefined;
+      let unprocessed: Record<string, WriteRequest[]> | undefined;
       try {
         const output = await this.client.send(new BatchWriteCommand({ RequestItems: requests }));
         unprocessed = output.UnprocessedItems as typeof unprocessed;
@@ -263,11 +494,75 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
 const backoff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt * (0.5 + Math.random()))));
 
-function historyItem(claim: Claim): Record<string, unknown> {
-  const history = toHistoryClaim(claim);
+const DECISION_KEY = TABLES.decisions.partitionKey.name;
+const FLAG_KEY = TABLES.flags.partitionKey.name;
+
+/** The key of a put or delete entry's item, for undoing it. */
+function keyOf({ table, request }: WriteEntry): Record<string, unknown> {
+  if ('DeleteRequest' in request) return request.DeleteRequest.Key;
+  const item = request.PutRequest.Item;
+  return table.endsWith(TABLES.flags.name)
+    ? { [FLAG_KEY]: item[FLAG_KEY] }
+    : { [PATIENT_KEY]: item[PATIENT_KEY], [SERVICE_KEY]: item[SERVICE_KEY] };
+}
+
+/** The flags with the ids of claim version `version` (a correction's flags never overwrite its earlier ones). */
+function versioned(flags: readonly Flag[], version: number): Flag[] {
+  if (version === 1) return [...flags];
+  return flags.map((f) => ({
+    ...f,
+    flagId: flagIdFor(
+      { claimId: f.claimId, hospitalId: f.hospitalId, version },
+      f.ruleId,
+      f.ruleVersion,
+      f.lineNos,
+    ),
+  }));
+}
+
+/** A stored correction's alert details, for resending its alert after a duplicate delivery. */
+function correctionOf(stored: StoredDecision): Pick<RecordedClaim, 'correction'> {
+  const earlier = stored.superseded.at(-1) as
+    | { outcome?: Decision['outcome']; flagIds?: string[] }
+    | undefined;
+  if (stored.version === 1 || !earlier?.outcome) return {};
+  return {
+    correction: {
+      version: stored.version,
+      previousOutcome: earlier.outcome,
+      supersededFlagIds: earlier.flagIds ?? [],
+    },
+  };
+}
+
+function storedDecision(item: Record<string, unknown>): StoredDecision {
+  const json = (value: unknown, fallback: unknown) =>
+    typeof value === 'string' ? JSON.parse(value) : fallback;
+  return {
+    claimId: String(item.claimId),
+    hospitalId: String(item.hospitalId),
+    contentHash: String(item.contentHash ?? ''),
+    version: Number(item.version ?? 1),
+    outcome: item.outcome as Decision['outcome'],
+    decidedAt: String(item.decidedAt),
+    flagIds: json(item.flagIds, []),
+    historyKey: json(item.historyKey, {}),
+    superseded: json(item.superseded, []),
+  };
+}
+
+/** The claims table's key of a claim's history item. */
+function historyKeyOf(claim: Claim, history = toHistoryClaim(claim)): Record<string, string> {
   return {
     [PATIENT_KEY]: history.insuredId,
     [SERVICE_KEY]: `${history.firstServiceDate}#${claim.claimId}`,
+  };
+}
+
+function historyItem(claim: Claim): Record<string, unknown> {
+  const history = toHistoryClaim(claim);
+  return {
+    ...historyKeyOf(claim, history),
     claimId: claim.claimId,
     [HOSPITAL_PERIOD_KEY]: `${claim.hospital.hospitalId}#${history.firstServiceDate.slice(0, 7)}`,
     doctorId: claim.doctorId,
@@ -289,7 +584,28 @@ function flagItem(flag: Flag): Record<string, unknown> {
   };
 }
 
-function decisionItem({ claim, decision, flags, decidedAt }: ClaimOutcome): Record<string, unknown> {
+/**
+ * The decision item: the Decision contract (lines as JSON), what the hospital listing shows, and
+ * the claim's identity — content hash, version, the keys of its flags and history item (what a
+ * correction supersedes) and its superseded versions, oldest first.
+ */
+function decisionItem(
+  { claim, decision, decidedAt }: ClaimOutcome,
+  { hash, version, flags, previous }: Omit<Plan, 'outcome'>,
+): Record<string, unknown> {
+  const superseded = previous
+    ? [
+        ...previous.superseded,
+        {
+          version: previous.version,
+          outcome: previous.outcome,
+          decidedAt: previous.decidedAt,
+          contentHash: previous.contentHash,
+          flagIds: previous.flagIds,
+          supersededAt: decidedAt,
+        },
+      ]
+    : [];
   return {
     ...decision,
     lines: JSON.stringify(decision.lines),
@@ -297,5 +613,10 @@ function decisionItem({ claim, decision, flags, decidedAt }: ClaimOutcome): Reco
     flagCount: flags.length,
     highestSeverity: highestSeverity(flags),
     decidedAt,
+    contentHash: hash,
+    version,
+    flagIds: JSON.stringify(flags.map((f) => f.flagId)),
+    historyKey: JSON.stringify(historyKeyOf(claim)),
+    ...(superseded.length ? { superseded: JSON.stringify(superseded) } : {}),
   };
 }

@@ -1,7 +1,8 @@
 import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { type HistoryWindow, toHistoryClaim } from '../../src/history/store.ts';
-import type { AlertSender, ClaimOutcome, OutcomeRecorder } from '../../src/pipeline/in-process.ts';
+import type { AlertSender, ClaimOutcome, OutcomeRecorder, Recorded } from '../../src/pipeline/in-process.ts';
+import { contentHash } from '../../src/stores/dynamo.ts';
 
 /**
  * In-memory adapters of every port of the in-process stage, each able to fail on demand, so the
@@ -19,9 +20,9 @@ export class MemoryHistory extends InMemoryHistoryStore {
 }
 
 /**
- * Records outcomes as the DynamoDB store does, the history item last: a recorded claim joins
- * `history`, so the stage finds it there next time. It can throw for the whole batch or refuse
- * some claims.
+ * Records outcomes as the DynamoDB store does: a recorded claim joins `history`; a claim id
+ * recorded before with the same content is a duplicate (nothing written). It can throw for the
+ * whole batch or refuse some claims.
  */
 export class MemoryRecorder implements OutcomeRecorder {
   readonly written: ClaimOutcome[] = [];
@@ -32,20 +33,30 @@ export class MemoryRecorder implements OutcomeRecorder {
 
   constructor(private readonly history: InMemoryHistoryStore) {}
 
-  async recordAll(outcomes: readonly ClaimOutcome[]): Promise<Map<string, Error>> {
+  async recordAll(outcomes: readonly ClaimOutcome[]): Promise<Recorded> {
     if (this.failure) throw this.failure;
-    const unwritten = new Map<string, Error>();
+    const recorded: Recorded = { results: new Map(), failed: new Map() };
     for (const outcome of outcomes) {
-      const refused = this.refuse.get(outcome.claim.claimId);
+      const { claimId } = outcome.claim;
+      const refused = this.refuse.get(claimId);
       if (refused) {
-        unwritten.set(outcome.claim.claimId, refused);
+        recorded.failed.set(claimId, refused);
         continue;
       }
+      const hash = contentHash(outcome.claim);
+      if (this.#hashes.get(claimId) === hash) {
+        recorded.results.set(claimId, { result: 'duplicate', flags: outcome.flags });
+        continue;
+      }
+      this.#hashes.set(claimId, hash);
       this.written.push(outcome);
       this.history.add(toHistoryClaim(outcome.claim));
+      recorded.results.set(claimId, { result: 'written', flags: outcome.flags });
     }
-    return unwritten;
+    return recorded;
   }
+
+  readonly #hashes = new Map<string, string>();
 }
 
 /** The alerts queue, idempotent by alertId as the real sender is; each message is checked against its contract. */

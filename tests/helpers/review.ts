@@ -214,7 +214,7 @@ export async function writeSampleClaims(
       decidedAt: flags[0]?.createdAt ?? claim.submittedAt,
       decision: { claimId: claim.claimId, outcome: 'hold', lines: [], ruleSetVersion: 'test' },
     }));
-    const failed = await store.recordAll(outcomes);
+    const { failed } = await store.recordAll(outcomes);
     if (failed.size) throw new Error(`could not write sample claims: ${[...failed.values()][0]?.message}`);
   }
 }

@@ -199,7 +199,7 @@ describe('in-process function', () => {
       EventSourceArn: arnOf(stack.queues.claims.queue),
       FunctionName: { Ref: logicalId(stack.inProcessFunction) },
       BatchSize: QUEUES.claims.eventSource.batchSize,
-      MaximumBatchingWindowInSeconds: QUEUES.claims.eventSource.maxBatchingWindowSeconds,
+      MaximumBatchingWindowInSeconds: Match.absent(),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: QUEUES.claims.eventSource.maxConcurrency },
     });
@@ -282,8 +282,8 @@ describe('least privilege', () => {
           actions: ['dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
           resource: arnOf(stack.tables.claims),
         },
-        { actions: ['dynamodb:BatchWriteItem'], resource: arnOf(stack.tables.decisions) },
-        { actions: ['dynamodb:BatchWriteItem'], resource: arnOf(stack.tables.flags) },
+        { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resource: arnOf(stack.tables.decisions) },
+        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], resource: arnOf(stack.tables.flags) },
         {
           actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.idempotency),

@@ -69,7 +69,7 @@ async function settle(claims: Claim[], now: (i: number) => Date, stage: Stage = 
     const { flags, decision } = await core.screener.screen(claim, { stage, now: now(i) });
     screened.push({ claim, decision, flags, decidedAt: now(i).toISOString() });
   }
-  const failed = await outcomes.recordAll(screened);
+  const { failed } = await outcomes.recordAll(screened);
   expect([...failed.entries()]).toEqual([]);
 }
 

@@ -67,7 +67,7 @@ beforeAll(async () => {
     outcomes.push({ claim, decision, flags, decidedAt: NOW.toISOString() });
   }
   for (let i = 0; i < outcomes.length; i += 200)
-    expect((await store.recordAll(outcomes.slice(i, i + 200))).size).toBe(0);
+    expect((await store.recordAll(outcomes.slice(i, i + 200))).failed.size).toBe(0);
   deps = {
     core,
     documents,

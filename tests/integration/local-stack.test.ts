@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServices, startDynamoDbLocal } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import { createResources } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { deadLetterQueueName, physicalName, QUEUES, TABLES, type TableName } from '../../src/resources.ts';
 import { startTestStack, type TestStack, waitFor } from '../helpers/local-stack.ts';
 
@@ -50,8 +51,7 @@ async function sendClaims(queueUrl: string, bodies: string[]): Promise<string[]>
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
       Entries: bodies.map((body, i) => ({
-        Id: String(i),
-        MessageBody: body,
+        ...claimEntry(String(i), body),
         MessageAttributes: { hospitalId: { DataType: 'String', StringValue: `H-${i}` } },
       })),
     }),
@@ -103,8 +103,8 @@ describe('createResources', () => {
 
     for (const name of Object.keys(QUEUES) as (keyof typeof QUEUES)[]) {
       const { url, dlqUrl } = resources.queues[name];
-      expect(url).toMatch(new RegExp(`/${physicalName('queues', name)}$`));
-      expect(dlqUrl).toMatch(new RegExp(`/${physicalName('queues', deadLetterQueueName(name))}$`));
+      expect(url.endsWith(`/${physicalName('queues', QUEUES[name].name)}`)).toBe(true);
+      expect(dlqUrl.endsWith(`/${physicalName('queues', deadLetterQueueName(name))}`)).toBe(true);
       const dlq = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
       );

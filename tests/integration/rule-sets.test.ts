@@ -7,6 +7,7 @@ import { listVersions, publish, rollback } from '../../src/cli/versions.ts';
 import type { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import type { Poller } from '../../src/local/poller.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
 import { contentVersion, readRuleSetContent } from '../../src/rules/content.ts';
@@ -62,7 +63,8 @@ function claim25(claimId: string): Claim {
     ...base,
     claimId,
     patient: { ...base.patient, insuredId: `P-${claimId}` },
-    items: [{ ...(item as Claim['items'][number]), quantity: 50, daysSupply: 25 }],
+    items: [{ ...(item as Claim['items'][number]), quantity: 50, amount: 17.5, daysSupply: 25 }],
+    totals: { amount: 17.5, fundPaid: 14, selfPaid: 3.5 },
   };
 }
 
@@ -71,7 +73,7 @@ async function decide(...claims: Claim[]) {
   await stack.sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: resources.queues.claims.url,
-      Entries: claims.map((c, i) => ({ Id: String(i), MessageBody: JSON.stringify(c) })),
+      Entries: claims.map((c, i) => claimEntry(String(i), JSON.stringify(c))),
     }),
   );
   const ids = new Set(claims.map((c) => c.claimId));

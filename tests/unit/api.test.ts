@@ -335,14 +335,24 @@ describe('POST /v1/prescreen: bad input', () => {
 
   it.each([
     ['GET', '/v1/nope'],
-    ['GET', '/v1/prescreen'],
-    ['POST', '/v1/hospitals/H3001/alerts'],
     ['GET', '/v1/hospitals/H3001/alerts/extra'],
     ['DELETE', '/'],
   ])('answers %s %s with a 404 problem', async (method, path) => {
     const result = await harness().call({ method, path, rawBody: '{}' });
     expect(result.statusCode).toBe(404);
     expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:not-found', status: 404 });
+  });
+
+  it.each([
+    ['GET', '/v1/prescreen', 'POST'],
+    ['DELETE', '/v1/prescreen', 'POST'],
+    ['POST', '/v1/hospitals/H3001/alerts', 'GET'],
+  ])('answers %s %s with a 405 problem and Allow: %s', async (method, path, allow) => {
+    const result = await harness().call({ method, path, rawBody: '{}' });
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.allow).toBe(allow);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:method-not-allowed', status: 405 });
   });
 });
 
@@ -547,8 +557,37 @@ describe('time budget', () => {
   });
 });
 
+describe('bounded answers', () => {
+  /** 750 emergency monitoring and 750 emergency consultation lines on one day: 562,500 exclusive pairs. */
+  const sameDayPairs = () =>
+    draft({
+      visit: { type: 'emergency' },
+      items: Array.from({ length: 1_500 }, (_, i) =>
+        i < 750
+          ? line(i + 1, '001103000010000', '急诊监护费', 'service')
+          : line(i + 1, '001102000030000', '急诊诊查费', 'service'),
+      ),
+    });
+
+  it('answers a 750 × 750 same-day exclusive-pair draft with one alert naming every line, not one per pair', async () => {
+    const body = JSON.stringify(sameDayPairs());
+    expect(Buffer.byteLength(body)).toBeLessThan(MAX_BODY_BYTES);
+    const result = await harness().call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(200);
+    const duplicates = bodyOf(result).alerts.filter(
+      (a: { ruleId: string }) => a.ruleId === 'GZ-SERVICE-DUPLICATE',
+    );
+    expect(duplicates).toHaveLength(1);
+    expect(duplicates[0].lineNos).toEqual(Array.from({ length: 1_500 }, (_, i) => i + 1));
+    // The consultation lines are the duplicate charge: 750 × 10 元.
+    expect(duplicates[0].amountAtRisk).toBe(7_500);
+    // Far below API Gateway's and Lambda's 6 MB response limit.
+    expect(Buffer.byteLength(result.body)).toBeLessThan(100_000);
+  });
+});
+
 describe('fuzz: no input makes the API fail', () => {
-  const ALLOWED = [200, 400, 401, 403, 404, 413];
+  const ALLOWED = [200, 400, 401, 403, 404, 405, 413];
   const api = harness();
 
   async function expectAnswered(request: Request): Promise<ApiResult> {

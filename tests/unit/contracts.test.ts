@@ -91,6 +91,31 @@ describe('Claim v1', () => {
     expect(problemsOf(claim)).toEqual(['items[1].lineNo: duplicate lineNo 1']);
   });
 
+  it('refuses a key past what DynamoDB stores, naming the field and the limit in bytes', () => {
+    const issues = (claim: unknown) =>
+      (Claim.safeParse(claim).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues({ ...base(), claimId: `C-${'x'.repeat(1_100)}` })).toEqual([
+      expect.stringMatching(/^claimId: at most 1013 bytes in UTF-8, got 1102: .*sort key.*1,024 bytes/),
+    ]);
+    // Counted in UTF-8 bytes, not characters: 700 Chinese characters are 2,100 bytes.
+    expect(issues({ ...base(), patient: { ...base().patient, insuredId: '医'.repeat(700) } })).toEqual([
+      expect.stringMatching(/^patient\.insuredId: at most 2048 bytes in UTF-8, got 2100: /),
+    ]);
+    expect(issues({ ...base(), claimId: `C-${'x'.repeat(1_011)}` })).toEqual([]);
+  });
+
+  it('refuses a claim too large to store or with more lines than a claim may have', () => {
+    const claim = base();
+    const lines = Array.from({ length: 2_001 }, (_, i) => ({ ...claim.items[0], lineNo: i + 1 }));
+    expect(Claim.safeParse({ ...claim, items: lines }).error?.issues.map((i) => i.message)).toContain(
+      'at most 2000 lines in one claim',
+    );
+    const padded = { ...claim, items: [{ ...claim.items[0], name: '药'.repeat(100_000) }] };
+    expect(Claim.safeParse(padded).error?.issues.map((i) => i.message)).toEqual([
+      expect.stringMatching(/^the claim is 3\d{5} bytes as JSON; at most 262144 \(256 KiB\)/),
+    ]);
+  });
+
   it('lets a pre-event draft omit claimId, submittedAt, totals and the discharge date', () => {
     const draft = base();
     delete draft.claimId;

@@ -11,13 +11,18 @@ import { rulesCopy } from '../helpers/rules-copy.ts';
 const now = new Date('2026-11-01T00:00:00Z');
 const plain = loadCore();
 
-/** GZ-DRUG-SEX's own hit fixture: a male-only drug billed for a female patient, served 2026-10-03. */
+/**
+ * GZ-DRUG-SEX's own hit fixture: a male-only drug billed for a female patient, served 2026-10-03,
+ * with totals that match its one line (so no settlement-totals flag joins it).
+ */
 function maleOnlyDrugForWoman(patch: Record<string, unknown> = {}): Claim {
   const rule = JSON.parse(readFileSync(join(defaultRulesDir(), 'drug-sex.json'), 'utf8')) as {
     fixtures: { expect: string; claim: Record<string, unknown> }[];
   };
   const hit = rule.fixtures.find((f) => f.expect === 'hit');
-  return deepMerge(deepMerge(readBaseClaim(defaultRulesDir()), hit?.claim ?? {}), patch) as unknown as Claim;
+  const claim = deepMerge(readBaseClaim(defaultRulesDir()), hit?.claim ?? {});
+  const totals = { totals: { amount: 10, fundPaid: 8, selfPaid: 2 } };
+  return deepMerge(deepMerge(claim, totals), patch) as unknown as Claim;
 }
 
 const exemption = (overrides: Record<string, unknown> = {}) => ({
@@ -69,7 +74,10 @@ describe('exemptions', () => {
     }
     const withDiagnosis = maleOnlyDrugForWoman({ diagnoses: [{ code: 'C61.x00', primary: true }] });
     const { flags } = await screen(withExemptions({ exemptions: [cases[2]] }), withDiagnosis);
-    expect(flags.map((f) => f.status)).toEqual(['exempted']);
+    // C61 (prostate) on a woman's claim is a diagnosis edit of its own, which the exemption does not cover.
+    const bySex = flags.filter((f) => f.ruleId === 'GZ-DRUG-SEX');
+    expect(bySex.map((f) => f.status)).toEqual(['exempted']);
+    expect(flags.filter((f) => f.ruleId !== 'GZ-DRUG-SEX').map((f) => f.status)).not.toContain('exempted');
   });
 
   it('refuses an exemption file without an approver, for a rule the set lacks, or covering everyone', () => {

@@ -81,8 +81,12 @@ describe('screening a claim', () => {
     const first = await core.screener.screen(mixed, { stage: 'in', now });
     const again = await core.screener.screen(mixed, { stage: 'in', now: new Date() });
     expect(again.flags.map((f) => f.flagId)).toEqual(first.flags.map((f) => f.flagId));
-    expect(flagIdFor('C-1', 'R', 1, [2, 1])).toBe(flagIdFor('C-1', 'R', 1, [1, 2]));
-    expect(flagIdFor('C-1', 'R', 2, [1, 2])).not.toBe(flagIdFor('C-1', 'R', 1, [1, 2]));
+    const c1 = { claimId: 'C-1', hospitalId: 'H1' };
+    expect(flagIdFor(c1, 'R', 1, [2, 1])).toBe(flagIdFor(c1, 'R', 1, [1, 2]));
+    expect(flagIdFor(c1, 'R', 2, [1, 2])).not.toBe(flagIdFor(c1, 'R', 1, [1, 2]));
+    expect(flagIdFor({ ...c1, hospitalId: 'H2' }, 'R', 1, [1])).not.toBe(flagIdFor(c1, 'R', 1, [1]));
+    expect(flagIdFor({ ...c1, version: 2 }, 'R', 1, [1])).not.toBe(flagIdFor(c1, 'R', 1, [1]));
+    expect(flagIdFor({ ...c1, version: 1 }, 'R', 1, [1])).toBe(flagIdFor(c1, 'R', 1, [1]));
   });
 
   it('passes a clean claim untouched', async () => {

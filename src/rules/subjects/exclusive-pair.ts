@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import { epochDay } from '../../dates.ts';
-import { type CatalogueLookup, type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, single } from './kind.ts';
+import {
+  type CatalogueLookup,
+  type ClaimSubjectKind,
+  EVERY_STAGE,
+  groupBy,
+  lineOf,
+  round2,
+  single,
+} from './kind.ts';
 
 const PairLine = z.object({
   lineNo: z.number(),
@@ -11,8 +19,12 @@ const PairLine = z.object({
 });
 
 /**
- * Pairs of lines whose codes form an exclusive pair (医疗服务项目重复收费: A's price already
- * contains B). Line `a` has `role` "a", line `b` "b": a rule names the duplicate charge by role.
+ * Charges of two codes that form an exclusive pair (医疗服务项目重复收费: A's price already
+ * contains B), one subject per pair and day B was charged: every B line of that day with every A
+ * line of the nearest day A was charged (`daysApart` between the two days). So a claim yields at
+ * most one subject per B day of each pair — linear in its lines — however many A and B lines it
+ * repeats; a rule names the duplicate charge by role (A lines "a", B lines "b"). `a` and `b` are
+ * the first line of each side; `b.amount` is what the B lines of the day charged together.
  */
 export const exclusivePair: ClaimSubjectKind = {
   name: 'exclusivePair',
@@ -36,36 +48,55 @@ export const exclusivePair: ClaimSubjectKind = {
         const linesB = byCode.get(codeB);
         if (!linesB) continue;
         seen.add(pair.kp.kpId);
-        for (const a of linesA) {
-          for (const b of linesB) {
-            subjects.push({
-              kind: 'exclusivePair',
-              fact: {
-                a: { lineNo: a.lineNo, code: a.code, name: a.name, serviceDate: a.serviceDate },
-                b: {
-                  lineNo: b.lineNo,
-                  code: b.code,
-                  name: b.name,
-                  serviceDate: b.serviceDate,
-                  amount: b.amount,
-                },
-                daysApart: Math.abs(epochDay(a.serviceDate) - epochDay(b.serviceDate)),
+        const daysA = [...groupBy(linesA, (l) => l.serviceDate)].sort(([x], [y]) => x.localeCompare(y));
+        for (const [dayB, bs] of groupBy(linesB, (l) => l.serviceDate)) {
+          const [dayA, as] = nearest(daysA, dayB);
+          const a = as[0];
+          const b = bs[0];
+          if (!a || !b) continue;
+          subjects.push({
+            kind: 'exclusivePair',
+            fact: {
+              a: { lineNo: a.lineNo, code: a.code, name: a.name, serviceDate: a.serviceDate },
+              b: {
+                lineNo: b.lineNo,
+                code: b.code,
+                name: b.name,
+                serviceDate: b.serviceDate,
+                amount: round2(bs.reduce((sum, l) => sum + l.amount, 0)),
               },
-              date: b.serviceDate,
-              lines: [
-                { ...lineOf(a), role: 'a' },
-                { ...lineOf(b), role: 'b' },
-              ],
-              category: 'service' as const,
-              points: single(pair.kp),
-            });
-          }
+              daysApart: Math.abs(epochDay(dayA) - epochDay(dayB)),
+            },
+            date: dayB,
+            lines: [
+              ...as.map((l) => ({ ...lineOf(l), role: 'a' })),
+              ...bs.map((l) => ({ ...lineOf(l), role: 'b' })),
+            ],
+            category: 'service' as const,
+            points: single(pair.kp),
+          });
         }
       }
     }
     return subjects;
   },
 };
+
+/** The day (with its lines) of `days`, sorted and non-empty, nearest to `day`; the earlier on a tie. */
+function nearest<T>(days: readonly [string, T[]][], day: string): [string, T[]] {
+  let lo = 0;
+  let hi = days.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((days[mid]?.[0] ?? '') < day) lo = mid + 1;
+    else hi = mid;
+  }
+  const after = days[lo] as [string, T[]];
+  const before = days[lo - 1];
+  if (!before) return after;
+  const target = epochDay(day);
+  return target - epochDay(before[0]) <= Math.abs(epochDay(after[0]) - target) ? before : after;
+}
 
 /** Catalogues that know several pairs per code expose them through `pairsFor`. */
 interface PairLookup {

@@ -1,0 +1,102 @@
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Claim } from '../../src/contracts/claim.ts';
+import type { Flag } from '../../src/contracts/flag.ts';
+import { loadCore } from '../../src/core.ts';
+import { generateClaims } from '../../src/generator/generate.ts';
+import { InMemoryHistoryStore } from '../../src/history/memory.ts';
+import { type Poller, startPoller } from '../../src/local/poller.ts';
+import type { LocalResources } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
+import { SequentialScreening } from '../../src/pipeline/sequence.ts';
+import { scan, startTestStack, storedFlag, type TestStack, waitFor } from '../helpers/local-stack.ts';
+
+/**
+ * Per-patient ordering on the local stack: the claims queue is FIFO by patient and the poller
+ * plays Lambda's FIFO event source, so claims of one patient sent at once are decided one after
+ * another, each seeing the one before — exactly what `fundguard screen` (SequentialScreening)
+ * yields for the same stream.
+ */
+const core = loadCore();
+
+let stack: TestStack;
+let resources: LocalResources;
+let poller: Poller;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  resources = await stack.provision('ordering');
+  stack.configureFunctions(resources);
+  const fn = await import('../../functions/in-process.ts');
+  // As many receivers as the demo runs: enough for two batches of one patient to race, were they allowed to.
+  poller = await startPoller({
+    sqs: stack.sqs,
+    queueUrl: resources.queues.claims.url,
+    handler: fn.handler,
+    concurrency: 5,
+  });
+});
+
+afterAll(async () => {
+  await poller?.stop();
+  await stack?.stop();
+});
+
+/** Every claim of the first `n` distinct patients of `insuredIds`, in stream order. */
+function ofPatients(claims: readonly Claim[], insuredIds: readonly string[], n: number): Claim[] {
+  const chosen = new Set([...new Set(insuredIds.filter(Boolean))].slice(0, n));
+  return claims.filter((c) => chosen.has(c.patient.insuredId));
+}
+
+const comparable = (flags: readonly Flag[]) =>
+  flags
+    .map((f) => ({ flagId: f.flagId, ruleId: f.ruleId, lineNos: f.lineNos, message: f.message }))
+    .sort((a, b) => a.flagId.localeCompare(b.flagId));
+
+describe('claims of one patient are decided one after another', () => {
+  it('gives exactly the flags of fundguard screen when many claims of few patients are sent at once', async () => {
+    // Rules that read the patient's history are the ones concurrent decisions got wrong.
+    const historyRules = core.screener.ruleSet.rules
+      .filter((r) => r.file.scope === 'history')
+      .map((r) => r.file.id);
+    const { claims: stream, truth } = await generateClaims(
+      { seed: 1103, claims: 2_000, violationRate: 0.3, days: 60, ruleIds: historyRules },
+      core,
+    );
+    const claims = ofPatients(
+      stream,
+      truth.map((t) => stream.find((c) => c.claimId === t.claimId)?.patient.insuredId ?? ''),
+      40,
+    );
+    expect(claims.length).toBeGreaterThan(100);
+
+    const sequence = new SequentialScreening(core.screener, 'in', new InMemoryHistoryStore());
+    const expected: Flag[] = [];
+    for (const claim of claims) expected.push(...(await sequence.screen(claim)).flags);
+    expect(new Set(expected.map((f) => f.ruleId)).size).toBeGreaterThan(2);
+    expect(expected.length).toBeGreaterThan(20);
+
+    // All at once, ten to a call, no waves: nothing waits for a decision. The calls follow one
+    // another only so that SQS numbers a patient's claims in stream order (parallel calls may land
+    // in any order), as a hospital's system sends one settlement after the other.
+    const bodies = claims.map((c) => JSON.stringify(c));
+    for (let i = 0; i < bodies.length; i += 10) {
+      const { Failed = [] } = await stack.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: resources.queues.claims.url,
+          Entries: bodies.slice(i, i + 10).map((b, k) => claimEntry(String(k), b)),
+        }),
+      );
+      expect(Failed).toEqual([]);
+    }
+
+    await waitFor(
+      async () => (await scan(stack.dynamodb, resources.tables.decisions)).length === claims.length,
+      'every claim decided',
+      120_000,
+    );
+    const written = (await scan(stack.dynamodb, resources.tables.flags)).map(storedFlag);
+    expect(comparable(written)).toEqual(comparable(expected));
+    expect(poller.counters.failed).toBe(0);
+  }, 240_000);
+});
