@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INSURANCE_TYPES, SEXES, VISIT_TYPES } from '../contracts/claim.ts';
+import { isoDate } from '../contracts/fields.ts';
 
 /**
  * A restriction is what one NHSA knowledge point says about its codes, in a form a rule can check.
@@ -98,7 +99,17 @@ export const KnowledgePoint = z.strictObject({
   text: z.string(),
   detectLogic: z.string().nullable(),
   batch: z.string(),
+  /**
+   * The publication date of its batch or update (published_at in the source): it applies to lines
+   * served on or after it. Null where the source dates no batch (batches 1–8): it applies from the start.
+   */
+  publishedAt: isoDate.nullable(),
   supersedes: z.string().nullable(),
+  /**
+   * The publication date of the update that replaced it: it applies to lines served before it only.
+   * Null while it is in force.
+   */
+  supersededOn: isoDate.nullable(),
   /** A restriction parsed safely from the rule class and text, or null when kept as text only. */
   restriction: Restriction.nullable(),
   /** Why the text was kept unparsed (null when `restriction` is set). */
@@ -127,7 +138,7 @@ export const CoverageRow = z.strictObject({
   graded: z.number().int(),
 });
 
-/** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
+/** The file `rules/catalogue/knowledge-points.json`: knowledge points in force, and those updates replaced. */
 export const CatalogueFile = z.strictObject({
   $comment: z.string(),
   source: z.string(),
@@ -142,7 +153,13 @@ export const CatalogueFile = z.strictObject({
   }),
   /** kpId → the kpId of the update that replaced it. */
   supersededBy: z.record(z.string(), z.string()),
+  /** Points in force (supersededOn null), in source order. */
   knowledgePoints: z.array(KnowledgePoint),
+  /**
+   * Points an update replaced, each with its supersededOn date, in source order: claims served
+   * before that date are still judged by them.
+   */
+  supersededPoints: z.array(KnowledgePoint),
 });
 export type CatalogueFile = z.infer<typeof CatalogueFile>;
 

@@ -103,7 +103,7 @@ export class Screener {
     const memo = options.memo ?? true;
     const createdAt = (options.now ?? new Date()).toISOString();
     const claimId = claimKey(claim);
-    const [claimDate] = serviceSpan(claim);
+    const [claimDate, lastDate] = serviceSpan(claim);
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
     const suggestions: Record<string, string> = {};
@@ -112,12 +112,16 @@ export class Screener {
       const { file, kind } = rule;
       // Period kinds judge a period's claims, in the post-event stage, not one claim.
       if (kind.scope === 'period') continue;
-      if (claimDate < file.effective.from || (file.effective.to && claimDate > file.effective.to)) continue;
+      // A rule applies by service date: skip it when no line of the claim falls in its effective span…
+      const { from, to } = file.effective;
+      if (lastDate < from || (to && claimDate > to)) continue;
       if (file.when.visitTypes && !file.when.visitTypes.includes(claim.visit.type)) continue;
       const { ofClaim, ofSubject } = rule.requires;
       if (ofClaim.length && !present(ofClaim, context.claimFacts(claimDate, file.params))) continue;
 
       for (const subject of context.subjects(kind, file.when.ruleClass)) {
+        // …and judges only the subjects served within it.
+        if (subject.date < from || (to && subject.date > to)) continue;
         if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
           continue;
         const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;
