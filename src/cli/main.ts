@@ -1,8 +1,16 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeysFileError } from '../api/keys.ts';
-import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
+import { diffCatalogue, formatDiff, readCommittedCatalogue } from '../catalogue/diff.ts';
+import {
+  CatalogueImportError,
+  catalogueFileTexts,
+  formatCoverage,
+  importCatalogue,
+  writeCatalogue,
+} from '../catalogue/import.ts';
+import { CatalogueLoadError } from '../catalogue/read.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
@@ -40,9 +48,13 @@ ${VERSIONS_USAGE}
                                               a realistic claim stream, ground truth in FILE.ndjson.truth.json
   generate --month YYYY-MM [--claims N] [--seed S] [--outliers 0-2] --out FILE.ndjson
                                               a city's month for the audit, injected period patterns in FILE.ndjson.truth.json
-  catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
+  catalogue import DIR [--out rules/catalogue] [--dry-run | --check]
+                                              build the reference catalogues from the NHSA data; prints what
+                                              changes against the committed catalogue first (--dry-run: only
+                                              that; --check: only that, exit 1 if anything would change)
 ${KEYS_USAGE}
-exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
+exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures (or catalogue import --check
+found changes), 2 bad input`;
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -95,8 +107,14 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}`);
       return 1;
     }
-    // parseArgs' own errors (an unknown option, a missing value) and a bad keys file are bad input too.
-    if (error instanceof KeysFileError || isParseArgsError(error)) {
+    // parseArgs' own errors (an unknown option, a missing value), a bad keys file and unusable NHSA
+    // data or committed catalogue are bad input too.
+    if (
+      error instanceof KeysFileError ||
+      error instanceof CatalogueImportError ||
+      error instanceof CatalogueLoadError ||
+      isParseArgsError(error)
+    ) {
       err(`fundguard: ${(error as Error).message}`);
       return 2;
     }
@@ -318,22 +336,52 @@ function catalogue(sub: string | undefined, args: string[]): number {
   if (sub !== 'import') throw new UsageError(`catalogue needs import, got "${sub ?? ''}"`);
   const { values, positionals } = parseArgs({
     args,
-    options: { out: { type: 'string' }, 'child-max-age': { type: 'string' } },
+    options: {
+      out: { type: 'string' },
+      'child-max-age': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      check: { type: 'boolean' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const source = positionals[0];
   if (!source) throw new UsageError('catalogue import needs the NHSA data directory');
+  if (values['dry-run'] && values.check)
+    throw new UsageError('catalogue import takes --dry-run or --check, not both');
   const childMaxAge = values['child-max-age'];
   const imported = importCatalogue(
     source,
     childMaxAge ? { childMaxAgeYears: Number(childMaxAge) } : undefined,
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
-  writeCatalogue(imported, outDir);
+  // What the import changes, before anything is written, so the author sees it first.
+  out(formatDiff(diffCatalogue(readCommittedCatalogue(outDir), imported.catalogue), outDir));
+  const stale = Object.entries(catalogueFileTexts(imported))
+    .filter(([name, text]) => readTextOrUndefined(join(outDir, name)) !== text)
+    .map(([name]) => name);
   out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
+  if (values['dry-run'] || values.check) {
+    out(stale.length === 0 ? `${outDir} is up to date` : `would rewrite ${stale.join(', ')} in ${outDir}`);
+    return values.check && stale.length > 0 ? 1 : 0;
+  }
+  if (stale.length === 0) {
+    out(`${outDir} is up to date: nothing written`);
+    return 0;
+  }
+  writeCatalogue(imported, outDir);
   out(`written to ${outDir}`);
   return 0;
+}
+
+/** A file's text, or undefined when it does not exist yet. */
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /**
