@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -227,5 +227,47 @@ describe('published rule sets on the local stack', () => {
     await versions.activate(bad.version, 'tester', new Date());
     await settled();
     expect(await decide(claim25('C-RS-5'))).toEqual({ versions: [v1], flags: [] });
+  });
+
+  it("records a published exemption's hits as exempted flags with its id, and decides the claim as if unflagged", async () => {
+    const exempting = rulesCopy({ 'drug-max-supply.json': supplyLimit(20) });
+    mkdirSync(join(exempting, 'exemptions'), { recursive: true });
+    writeFileSync(
+      join(exempting, 'exemptions', 'review-2026-10.json'),
+      JSON.stringify({
+        exemptions: [
+          {
+            id: 'EX-2026-010',
+            ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+            scope: { hospitalId: base.hospital.hospitalId },
+            reason: '慢病长处方试点医院，经专家组复核',
+            approver: '医保局专家组',
+            expires: '2026-12-31',
+          },
+        ],
+      }),
+    );
+    await publish(
+      ['--author', 'tester', '--message', 'exempt the long-prescription pilot'],
+      exempting,
+      versions,
+      io,
+    );
+    const v5 = contentVersion(readRuleSetContent(exempting));
+    const { flags } = await decidedBy(v5, 'C-RS-6');
+    expect(flags).toEqual([
+      expect.objectContaining({
+        ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+        ruleSetVersion: v5,
+        status: 'exempted',
+        exemptionId: 'EX-2026-010',
+      }),
+    ]);
+    const decisions = await scan(stack.dynamodb, resources.tables.decisions);
+    expect(
+      decisions.find((d) => String(d.claimId).startsWith('C-RS-6') && d.ruleSetVersion === v5),
+    ).toMatchObject({
+      outcome: 'pass',
+    });
   });
 });
