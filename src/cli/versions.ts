@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { type Core, coreFromContent } from '../core.ts';
 import { auditCoreFromContent } from '../post/audit.ts';
+import { runPeriodFixtures } from '../post/fixtures.ts';
 import { PolicyError } from '../post/policy.ts';
 import { readRuleSetContent } from '../rules/content.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
@@ -95,7 +96,12 @@ export async function publish(
   const content = readRuleSetContent(rulesDir);
   // Throws RuleSetError or PolicyError (exit 1) naming each problem: an invalid set is never stored.
   const core = auditCoreFromContent(content, rulesDir);
-  const results = await runFixtures(core.ruleSet, core.catalogue, readBaseClaim(rulesDir));
+  // Every fixture the set carries: the claim rules' and the period rules' (published with it).
+  const base = readBaseClaim(rulesDir);
+  const results = [
+    ...(await runFixtures(core.ruleSet, core.catalogue, base)),
+    ...(await runPeriodFixtures(core.periodRules, core.policy, base)),
+  ];
   const failed = results.filter((r) => !r.passed);
   if (failed.length) {
     for (const r of failed) io.out(`FAIL  ${r.ruleId}  ${r.expect}: ${r.fixture} — ${r.problem}`);

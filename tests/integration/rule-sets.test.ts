@@ -129,6 +129,14 @@ describe('published rule sets on the local stack', () => {
     });
     await expect(publish([], failing, versions, io)).rejects.toThrow(RuleSetError);
     expect(lines.join('\n')).toMatch(/FAIL {2}NHSA-DRUG-MAX-SUPPLY {2}miss: a 30-day outpatient supply/);
+    // A period rule's fixture counts too: the set is published with its period rules.
+    const periodFailing = rulesCopy({
+      'period/frequent-outpatient.json': (rule) => {
+        (rule.params as Record<string, unknown>).minVisits = 11;
+      },
+    });
+    await expect(publish([], periodFailing, versions, io)).rejects.toThrow(RuleSetError);
+    expect(lines.join('\n')).toMatch(/FAIL {2}FG-POST-FREQUENT-OUTPATIENT {2}hit: ten visits in 20 days/);
     expect(await versions.list()).toEqual([]);
     expect(await versions.active()).toBeUndefined();
   });
