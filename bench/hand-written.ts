@@ -50,10 +50,7 @@ export const HAND_WRITTEN_RULE_IDS: readonly string[] = [
  * as the floor sees one claim) as plain TypeScript, no engine. Only the benchmark uses it; it
  * returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
  */
-export function handWrittenScreen(
-  claim: Claim,
-  catalogue: CatalogueLookup & { pairsFor(code: string, ruleClass: string): readonly KnowledgePoint[] },
-): string[] {
+export function handWrittenScreen(claim: Claim, catalogue: CatalogueLookup): string[] {
   const hits: string[] = [];
   const hit = (ruleId: string, lines: number[]): void => {
     hits.push(`${ruleId}:${lines.join(',')}`);
@@ -70,7 +67,7 @@ export function handWrittenScreen(
   const isDrug = (i: Item): boolean => i.category === 'drug';
 
   for (const item of claim.items) {
-    const points = catalogue.pointsFor(item.code);
+    const points = catalogue.pointsFor(item.code, item.serviceDate);
     if (outpatientLike && (isDrug(item) || item.category === 'tcm-herbal') && (item.daysSupply ?? 0) > 30) {
       hit('NHSA-DRUG-MAX-SUPPLY', [item.lineNo]);
     }
@@ -234,7 +231,7 @@ export function handWrittenScreen(
       );
     const alone = pieces.filter(
       (i) =>
-        catalogue.pointsFor(i.code)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
+        catalogue.pointsFor(i.code, i.serviceDate)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
         'tcmNotPayableAlone',
     );
     if (alone.length && alone.length === pieces.length)
@@ -245,7 +242,7 @@ export function handWrittenScreen(
     const perCode = new Map<string, Item[]>();
     for (const i of items) perCode.set(i.code, [...(perCode.get(i.code) ?? []), i]);
     for (const [code, same] of perCode) {
-      const f = catalogue.pointsFor(code)?.get('医疗服务项目限定频次')?.restriction;
+      const f = catalogue.pointsFor(code, date)?.get('医疗服务项目限定频次')?.restriction;
       if (f?.kind === 'frequency' && same.reduce((s, i) => s + i.quantity, 0) > f.maxPerDay) {
         hit(
           'GZ-SERVICE-FREQUENCY',
@@ -255,10 +252,10 @@ export function handWrittenScreen(
     }
   }
   for (const [code, linesA] of byCode) {
-    for (const kp of catalogue.pairsFor(code, '医疗服务项目重复收费')) {
-      if (kp.restriction?.kind !== 'exclusivePair' || kp.restriction.codes[0] !== code) continue;
-      for (const b of byCode.get(kp.restriction.codes[1]) ?? []) {
-        for (const a of linesA)
+    for (const a of linesA) {
+      for (const kp of catalogue.pairsFor(code, '医疗服务项目重复收费', a.serviceDate)) {
+        if (kp.restriction?.kind !== 'exclusivePair' || kp.restriction.codes[0] !== code) continue;
+        for (const b of byCode.get(kp.restriction.codes[1]) ?? [])
           if (a.serviceDate === b.serviceDate) hit('GZ-SERVICE-DUPLICATE', [a.lineNo, b.lineNo]);
       }
     }
@@ -270,7 +267,7 @@ export function handWrittenScreen(
     const courses = new Map<string, { max: number; items: Item[] }>();
     for (const item of claim.items) {
       if (category && item.category !== category) continue;
-      const kp = catalogue.pointsFor(item.code)?.get(cls);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(cls);
       if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
       const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
       c.items.push(item);
@@ -289,7 +286,7 @@ export function handWrittenScreen(
   // 手术项目未按规定折价收费: a group's different surgeries on one day, dearest first; later ones billed whole.
   const surgeryGroups = new Map<string, Item[]>();
   for (const item of claim.items) {
-    const x = catalogue.pointsFor(item.code)?.get('手术项目未按规定折价收费')?.restriction;
+    const x = catalogue.pointsFor(item.code, item.serviceDate)?.get('手术项目未按规定折价收费')?.restriction;
     if (item.category !== 'service' || x?.kind !== 'surgeryGroup') continue;
     const key = `${item.serviceDate}|${x.group}`;
     surgeryGroups.set(key, [...(surgeryGroups.get(key) ?? []), item]);

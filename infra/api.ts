@@ -28,6 +28,7 @@ import {
   LAMBDA_RULES_DIR,
   LAMBDA_TASK_ROOT,
   PROJECT_ROOT,
+  RULE_SET_CHECK_SECONDS,
 } from './function.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
@@ -39,8 +40,8 @@ const DEFAULT_AUTHORIZER_CACHE = Duration.minutes(5);
 export interface PreEventApiProps {
   /** Prefix of physical names: `fundguard-<stage>-…`. */
   stage: string;
-  /** The claims table (patients' history) and the flags table (hospitals' alerts, byHospital index). */
-  tables: { claims: ITable; flags: ITable };
+  /** The claims table (patients' history), the flags table (hospitals' alerts, byHospital index), the rule set versions. */
+  tables: { claims: ITable; flags: ITable; ruleSets: ITable };
   /** Hashed keys the authorizer accepts. Default `apiKeysFileFor(stage)`; missing, every request is refused. */
   apiKeysFile?: string;
   /** Entry files; default `functions/api.ts` and `functions/authorizer.ts`. */
@@ -80,6 +81,8 @@ export class PreEventApi extends Construct {
         CLAIMS_TABLE: props.tables.claims.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
+        RULE_SETS_TABLE: props.tables.ruleSets.tableName,
+        RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),
       } satisfies EnvironmentOf<typeof ApiEnv>,
       afterBundling: copyRules(rulesDir),
     });
@@ -178,7 +181,10 @@ export class PreEventApi extends Construct {
     return (outputDir) => [`cp ${shellQuote(keysFile)} ${target(outputDir)}`];
   }
 
-  /** Exactly the reads the API makes: a patient's history, and a hospital's flags by the byHospital index. */
+  /**
+   * Exactly the reads the API makes: a patient's history, a hospital's flags by the byHospital
+   * index, and the active rule set (GetItem of its pointer and parts).
+   */
   #grantReads(tables: PreEventApiProps['tables']): void {
     const byHospital = indexOf('flags', 'byHospital');
     Grant.addToPrincipal({
@@ -190,6 +196,11 @@ export class PreEventApi extends Construct {
       grantee: this.apiFunction,
       actions: ['dynamodb:Query'],
       resourceArns: [`${tables.flags.tableArn}/index/${byHospital.indexName}`],
+    });
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [tables.ruleSets.tableArn],
     });
   }
 }

@@ -80,3 +80,6 @@ export function fundGuardFunction(scope: Construct, name: string, options: Funct
   });
   return fn;
 }
+
+/** Seconds a function trusts its last check of the active rule set: a publish takes effect within a minute. */
+export const RULE_SET_CHECK_SECONDS = 30;

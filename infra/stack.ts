@@ -20,7 +20,13 @@ import {
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { PostEventAudit } from './audit.ts';
-import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
+import {
+  copyRules,
+  fundGuardFunction,
+  LAMBDA_RULES_DIR,
+  PROJECT_ROOT,
+  RULE_SET_CHECK_SECONDS,
+} from './function.ts';
 import { ReviewApi } from './review.ts';
 import { pascal, resourceTable } from './table.ts';
 
@@ -94,7 +100,7 @@ export class FundGuardStack extends Stack {
     });
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
-      tables: { claims: this.tables.claims, flags: this.tables.flags },
+      tables: { claims: this.tables.claims, flags: this.tables.flags, ruleSets: this.tables.ruleSets },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
     });
@@ -140,7 +146,7 @@ export class FundGuardStack extends Stack {
   }
 
   #inProcessFunction(entry: string, rulesDir: string): NodejsFunction {
-    const { claims, decisions, flags, scores, idempotency } = this.tables;
+    const { claims, decisions, flags, scores, idempotency, ruleSets } = this.tables;
     const fn = fundGuardFunction(this, 'InProcess', {
       description: 'In-process controls (事中审核): screens each settled claim from the claims queue',
       roleDescription: 'In-process controls: claims queue to decisions, flags and hospital alerts',
@@ -157,6 +163,8 @@ export class FundGuardStack extends Stack {
         IDEMPOTENCY_TABLE: idempotency.tableName,
         ALERTS_QUEUE_URL: this.queues.alerts.queue.queueUrl,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
+        RULE_SETS_TABLE: ruleSets.tableName,
+        RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),
       } satisfies EnvironmentOf<typeof InProcessEnv>,
       afterBundling: copyRules(rulesDir),
     });
@@ -180,6 +188,8 @@ export class FundGuardStack extends Stack {
     // Flags batch-written; a correction marks the earlier version's flags superseded.
     grantTable(fn, flags, ['BatchWriteItem', 'UpdateItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
+    grantTable(fn, ruleSets, ['GetItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 
     return fn;

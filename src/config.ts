@@ -17,6 +17,15 @@ const name = z.string().min(1);
 /** Where the rule files and catalogues are (Lambda bundles copy them beside the code); unset, the project's `rules/`. */
 export const RulesEnv = z.object({ FUNDGUARD_RULES_DIR: name.optional() });
 
+/**
+ * Published rule sets: the versions table, and how many seconds a check of its active pointer is
+ * trusted (a published version decides claims within this time, no redeploy).
+ */
+export const PublishedRulesEnv = z.object({
+  RULE_SETS_TABLE: name,
+  RULE_SET_CHECK_SECONDS: z.coerce.number().positive().default(30),
+});
+
 /** The in-process function: its tables, the hospital alerts queue and the rules. */
 export const InProcessEnv = z.object({
   CLAIMS_TABLE: name,
@@ -26,10 +35,16 @@ export const InProcessEnv = z.object({
   IDEMPOTENCY_TABLE: name,
   ALERTS_QUEUE_URL: z.url(),
   ...RulesEnv.shape,
+  ...PublishedRulesEnv.shape,
 });
 
 /** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), and the rules. */
-export const ApiEnv = z.object({ CLAIMS_TABLE: name, FLAGS_TABLE: name, ...RulesEnv.shape });
+export const ApiEnv = z.object({
+  CLAIMS_TABLE: name,
+  FLAGS_TABLE: name,
+  ...RulesEnv.shape,
+  ...PublishedRulesEnv.shape,
+});
 
 /** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
 export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });

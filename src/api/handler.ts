@@ -3,7 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HistoryStore } from '../history/store.ts';
-import type { Screener } from '../rules/screen.ts';
+import type { ScreenerOrSource } from '../rules/active.ts';
 import { type AlertsStore, listAlerts, parseAlertsQuery } from './alerts.ts';
 import { type Authenticate, authorizeHospital } from './identity.ts';
 import { parseDraft, prescreen, type Verdict } from './prescreen.ts';
@@ -27,7 +27,8 @@ export interface ApiOutcome {
 }
 
 export interface ApiDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked per request; a cached check). */
+  screener: ScreenerOrSource;
   history: Pick<HistoryStore, 'claimsFor'>;
   alerts: AlertsStore;
   /** `byAuthorizerContext()` in AWS, `byApiKey(keyring)` locally and in tests. */

@@ -1,7 +1,8 @@
 import { DraftClaim } from '../contracts/claim.ts';
 import { type Action, actionRank, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
-import { actionFor, type Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
+import { actionFor } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -34,7 +35,8 @@ export interface PrescreenAnswer {
 }
 
 export interface PrescreenDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked per request; a cached check). */
+  screener: ScreenerOrSource;
   history: Pick<HistoryStore, 'claimsFor'>;
   now?: () => Date;
 }
@@ -79,23 +81,26 @@ export function parseDraft(body: unknown): DraftClaim {
  * and for each alert what the in-process stage would do, which sets the verdict.
  */
 export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise<PrescreenAnswer> {
-  const { screener } = deps;
+  const screener = await currentScreener(deps.screener);
   const history = await historyFor(draft, screener.ruleSet.historyDays('pre'), deps.history);
   const now = deps.now?.() ?? new Date();
   const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });
-  const alerts = flags.map((flag) => ({
-    alertId: flag.flagId,
-    ruleId: flag.ruleId,
-    ruleClass: flag.basis.ruleClass,
-    severity: flag.severity,
-    result: flag.result,
-    inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
-    message: flag.message,
-    lineNos: flag.lineNos,
-    amountAtRisk: flag.amountAtRisk,
-    basis: flag.basis,
-    suggestion: suggestions[flag.flagId] ?? null,
-  }));
+  // An exempted hit is approved practice: nothing to warn the doctor about.
+  const alerts = flags
+    .filter((flag) => flag.status !== 'exempted')
+    .map((flag) => ({
+      alertId: flag.flagId,
+      ruleId: flag.ruleId,
+      ruleClass: flag.basis.ruleClass,
+      severity: flag.severity,
+      result: flag.result,
+      inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
+      message: flag.message,
+      lineNos: flag.lineNos,
+      amountAtRisk: flag.amountAtRisk,
+      basis: flag.basis,
+      suggestion: suggestions[flag.flagId] ?? null,
+    }));
   // What would stop the claim first, then the most severe, then in line order: the order a doctor fixes them.
   alerts.sort(
     (a, b) =>

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isoDate } from '../contracts/fields.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import { defaultCatalogueDir, KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
 import { loadIndicationDiseases } from './indications.ts';
@@ -34,6 +35,8 @@ const RawKnowledgePoint = z.object({
   constraint: z.string().nullable(),
   detect_logic: z.string().nullable(),
   batch_tag: z.string().min(1),
+  /** The batch's or update's publication date; null where the source gives none. */
+  published_at: isoDate.nullable(),
   supersedes: z.string().nullable(),
 });
 type RawKnowledgePoint = z.infer<typeof RawKnowledgePoint>;
@@ -210,17 +213,27 @@ function readKnowledgePoints(sourceDir: string, batches: readonly string[]): Rea
   return read;
 }
 
-/** kpId → the kpId replacing it. Every named target must exist and be replaced only once. */
+/**
+ * kpId → the kpId replacing it. Every named target must exist, be replaced only once, and not be
+ * published after the update that replaces it.
+ */
 function supersessions(sourceDir: string, read: readonly ReadKnowledgePoint[]): Map<string, string> {
-  const ids = new Set(read.map(({ raw }) => raw.kp_id));
+  const byId = new Map(read.map(({ raw }) => [raw.kp_id, raw]));
   const by = new Map<string, string>();
   for (const { raw, file } of read) {
     if (raw.supersedes === null) continue;
     const where = join(sourceDir, file);
-    if (!ids.has(raw.supersedes)) {
+    const target = byId.get(raw.supersedes);
+    if (!target) {
       throw new CatalogueImportError(
         where,
         `${raw.kp_id} supersedes ${raw.supersedes}, which no batch lists`,
+      );
+    }
+    if (target.published_at && (!raw.published_at || raw.published_at < target.published_at)) {
+      throw new CatalogueImportError(
+        where,
+        `${raw.kp_id} (published ${raw.published_at ?? 'undated'}) supersedes ${raw.supersedes}, published later on ${target.published_at}`,
       );
     }
     const earlier = by.get(raw.supersedes);
@@ -246,8 +259,9 @@ function validated<S extends z.ZodType>(schema: S, value: unknown, where: string
 
 /**
  * Read the NHSA two-libraries extract in `sourceDir` and build the catalogue files: every knowledge
- * point parsed into a restriction where that is safe (see `parseConstraint`), updates applied (a
- * superseded point leaves `knowledgePoints` and is listed in `supersededBy`), and coverage counted over
+ * point parsed into a restriction where that is safe (see `parseConstraint`) and dated by its batch's
+ * publication, updates applied (a superseded point moves to `supersededPoints` with the update's
+ * date as its `supersededOn`, and is listed in `supersededBy`), and coverage counted over
  * every record read. Pure apart from reading `sourceDir`; the same source gives the same result.
  *
  * @throws CatalogueImportError naming the file when a source file is missing, not JSON, of the wrong
@@ -286,6 +300,8 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
 
   const coverage = new Map<string, CatalogueFile['coverage']['byRuleClass'][number]>();
   const knowledgePoints: KnowledgePoint[] = [];
+  const supersededPoints: KnowledgePoint[] = [];
+  const publishedAt = new Map(read.map(({ raw }) => [raw.kp_id, raw.published_at]));
   const codeless: string[] = [];
   for (const { raw, file } of read) {
     const basisCode = raw.gz_code ?? classByName.get(raw.rule_class)?.basisCode;
@@ -310,12 +326,13 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     };
     coverage.set(raw.rule_class, row);
     row.read += 1;
-    if (supersededBy.has(raw.kp_id)) {
-      row.superseded += 1;
-      continue;
-    }
+    const replacement = supersededBy.get(raw.kp_id);
+    // The date the replacing update was published; an undated one replaces the point from the start.
+    const supersededOn = replacement ? (publishedAt.get(replacement) ?? null) : null;
+    if (replacement) row.superseded += 1;
+    if (replacement && supersededOn === null) continue;
     if (raw.med_codes.length === 0) {
-      codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
+      if (!replacement) codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
       continue;
     }
     const text = raw.constraint ?? '';
@@ -325,11 +342,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     } else if (restriction) {
       grade = reviewText(raw.rule_class, text, restriction);
     }
-    row.active += 1;
-    if (restriction) row.parsed += 1;
-    else row.keptAsText += 1;
-    if (grade) row.graded += 1;
-    knowledgePoints.push({
+    const point: KnowledgePoint = {
       kpId: raw.kp_id,
       ruleClass: raw.rule_class,
       basisCode,
@@ -339,11 +352,22 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       text,
       detectLogic: raw.detect_logic,
       batch: raw.batch_tag,
+      publishedAt: raw.published_at,
       supersedes: raw.supersedes,
+      supersededOn,
       restriction,
       keptAsText,
       grade,
-    });
+    };
+    if (replacement) {
+      supersededPoints.push(point);
+      continue;
+    }
+    row.active += 1;
+    if (restriction) row.parsed += 1;
+    else row.keptAsText += 1;
+    if (grade) row.graded += 1;
+    knowledgePoints.push(point);
   }
 
   const rows = [...coverage.values()];
@@ -360,7 +384,9 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     {
       $comment:
         'Generated by `fundguard catalogue import` from the NHSA two-libraries extract; do not edit by hand. ' +
-        'Active knowledge points in source order (published batches, then updates).' +
+        'Knowledge points in force in source order (published batches, then updates), each applying to ' +
+        'lines served from its publishedAt (null: from the start); supersededPoints are those an update ' +
+        'replaced, applying to lines served before their supersededOn.' +
         codelessNote,
       source,
       coverage: {
@@ -374,6 +400,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       },
       supersededBy: Object.fromEntries([...supersededBy].sort(([a], [b]) => a.localeCompare(b))),
       knowledgePoints,
+      supersededPoints,
     },
     sourceDir,
     'the imported catalogue',
@@ -399,18 +426,28 @@ function stableJson(value: unknown): string {
 }
 
 /**
+ * The text of `knowledge-points.json` and `rule-classes.json` as an import writes them. Key order
+ * follows the schemas and nothing depends on the clock, so the same import gives the same bytes.
+ */
+export function catalogueFileTexts(imported: CatalogueImport): Record<string, string> {
+  return {
+    [KNOWLEDGE_POINTS_FILE]: stableJson(CatalogueFile.parse(imported.catalogue)),
+    [RULE_CLASSES_FILE]: stableJson(RuleClassFile.parse(imported.ruleClasses)),
+  };
+}
+
+/**
  * Write `knowledge-points.json` and `rule-classes.json` into `outDir` (normally `rules/catalogue`),
- * creating it if needed. Key order follows the schemas and nothing depends on the clock, so the same
- * import writes the same bytes. Returns the paths written.
+ * creating it if needed (see `catalogueFileTexts`: the same import writes the same bytes). Returns
+ * the paths written.
  */
 export function writeCatalogue(imported: CatalogueImport, outDir: string): string[] {
-  const files: [string, unknown][] = [
-    [join(outDir, KNOWLEDGE_POINTS_FILE), CatalogueFile.parse(imported.catalogue)],
-    [join(outDir, RULE_CLASSES_FILE), RuleClassFile.parse(imported.ruleClasses)],
-  ];
   mkdirSync(outDir, { recursive: true });
-  for (const [path, content] of files) writeFileSync(path, stableJson(content));
-  return files.map(([path]) => path);
+  return Object.entries(catalogueFileTexts(imported)).map(([name, text]) => {
+    const path = join(outDir, name);
+    writeFileSync(path, text);
+    return path;
+  });
 }
 
 /** Terminal columns: CJK characters take two. */

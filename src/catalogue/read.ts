@@ -35,6 +35,15 @@ export function readJsonFile<S extends z.ZodType>(
   } catch (cause) {
     throw fail({ step: 'read', cause });
   }
+  return parseJsonText(text, schema, fail);
+}
+
+/** The text of a JSON file (read from disk, or from a published rule set) parsed by `schema`, failing as {@link readJsonFile}. */
+export function parseJsonText<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  fail: (problem: JsonFileProblem) => Error,
+): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -49,6 +58,19 @@ export function readJsonFile<S extends z.ZodType>(
   return result.data;
 }
 
+/** Which kind of file a catalogue JSON file should be, as errors name it. */
+export type CatalogueFileKind = 'catalogue' | 'reference';
+
+/** The CatalogueLoadError naming `file` for a problem reading it as a `what` file. */
+const catalogueLoadError = (file: string, what: CatalogueFileKind) => (problem: JsonFileProblem) =>
+  problem.step === 'schema'
+    ? new CatalogueLoadError(file, `is not a valid ${what} file: ${problem.problems.join('; ')}`, {
+        cause: problem.cause,
+      })
+    : new CatalogueLoadError(file, `cannot be read as JSON (${(problem.cause as Error).message})`, {
+        cause: problem.cause,
+      });
+
 /**
  * A JSON file of `rules/catalogue` or `rules/reference` parsed by `schema`; a CatalogueLoadError
  * naming the file and its first problems otherwise. `what` says which kind of file it should be.
@@ -56,15 +78,17 @@ export function readJsonFile<S extends z.ZodType>(
 export function readCatalogueJson<S extends z.ZodType>(
   file: string,
   schema: S,
-  what: 'catalogue' | 'reference',
+  what: CatalogueFileKind,
 ): z.infer<S> {
-  return readJsonFile(file, schema, (problem) =>
-    problem.step === 'schema'
-      ? new CatalogueLoadError(file, `is not a valid ${what} file: ${problem.problems.join('; ')}`, {
-          cause: problem.cause,
-        })
-      : new CatalogueLoadError(file, `cannot be read as JSON (${(problem.cause as Error).message})`, {
-          cause: problem.cause,
-        }),
-  );
+  return readJsonFile(file, schema, catalogueLoadError(file, what));
+}
+
+/** The text of a catalogue or reference file (from disk, or from a published rule set) parsed as {@link readCatalogueJson} does. */
+export function parseCatalogueJson<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+  what: CatalogueFileKind,
+): z.infer<S> {
+  return parseJsonText(text, schema, catalogueLoadError(file, what));
 }

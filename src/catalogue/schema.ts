@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INSURANCE_TYPES, SEXES, VISIT_TYPES } from '../contracts/claim.ts';
+import { isoDate } from '../contracts/fields.ts';
 
 /** One indication of a 药品限适应症 text: its diseases' ICD-10 codes and the age it states, if any. */
 const IndicationAlternative = z.strictObject({
@@ -129,7 +130,17 @@ export const KnowledgePoint = z.strictObject({
   text: z.string(),
   detectLogic: z.string().nullable(),
   batch: z.string(),
+  /**
+   * The publication date of its batch or update (published_at in the source): it applies to lines
+   * served on or after it. Null where the source dates no batch (batches 1–8): it applies from the start.
+   */
+  publishedAt: isoDate.nullable(),
   supersedes: z.string().nullable(),
+  /**
+   * The publication date of the update that replaced it: it applies to lines served before it only.
+   * Null while it is in force.
+   */
+  supersededOn: isoDate.nullable(),
   /** A restriction parsed safely from the rule class and text, or null when kept as text only. */
   restriction: Restriction.nullable(),
   /** Why the text was kept unparsed (null when `restriction` is set). */
@@ -160,14 +171,20 @@ const coverageCounts = {
 /** Coverage of one rule class. */
 export const CoverageRow = z.strictObject({ ruleClass: z.string(), ...coverageCounts });
 
-/** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
+/** The file `rules/catalogue/knowledge-points.json`: knowledge points in force, and those updates replaced. */
 export const CatalogueFile = z.strictObject({
   $comment: z.string(),
   source: z.string(),
   coverage: z.strictObject({ ...coverageCounts, byRuleClass: z.array(CoverageRow) }),
   /** kpId → the kpId of the update that replaced it. */
   supersededBy: z.record(z.string(), z.string()),
+  /** Points in force (supersededOn null), in source order. */
   knowledgePoints: z.array(KnowledgePoint),
+  /**
+   * Points an update replaced, each with its supersededOn date, in source order: claims served
+   * before that date are still judged by them.
+   */
+  supersededPoints: z.array(KnowledgePoint),
 });
 export type CatalogueFile = z.infer<typeof CatalogueFile>;
 

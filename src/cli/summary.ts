@@ -81,12 +81,12 @@ export class ScreeningSummary {
 }
 
 /** CJK characters take two terminal columns. */
-function displayWidth(s: string): number {
+export function displayWidth(s: string): number {
   let w = 0;
   for (const ch of s) w += /[\u2E80-\uFFEF]/.test(ch) ? 2 : 1;
   return w;
 }
 
-function pad(s: string, width: number): string {
+export function pad(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - displayWidth(s)));
 }

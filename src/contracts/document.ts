@@ -100,6 +100,7 @@ const FLAG_EXAMPLE = {
     text: '限转移性激素敏感性前列腺癌(mHSPC)患者。',
   },
   status: 'open',
+  ruleSetVersion: 'rs-3f9c2a61d0b4',
   createdAt: '2026-10-03T09:12:01.204Z',
 };
 

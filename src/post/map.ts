@@ -71,6 +71,9 @@ export async function auditPatient(
       })) {
         const { claim } = subject;
         if (periodOf.get(claim) !== ctx.period) continue;
+        // A rule applies by service date: the flagged claim's first line must fall in its effective span.
+        const served = serviceSpan(claim)[0];
+        if (served < file.effective.from || (file.effective.to && served > file.effective.to)) continue;
         const facts = {
           subject: subject.fact,
           params: file.params,
@@ -103,6 +106,7 @@ export async function auditPatient(
           lineNos: subject.lineNos,
           ruleId: file.id,
           ruleVersion: file.version,
+          ruleSetVersion: ctx.screener.ruleSet.version,
           stage: 'post',
           severity: file.severity,
           result: file.result,

@@ -1,16 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { CatalogueLoadError } from '../catalogue/read.ts';
-import { loadServiceClasses, type ServiceClasses } from '../catalogue/reference.ts';
 import { describeIssue } from '../contracts/issues.ts';
 
 /**
- * The post-event stage's reference data and policy, each a JSON file in `rules/policy/` checked by
- * a schema here — planned-cycle exemptions and the score policy — and the service classes the
- * statistical indicators read, from `rules/reference/service-classes.json` (the table the in-process
- * rules read, through the catalogue's loader). A file that fails its schema stops the audit with
- * the file and path.
+ * The post-event stage's policy, each a JSON file in `rules/policy/` checked by a schema here —
+ * planned-cycle exemptions and the score policy. (The service classes the statistical indicators
+ * read are the catalogue's, from `rules/reference/service-classes.json`, the table the in-process
+ * rules read.) A file that fails its schema stops the audit with the file and path.
  */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -94,7 +90,6 @@ export type ScorePolicy = z.infer<typeof ScorePolicy>;
 
 export interface PostPolicy {
   plannedCycles: PlannedCycles;
-  serviceClasses: ServiceClasses;
   scores: ScorePolicy;
 }
 
@@ -103,11 +98,19 @@ export const POLICY_FILES = {
   scores: 'score-policy.json',
 } as const;
 
-function readPolicyFile<T>(schema: z.ZodType<T>, path: string, problems: string[]): T | undefined {
-  const source = relative(process.cwd(), path) || path;
+function parsePolicyFile<T>(
+  schema: z.ZodType<T>,
+  source: string,
+  text: string | undefined,
+  problems: string[],
+): T | undefined {
+  if (text === undefined) {
+    problems.push(`${source}: is missing`);
+    return undefined;
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     problems.push(`${source}: cannot read (${(error as Error).message})`);
     return undefined;
@@ -120,21 +123,18 @@ function readPolicyFile<T>(schema: z.ZodType<T>, path: string, problems: string[
   return parsed.data;
 }
 
-/** Read and check the policy files of `rules/policy/` and the service classes; all problems are reported at once. */
-export function loadPostPolicy(rulesDir: string): PostPolicy {
-  const dir = join(rulesDir, 'policy');
+/**
+ * Check the policy files of `rules/policy/` from their text by file name; `where` (the
+ * directory, or a published version) prefixes file names in errors. All problems are reported at once.
+ */
+export function parsePostPolicy(texts: Readonly<Record<string, string>>, where: string): PostPolicy {
   const problems: string[] = [];
-  const plannedCycles = readPolicyFile(PlannedCycles, join(dir, POLICY_FILES.plannedCycles), problems);
-  let serviceClasses: ServiceClasses | undefined;
-  try {
-    serviceClasses = loadServiceClasses(join(rulesDir, 'reference'));
-  } catch (error) {
-    if (!(error instanceof CatalogueLoadError)) throw error;
-    problems.push(error.message);
-  }
-  const scores = readPolicyFile(ScorePolicy, join(dir, POLICY_FILES.scores), problems);
-  if (!plannedCycles || !serviceClasses || !scores) throw new PolicyError(problems);
-  return { plannedCycles, serviceClasses, scores };
+  const file = <T>(schema: z.ZodType<T>, name: string): T | undefined =>
+    parsePolicyFile(schema, join(where, name), texts[name], problems);
+  const plannedCycles = file(PlannedCycles, POLICY_FILES.plannedCycles);
+  const scores = file(ScorePolicy, POLICY_FILES.scores);
+  if (!plannedCycles || !scores) throw new PolicyError(problems);
+  return { plannedCycles, scores };
 }
 
 /** The planned-cycle entry a diagnosis code falls under, if any. */

@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS } from '../contracts/flag.ts';
 import { describeIssue } from '../contracts/issues.ts';
@@ -177,20 +176,18 @@ export class PeriodRuleSet {
   }
 }
 
-/** Read, validate and lint `rules/period/*.json`; throws RuleSetError naming each file and path. */
-export function loadPeriodRules(rulesDir: string): PeriodRuleSet {
-  const dir = join(rulesDir, 'period');
+/**
+ * Validate and lint `rules/period/*.json` from their text by file name; `where` (the directory, or
+ * a published version) prefixes file names in errors. Throws RuleSetError naming each file and path.
+ */
+export function parsePeriodRules(texts: Readonly<Record<string, string>>, where: string): PeriodRuleSet {
   const problems: string[] = [];
   const files: { file: PeriodRuleFile; source: string }[] = [];
-  const paths = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.json'))
-    .map((e) => join(dir, e.name))
-    .sort();
-  for (const path of paths) {
-    const source = relative(process.cwd(), path) || path;
+  for (const name of Object.keys(texts).sort()) {
+    const source = join(where, name);
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(texts[name] ?? '');
     } catch (error) {
       problems.push(`${source}: not valid JSON (${(error as Error).message})`);
       continue;

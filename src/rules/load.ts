@@ -36,18 +36,35 @@ interface LoadedFile {
   source: string;
 }
 
-/** Parse and validate every rule file; all problems are collected before failing. */
+/** A rule file's text and where it came from (a path, or a published version and file name). */
+export interface RuleFileText {
+  source: string;
+  text: string;
+}
+
+/** Parse and validate every rule file in `dir`; all problems are collected before failing. */
 export function readRuleFiles(
   dir: string = defaultRulesDir(),
   knownRuleClasses?: ReadonlySet<string>,
 ): LoadedFile[] {
+  const texts = ruleFilePaths(dir).map((path) => ({
+    source: relative(process.cwd(), path) || path,
+    text: readFileSync(path, 'utf8'),
+  }));
+  return parseRuleFiles(texts, knownRuleClasses);
+}
+
+/** Parse and validate rule files from their text; all problems are collected before failing. */
+export function parseRuleFiles(
+  texts: readonly RuleFileText[],
+  knownRuleClasses?: ReadonlySet<string>,
+): LoadedFile[] {
   const problems: string[] = [];
   const loaded: LoadedFile[] = [];
-  for (const path of ruleFilePaths(dir)) {
-    const source = relative(process.cwd(), path) || path;
+  for (const { source, text } of texts) {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(text);
     } catch (error) {
       problems.push(`${source}: not valid JSON (${(error as Error).message})`);
       continue;

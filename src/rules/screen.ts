@@ -5,6 +5,7 @@ import { type Action, actionRank, type Flag, type RuleResultKind, type Stage } f
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { exposureOf } from './at-risk.ts';
+import { exemptionFor } from './exemptions.ts';
 import type { HospitalFact, PatientFact, VisitFact } from './facts.ts';
 import { renderMessage } from './message.ts';
 import { readPath } from './paths.ts';
@@ -102,7 +103,7 @@ export class Screener {
     const memo = options.memo ?? true;
     const createdAt = (options.now ?? new Date()).toISOString();
     const claimId = claimKey(claim);
-    const [claimDate] = serviceSpan(claim);
+    const [claimDate, lastDate] = serviceSpan(claim);
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
     const suggestions: Record<string, string> = {};
@@ -111,12 +112,16 @@ export class Screener {
       const { file, kind } = rule;
       // Period kinds judge a period's claims, in the post-event stage, not one claim.
       if (kind.scope === 'period') continue;
-      if (claimDate < file.effective.from || (file.effective.to && claimDate > file.effective.to)) continue;
+      // A rule applies by service date: skip it when no line of the claim falls in its effective span…
+      const { from, to } = file.effective;
+      if (lastDate < from || (to && claimDate > to)) continue;
       if (file.when.visitTypes && !file.when.visitTypes.includes(claim.visit.type)) continue;
       const { ofClaim, ofSubject } = rule.requires;
       if (ofClaim.length && !present(ofClaim, context.claimFacts(claimDate, file.params))) continue;
 
       for (const subject of context.subjects(kind, file.when.ruleClass)) {
+        // …and judges only the subjects served within it.
+        if (subject.date < from || (to && subject.date > to)) continue;
         if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
           continue;
         const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;
@@ -148,6 +153,10 @@ export class Screener {
           file.version,
           lineNos,
         );
+        // Kept with its exemption, never dropped: auditors and backtests see what was exempted.
+        const exemption = rule.exemptions.length
+          ? exemptionFor(rule.exemptions, claim, lineNos, subject.date)
+          : undefined;
         const suggestion = kind.suggest?.(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
         flags.push({
@@ -177,7 +186,9 @@ export class Screener {
                   : {}),
             ...(doubt ? { doubt } : {}),
           },
-          status: 'open',
+          status: exemption ? 'exempted' : 'open',
+          ...(exemption ? { exemptionId: exemption.id } : {}),
+          ruleSetVersion: this.#ruleSet.version,
           createdAt,
         });
       }
@@ -318,6 +329,8 @@ export function decide(
   const lines = new Map(claim.items.map((i) => [i.lineNo, { rank: 0, ruleIds: [] as string[] }]));
   const every = [...lines.keys()];
   for (const flag of flags) {
+    // An exempted hit is on record but holds and rejects nothing.
+    if (flag.status === 'exempted') continue;
     for (const lineNo of flag.lineNos.length ? flag.lineNos : every) {
       const line = lines.get(lineNo);
       if (!line) continue;

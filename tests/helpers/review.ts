@@ -174,6 +174,8 @@ export function sampleClaims(
         lineNos: [rule.line],
         ruleId: rule.ruleId,
         ruleVersion: 1,
+        // Seeded flags name no published set: the review API shows the version, never loads it.
+        ruleSetVersion: 'rs-seeded',
         stage: i % 5 === 0 ? 'post' : 'in',
         severity: rule.severity,
         result: rule.result,

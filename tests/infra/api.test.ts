@@ -20,13 +20,14 @@ let outdir: string;
 let keysFile: string;
 let stack: Stack;
 let api: PreEventApi;
-let tables: { claims: Table; flags: Table };
+let tables: { claims: Table; flags: Table; ruleSets: Table };
 let template: Template;
 
 /** The tables the API reads, built as FundGuardStack builds them. */
 const tablesIn = (scope: Stack) => ({
   claims: resourceTable(scope, 'test', 'claims'),
   flags: resourceTable(scope, 'test', 'flags'),
+  ruleSets: resourceTable(scope, 'test', 'ruleSets'),
 });
 
 beforeAll(() => {
@@ -210,7 +211,7 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  it('lets the API function Query the claims table and the flags table’s byHospital index, nothing more', () => {
+  it('lets the API function Query the claims table and the flags table’s byHospital index, and read rule set versions, nothing more', () => {
     const grants = statementsOf(api.apiFunction)
       .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actionsOf(s), resource: s.Resource }));
@@ -220,6 +221,7 @@ describe('least privilege', () => {
         actions: ['dynamodb:Query'],
         resource: { 'Fn::Join': ['', [arnOf(tables.flags), '/index/byHospital']] },
       },
+      { actions: ['dynamodb:GetItem'], resource: arnOf(tables.ruleSets) },
     ]);
   });
 

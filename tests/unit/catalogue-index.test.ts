@@ -260,7 +260,9 @@ function knowledgePoint(restriction: Restriction, codes: string[], itemName = 'æ
     text: '',
     detectLogic: null,
     batch: 'batch_06',
+    publishedAt: null,
     supersedes: null,
+    supersededOn: null,
     restriction,
     keptAsText: null,
     grade: null,
@@ -274,6 +276,7 @@ function catalogueOf(knowledgePoints: KnowledgePoint[], ruleClasses: RuleClass[]
     coverage: { read: 0, superseded: 0, active: 0, parsed: 0, keptAsText: 0, graded: 0, byRuleClass: [] },
     supersededBy: {},
     knowledgePoints,
+    supersededPoints: [],
   };
   return new Catalogue(file, ruleClasses);
 }

@@ -10,8 +10,7 @@ import {
   loadServiceClasses,
   SERVICE_CLASSES_FILE,
 } from '../../src/catalogue/reference.ts';
-import { ServiceClassifier } from '../../src/post/aggregates.ts';
-import { loadPostPolicy } from '../../src/post/policy.ts';
+import { loadAuditCore } from '../../src/post/audit.ts';
 
 const referenceDir = fileURLToPath(new URL('../../rules/reference', import.meta.url));
 const groups = loadDiagnosisGroups(referenceDir);
@@ -103,8 +102,8 @@ describe('the committed service classes, by the structure of the 15-digit nation
     expect(classes.of('002501000010000', '某某检查')).toBe('lab');
   });
 
-  it('is the one table: the post-event indicators read it through the same loader', () => {
-    const classifier = new ServiceClassifier(loadPostPolicy(join(referenceDir, '..')).serviceClasses);
+  it("is the one table: the post-event indicators classify items by the catalogue's own", () => {
+    const { classifier } = loadAuditCore(join(referenceDir, '..'));
     expect(classifier.classesOf('002103000010000', 'X线计算机体层(CT)平扫')).toEqual(['labExam', 'ct']);
     expect(classifier.classesOf('002102000010000', '磁共振平扫')).toEqual(['labExam', 'mri']);
     expect(classifier.classesOf('001904000010000', '血细胞分析(血常规)')).toEqual(['labExam']);

@@ -150,6 +150,7 @@ describe('Flag', () => {
       message: '阿帕他胺片 is restricted to male patients; patient is F',
       basis: { ruleClass: '药品区分性别使用', code: 'GZ10000301004000', knowledgePoint: 'KP-1', text: '限…' },
       status: 'open',
+      ruleSetVersion: 'rs-3f9c2a61d0b4',
       createdAt: '2026-10-03T09:12:00Z',
     };
     expect(Flag.parse(flag)).toEqual(flag);
@@ -194,14 +195,23 @@ describe('configuration (src/config.ts)', () => {
     SCORES_TABLE: 'fundguard-dev-scores',
     IDEMPOTENCY_TABLE: 'fundguard-dev-idempotency',
     ALERTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fundguard-dev-alerts',
+    RULE_SETS_TABLE: 'fundguard-dev-rule-sets',
   };
 
-  it('reads the in-process function’s environment, the rules directory optional', () => {
-    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(inProcess);
+  it('reads the in-process function’s environment, the rules directory optional, the rule set check every 30 s by default', () => {
+    const parsed = { ...inProcess, RULE_SET_CHECK_SECONDS: 30 };
+    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(parsed);
     expect(parseEnvironment(InProcessEnv, { ...inProcess, FUNDGUARD_RULES_DIR: '/var/task/rules' })).toEqual({
-      ...inProcess,
+      ...parsed,
       FUNDGUARD_RULES_DIR: '/var/task/rules',
     });
+    expect(parseEnvironment(InProcessEnv, { ...inProcess, RULE_SET_CHECK_SECONDS: '5' })).toEqual({
+      ...inProcess,
+      RULE_SET_CHECK_SECONDS: 5,
+    });
+    expect(() => parseEnvironment(InProcessEnv, { ...inProcess, RULE_SET_CHECK_SECONDS: 'soon' })).toThrow(
+      /RULE_SET_CHECK_SECONDS/,
+    );
   });
 
   it('names every missing or invalid variable at once', () => {

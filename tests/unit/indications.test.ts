@@ -281,6 +281,7 @@ describe('importing indication points', () => {
     constraint,
     detect_logic: '使用药品的疾病诊断不符合限定支付适应症',
     batch_tag: 'batch_12',
+    published_at: null,
     supersedes: null,
     source: 'NHSA',
   });

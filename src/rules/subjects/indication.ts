@@ -67,7 +67,7 @@ export const indication: ClaimSubjectKind = {
     if (codes.length === 0) return [];
     const subjects: Subject[] = [];
     for (const item of claim.items) {
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (kp?.restriction?.kind !== 'indication') continue;
       const { alternatives, label } = kp.restriction;
       const matching = alternatives.filter((a) =>

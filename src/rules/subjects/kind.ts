@@ -8,8 +8,13 @@ import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
 
 /** What the core needs of the reference catalogues: the knowledge points that cover a code. */
 export interface CatalogueLookup {
-  /** Active knowledge points for `code`, keyed by rule class. */
-  pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /**
+   * Knowledge points for `code` that apply to a line served on `date` (a knowledge point applies from
+   * its publication until an update replaces it), keyed by rule class.
+   */
+  pointsFor(code: string, date: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /** Every exclusive-pair knowledge point of `ruleClass` that `code` is part of and that applies on `date`. */
+  pairsFor(code: string, ruleClass: string, date: string): readonly KnowledgePoint[];
   /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
   diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
   /** Sex and age edits (rules/reference/diagnosis-edits.json) of an ICD-10 code. */

@@ -42,7 +42,7 @@ export const surgeryGroup: ClaimSubjectKind = {
     >();
     for (const item of claim.items) {
       if (item.category !== 'service') continue;
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (kp?.restriction?.kind !== 'surgeryGroup') continue;
       const key = `${item.serviceDate} ${kp.restriction.group}`;
       let g = groups.get(key);
