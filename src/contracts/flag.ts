@@ -14,6 +14,8 @@ export const FLAG_STATUSES = [
   'investigating',
   'upheld',
   'overturned',
+  // A hit an approved exemption covers: kept, so an auditor and a backtest see it, never acted on.
+  'exempted',
 ] as const;
 
 /** Where a flag comes from in the national framework, so an auditor can cite it. */

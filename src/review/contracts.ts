@@ -51,6 +51,14 @@ export const FlagFilters = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
+  /**
+   * Only flags a correction of their claim superseded (`true`); without it a listing leaves them out,
+   * as it leaves out `exempted` flags unless `status=exempted` asks for them: neither is work to do.
+   */
+  superseded: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 export type FlagFilters = z.infer<typeof FlagFilters>;
 
@@ -81,6 +89,8 @@ export const FlagView = z.strictObject({
   flagId: z.string(),
   claimId: z.string().optional(),
   relatedClaimIds: z.array(z.string()).optional(),
+  /** The claim version whose correction superseded this flag; such a flag is never decided. */
+  supersededBy: z.number().int().optional(),
   lineNos: z.array(z.number().int()),
   ruleId: z.string(),
   ruleVersion: z.number().int(),

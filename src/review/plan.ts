@@ -146,6 +146,9 @@ export function planList(
   if (filters.minAmount !== undefined || filters.maxAmount !== undefined)
     conditions.between('amountAtRisk', filters.minAmount, filters.maxAmount);
   if (filters.overdue && !used.has('overdue')) conditions.overdue(overdueStatuses, policy, now);
+  // Superseded and exempted flags are kept for the record, not for review: out unless asked for.
+  conditions.exists('supersededBy', filters.superseded === true);
+  if (filters.status === undefined && !filters.overdue) conditions.notEquals('status', 'exempted');
   const filter = conditions.build();
   return filter ? { steps, filter, fingerprint } : { steps, fingerprint };
 }
@@ -178,6 +181,14 @@ class ConditionBuilder {
 
   equals(attribute: string, value: unknown): void {
     this.#clauses.push(`${this.#name(attribute)} = ${this.#value(value)}`);
+  }
+
+  notEquals(attribute: string, value: unknown): void {
+    this.#clauses.push(`${this.#name(attribute)} <> ${this.#value(value)}`);
+  }
+
+  exists(attribute: string, present: boolean): void {
+    this.#clauses.push(`${present ? 'attribute_exists' : 'attribute_not_exists'}(${this.#name(attribute)})`);
   }
 
   between(attribute: string, from: unknown, to: unknown): void {

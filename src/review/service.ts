@@ -198,7 +198,7 @@ export class ReviewService {
       siblings,
       relatedClaimIds: reviewer.role === 'hospital' ? [] : (flag.relatedClaimIds ?? []),
       trail: state.trail,
-      actions: availableActions(state.status, reviewer),
+      actions: availableActions(state, reviewer),
       policy: isActive(state.status)
         ? {
             step: this.#policy.steps[state.status].label,
@@ -397,6 +397,7 @@ export class ReviewService {
       version: Number(item.reviewVersion ?? 0),
       enteredAt: String(item.enteredAt ?? item.createdAt),
       trail: (item.trail as TrailEntry[] | undefined) ?? [],
+      ...(item.supersededBy === undefined ? {} : { supersededBy: Number(item.supersededBy) }),
     };
   }
 
@@ -424,6 +425,7 @@ export class ReviewService {
       flagId: item.flagId,
       ...optional('claimId'),
       ...optional('relatedClaimIds'),
+      ...optional('supersededBy'),
       lineNos: pick<number[]>('lineNos') ?? [],
       ruleId: String(item.ruleId),
       ruleVersion: Number(item.ruleVersion),

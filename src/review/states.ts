@@ -31,4 +31,5 @@ export const STATUS_LABELS: Record<FlagStatus, string> = {
   investigating: '调查核实中',
   upheld: '申诉驳回（维持）',
   overturned: '申诉成立（撤销）',
+  exempted: '已豁免',
 };

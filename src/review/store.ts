@@ -232,9 +232,10 @@ export class DynamoReviewStore {
           Key: { flagId: from.flagId },
           UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
           ConditionExpression:
+            // A correction superseding the flag meanwhile refuses the decision, as a newer version does.
             from.version === 0
-              ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from'
-              : 'reviewVersion = :expected AND #status = :from',
+              ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from AND attribute_not_exists(supersededBy)'
+              : 'reviewVersion = :expected AND #status = :from AND attribute_not_exists(supersededBy)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':to': next.status,

@@ -29,7 +29,9 @@ describe('flag listing plan', () => {
       policy,
       now,
     );
-    expect(plan.filter?.expression).toBe('#f_status = :f0 AND #f_severity = :f1 AND #f_amountAtRisk >= :f2');
+    expect(plan.filter?.expression).toBe(
+      '#f_status = :f0 AND #f_severity = :f1 AND #f_amountAtRisk >= :f2 AND attribute_not_exists(#f_supersededBy)',
+    );
     expect(plan.filter?.values).toEqual({ ':f0': 'open', ':f1': 'high', ':f2': 100 });
   });
 
@@ -69,6 +71,17 @@ describe('flag listing plan', () => {
     expect(planList({ status: 'open' }, auditor, policy, now).fingerprint).not.toBe(
       planList({ status: 'confirmed' }, auditor, policy, now).fingerprint,
     );
+  });
+
+  it('leaves superseded and exempted flags out of a listing unless it asks for them', () => {
+    const queue = planList({ hospital: 'H3002' }, auditor, policy, now).filter;
+    expect(queue?.expression).toBe('attribute_not_exists(#f_supersededBy) AND #f_status <> :f0');
+    expect(queue?.values).toEqual({ ':f0': 'exempted' });
+    const exempted = planList({ status: 'exempted' }, auditor, policy, now);
+    expect(exempted.steps).toEqual([{ index: 'byStatus', partition: 'exempted' }]);
+    expect(exempted.filter?.expression).toBe('attribute_not_exists(#f_supersededBy)');
+    const superseded = planList({ hospital: 'H3002', superseded: true }, auditor, policy, now).filter;
+    expect(superseded?.expression).toBe('attribute_exists(#f_supersededBy) AND #f_status <> :f0');
   });
 
   it('counts months across a year boundary', () => {
