@@ -164,7 +164,8 @@ export class ReviewApi extends Construct {
   #grant(tables: ReviewApiProps['tables']): void {
     const grant = (actions: string[], resourceArns: string[]) =>
       Grant.addToPrincipal({ grantee: this.fn, actions, resourceArns });
-    grant(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tables.flags.tableArn]);
+    // BatchGetItem: the live counts read their counter items (src/review/counts.ts).
+    grant(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [tables.flags.tableArn]);
     grant(
       ['dynamodb:Query'],
       FLAG_INDEXES.map((i) => `${tables.flags.tableArn}/index/${i}`),

@@ -18,6 +18,7 @@ import type {
   ScoresQuery,
 } from './contracts.ts';
 import { MAX_BULK } from './contracts.ts';
+import { hospitalMonthScope, monthScope } from './counts.ts';
 import { CSV_HEADER, toCsvRow } from './csv.ts';
 import {
   applyTransition,
@@ -27,9 +28,9 @@ import {
   type TrailEntry,
   type TransitionRequest,
 } from './machine.ts';
-import { type ListPlan, planList } from './plan.ts';
-import { dueAt, type ReviewPolicy } from './policy.ts';
-import { type FlagStatus, isActive, type Reviewer, STATUS_LABELS } from './states.ts';
+import { type ListPlan, listedMonths, planEnteredBetween, planList } from './plan.ts';
+import { dueAt, overdueBefore, type ReviewPolicy } from './policy.ts';
+import { AUDITOR_STATUSES, type FlagStatus, isActive, type Reviewer, STATUS_LABELS } from './states.ts';
 import { type DynamoReviewStore, decodeCursor, encodeCursor, type FlagItem } from './store.ts';
 
 /** The flag does not exist, or the caller may not know it does: one answer for both. */
@@ -53,8 +54,11 @@ export class BulkRefusedError extends Error {
   }
 }
 
-/** A count reads at most this many flags; past it the counts say they are lower bounds. */
+/** A count the counters cannot serve reads at most this many flags; past it the counts say they are lower bounds. */
 export const MAX_COUNTED = 50_000;
+
+/** The filters the counter items serve (src/review/counts.ts): their scopes and attributes. */
+const COUNTED_FILTERS = new Set<keyof FlagFilters>(['hospital', 'status', 'ruleClass', 'from', 'to']);
 
 export interface ReviewServiceDeps {
   store: DynamoReviewStore;
@@ -107,9 +111,18 @@ export class ReviewService {
     };
   }
 
-  /** Counts of the filtered set by status and rule class, with amounts at risk and overdue flags. */
+  /**
+   * Counts of the filtered set by status and rule class, with amounts at risk and overdue flags.
+   * Filtered by hospital, status, rule class and period — the queue's live counts — they come from
+   * the counter items (src/review/counts.ts), exact whatever the number of flags; other filters
+   * read the flags of the listing, up to MAX_COUNTED.
+   */
   async counts(filters: FlagFilters, reviewer: Reviewer): Promise<z.infer<typeof Counts>> {
     const plan = this.plan(filters, reviewer);
+    const scoped: FlagFilters =
+      reviewer.role === 'hospital' ? { ...filters, hospital: reviewer.hospitalId } : filters;
+    if (Object.entries(scoped).every(([k, v]) => COUNTED_FILTERS.has(k as keyof FlagFilters) || v === false))
+      return this.#counted(scoped, reviewer);
     const counts: z.infer<typeof Counts> = {
       total: 0,
       amountAtRisk: 0,
@@ -148,6 +161,74 @@ export class ReviewService {
       }
     }
     counts.amountAtRisk = cents / 100;
+    return counts;
+  }
+
+  /** Counts from the counter items: one BatchGetItem per 100 shard items, and one Query per auditor step for overdue flags. */
+  async #counted(filters: FlagFilters, reviewer: Reviewer): Promise<z.infer<typeof Counts>> {
+    const now = this.#now();
+    const months = listedMonths(filters, now);
+    const { hospital } = filters;
+    const sums = await this.#store.counters(
+      months.map((m) => (hospital === undefined ? monthScope(m) : hospitalMonthScope(hospital, m))),
+    );
+    const wanted = (status: string): boolean =>
+      filters.status === undefined ? status !== 'exempted' : status === filters.status;
+    const counts: z.infer<typeof Counts> = {
+      total: 0,
+      amountAtRisk: 0,
+      overdue: 0,
+      byStatus: {},
+      byRuleClass: {},
+      complete: true,
+    };
+    let cents = 0;
+    const classCents = new Map<string, number>();
+    const entered = new Map<string, number>();
+    for (const [name, value] of sums) {
+      const [kind, status = '', rest = ''] = name.split('|');
+      if (!wanted(status) || value === 0) continue;
+      if (kind === 'e') entered.set(`${status}|${rest}`, value);
+      if (filters.ruleClass !== undefined && rest !== filters.ruleClass) continue;
+      if (kind === 'n') {
+        counts.total += value;
+        counts.byStatus[status] = (counts.byStatus[status] ?? 0) + value;
+        const byClass = counts.byRuleClass[rest] ?? { flags: 0, amountAtRisk: 0 };
+        byClass.flags += value;
+        counts.byRuleClass[rest] = byClass;
+      } else if (kind === 'a') {
+        cents += value;
+        classCents.set(rest, (classCents.get(rest) ?? 0) + value);
+      }
+    }
+    counts.amountAtRisk = cents / 100;
+    for (const [ruleClass, byClass] of Object.entries(counts.byRuleClass))
+      byClass.amountAtRisk = (classCents.get(ruleClass) ?? 0) / 100;
+    const steps = AUDITOR_STATUSES.filter(wanted);
+    if (filters.ruleClass !== undefined) {
+      // Entries are counted by day, not by class: a class's overdue flags are counted by DynamoDB.
+      const from = months.at(-1) as string;
+      const to = months[0] as string;
+      counts.overdue = steps.length
+        ? await this.#store.count(this.plan({ ...filters, from, to, overdue: true }, reviewer))
+        : 0;
+      return counts;
+    }
+    // A step's overdue flags: every day of entries before its limit's day, and that day up to the limit.
+    const partial = await Promise.all(
+      steps.map((status) => {
+        const before = overdueBefore(this.#policy, status, now);
+        const day = before.slice(0, 10);
+        for (const [key, value] of entered) {
+          const [s, d = ''] = key.split('|');
+          if (s === status && d < day) counts.overdue += value;
+        }
+        return this.#store.count(
+          planEnteredBetween(status, `${day}T00:00:00.000Z`, before, months, hospital),
+        );
+      }),
+    );
+    counts.overdue += partial.reduce((a, b) => a + b, 0);
     return counts;
   }
 
@@ -217,7 +298,7 @@ export class ReviewService {
     const item = await this.#visible(flagId, reviewer);
     const state = this.#state(item);
     const transition = applyTransition(state, request, reviewer, this.#policy, this.#now());
-    if (!(await this.#store.transition(state, transition))) {
+    if (!(await this.#store.transition(item, state, transition))) {
       const current = await this.#store.flag(flagId);
       const now = current ? this.#state(current) : state;
       throw new ReviewError(
@@ -274,7 +355,7 @@ export class ReviewService {
           this.#policy,
           this.#now(),
         );
-        const written = await this.#store.transition(state, transition);
+        const written = await this.#store.transition(item, state, transition);
         results.push(
           written
             ? { flagId: item.flagId, outcome: 'done', status: transition.next.status }

@@ -9,11 +9,11 @@ import {
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { HistoryClaim } from '../history/store.ts';
 import { TABLES } from '../resources.ts';
+import { addCounted, countedOf, readCounters, writeCounted } from './counts.ts';
 import type { ReviewState, TrailEntry, Transition } from './machine.ts';
 import { FLAG_INDEX_KEYS, type ListPlan, type QueryStep } from './plan.ts';
 
@@ -88,6 +88,7 @@ export class DynamoReviewStore {
     limit: number,
     start?: Record<string, unknown>,
     projection?: string[],
+    select?: 'COUNT',
   ) {
     const keys = FLAG_INDEX_KEYS[step.index];
     const names: Record<string, string> = { '#pk': keys.partition, ...(plan.filter?.names ?? {}) };
@@ -118,6 +119,7 @@ export class DynamoReviewStore {
       ...(plan.filter ? { FilterExpression: plan.filter.expression } : {}),
       ...(start ? { ExclusiveStartKey: start } : {}),
       ...(projection ? { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', ') } : {}),
+      ...(select ? { Select: select } : {}),
     };
     return this.client.send(new QueryCommand(input));
   }
@@ -168,6 +170,25 @@ export class DynamoReviewStore {
     }
   }
 
+  /** The live counters of `scopes` (src/review/counts.ts), summed over their shards. */
+  counters(scopes: readonly string[]): Promise<Map<string, number>> {
+    return readCounters(this.client, this.tables.flags, scopes);
+  }
+
+  /** How many flags the plan lists, counted by DynamoDB (`Select: COUNT`): no item leaves the table. */
+  async count(plan: ListPlan): Promise<number> {
+    let count = 0;
+    for (const step of plan.steps) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const answer = await this.#query(step, plan, 1_000, start, undefined, 'COUNT');
+        count += answer.Count ?? 0;
+        start = answer.LastEvaluatedKey;
+      } while (start);
+    }
+    return count;
+  }
+
   async flag(flagId: string): Promise<FlagItem | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.flags, Key: { flagId } }),
@@ -215,8 +236,12 @@ export class DynamoReviewStore {
    * Writes a transition if the flag is still at the version it was computed from; returns false
    * when another decision got there first (the caller re-reads and answers 409).
    */
-  async transition(from: ReviewState, transition: Transition): Promise<boolean> {
+  async transition(item: FlagItem, from: ReviewState, transition: Transition): Promise<boolean> {
     const { next, entry, dueAt } = transition;
+    // The flag leaves its status's counters and joins the next one's, in the same transaction.
+    const counted = countedOf(item);
+    const deltas = addCounted(new Map(), counted, -1);
+    addCounted(deltas, { ...counted, status: next.status, enteredAt: next.enteredAt }, 1);
     const sets = [
       '#status = :to',
       'reviewVersion = :version',
@@ -226,29 +251,34 @@ export class DynamoReviewStore {
       ...(dueAt ? ['dueAt = :due'] : []),
     ];
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.flags,
-          Key: { flagId: from.flagId },
-          UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
-          ConditionExpression:
-            // A correction superseding the flag meanwhile refuses the decision, as a newer version does.
-            from.version === 0
-              ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from AND attribute_not_exists(supersededBy)'
-              : 'reviewVersion = :expected AND #status = :from AND attribute_not_exists(supersededBy)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':to': next.status,
-            ':from': from.status,
-            ':version': next.version,
-            ':at': next.enteredAt,
-            ':atFlag': `${next.enteredAt}#${from.flagId}`,
-            ':none': [],
-            ':entry': [entry satisfies TrailEntry],
-            ...(from.version === 0 ? {} : { ':expected': from.version }),
-            ...(dueAt ? { ':due': dueAt } : {}),
+      await writeCounted(
+        this.client,
+        this.tables.flags,
+        {
+          Update: {
+            TableName: this.tables.flags,
+            Key: { flagId: from.flagId },
+            UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
+            ConditionExpression:
+              // A correction superseding the flag meanwhile refuses the decision, as a newer version does.
+              from.version === 0
+                ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from AND attribute_not_exists(supersededBy)'
+                : 'reviewVersion = :expected AND #status = :from AND attribute_not_exists(supersededBy)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':to': next.status,
+              ':from': from.status,
+              ':version': next.version,
+              ':at': next.enteredAt,
+              ':atFlag': `${next.enteredAt}#${from.flagId}`,
+              ':none': [],
+              ':entry': [entry satisfies TrailEntry],
+              ...(from.version === 0 ? {} : { ':expected': from.version }),
+              ...(dueAt ? { ':due': dueAt } : {}),
+            },
           },
-        }),
+        },
+        deltas,
       );
       return true;
     } catch (error) {

@@ -106,7 +106,9 @@ describe('review API', () => {
       );
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     const actions = dynamo.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(new Set(actions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    expect(new Set(actions)).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
+    );
     const writes = dynamo.filter((s) => JSON.stringify(s.Action).includes('UpdateItem'));
     expect(writes).toHaveLength(1);
     expect(JSON.stringify(writes[0]?.Resource)).toContain(logicalId(tables.flags));
