@@ -16,6 +16,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -208,7 +209,7 @@ export async function readCounters(
       for (let attempt = 1; pending?.length; attempt++) {
         if (attempt > 6) throw new Error(`DynamoDB left counter reads of ${table} unprocessed after retries`);
         if (attempt > 1) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        const answer = await client.send(
+        const answer: BatchGetCommandOutput = await client.send(
           new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }),
         );
         for (const item of answer.Responses?.[table] ?? [])

@@ -344,13 +344,50 @@ export class ReviewService {
         `the filtered set now has ${items.length} flags, not the ${expectedCount} you saw; nothing was decided`,
         409,
       );
+    return this.#decideEach(
+      items.map((item) => ({ item, expectedVersion: Number(item.reviewVersion ?? 0) })),
+      request,
+      reviewer,
+    );
+  }
+
+  /**
+   * One decision over the flags an auditor checked, each only if still at the version the auditor
+   * saw; a flag not found (or gone) is reported, never a reason to stop the others.
+   */
+  async bulkChecked(
+    checked: readonly { flagId: string; expectedVersion: number }[],
+    request: Omit<TransitionRequest, 'expectedVersion'>,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof BulkAnswer>> {
+    if (reviewer.role !== 'auditor') throw new ReviewForbiddenError('only auditors decide flags in bulk');
+    if (checked.length > MAX_BULK)
+      throw new BulkRefusedError(`at most ${MAX_BULK} flags can be decided at once`, 400);
+    const items = await Promise.all(checked.map((c) => this.#store.flag(c.flagId)));
+    const found: { item: FlagItem; expectedVersion: number }[] = [];
+    const missing: z.infer<typeof BulkAnswer>['results'] = [];
+    checked.forEach((c, i) => {
+      const item = items[i];
+      if (item) found.push({ item, expectedVersion: c.expectedVersion });
+      else missing.push({ flagId: c.flagId, outcome: 'refused', reason: `no flag ${c.flagId}` });
+    });
+    const decided = await this.#decideEach(found, request, reviewer);
+    return { ...decided, total: checked.length, results: [...decided.results, ...missing] };
+  }
+
+  /** Each flag checked by the state machine and written on its own; every one reported. */
+  async #decideEach(
+    flags: readonly { item: FlagItem; expectedVersion: number }[],
+    request: Omit<TransitionRequest, 'expectedVersion'>,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof BulkAnswer>> {
     const results: z.infer<typeof BulkAnswer>['results'] = [];
-    for (const item of items) {
+    for (const { item, expectedVersion } of flags) {
       const state = this.#state(item);
       try {
         const transition = applyTransition(
           state,
-          { ...request, expectedVersion: state.version },
+          { ...request, expectedVersion },
           reviewer,
           this.#policy,
           this.#now(),
@@ -376,7 +413,7 @@ export class ReviewService {
         });
       }
     }
-    return { total: items.length, done: results.filter((r) => r.outcome === 'done').length, results };
+    return { total: flags.length, done: results.filter((r) => r.outcome === 'done').length, results };
   }
 
   /** The filtered set as CSV (UTF-8 with a BOM, so Excel reads the Chinese text), a page at a time. */
@@ -392,7 +429,7 @@ export class ReviewService {
     query: z.infer<typeof ScoresQuery>,
     reviewer: Reviewer,
   ): Promise<z.infer<typeof ScoresAnswer>> {
-    let items: Record<string, unknown>[];
+    let items: Score[];
     if (query.id !== undefined) {
       if (reviewer.role === 'hospital' && query.kind === 'hospital' && query.id !== reviewer.hospitalId)
         throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
@@ -404,21 +441,17 @@ export class ReviewService {
         query.hospital !== reviewer.hospitalId
       )
         throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
-      items = await this.#store.scoresOfPeriod(query.period, query.kind);
-      const hospital = reviewer.role === 'hospital' ? reviewer.hospitalId : query.hospital;
-      if (hospital !== undefined)
-        items = items.filter((s) =>
-          query.kind === 'hospital' ? s.id === hospital : s.hospitalId === hospital,
-        );
-    } else throw new BulkRefusedError('ask for one subject (id) or one period (period)', 400);
-    // A hospital reads its own score and its own doctors' (a doctor's score names its hospital).
-    if (reviewer.role === 'hospital')
-      items = items.filter((s) =>
-        s.kind === 'hospital' ? s.id === reviewer.hospitalId : s.hospitalId === reviewer.hospitalId,
+      items = await this.#store.scoresOfPeriod(
+        query.period,
+        query.kind,
+        reviewer.role === 'hospital' ? reviewer.hospitalId : query.hospital,
       );
-    const scores = items.map(toScore);
-    return scores.length
-      ? { items: scores, empty: false }
+    } else throw new BulkRefusedError('ask for one subject (id) or one period (period)', 400);
+    // Every score names its hospital (a doctor's score, the doctor's): a hospital reads its own and
+    // its doctors', and another hospital's doctor is answered like one without scores.
+    if (reviewer.role === 'hospital') items = items.filter((s) => s.hospitalId === reviewer.hospitalId);
+    return items.length
+      ? { items, empty: false }
       : {
           items: [],
           empty: true,
@@ -529,11 +562,6 @@ export class ReviewService {
       overdue: this.#overdue(item, now),
     };
   }
-}
-
-function toScore(item: Record<string, unknown>): Score {
-  const { subject: _subject, ...score } = item;
-  return score as Score;
 }
 
 const OPERATOR_WORDS: Record<string, string> = {

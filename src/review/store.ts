@@ -11,6 +11,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { parseJsonContract } from '../contracts/issues.ts';
+import { Score } from '../contracts/score.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { TABLES } from '../resources.ts';
 import { addCounted, countedOf, readCounters, writeCounted } from './counts.ts';
@@ -287,8 +289,8 @@ export class DynamoReviewStore {
     }
   }
 
-  /** A subject's scores over periods (base table: `kind#id`, period range). */
-  async scores(subject: string, from = '0000-00', to = '9999-99'): Promise<Record<string, unknown>[]> {
+  /** A subject's scores over periods (base table: `kind#id`, period range), as the post-event stage wrote them. */
+  async scores(subject: string, from = '0000-00', to = '9999-99'): Promise<Score[]> {
     const { Items } = await this.client.send(
       new QueryCommand({
         TableName: this.tables.scores,
@@ -298,12 +300,12 @@ export class DynamoReviewStore {
         Limit: 120,
       }),
     );
-    return Items ?? [];
+    return (Items ?? []).map(readScore);
   }
 
-  /** Every subject of a kind in one period (the byPeriod index). */
-  async scoresOfPeriod(period: string, kind: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
+  /** Every subject of a kind in one period (the byPeriod index), of one hospital when given. */
+  async scoresOfPeriod(period: string, kind: string, hospitalId?: string): Promise<Score[]> {
+    const scores: Score[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const answer = await this.client.send(
@@ -311,15 +313,20 @@ export class DynamoReviewStore {
           TableName: this.tables.scores,
           IndexName: 'byPeriod',
           KeyConditionExpression: '#p = :p AND begins_with(#s, :kind)',
+          ...(hospitalId === undefined ? {} : { FilterExpression: 'hospitalId = :h' }),
           ExpressionAttributeNames: { '#s': 'subject', '#p': 'period' },
-          ExpressionAttributeValues: { ':p': period, ':kind': `${kind}#` },
+          ExpressionAttributeValues: {
+            ':p': period,
+            ':kind': `${kind}#`,
+            ...(hospitalId === undefined ? {} : { ':h': hospitalId }),
+          },
           ExclusiveStartKey: start,
         }),
       );
-      items.push(...(answer.Items ?? []));
+      scores.push(...(answer.Items ?? []).map(readScore));
       start = answer.LastEvaluatedKey;
-    } while (start && items.length < 5_000);
-    return items;
+    } while (start && scores.length < 5_000);
+    return scores;
   }
 
   /** Version and status of every flag of a rule (byRule index), for its precision. */
@@ -352,6 +359,10 @@ function indexKey(step: QueryStep, item: FlagItem): Record<string, string> {
     [keys.sort]: item[keys.sort],
   });
 }
+
+/** A score item as src/post/dynamo.ts writes it: the Score contract as JSON in `score`. */
+const readScore = (item: Record<string, unknown>): Score =>
+  parseJsonContract(Score, 'stored score', String(item.score));
 
 function stringKey(key: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)]));

@@ -117,6 +117,42 @@ describe('review API', () => {
     expect(indexes).not.toContain(logicalId(tables.claims).concat('/index'));
   });
 
+  it('writes exports to a private bucket that empties itself, and lets the function put and sign only exports', () => {
+    const bucket = logicalId(api.exports);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Prefix: 'exports/',
+            ExpirationInDays: 1,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EXPORT_BUCKET: { Ref: bucket } }) },
+    });
+    const role = { Ref: logicalId(api.fn.role as IConstruct) };
+    const s3 = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(s3).toHaveLength(1);
+    expect(new Set(s3[0]?.Action)).toEqual(
+      new Set(['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject']),
+    );
+    expect(JSON.stringify(s3[0]?.Resource)).toContain('/exports/*');
+  });
+
   it('passes the cdk-nag AwsSolutions checks', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);

@@ -119,7 +119,8 @@ describe('live counts', () => {
       const later = await expectCountsAsListed({});
       await expectCountsAsListed({ hospital: 'H3001' });
       await expectCountsAsListed({ ruleClass: '重复开药' });
-      if (days === 70) expect(later.overdue).toBe(later.byStatus.open + later.byStatus.escalated);
+      if (days === 70)
+        expect(later.overdue).toBe((later.byStatus.open ?? 0) + (later.byStatus.escalated ?? 0));
     }
     expect((await service.counts({}, auditor)).overdue).toBeGreaterThan(0);
     clock = new Date('2026-12-10T00:00:00Z');
