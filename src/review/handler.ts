@@ -67,36 +67,25 @@ const json = (statusCode: number, body: unknown): ReviewResult => ({
   body: JSON.stringify(body),
 });
 
-/** Query string parameters as the contracts read them (API Gateway joins repeated ones with commas). */
-export function parseQuery<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
-  const input = event.queryStringParameters ?? {};
+const INVALID = {
+  query: [REVIEW_PROBLEMS.invalidQuery, 'Invalid query', 'the query string has invalid parameters'],
+  body: [REVIEW_PROBLEMS.invalidBody, 'Invalid body', 'the request body has invalid fields'],
+} as const;
+
+/** `input` by `schema`, or a 400 naming every invalid field of the query string or body. */
+function parseInput<S extends z.ZodType>(schema: S, input: unknown, part: keyof typeof INVALID): z.infer<S> {
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  throw new ProblemError(
-    problem(
-      REVIEW_PROBLEMS.invalidQuery,
-      400,
-      'Invalid query',
-      'the query string has invalid parameters',
-      fieldErrors(parsed.error.issues, input),
-    ),
-  );
+  const [type, title, detail] = INVALID[part];
+  throw new ProblemError(problem(type, 400, title, detail, fieldErrors(parsed.error.issues, input)));
 }
 
-function parseBody<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
-  const input = readJsonBody(event);
-  const parsed = schema.safeParse(input, { reportInput: true });
-  if (parsed.success) return parsed.data;
-  throw new ProblemError(
-    problem(
-      REVIEW_PROBLEMS.invalidBody,
-      400,
-      'Invalid body',
-      'the request body has invalid fields',
-      fieldErrors(parsed.error.issues, input),
-    ),
-  );
-}
+/** Query string parameters as the contracts read them (API Gateway joins repeated ones with commas). */
+export const parseQuery = <S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> =>
+  parseInput(schema, event.queryStringParameters ?? {}, 'query');
+
+const parseBody = <S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> =>
+  parseInput(schema, readJsonBody(event), 'body');
 
 export function filtersOf(query: z.infer<typeof ListQuery>): FlagFilters {
   const { limit: _limit, cursor: _cursor, ...filters } = query;

@@ -123,14 +123,7 @@ export class ReviewService {
       reviewer.role === 'hospital' ? { ...filters, hospital: reviewer.hospitalId } : filters;
     if (Object.entries(scoped).every(([k, v]) => COUNTED_FILTERS.has(k as keyof FlagFilters) || v === false))
       return this.#counted(scoped, reviewer);
-    const counts: z.infer<typeof Counts> = {
-      total: 0,
-      amountAtRisk: 0,
-      overdue: 0,
-      byStatus: {},
-      byRuleClass: {},
-      complete: true,
-    };
+    const counts = noCounts();
     const now = this.#now();
     let cents = 0;
     for await (const items of this.#store.all(plan, [
@@ -174,14 +167,7 @@ export class ReviewService {
     );
     const wanted = (status: string): boolean =>
       filters.status === undefined ? status !== 'exempted' : status === filters.status;
-    const counts: z.infer<typeof Counts> = {
-      total: 0,
-      amountAtRisk: 0,
-      overdue: 0,
-      byStatus: {},
-      byRuleClass: {},
-      complete: true,
-    };
+    const counts = noCounts();
     let cents = 0;
     const classCents = new Map<string, number>();
     const entered = new Map<string, number>();
@@ -563,6 +549,16 @@ export class ReviewService {
     };
   }
 }
+
+/** Counts of nothing, to add flags to. */
+const noCounts = (): z.infer<typeof Counts> => ({
+  total: 0,
+  amountAtRisk: 0,
+  overdue: 0,
+  byStatus: {},
+  byRuleClass: {},
+  complete: true,
+});
 
 const OPERATOR_WORDS: Record<string, string> = {
   equal: '等于',

@@ -72,11 +72,45 @@ export function decodeCursor(plan: ListPlan, cursor: string): Position {
 }
 
 /**
- * A filtered Query evaluates twice the items still wanted per call (at least 20): enough that a
- * filter keeping half the items fills a page in one call, little enough that DynamoDB reads no more
- * than it must; the rest of the page comes from further calls.
+ * How many items a Query evaluates to find `want` more: `want` while every item read so far passed
+ * the filter (the default filter, superseded and exempted flags out, keeps nearly all), else `want`
+ * scaled by the share that passed, with a fifth to spare (between 20 and 1,000). Reading twice what
+ * is wanted, as before, made every page of the queue read a second page it threw away.
  */
-const readBatch = (want: number): number => Math.max(20, want * 2);
+export function readSize(want: number, read: number, kept: number): number {
+  if (kept === read) return want;
+  return Math.min(1_000, Math.max(20, Math.ceil(((want * read) / Math.max(kept, 1)) * 1.2)));
+}
+
+/**
+ * What a listing shows of a flag (FlagView) and the index keys its cursor is made of: everything
+ * but the review trail, which only the detail shows and which grows with every decision.
+ */
+export const LISTED_ATTRIBUTES = new Set([
+  'flagId',
+  'claimId',
+  'relatedClaimIds',
+  'supersededBy',
+  'lineNos',
+  'ruleId',
+  'ruleVersion',
+  'stage',
+  'severity',
+  'result',
+  'action',
+  'amountAtRisk',
+  'hospitalId',
+  'doctorId',
+  'insuredId',
+  'message',
+  'basis',
+  'status',
+  'createdAt',
+  'reviewVersion',
+  'enteredAt',
+  'dueAt',
+  ...TABLES.flags.indexes.flatMap((i) => [i.partitionKey.name, i.sortKey.name]),
+]);
 
 export class DynamoReviewStore {
   constructor(
@@ -135,11 +169,15 @@ export class DynamoReviewStore {
     const items: FlagItem[] = [];
     let step = after?.step ?? 0;
     let start: Record<string, unknown> | undefined = after?.key;
+    let read = 0;
     // Bounded work per page: a very selective filter returns a shorter page with a cursor.
     for (let calls = 0; step < plan.steps.length && calls < 25; calls++) {
       const current = plan.steps[step] as QueryStep;
       const want = limit - items.length;
-      const answer = await this.#query(current, plan, plan.filter ? readBatch(want) : want, start);
+      const answer = await this.#query(current, plan, readSize(want, read, items.length), start, [
+        ...LISTED_ATTRIBUTES,
+      ]);
+      read += answer.ScannedCount ?? 0;
       const found = (answer.Items ?? []) as FlagItem[];
       if (found.length > want) {
         items.push(...found.slice(0, want));
@@ -223,6 +261,9 @@ export class DynamoReviewStore {
           TableName: this.tables.claims,
           KeyConditionExpression: `${TABLES.claims.partitionKey.name} = :p`,
           FilterExpression: 'claimId = :c',
+          // Only the history JSON: the item's copy of the whole claim (for the post-event audit) is as large again.
+          ProjectionExpression: '#h',
+          ExpressionAttributeNames: { '#h': 'history' },
           ExpressionAttributeValues: { ':p': insuredId, ':c': claimId },
           ExclusiveStartKey: start,
         }),
