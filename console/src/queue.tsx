@@ -214,11 +214,20 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
     setSelected(0);
     setError(null);
     setChecked(new Set());
+    // Answers to filters the auditor has since changed are dropped: a slower, older count (say of the
+    // whole hospital) must not overwrite the newer one (of its high-severity flags).
+    let current = true;
     api.list(filters).then(
-      (p) => setPage({ items: p.items, next: p.nextCursor }),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (p) => current && setPage({ items: p.items, next: p.nextCursor }),
+      (e: unknown) => current && setError(e instanceof Error ? e.message : String(e)),
     );
-    api.counts(filters).then(setCounts, () => setCounts(null));
+    api.counts(filters).then(
+      (c) => current && setCounts(c),
+      () => current && setCounts(null),
+    );
+    return () => {
+      current = false;
+    };
   }, [key, reload]);
 
   // From the address bar, not this render's filters: two quick changes must both stay.
