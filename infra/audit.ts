@@ -82,10 +82,11 @@ export class PostEventAudit extends Construct {
       afterBundling: copyRules(props.rulesDir),
     });
     const role = this.function.role as IGrantable;
-    // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags, batch-written scores.
+    // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags with their
+    // review counters (UpdateItem, src/review/counts.ts), batch-written scores.
     for (const [table, actions] of [
       [claims, ['Scan']],
-      [flags, ['PutItem']],
+      [flags, ['PutItem', 'UpdateItem']],
       [scores, ['BatchWriteItem']],
     ] as const) {
       Grant.addToPrincipal({

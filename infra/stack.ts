@@ -186,7 +186,8 @@ export class FundGuardStack extends Stack {
     // The identity read, then the decision put conditionally as the commit marker (docs/dynamodb.md).
     grantTable(fn, decisions, ['BatchGetItem', 'PutItem']);
     // Flags batch-written; a correction marks the earlier version's flags superseded.
-    grantTable(fn, flags, ['BatchWriteItem', 'UpdateItem']);
+    // GetItem and UpdateItem: a superseded flag is read, then marked and uncounted (src/review/counts.ts).
+    grantTable(fn, flags, ['BatchWriteItem', 'GetItem', 'UpdateItem']);
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
     grantTable(fn, ruleSets, ['GetItem']);

@@ -63,6 +63,8 @@ export const ReviewEnv = z.object({
   FLAGS_TABLE: name,
   CLAIMS_TABLE: name,
   SCORES_TABLE: name,
+  /** Where CSV exports are written and downloaded from (presigned), emptied after a day. */
+  EXPORT_BUCKET: name,
   ...RulesEnv.shape,
 });
 

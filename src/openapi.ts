@@ -13,6 +13,7 @@ import {
   BulkAnswer,
   BulkBody,
   Counts,
+  ExportAnswer,
   FlagDetail,
   FlagPage,
   ListQuery,
@@ -151,13 +152,27 @@ export function openApiDocument(): Json {
   });
   add(R.exportFlags, {
     tags: ['review'],
-    summary: 'The filtered set as CSV (UTF-8 with BOM), streamed',
+    summary: 'The filtered set as CSV (UTF-8 with BOM), written while it is paged',
+    description:
+      'On AWS the CSV is written to S3 page by page (a multipart upload) and the answer is a 303 to a presigned URL valid for 5 minutes, or that URL as JSON when the request accepts application/json. The local server streams the CSV itself (200 text/csv).',
     security: reviewSecurity,
     parameters: queryParameters(ListQuery).filter((p) => p.name !== 'cursor' && p.name !== 'limit'),
     responses: {
-      '200': { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+      '200': {
+        description:
+          'The CSV streamed (local server), or where it was written (AWS, Accept: application/json)',
+        content: {
+          'text/csv': { schema: { type: 'string' } },
+          'application/json': { schema: { $ref: '#/components/schemas/ExportAnswer' } },
+        },
+      },
+      '303': {
+        description:
+          'Written to S3 (AWS): follow Location, a presigned GET of the CSV, without the Authorization header',
+        headers: { location: { schema: { type: 'string', format: 'uri' } } },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportAnswer' } } },
+      },
       ...refusals,
-      '413': problemResponse('Larger than one Lambda answer (AWS only); narrow the filters'),
     },
   });
   add(R.bulkDecide, {
@@ -250,6 +265,7 @@ export function openApiDocument(): Json {
         BulkBody: schema(BulkBody, 'input'),
         BulkAnswer: schema(BulkAnswer, 'output'),
         ScoresAnswer: schema(ScoresAnswer, 'output'),
+        ExportAnswer: schema(ExportAnswer, 'output'),
         PrecisionAnswer: schema(PrecisionAnswer, 'output'),
       },
     },

@@ -1,7 +1,7 @@
 /**
  * The review API and the console on loopback: one node:http server that turns `/v1/review/*`
  * requests into API Gateway events for the same handler the Lambda runs, streams CSV exports
- * straight from the core (the Lambda answers them whole, up to its payload limit), serves the
+ * straight from the core to the socket (the Lambda writes them to S3 and redirects), serves the
  * OpenAPI document at `/openapi.json`, and the built console (console/dist) for every other path.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -17,9 +17,8 @@ import { HOSPITALS } from '../generator/world.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { TableName } from '../resources.ts';
 import { ListQuery } from '../review/contracts.ts';
+import { CSV_CONTENT_TYPE, CSV_DISPOSITION } from '../review/export.ts';
 import {
-  CSV_CONTENT_TYPE,
-  CSV_DISPOSITION,
   createReviewHandler,
   filtersOf,
   parseQuery,

@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +11,7 @@ import { parseContract } from '../contracts/issues.ts';
 import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
+import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
 import { CLAIM_ATTRIBUTE } from '../stores/dynamo.ts';
 
 /**
@@ -99,12 +99,18 @@ export async function writeNewFlags(
   const worker = async (): Promise<void> => {
     for (let flag = queue.shift(); flag; flag = queue.shift()) {
       try {
-        await client.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...flag, createdAtFlagId: `${flag.createdAt}#${flag.flagId}` },
-            ConditionExpression: 'attribute_not_exists(flagId)',
-          }),
+        // Counted for the review API (src/review/counts.ts) in the same transaction as the put.
+        await writeCounted(
+          client,
+          table,
+          {
+            Put: {
+              TableName: table,
+              Item: { ...flag, createdAtFlagId: `${flag.createdAt}#${flag.flagId}` },
+              ConditionExpression: 'attribute_not_exists(flagId)',
+            },
+          },
+          addCounted(new Map(), countedOf(flag), 1),
         );
         written += 1;
       } catch (error) {

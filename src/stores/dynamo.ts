@@ -7,9 +7,7 @@ import {
   DynamoDBDocumentClient,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
-  PutCommand,
   QueryCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../contracts/claim.ts';
 import type { Decision } from '../contracts/decision.ts';
@@ -20,6 +18,7 @@ import { addDays } from '../dates.ts';
 import { type HistoryStore, type HistoryWindow, toHistoryClaim } from '../history/store.ts';
 import type { ClaimOutcome, OutcomeRecorder, Recorded, RecordedClaim } from '../pipeline/in-process.ts';
 import { indexOf, TABLES } from '../resources.ts';
+import { addCounted, countedOf, supersedeCounted, writeCounted } from '../review/counts.ts';
 import { flagIdFor } from '../rules/screen.ts';
 
 /**
@@ -347,17 +346,24 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
 
   async #putDecision({ outcome, hash, version, flags, previous }: Plan): Promise<void> {
     const item = decisionItem(outcome, { hash, version, flags, previous });
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tables.decisions,
-        Item: item,
-        ...(previous
-          ? {
-              ConditionExpression: 'hospitalId = :h AND decidedAt = :read',
-              ExpressionAttributeValues: { ':h': previous.hospitalId, ':read': previous.decidedAt },
-            }
-          : { ConditionExpression: 'attribute_not_exists(claimId)' }),
-      }),
+    // The review counters (src/review/counts.ts) count the claim's flags in the same transaction as
+    // its decision: the decision's condition holds once per claim version, so each flag counts once.
+    await writeCounted(
+      this.client,
+      this.tables.flags,
+      {
+        Put: {
+          TableName: this.tables.decisions,
+          Item: item,
+          ...(previous
+            ? {
+                ConditionExpression: 'hospitalId = :h AND decidedAt = :read',
+                ExpressionAttributeValues: { ':h': previous.hospitalId, ':read': previous.decidedAt },
+              }
+            : { ConditionExpression: 'attribute_not_exists(claimId)' }),
+        },
+      },
+      flags.reduce((deltas, flag) => addCounted(deltas, countedOf(flag), 1), new Map()),
     );
   }
 
@@ -386,24 +392,9 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
     });
   }
 
+  /** Marks the earlier version's flags and takes them out of the review counters (a flag gone has nothing to mark). */
   async #markSuperseded(flagIds: readonly string[], version: number): Promise<void> {
-    for (const flagId of flagIds) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tables.flags,
-            Key: { [FLAG_KEY]: flagId },
-            UpdateExpression: 'SET supersededBy = :v',
-            ConditionExpression: 'attribute_exists(#id)',
-            ExpressionAttributeNames: { '#id': FLAG_KEY },
-            ExpressionAttributeValues: { ':v': version },
-          }),
-        );
-      } catch (error) {
-        // A flag of the earlier version that is gone (deleted by an operator) has nothing to mark.
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      }
-    }
+    for (const flagId of flagIds) await supersedeCounted(this.client, this.tables.flags, flagId, version);
   }
 
   async #storedDecisions(claimIds: readonly string[]): Promise<Map<string, StoredDecision>> {

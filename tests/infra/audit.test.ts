@@ -103,7 +103,7 @@ describe('post-event audit state machine', () => {
     const byAction = Object.fromEntries(dynamo.map((s) => [String(s.Action), s.Resource]));
     expect(byAction).toEqual({
       'dynamodb:Scan': { 'Fn::GetAtt': [logicalId(stack.tables.claims), 'Arn'] },
-      'dynamodb:PutItem': { 'Fn::GetAtt': [logicalId(stack.tables.flags), 'Arn'] },
+      'dynamodb:PutItem,dynamodb:UpdateItem': { 'Fn::GetAtt': [logicalId(stack.tables.flags), 'Arn'] },
       'dynamodb:BatchWriteItem': { 'Fn::GetAtt': [logicalId(stack.tables.scores), 'Arn'] },
     });
     const s3 = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));

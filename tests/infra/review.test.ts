@@ -88,13 +88,51 @@ describe('review API', () => {
       );
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     const actions = dynamo.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(new Set(actions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    expect(new Set(actions)).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
+    );
     const writes = dynamo.filter((s) => JSON.stringify(s.Action).includes('UpdateItem'));
     expect(writes).toHaveLength(1);
     expect(JSON.stringify(writes[0]?.Resource)).toContain(logicalId(tables.flags));
     const indexes = JSON.stringify(dynamo.map((s) => s.Resource));
     for (const index of TABLES.flags.indexes) expect(indexes).toContain(`/index/${index.indexName}`);
     expect(indexes).not.toContain(logicalId(tables.claims).concat('/index'));
+  });
+
+  it('writes exports to a private bucket that empties itself, and lets the function put and sign only exports', () => {
+    const bucket = logicalId(api.exports);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Prefix: 'exports/',
+            ExpirationInDays: 1,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EXPORT_BUCKET: { Ref: bucket } }) },
+    });
+    const role = { Ref: logicalId(api.fn.role as IConstruct) };
+    const s3 = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(s3).toHaveLength(1);
+    expect(new Set(s3[0]?.Action)).toEqual(
+      new Set(['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject']),
+    );
+    expect(JSON.stringify(s3[0]?.Resource)).toContain('/exports/*');
   });
 
   it('passes the cdk-nag AwsSolutions checks', () => {

@@ -280,7 +280,10 @@ describe('least privilege', () => {
           resource: arnOf(stack.tables.claims),
         },
         { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resource: arnOf(stack.tables.decisions) },
-        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], resource: arnOf(stack.tables.flags) },
+        {
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resource: arnOf(stack.tables.flags),
+        },
         {
           actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.idempotency),
