@@ -39,6 +39,7 @@ export async function benchPostEventDynamo(): Promise<void> {
       documents,
       tables: {
         claims: resources.tables.claims,
+        decisions: resources.tables.decisions,
         flags: resources.tables.flags,
         scores: resources.tables.scores,
       },

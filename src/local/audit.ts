@@ -42,7 +42,12 @@ export async function runLocalAudit(options: {
     const out = await runAuditJob(period, LOCAL_SEGMENTS, {
       core: loadAuditCore(),
       documents,
-      tables: { claims: tables.claims, flags: tables.flags, scores: tables.scores },
+      tables: {
+        claims: tables.claims,
+        decisions: tables.decisions,
+        flags: tables.flags,
+        scores: tables.scores,
+      },
       partials: new InMemoryPartialStore(),
       now: () => new Date(),
     });

@@ -17,7 +17,9 @@ import {
   mapPatients,
   newFlags,
   reduceFrom,
+  withClaimVersions,
 } from '../../src/post/audit.ts';
+import { flagIdFor } from '../../src/rules/screen.ts';
 
 const NOW = new Date('2026-11-01T02:00:00Z');
 const PERIOD = '2026-10';
@@ -181,6 +183,25 @@ describe('post-event audit of a generated month', () => {
     expect(worst?.peers).toMatchObject({ level: 2 });
     expect(worst?.cases).toBeGreaterThan(100);
     for (const s of hospitals.slice(1)) expect(s.composite).toBeGreaterThan(worst?.composite ?? 100);
+  });
+
+  it("gives a corrected claim's post flags the ids the in-process stage gives that version's flags", () => {
+    const [corrected, other] = result.claimFlags;
+    if (!corrected || !other) throw new Error('the month raised fewer than two claim flags');
+    const versions = new Map([[`${corrected.hospitalId}/${corrected.claimId}`, 3]]);
+    const [again, untouched] = withClaimVersions([corrected, other], versions);
+    expect(again?.flagId).toBe(
+      flagIdFor(
+        { claimId: corrected.claimId, hospitalId: corrected.hospitalId, version: 3 },
+        corrected.ruleId,
+        corrected.ruleVersion,
+        corrected.lineNos,
+      ),
+    );
+    expect(again?.flagId).not.toBe(corrected.flagId);
+    expect({ ...again, flagId: corrected.flagId }).toEqual(corrected);
+    // Version 1 (or a claim the decisions table does not know) keeps the map's id.
+    expect(untouched).toBe(other);
   });
 
   it('raises exactly the flags (by flagId) it raised on this seeded month before the audit was made faster', () => {
