@@ -136,6 +136,7 @@ const encode = (v: unknown): string => (typeof v === 'string' ? `s${v}` : (JSON.
 /** The period rules, compiled once; evaluation memoised on the values the conditions read. */
 export class PeriodRuleSet {
   readonly rules: readonly CompiledPeriodRule[];
+  readonly #bySubject = new Map<string, readonly CompiledPeriodRule[]>();
 
   constructor(files: readonly { file: PeriodRuleFile; source: string }[]) {
     this.rules = files.map(({ file, source }) => {
@@ -152,8 +153,13 @@ export class PeriodRuleSet {
     });
   }
 
-  ofSubject(name: string): CompiledPeriodRule[] {
-    return this.rules.filter((r) => r.file.subject === name);
+  ofSubject(name: string): readonly CompiledPeriodRule[] {
+    let rules = this.#bySubject.get(name);
+    if (!rules) {
+      rules = this.rules.filter((r) => r.file.subject === name);
+      this.#bySubject.set(name, rules);
+    }
+    return rules;
   }
 
   /**
