@@ -7,7 +7,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { Claim } from '../contracts/claim.ts';
+import { Claim, ClaimOfBoundedJson, claimJsonWithinLimit } from '../contracts/claim.ts';
 import type { PostFlag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
 import { Score } from '../contracts/score.ts';
@@ -75,7 +75,9 @@ export async function readSegment(
         withoutClaim += 1;
         continue;
       }
-      const claim = parseContract(Claim, `stored claim ${String(item.claimId)}`, JSON.parse(stored));
+      // Stored as JSON.stringify wrote it: its length bounds the claim's size as JSON.
+      const schema = claimJsonWithinLimit(Buffer.byteLength(stored)) ? ClaimOfBoundedJson : Claim;
+      const claim = parseContract(schema, `stored claim ${String(item.claimId)}`, JSON.parse(stored));
       const list = byPatient.get(claim.patient.insuredId);
       if (list) list.push(claim);
       else byPatient.set(claim.patient.insuredId, [claim]);
