@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import { FACT_NAMES, RuleFile } from '../contracts/rule.ts';
@@ -41,9 +42,22 @@ export function readRuleFiles(
   dir: string = defaultRulesDir(),
   knownRuleClasses?: ReadonlySet<string>,
 ): LoadedFile[] {
+  return readRuleFilesAs(ruleFilePaths(dir), RuleFile, (file) => lintRule(file, knownRuleClasses));
+}
+
+/**
+ * Read the rule files at `paths`, validate each against `schema` and `lint` it, and check ids are
+ * unique; every problem, named by file and path, is collected before one RuleSetError. Claim rules
+ * and the post-event stage's period rules are read by this one function.
+ */
+export function readRuleFilesAs<T extends { id: string }>(
+  paths: readonly string[],
+  schema: z.ZodType<T>,
+  lint: (file: T) => string[],
+): { file: T; source: string }[] {
   const problems: string[] = [];
-  const loaded: LoadedFile[] = [];
-  for (const path of ruleFilePaths(dir)) {
+  const loaded: { file: T; source: string }[] = [];
+  for (const path of paths) {
     const source = relative(process.cwd(), path) || path;
     let json: unknown;
     try {
@@ -52,12 +66,12 @@ export function readRuleFiles(
       problems.push(`${source}: not valid JSON (${(error as Error).message})`);
       continue;
     }
-    const parsed = RuleFile.safeParse(json, { reportInput: true });
+    const parsed = schema.safeParse(json, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
       continue;
     }
-    for (const p of lintRule(parsed.data, knownRuleClasses)) problems.push(`${source}: ${p}`);
+    for (const p of lint(parsed.data)) problems.push(`${source}: ${p}`);
     loaded.push({ file: parsed.data, source });
   }
   const ids = new Map<string, string>();
