@@ -23,7 +23,7 @@ import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR } from './function.ts';
 
 export interface PostEventAuditProps {
   stage: string;
-  tables: { claims: Table; flags: Table; scores: Table };
+  tables: { claims: Table; decisions: Table; flags: Table; scores: Table };
   entry: string;
   rulesDir: string;
 }
@@ -49,7 +49,7 @@ export class PostEventAudit extends Construct {
 
   constructor(scope: Construct, id: string, props: PostEventAuditProps) {
     super(scope, id);
-    const { claims, flags, scores } = props.tables;
+    const { claims, decisions, flags, scores } = props.tables;
     this.bucket = new Bucket(this, 'PartialsBucket', {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -74,6 +74,7 @@ export class PostEventAudit extends Construct {
       timeout: Duration.minutes(15),
       environment: {
         CLAIMS_TABLE: claims.tableName,
+        DECISIONS_TABLE: decisions.tableName,
         FLAGS_TABLE: flags.tableName,
         SCORES_TABLE: scores.tableName,
         AUDIT_BUCKET: this.bucket.bucketName,
@@ -82,10 +83,12 @@ export class PostEventAudit extends Construct {
       afterBundling: copyRules(props.rulesDir),
     });
     const role = this.function.role as IGrantable;
-    // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags with their
-    // review counters (UpdateItem, src/review/counts.ts), batch-written scores.
+    // Exactly what the steps call: a parallel Scan of claims, the flagged claims' versions from their
+    // decisions, conditional Puts of flags with their review counters (UpdateItem, src/review/counts.ts),
+    // batch-written scores.
     for (const [table, actions] of [
       [claims, ['Scan']],
+      [decisions, ['BatchGetItem']],
       [flags, ['PutItem', 'UpdateItem']],
       [scores, ['BatchWriteItem']],
     ] as const) {

@@ -52,6 +52,7 @@ export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });
 /** The post-event audit function: claims to scan, flags and scores to write, the bucket of partials, the rules. */
 export const AuditEnv = z.object({
   CLAIMS_TABLE: name,
+  DECISIONS_TABLE: name,
   FLAGS_TABLE: name,
   SCORES_TABLE: name,
   AUDIT_BUCKET: name,

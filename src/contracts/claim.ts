@@ -207,11 +207,23 @@ function checkSize(claim: unknown, ctx: z.RefinementCtx): void {
     });
 }
 
+/**
+ * Claim v1 but for the size limit: for a reader that has bounded the claim's JSON already
+ * (`claimJsonWithinLimit`), so a million-claim audit does not serialise every claim again.
+ */
+export const ClaimOfBoundedJson = z
+  .strictObject(claimShape)
+  .superRefine((c, ctx) => checkClaim(c, ctx, true));
+
 /** Claim v1, the settled claim of DESIGN.md. Unknown fields are rejected. */
-export const Claim = z.strictObject(claimShape).superRefine((c, ctx) => {
-  checkClaim(c, ctx, true);
-  checkSize(c, ctx);
-});
+export const Claim = ClaimOfBoundedJson.superRefine(checkSize);
+
+/**
+ * Whether JSON text of `bytes` UTF-8 bytes parses to a claim within CLAIM_LIMITS.claimBytes as
+ * JSON, without serialising it: re-serialising never lengthens strings, keys or literals, and
+ * lengthens a number at most 5.25 times (`1e20` → 21 digits), so text of a sixth of the limit fits.
+ */
+export const claimJsonWithinLimit = (bytes: number): boolean => bytes * 6 <= CLAIM_LIMITS.claimBytes;
 
 /** A pre-event draft: the same shape, but `claimId`, `submittedAt` and `totals` may be absent. */
 export const DraftClaim = z

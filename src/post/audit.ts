@@ -4,6 +4,7 @@ import type { Flag, PostFlag } from '../contracts/flag.ts';
 import { type Core, coreFromContent } from '../core.ts';
 import { PERIOD_DIR, POLICY_DIR, type RuleSetContent, readRuleSetContent } from '../rules/content.ts';
 import { defaultRulesDir } from '../rules/load.ts';
+import { flagIdFor } from '../rules/screen.ts';
 import { type Aggregates, emptyAggregates, mergeAggregates, ServiceClassifier } from './aggregates.ts';
 import { type AuditContext, auditPatient } from './map.ts';
 import { PolicyError, type PostPolicy, parsePostPolicy } from './policy.ts';
@@ -121,4 +122,22 @@ export function reduceFrom(
  */
 export function newFlags<F extends PostFlag>(flags: readonly F[], known: ReadonlySet<string>): F[] {
   return flags.filter((f) => !known.has(f.flagId));
+}
+
+/**
+ * Claim flags with the ids of their claim's version, as the in-process stage gives a correction's
+ * flags (`flagIdFor` with the version), so a post flag repeating an in-process flag of a corrected
+ * claim has its id, and none overwrites a flag of the claim's earlier version. `versions` is keyed
+ * `hospitalId/claimId`; a claim not in it is version 1, whose ids are the map's.
+ */
+export function withClaimVersions<F extends Flag>(
+  flags: readonly F[],
+  versions: ReadonlyMap<string, number>,
+): F[] {
+  return flags.map((f) => {
+    const version = versions.get(`${f.hospitalId}/${f.claimId}`) ?? 1;
+    if (version === 1) return f;
+    const claim = { claimId: f.claimId, hospitalId: f.hospitalId, version };
+    return { ...f, flagId: flagIdFor(claim, f.ruleId, f.ruleVersion, f.lineNos) };
+  });
 }

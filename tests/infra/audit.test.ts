@@ -87,6 +87,7 @@ describe('post-event audit state machine', () => {
       Environment: {
         Variables: {
           CLAIMS_TABLE: { Ref: logicalId(stack.tables.claims) },
+          DECISIONS_TABLE: { Ref: logicalId(stack.tables.decisions) },
           FLAGS_TABLE: { Ref: logicalId(stack.tables.flags) },
           SCORES_TABLE: { Ref: logicalId(stack.tables.scores) },
           AUDIT_BUCKET: { Ref: logicalId(stack.audit.bucket) },
@@ -103,6 +104,7 @@ describe('post-event audit state machine', () => {
     const byAction = Object.fromEntries(dynamo.map((s) => [String(s.Action), s.Resource]));
     expect(byAction).toEqual({
       'dynamodb:Scan': { 'Fn::GetAtt': [logicalId(stack.tables.claims), 'Arn'] },
+      'dynamodb:BatchGetItem': { 'Fn::GetAtt': [logicalId(stack.tables.decisions), 'Arn'] },
       'dynamodb:PutItem,dynamodb:UpdateItem': { 'Fn::GetAtt': [logicalId(stack.tables.flags), 'Arn'] },
       'dynamodb:BatchWriteItem': { 'Fn::GetAtt': [logicalId(stack.tables.scores), 'Arn'] },
     });
