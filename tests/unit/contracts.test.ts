@@ -9,8 +9,9 @@ import {
   type DocumentedSchema,
   EXAMPLE_MARKER,
 } from '../../src/contracts/document.ts';
-import { Flag } from '../../src/contracts/flag.ts';
+import { FLAG_STATUSES, Flag } from '../../src/contracts/flag.ts';
 import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
+import { TRANSITIONS } from '../../src/review/machine.ts';
 import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
@@ -179,6 +180,17 @@ describe('docs/contracts.md', () => {
     const [, , json] = [...committed.matchAll(EXAMPLE_MARKER)].find(([, name]) => name === 'Flag') ?? [];
     const broken = (json ?? '').replace('"severity": "high"', '"severity": "severe"');
     expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
+  });
+
+  it('describes every review state the contract holds as reachable, investigating included', () => {
+    const states = committed.slice(committed.indexOf('## Review states'), committed.indexOf('## Rule file'));
+    for (const [action, t] of Object.entries(TRANSITIONS)) {
+      expect(states).toContain(
+        `| \`${action}\` | ${t.from.map((s) => `\`${s}\``).join(', ')} | \`${t.to}\` |`,
+      );
+    }
+    for (const status of FLAG_STATUSES.filter((s) => s !== 'open'))
+      expect(Object.values(TRANSITIONS).some((t) => t.to === status)).toBe(true);
   });
 
   it('links nothing outside the repository', () => {
