@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { CursorSigner, cursorSecretFrom } from '../src/api/cursor.ts';
 import { parseEnvironment, ReviewEnv } from '../src/config.ts';
 import { loadCore } from '../src/core.ts';
 import { createReviewHandler } from '../src/review/handler.ts';
@@ -29,6 +30,7 @@ export const handler = middy(
       ruleSet: loadCore().ruleSet,
     }),
     authenticate: byJwtClaims(),
+    cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),
     logger,
   }),
 )

@@ -22,6 +22,7 @@ import { ROUTES } from '../src/api/routes.ts';
 import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
 import { indexOf, physicalName } from '../src/resources.ts';
 import { shellQuote } from './bundling.ts';
+import { cursorSecret } from './cursor-secret.ts';
 import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
@@ -63,6 +64,7 @@ export class PreEventApi extends Construct {
     const keysFile = props.apiKeysFile ?? apiKeysFileFor(props.stage);
     const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
 
+    const cursors = cursorSecret(this, 'Api');
     this.apiFunction = fundGuardFunction(this, 'Api', {
       description: "Pre-event alerts (事前提醒): screens hospitals' draft claims and lists their alerts",
       roleDescription: 'Pre-event API: reads patient history and hospital alerts',
@@ -73,6 +75,7 @@ export class PreEventApi extends Construct {
       environment: {
         CLAIMS_TABLE: props.tables.claims.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
+        CURSOR_SECRET: cursors.value,
         FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
       } satisfies EnvironmentOf<typeof ApiEnv>,
       // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.

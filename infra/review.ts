@@ -24,6 +24,7 @@ import { physicalName, TABLES } from '../src/resources.ts';
 import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
 import { shellQuote } from './bundling.ts';
+import { cursorSecret } from './cursor-secret.ts';
 import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
@@ -90,6 +91,7 @@ export class ReviewApi extends Construct {
       preventUserExistenceErrors: true,
     });
 
+    const cursors = cursorSecret(this, 'Review');
     this.fn = fundGuardFunction(this, 'Review', {
       description: 'Review API (审核): flags, decisions, appeals, exports, scores',
       roleDescription: 'Review API: reads flags, claims and scores, records review transitions',
@@ -101,6 +103,7 @@ export class ReviewApi extends Construct {
         FLAGS_TABLE: props.tables.flags.tableName,
         CLAIMS_TABLE: props.tables.claims.tableName,
         SCORES_TABLE: props.tables.scores.tableName,
+        CURSOR_SECRET: cursors.value,
         FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
       } satisfies EnvironmentOf<typeof ReviewEnv>,
       afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],

@@ -28,8 +28,19 @@ export const InProcessEnv = z.object({
   ...RulesEnv.shape,
 });
 
-/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), and the rules. */
-export const ApiEnv = z.object({ CLAIMS_TABLE: name, FLAGS_TABLE: name, ...RulesEnv.shape });
+/**
+ * The HMAC key of the listings' cursors (src/api/cursor.ts): on AWS a generated Secrets Manager
+ * secret the stack resolves at deploy time, locally `.fundguard/cursor-secret`.
+ */
+const cursorSecret = z.string().min(32, 'expected a secret of at least 32 characters');
+
+/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), the rules, the cursor key. */
+export const ApiEnv = z.object({
+  CLAIMS_TABLE: name,
+  FLAGS_TABLE: name,
+  CURSOR_SECRET: cursorSecret,
+  ...RulesEnv.shape,
+});
 
 /** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
 export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });
@@ -48,6 +59,7 @@ export const ReviewEnv = z.object({
   FLAGS_TABLE: name,
   CLAIMS_TABLE: name,
   SCORES_TABLE: name,
+  CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,
 });
 

@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AlertsQuery, type AlertsStore, encodeCursor } from '../../src/api/alerts.ts';
+import {
+  type AlertsPosition,
+  type AlertsQuery,
+  type AlertsStore,
+  encodeCursor,
+} from '../../src/api/alerts.ts';
+import { CursorSigner } from '../../src/api/cursor.ts';
 import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
 import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
 import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
@@ -20,6 +27,7 @@ const NEIGHBOUR = 'H3002';
 const ownKey = issueKey(OWN, 'test-own');
 const neighbourKey = issueKey(NEIGHBOUR, 'test-neighbour');
 const keyring = new Keyring({ keys: [ownKey.entry, neighbourKey.entry] });
+const cursors = new CursorSigner(randomBytes(32));
 
 /** An earlier settled claim of a patient, as history. */
 function settled(insuredId: string, claimId: string, patch: Json) {
@@ -31,19 +39,22 @@ function settled(insuredId: string, claimId: string, patch: Json) {
 interface RecordingAlerts extends AlertsStore {
   queries: AlertsQuery[];
 }
-const recordingAlerts = (): RecordingAlerts => {
+/** Records each query; with `next`, every page says where it ended. */
+const recordingAlerts = (next?: (query: AlertsQuery) => AlertsPosition): RecordingAlerts => {
   const queries: AlertsQuery[] = [];
   return {
     queries,
     listForHospital: async (query) => {
       queries.push(query);
-      return { flags: [] };
+      return next ? { flags: [], next: next(query) } : { flags: [] };
     },
   };
 };
 
 interface Harness {
   call(request: Request): Promise<ApiResult>;
+  /** An event as given, for what `Request` cannot say (bytes that are not UTF-8). */
+  send(event: ApiEvent): Promise<ApiResult>;
   errors: unknown[];
   alerts: RecordingAlerts;
 }
@@ -56,11 +67,17 @@ function harness(overrides: Partial<ApiDeps> = {}): Harness {
     history: new InMemoryHistoryStore(),
     alerts,
     authenticate: byApiKey(keyring),
+    cursors,
     logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
     now: () => new Date('2026-10-03T12:00:00Z'),
     ...overrides,
   });
-  return { call: (request) => handler(apiEvent(request), lambdaContext), errors, alerts };
+  return {
+    call: (request) => handler(apiEvent(request), lambdaContext),
+    send: (event) => handler(event, lambdaContext),
+    errors,
+    alerts,
+  };
 }
 
 interface Request {
@@ -356,6 +373,65 @@ describe('POST /v1/prescreen: bad input', () => {
   });
 });
 
+describe('the edges of input: names, numbers and bytes', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'foo'])(
+    'refuses an unknown query parameter named %s, naming it, with an RFC 9457 body',
+    async (name) => {
+      // API Gateway hands the query over as parsed JSON: `__proto__` arrives as an own key.
+      const query = JSON.parse(`{${JSON.stringify(name)}: "1"}`) as Record<string, string>;
+      const result = await harness().call({ path: `/v1/hospitals/${OWN}/alerts`, query });
+      expect(result.statusCode).toBe(400);
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+      expect(bodyOf(result)).toMatchObject({
+        type: 'urn:fundguard:problem:invalid-query',
+        status: 400,
+        errors: [{ path: `query.${name}`, message: 'unknown field' }],
+      });
+    },
+  );
+
+  it.each([
+    ['1e309', 'Infinity'],
+    ['-1e309', '-Infinity'],
+  ])(
+    'refuses a quantity of %s as a number out of range, not "expected number, got number"',
+    async (text, got) => {
+      const body = JSON.stringify(draft({ items: [metformin()] })).replace(
+        '"quantity":60',
+        `"quantity":${text}`,
+      );
+      expect(body).toContain(text);
+      const result = await harness().call(prescreen(undefined, { rawBody: body }));
+      expect(result.statusCode).toBe(400);
+      const [error] = bodyOf(result).errors;
+      expect(error.path).toBe('items[0].quantity');
+      expect(error.message).toContain(`expected a finite number, got ${got}, a number out of range`);
+      expect(error.message).not.toContain('got number');
+    },
+  );
+
+  it('refuses a body that is not UTF-8 with 400 naming the byte, instead of replacing it and answering 200', async () => {
+    const text = Buffer.from(JSON.stringify(draft({ items: [metformin({ name: 'MARK' })] })), 'utf8');
+    const at = text.indexOf('MARK');
+    // 0xC3 0x28: a two-byte lead followed by an ASCII byte, as a Latin-1 or GBK client might send.
+    text[at] = 0xc3;
+    text[at + 1] = 0x28;
+    const api = harness();
+    const event = {
+      ...apiEvent(prescreen(undefined, { rawBody: 'x' })),
+      body: text.toString('base64'),
+      isBase64Encoded: true,
+    };
+    const result = await api.send(event);
+    expect(result.statusCode).toBe(400);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-json',
+      detail: `the body is not valid UTF-8 (from byte ${at}); send JSON encoded as UTF-8`,
+    });
+  });
+});
+
 describe('authentication and authorization', () => {
   it('answers 401 with a challenge when the key is missing', async () => {
     const result = await harness().call(prescreen(draft(), { key: null }));
@@ -409,6 +485,7 @@ describe('authentication and authorization', () => {
       history: new InMemoryHistoryStore(),
       alerts: recordingAlerts(),
       authenticate: byAuthorizerContext(),
+      cursors,
       logger: { error: () => {}, debug: () => {} },
     });
     const withKeyOnly = apiEvent(prescreen(draft({ items: [metformin()] })));
@@ -450,20 +527,88 @@ describe('authentication and authorization', () => {
 describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
   const alertsOf = (query: Record<string, string>) => ({ path: `/v1/hospitals/${OWN}/alerts`, query });
 
-  it('passes the hospital, limit, since (as stored timestamps compare) and cursor position to the store', async () => {
-    const api = harness();
-    const position = {
-      flagId: 'F-0123456789abcdef01234567',
-      hospitalId: OWN,
-      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    };
-    const result = await api.call(
-      alertsOf({ since: '2026-10-01', limit: '10', cursor: encodeCursor(position) }),
-    );
+  const positionIn = (hospitalId: string, at = '2026-10-05T08:00:00.000Z'): AlertsPosition => ({
+    flagId: 'F-0123456789abcdef01234567',
+    hospitalId,
+    createdAtFlagId: `${at}#F-0123456789abcdef01234567`,
+  });
+
+  /** The handler over a store whose every page ends at `positionIn(hospital)`, so each answer carries a cursor. */
+  function paging() {
+    const alerts = recordingAlerts((query) => positionIn(query.hospitalId));
+    return { ...harness({ alerts }), alerts };
+  }
+
+  it('passes the hospital, limit, since (as stored timestamps compare) and the position of its own cursor to the store', async () => {
+    const api = paging();
+    const first = await api.call(alertsOf({ since: '2026-10-01', limit: '10' }));
+    const { nextCursor } = bodyOf(first);
+    expect(nextCursor).toEqual(expect.any(String));
+    const result = await api.call(alertsOf({ since: '2026-10-01', limit: '10', cursor: nextCursor }));
     expect(result.statusCode).toBe(200);
-    expect(api.alerts.queries).toEqual([
-      { hospitalId: OWN, limit: 10, since: '2026-10-01T00:00:00.000Z', after: position },
-    ]);
+    expect(api.alerts.queries[1]).toEqual({
+      hospitalId: OWN,
+      limit: 10,
+      since: '2026-10-01T00:00:00.000Z',
+      after: positionIn(OWN),
+    });
+  });
+
+  it('refuses a forged cursor: a well-formed position in the caller’s own listing that FundGuard did not sign', async () => {
+    const api = paging();
+    const forged = await api.call(alertsOf({ cursor: encodeCursor(positionIn(OWN)) }));
+    expect(forged.statusCode).toBe(400);
+    expect(forged.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(forged)).toMatchObject({ type: 'urn:fundguard:problem:invalid-cursor', status: 400 });
+    // A signed cursor whose position was edited afterwards (another flag, an earlier time) fails alike.
+    const { nextCursor } = bodyOf(await api.call(alertsOf({})));
+    const [version, , mac] = String(nextCursor).split('.');
+    const edited = `${version}.${encodeCursor(positionIn(OWN, '2026-09-01T00:00:00.000Z'))}.${mac}`;
+    expect(bodyOf(await api.call(alertsOf({ cursor: edited }))).type).toBe(
+      'urn:fundguard:problem:invalid-cursor',
+    );
+    expect(api.alerts.queries.filter((q) => q.after)).toEqual([]);
+  });
+
+  it('refuses a cursor issued to another hospital exactly as it refuses garbage', async () => {
+    const api = paging();
+    const { nextCursor: theirs } = bodyOf(
+      await api.call({ path: `/v1/hospitals/${NEIGHBOUR}/alerts`, key: neighbourKey.key }),
+    );
+    const foreign = await api.call(alertsOf({ cursor: theirs }));
+    const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
+    expect(foreign.statusCode).toBe(400);
+    expect(bodyOf(foreign).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect(bodyOf(garbage).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect(api.alerts.queries.filter((q) => q.after)).toEqual([]);
+  });
+
+  it('refuses its own cursor replayed on the listing with another `since`, and follows it on the same one', async () => {
+    const api = paging();
+    const { nextCursor } = bodyOf(await api.call(alertsOf({ since: '2026-10-01' })));
+    const replayed = await api.call(alertsOf({ since: '2026-09-01', cursor: nextCursor }));
+    expect(bodyOf(replayed)).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-cursor',
+      detail: expect.stringContaining('not issued to this caller for this listing'),
+    });
+    expect((await api.call(alertsOf({ since: '2026-10-01', cursor: nextCursor }))).statusCode).toBe(200);
+    // The page size is not part of the listing: a client may ask for more on the next page.
+    expect(
+      (await api.call(alertsOf({ since: '2026-10-01', limit: '50', cursor: nextCursor }))).statusCode,
+    ).toBe(200);
+  });
+
+  it('refuses a cursor signed with another deployment’s key', async () => {
+    const elsewhere = new CursorSigner(randomBytes(32));
+    const api = paging();
+    const { nextCursor } = bodyOf(await api.call(alertsOf({})));
+    const [, position] = String(nextCursor).split('.');
+    const scope = {
+      caller: `hospital:${OWN}`,
+      listing: 'GET /v1/hospitals/{hospitalId}/alerts?[["hospitalId","H3001"]]',
+    };
+    const result = await api.call(alertsOf({ cursor: elsewhere.seal(scope, position ?? '') }));
+    expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
   });
 
   it.each([
@@ -478,36 +623,6 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:invalid-query' });
     expect(bodyOf(result).errors.map((e: Json) => e.path)).toEqual([path]);
-  });
-
-  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage, and follows its own', async () => {
-    const api = harness();
-    const position = {
-      flagId: 'F-0123456789abcdef01234567',
-      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    };
-    const ours = await api.call(alertsOf({ cursor: encodeCursor({ ...position, hospitalId: OWN }) }));
-    expect(ours.statusCode).toBe(200);
-    expect(api.alerts.queries.map((q) => q.after)).toEqual([{ ...position, hospitalId: OWN }]);
-    api.alerts.queries.length = 0;
-    const theirs = encodeCursor({ ...position, hospitalId: NEIGHBOUR });
-    const foreign = await api.call(alertsOf({ cursor: theirs }));
-    const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
-    expect(foreign.statusCode).toBe(400);
-    expect(bodyOf(foreign).type).toBe('urn:fundguard:problem:invalid-cursor');
-    expect(foreign).toEqual(garbage);
-    expect(api.alerts.queries).toEqual([]);
-  });
-
-  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds), not one after', async () => {
-    const cursor = encodeCursor({
-      flagId: 'F-1',
-      hospitalId: OWN,
-      createdAtFlagId: '2026-09-01T00:00:00.000Z#F-1',
-    });
-    const result = await harness().call(alertsOf({ cursor, since: '2026-10-01' }));
-    expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
-    expect((await harness().call(alertsOf({ cursor, since: '2026-08-01' }))).statusCode).toBe(200);
   });
 });
 
@@ -544,6 +659,7 @@ describe('time budget', () => {
       history: slow,
       alerts: recordingAlerts(),
       authenticate: byApiKey(keyring),
+      cursors,
       logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
     });
     const almostOut = { awsRequestId: 'late-request', getRemainingTimeInMillis: () => 20 } as Context;
