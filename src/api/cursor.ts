@@ -29,7 +29,8 @@ export const CURSOR_SECRET_BYTES = 32;
 const VERSION = 'c1';
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** One answer to every cursor refused, garbage or another caller's: it tells nothing about others. */
-const REFUSAL = 'the cursor was not issued to this caller for this listing and filters; start again without it';
+const REFUSAL =
+  'the cursor was not issued to this caller for this listing and filters; start again without it';
 
 /** Seals and opens cursors with one secret (the same in every instance of a function). */
 export class CursorSigner {

@@ -12,13 +12,15 @@ import { CursorSigner } from '../../src/api/cursor.ts';
 import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
 import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
 import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
+import { MAX_ALERTS_PER_RULE, parseDraft } from '../../src/api/prescreen.ts';
 import { MAX_FIELD_ERRORS } from '../../src/api/problem.ts';
 import { MAX_BODY_BYTES } from '../../src/api/request.ts';
+import { CLAIM_LIMITS } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
-import { type HistoryStore, toHistoryClaim } from '../../src/history/store.ts';
-import { claim, draft, type Json, line, metformin } from '../helpers/claims.ts';
+import { type HistoryStore, historyFor, toHistoryClaim } from '../../src/history/store.ts';
+import { claim, draft, type Json, line, metformin, uterography } from '../helpers/claims.ts';
 
 const core = loadCore();
 
@@ -699,6 +701,118 @@ describe('bounded answers', () => {
     expect(duplicates[0].amountAtRisk).toBe(7_500);
     // Far below API Gateway's and Lambda's 6 MB response limit.
     expect(Buffer.byteLength(result.body)).toBeLessThan(100_000);
+  });
+});
+
+describe('bounded answers: the worst drafts the API accepts', () => {
+  /** As many lines of `shape` as the body limit and the line limit allow. */
+  function fullest(shape: (lineNo: number) => Json, patch: Json = {}): string {
+    let lines = CLAIM_LIMITS.lines;
+    for (;;) {
+      const body = JSON.stringify(
+        draft({ ...patch, items: Array.from({ length: lines }, (_, i) => shape(i + 1)) }),
+      );
+      if (Buffer.byteLength(body) <= MAX_BODY_BYTES) return body;
+      lines -= 50;
+    }
+  }
+  const man = { patient: { sex: 'M' } };
+  const outpatient = { visit: { type: 'outpatient' } };
+  const shapes: [string, string][] = [
+    [
+      'same-day duplicates of one service',
+      fullest((n) => line(n, '001102000030000', '急诊诊查费', 'service')),
+    ],
+    ['a female-only service on every line, for a man', fullest((n) => uterography(n), man)],
+    [
+      'exclusive pairs on one day',
+      fullest(
+        (n) =>
+          n % 2
+            ? line(n, '001103000010000', '急诊监护费', 'service')
+            : line(n, '001102000030000', '急诊诊查费', 'service'),
+        { visit: { type: 'emergency' } },
+      ),
+    ],
+    [
+      'an over-long supply of one drug on every line, each a repeat of the history’s',
+      fullest((n) => metformin({ lineNo: n, quantity: 600, amount: 210, daysSupply: 300 }), outpatient),
+    ],
+  ];
+
+  const history = new InMemoryHistoryStore();
+  beforeAll(() => {
+    // Every history shape the rules read: the same drug and service over the past year, each month.
+    const earlier = Array.from({ length: 12 }, (_, m) =>
+      settled('P-0001', `C-EARLIER-${m}`, {
+        items: [
+          metformin({ serviceDate: `2026-${String(m + 1).padStart(2, '0')}-01` }),
+          line(2, '001102000030000', '急诊诊查费', 'service', {
+            serviceDate: `2026-${String(m + 1).padStart(2, '0')}-01`,
+          }),
+        ],
+      }),
+    );
+    for (const claim of earlier) history.add(claim);
+    // And each line's item settled the same day in another claim: 同一项目同日重复结算 on every line.
+    history.add(
+      settled('P-0001', 'C-SAME-DAY', {
+        items: [
+          line(1, '001102000030000', '急诊诊查费', 'service'),
+          line(2, '001103000010000', '急诊监护费', 'service'),
+          metformin({ lineNo: 3 }),
+        ],
+      }),
+    );
+  });
+
+  it.each(shapes)('answers %s far below 6 MB, every alert listed or counted', async (_shape, body) => {
+    const result = await harness({ history }).call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(200);
+    const answer = bodyOf(result);
+    expect(Buffer.byteLength(result.body)).toBeLessThan(1024 * 1024);
+    const perRule = new Map<string, number>();
+    for (const alert of answer.alerts) perRule.set(alert.ruleId, (perRule.get(alert.ruleId) ?? 0) + 1);
+    for (const n of perRule.values()) expect(n).toBeLessThanOrEqual(MAX_ALERTS_PER_RULE);
+    // What the screener found, every flag of it, is in the answer: listed, or counted with its lines.
+    const parsed = parseDraft(JSON.parse(body));
+    const { flags } = await core.screener.screen(parsed, {
+      stage: 'pre',
+      history: await historyFor(parsed, core.ruleSet.historyDays('pre'), history),
+    });
+    const omitted = answer.omittedAlerts.reduce((n: number, o: { count: number }) => n + o.count, 0);
+    expect(answer.alerts.length + omitted).toBe(flags.length);
+    for (const rest of answer.omittedAlerts) {
+      const lines = new Set(flags.filter((f) => f.ruleId === rest.ruleId).flatMap((f) => f.lineNos));
+      for (const n of rest.lineNos) expect(lines.has(n)).toBe(true);
+    }
+  });
+
+  it('lists 20 alerts of a rule that fires on every line and counts the rest with their lines, still would-reject', async () => {
+    const [, body] = shapes[1] ?? [];
+    const lines = JSON.parse(body ?? '{}').items.length;
+    const answer = bodyOf(await harness().call(prescreen(undefined, { rawBody: body })));
+    expect(answer.verdict).toBe('would-reject');
+    expect(answer.alerts.filter((a: Json) => a.ruleId === 'GZ-SERVICE-SEX')).toHaveLength(
+      MAX_ALERTS_PER_RULE,
+    );
+    const rest = answer.omittedAlerts.find((o: Json) => o.ruleId === 'GZ-SERVICE-SEX');
+    expect(rest).toMatchObject({ ruleClass: '医疗服务项目区分性别使用', count: lines - MAX_ALERTS_PER_RULE });
+    expect(rest.lineNos).toHaveLength(lines - MAX_ALERTS_PER_RULE);
+  });
+
+  it('refuses with a 422 problem, not a timeout, a draft whose screening outlives its time budget', async () => {
+    const [, body] = shapes[1] ?? [];
+    const result = await harness({ screenBudgetMs: 0 }).call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(422);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:screen-budget',
+      status: 422,
+      detail: expect.stringMatching(
+        /lines did not finish within its 0 ms budget \(at rule [\w-]+\); split it/,
+      ),
+    });
   });
 });
 
