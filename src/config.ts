@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_CURSOR_SECRET_CHARS } from './api/cursor.ts';
 import { describeIssue } from './contracts/issues.ts';
 
 /**
@@ -32,7 +33,9 @@ export const InProcessEnv = z.object({
  * The HMAC key of the listings' cursors (src/api/cursor.ts): on AWS a generated Secrets Manager
  * secret the stack resolves at deploy time, locally `.fundguard/cursor-secret`.
  */
-const cursorSecret = z.string().min(32, 'expected a secret of at least 32 characters');
+const cursorSecret = z
+  .string()
+  .min(MIN_CURSOR_SECRET_CHARS, `expected a secret of at least ${MIN_CURSOR_SECRET_CHARS} characters`);
 
 /** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), the rules, the cursor key. */
 export const ApiEnv = z.object({
