@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAlertsStore } from '../src/api/alerts-dynamo.ts';
+import { CursorSigner, cursorSecretFrom } from '../src/api/cursor.ts';
 import { type ApiDeps, type ApiOutcome, createApiHandler } from '../src/api/handler.ts';
 import { byAuthorizerContext } from '../src/api/identity.ts';
 import { ApiEnv, parseEnvironment } from '../src/config.ts';
@@ -27,6 +28,7 @@ function depsFromEnvironment(): ApiDeps {
     alerts: new DynamoAlertsStore(documents, config.FLAGS_TABLE),
     // Every route sits behind the Lambda authorizer (infra/api.ts), which has checked the key.
     authenticate: byAuthorizerContext(),
+    cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),
     logger,
     observe,
   };

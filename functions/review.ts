@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
+import { CursorSigner, cursorSecretFrom } from '../src/api/cursor.ts';
 import { parseEnvironment, ReviewEnv } from '../src/config.ts';
 import { loadCore } from '../src/core.ts';
 import { s3ExportWriter } from '../src/review/export.ts';
@@ -31,6 +32,7 @@ export const handler = middy(
       ruleSet: loadCore().ruleSet,
     }),
     authenticate: byJwtClaims(),
+    cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),
     logger,
     exports: s3ExportWriter(new S3Client({}), config.EXPORT_BUCKET),
   }),

@@ -22,6 +22,7 @@ import { ROUTES } from '../src/api/routes.ts';
 import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
 import { indexOf, physicalName } from '../src/resources.ts';
 import { shellQuote } from './bundling.ts';
+import { cursorSecret } from './cursor-secret.ts';
 import {
   copyRules,
   fundGuardFunction,
@@ -70,6 +71,7 @@ export class PreEventApi extends Construct {
     const keysFile = props.apiKeysFile ?? apiKeysFileFor(props.stage);
     const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
 
+    const cursors = cursorSecret(this, 'Api');
     this.apiFunction = fundGuardFunction(this, 'Api', {
       description: "Pre-event alerts (事前提醒): screens hospitals' draft claims and lists their alerts",
       roleDescription: 'Pre-event API: reads patient history and hospital alerts',
@@ -80,6 +82,7 @@ export class PreEventApi extends Construct {
       environment: {
         CLAIMS_TABLE: props.tables.claims.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
+        CURSOR_SECRET: cursors.value,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
         RULE_SETS_TABLE: props.tables.ruleSets.tableName,
         RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),

@@ -25,6 +25,7 @@ import { physicalName, TABLES } from '../src/resources.ts';
 import { EXPORT_PREFIX } from '../src/review/export.ts';
 import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
+import { cursorSecret } from './cursor-secret.ts';
 import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
@@ -115,6 +116,7 @@ export class ReviewApi extends Construct {
         'Holds only exports that expire after a day; who exported what is in the API access log (route, user, time).',
     });
 
+    const cursors = cursorSecret(this, 'Review');
     this.fn = fundGuardFunction(this, 'Review', {
       description: 'Review API (审核): flags, decisions, appeals, exports, scores',
       roleDescription: 'Review API: reads flags, claims and scores, records review transitions',
@@ -127,6 +129,7 @@ export class ReviewApi extends Construct {
         FLAGS_TABLE: props.tables.flags.tableName,
         CLAIMS_TABLE: props.tables.claims.tableName,
         SCORES_TABLE: props.tables.scores.tableName,
+        CURSOR_SECRET: cursors.value,
         EXPORT_BUCKET: this.exports.bucketName,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof ReviewEnv>,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_CURSOR_SECRET_CHARS } from './api/cursor.ts';
 import { describeIssue } from './contracts/issues.ts';
 
 /**
@@ -38,10 +39,19 @@ export const InProcessEnv = z.object({
   ...PublishedRulesEnv.shape,
 });
 
-/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), and the rules. */
+/**
+ * The HMAC key of the listings' cursors (src/api/cursor.ts): on AWS a generated Secrets Manager
+ * secret the stack resolves at deploy time, locally `.fundguard/cursor-secret`.
+ */
+const cursorSecret = z
+  .string()
+  .min(MIN_CURSOR_SECRET_CHARS, `expected a secret of at least ${MIN_CURSOR_SECRET_CHARS} characters`);
+
+/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), the rules, the cursor key. */
 export const ApiEnv = z.object({
   CLAIMS_TABLE: name,
   FLAGS_TABLE: name,
+  CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,
   ...PublishedRulesEnv.shape,
 });
@@ -66,6 +76,7 @@ export const ReviewEnv = z.object({
   SCORES_TABLE: name,
   /** Where CSV exports are written and downloaded from (presigned), emptied after a day. */
   EXPORT_BUCKET: name,
+  CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,
 });
 

@@ -82,11 +82,16 @@ const pathParameter = (name: string): Json => ({
 });
 
 const refusals = {
-  '400': problemResponse('Bad input: the problem names each invalid field'),
+  '400': problemResponse(
+    'Bad input: the problem names each invalid field or query parameter (unknown ones included, whatever their name), a body that is not UTF-8, or a cursor not issued to this caller for this listing and filters',
+  ),
   '401': problemResponse('No valid credentials'),
   '403': problemResponse('The caller may not do this'),
   '500': problemResponse('A fault of ours; retry with the request id'),
 };
+
+const CURSOR_DESCRIPTION =
+  "The previous page's nextCursor, signed for the caller and the listing's filters: refused (400) from another caller or with other filters";
 
 const op = (path: string, method: string) => `${method.toLowerCase()} ${path}`;
 
@@ -115,6 +120,7 @@ export function openApiDocument(): Json {
       ...refusals,
       '413': problemResponse('Body too large'),
       '415': problemResponse('Not JSON'),
+      '422': problemResponse('The draft needs more screening than the time budget allows: split it'),
     },
   });
   add(ROUTES.hospitalAlerts, {
@@ -124,7 +130,13 @@ export function openApiDocument(): Json {
     parameters: [
       pathParameter('hospitalId'),
       { name: 'since', in: 'query', required: false, schema: { type: 'string' } },
-      { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 512 } },
+      {
+        name: 'cursor',
+        in: 'query',
+        required: false,
+        description: CURSOR_DESCRIPTION,
+        schema: { type: 'string', maxLength: 512 },
+      },
       { name: 'limit', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,3}$' } },
     ],
     responses: { '200': jsonResponse('AlertsAnswer'), ...refusals },
@@ -140,7 +152,9 @@ export function openApiDocument(): Json {
     tags: ['review'],
     summary: 'Flags by filters, newest first, with cursor pagination (each filter served by an index)',
     security: reviewSecurity,
-    parameters: queryParameters(ListQuery),
+    parameters: queryParameters(ListQuery).map((p) =>
+      p.name === 'cursor' ? { ...p, description: CURSOR_DESCRIPTION } : p,
+    ),
     responses: { '200': jsonResponse('FlagPage'), ...refusals },
   });
   add(R.countFlags, {

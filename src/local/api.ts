@@ -2,10 +2,11 @@
  * The pre-event API of the local stack: the handler the Lambda runs, against DynamoDB Local, behind
  * the loopback server (api-server.ts) with a local key per hospital (api-keys.ts).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAlertsStore } from '../api/alerts-dynamo.ts';
+import { CURSOR_SECRET_FILE, CursorSigner, localCursorSecret } from '../api/cursor.ts';
 import { type ApiLogger, createApiHandler } from '../api/handler.ts';
 import { byApiKey } from '../api/identity.ts';
 import { loadCore } from '../core.ts';
@@ -48,7 +49,8 @@ export interface LocalApi {
 
 /** The pre-event API on loopback against the local DynamoDB, with local keys for every hospital. */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const local = ensureLocalKeys(resolve(options.stateDir ?? '.fundguard'));
+  const stateDir = resolve(options.stateDir ?? '.fundguard');
+  const local = ensureLocalKeys(stateDir);
   const dynamodb = new DynamoDBClient(localClientConfig(options.endpoints.dynamodb));
   const documents = documentClient(dynamodb);
   const logger = options.logger ?? new Logger({ serviceName: 'fundguard-api' });
@@ -63,6 +65,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     history: new DynamoHistoryStore(documents, options.tables.claims),
     alerts: new DynamoAlertsStore(documents, options.tables.flags),
     authenticate: byApiKey(local.keyring),
+    cursors: new CursorSigner(localCursorSecret(join(stateDir, CURSOR_SECRET_FILE))),
     logger,
   });
   const server = await startApiServer({

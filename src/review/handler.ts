@@ -8,6 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { type CursorSigner, listingScope, CursorError as SignedCursorError } from '../api/cursor.ts';
 import { fieldErrors, PROBLEM_CONTENT_TYPE, type Problem, ProblemError, problem } from '../api/problem.ts';
 import { readJsonBody } from '../api/request.ts';
 import {
@@ -38,6 +39,8 @@ export interface ReviewLogger {
 export interface ReviewApiDeps {
   service: ReviewService;
   authenticate: AuthenticateReviewer;
+  /** Seals the listings' cursors to the caller and the filters (src/api/cursor.ts). */
+  cursors: CursorSigner;
   logger: ReviewLogger;
   /** Where the Lambda writes exports (S3); absent where the server streams them itself (locally). */
   exports?: ExportWriter;
@@ -106,7 +109,7 @@ export function problemFor(
     return { problem: problem(REVIEW_PROBLEMS.forbidden, 403, 'Forbidden', error.message) };
   if (error instanceof FlagNotFoundError)
     return { problem: problem(REVIEW_PROBLEMS.notFound, 404, 'Not found', error.message) };
-  if (error instanceof CursorError)
+  if (error instanceof CursorError || error instanceof SignedCursorError)
     return { problem: problem(REVIEW_PROBLEMS.invalidCursor, 400, 'Invalid cursor', error.message) };
   if (error instanceof BulkRefusedError)
     return {
@@ -139,6 +142,12 @@ export function problemFor(
   return undefined;
 }
 
+/** Who a cursor is issued to: the role, the person and, for a hospital, its hospital. */
+const callerOf = (reviewer: Reviewer): string =>
+  reviewer.role === 'hospital'
+    ? `hospital:${reviewer.hospitalId}:${reviewer.actorId}`
+    : `${reviewer.role}:${reviewer.actorId}`;
+
 /** The review API handler; `REVIEW_ROUTES` names its routes. */
 export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
   const { service } = deps;
@@ -153,10 +162,17 @@ export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
     listFlags: async (event) => {
       const reviewer = who(event);
       const query = parseQuery(ListQuery, event);
-      return json(
-        200,
-        await service.list(filtersOf(query), reviewer, query.limit ?? DEFAULT_PAGE, query.cursor),
-      );
+      const filters = filtersOf(query);
+      const scope = {
+        caller: callerOf(reviewer),
+        listing: listingScope(REVIEW_ROUTES.listFlags.path, filters),
+      };
+      const cursor = query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor);
+      const page = await service.list(filters, reviewer, query.limit ?? DEFAULT_PAGE, cursor);
+      return json(200, {
+        ...page,
+        nextCursor: page.nextCursor === null ? null : deps.cursors.seal(scope, page.nextCursor),
+      });
     },
     countFlags: async (event) => {
       const reviewer = who(event);

@@ -29,7 +29,34 @@ export interface ScreenOptions {
   memo?: boolean;
   /** The patient's earlier claims over `RuleSet.historyDays(stage)`; history rules see none without it. */
   history?: readonly HistoryClaim[];
+  /** How long the screen may take; default SCREEN_BUDGET_MS. */
+  budgetMs?: number;
 }
+
+/**
+ * Every screen ends within this time (bounded by construction): a claim within CLAIM_LIMITS takes
+ * tens of milliseconds, so only a pathological one reaches it — and it fails with a reason (a 422
+ * pre-event, a dead letter in-process) instead of timing its function out.
+ */
+export const SCREEN_BUDGET_MS = 3_000;
+
+/** A screen that did not finish within its time budget; nothing it found so far is kept. */
+export class ScreenBudgetError extends Error {
+  override readonly name = 'ScreenBudgetError';
+  constructor(
+    readonly budgetMs: number,
+    readonly lines: number,
+    readonly ruleId: string,
+  ) {
+    super(
+      `screening the claim's ${lines} lines did not finish within its ${budgetMs} ms budget (at rule ${ruleId}); ` +
+        'split it into smaller claims',
+    );
+  }
+}
+
+/** Subjects judged between two looks at the clock. */
+const BUDGET_CHECK_EVERY = 64;
 
 /** What a flag's claim is, for its id: the claim id within its hospital, and its version. */
 export interface FlagClaimKey {
@@ -107,9 +134,13 @@ export class Screener {
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
     const suggestions: Record<string, string> = {};
+    const budgetMs = options.budgetMs ?? SCREEN_BUDGET_MS;
+    const deadline = performance.now() + budgetMs;
+    let judged = 0;
 
     for (const rule of this.#ruleSet.forStage(stage)) {
       const { file, kind } = rule;
+      if (performance.now() >= deadline) throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
       // Period kinds judge a period's claims, in the post-event stage, not one claim.
       if (kind.scope === 'period') continue;
       // A rule applies by service date: skip it when no line of the claim falls in its effective span…
@@ -122,6 +153,8 @@ export class Screener {
       for (const subject of context.subjects(kind, file.when.ruleClass)) {
         // …and judges only the subjects served within it.
         if (subject.date < from || (to && subject.date > to)) continue;
+        if (++judged % BUDGET_CHECK_EVERY === 0 && performance.now() >= deadline)
+          throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
         if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
           continue;
         const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;

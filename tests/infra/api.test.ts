@@ -183,6 +183,17 @@ describe('functions', () => {
     });
   });
 
+  it('give the API function its cursor key from a generated secret, resolved at deploy time, not written in the template', () => {
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+    });
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(api.apiFunction)];
+    const value = JSON.stringify(fn?.Properties.Environment.Variables.CURSOR_SECRET);
+    expect(value).toContain('{{resolve:secretsmanager:');
+    expect(value).toContain(String(secretId));
+  });
+
   it('set exactly the variables src/config.ts reads for each, beside those Powertools and Node read', () => {
     const runtime = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
     const variables = (fn: NodejsFunction) =>
@@ -286,11 +297,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagViolations(stack)).toEqual([]);
   });
 
-  it('gives a written reason for every acknowledged rule: only the Node 22 runtime of the two functions', () => {
+  it('gives a written reason for every acknowledged rule: the Node 22 runtime of the two functions, the cursor key’s rotation', () => {
     const acknowledged = acknowledgedRules(stack);
-    expect(acknowledged.map(([id]) => id)).toEqual([
+    expect(acknowledged.map(([id]) => id).sort()).toEqual([
       expect.stringContaining('AwsSolutions-L1'),
       expect.stringContaining('AwsSolutions-L1'),
+      expect.stringContaining('AwsSolutions-SMG4'),
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

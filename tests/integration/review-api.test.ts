@@ -137,6 +137,45 @@ describe('listing flags', () => {
     expect(bad.body.errors.map((e: Json) => e.path).sort()).toEqual(['colour', 'limit', 'status']);
   });
 
+  it('follows only cursors it signed for this caller: a forged, edited or another caller’s cursor is refused', async () => {
+    const first = await call('GET', '/v1/review/flags?status=open&limit=2', auditor());
+    const cursor = String(first.body.nextCursor);
+    const [version, position, mac] = cursor.split('.');
+    const inner = JSON.parse(Buffer.from(position ?? '', 'base64url').toString('utf8')) as Json;
+    const edited = Buffer.from(
+      JSON.stringify({ ...inner, s: 0, k: { ...inner.k, flagId: 'F-forged' } }),
+    ).toString('base64url');
+    const refusals = [
+      // The listing's own position without FundGuard's signature: what a client could make up.
+      [position, auditor()],
+      [`${version}.${edited}.${mac}`, auditor()],
+      // Issued to the first auditor; the second may not continue it, nor a hospital.
+      [cursor, auditor2()],
+      [cursor, hospital('H3001')],
+    ] as const;
+    for (const [forged, token] of refusals) {
+      const answer = await call('GET', `/v1/review/flags?status=open&limit=2&cursor=${forged}`, token);
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(answer.body.type).toBe('urn:fundguard:problem:invalid-cursor');
+    }
+    const own = await call('GET', `/v1/review/flags?status=open&limit=2&cursor=${cursor}`, auditor());
+    expect(own.status).toBe(200);
+  });
+
+  it('refuses unknown query parameters whatever their name, and an amount out of range, each by name', async () => {
+    for (const name of ['__proto__', 'constructor', 'foo']) {
+      const answer = await call('GET', `/v1/review/flags?${name}=1`, auditor());
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(answer.body.errors).toEqual([{ path: name, message: 'unknown field' }]);
+    }
+    const huge = await call('GET', '/v1/review/flags?minAmount=1e309', auditor());
+    expect(huge.body.errors).toEqual([
+      { path: 'minAmount', message: 'expected an amount in yuan like 120 or 99.50' },
+    ]);
+  });
+
   it('counts the filtered set by status and rule class with amounts at risk', async () => {
     const answer = await call('GET', '/v1/review/flags/counts?hospital=H3001', auditor());
     const mine = flags.filter((f) => f.hospitalId === 'H3001');

@@ -3,6 +3,7 @@
  * server, and on the Lambda's path written to S3 part by part and handed out as a presigned URL —
  * against s3rver, an S3 stand-in on loopback, as DynamoDB Local stands in for DynamoDB.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CursorSigner } from '../../src/api/cursor.ts';
 import { loadCore } from '../../src/core.ts';
 import { lambdaContext } from '../../src/local/lambda-context.ts';
 import { s3ExportWriter } from '../../src/review/export.ts';
@@ -93,6 +95,7 @@ describe('CSV export of more than one page', () => {
         now,
       }),
       authenticate: () => auditor,
+      cursors: new CursorSigner(randomBytes(32)),
       logger: {
         error: (message, attributes) => stack.faults.push({ message, ...attributes }),
         debug: () => {},

@@ -9,8 +9,9 @@ import {
   type DocumentedSchema,
   EXAMPLE_MARKER,
 } from '../../src/contracts/document.ts';
-import { Flag } from '../../src/contracts/flag.ts';
+import { FLAG_STATUSES, Flag } from '../../src/contracts/flag.ts';
 import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
+import { TRANSITIONS } from '../../src/review/machine.ts';
 import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
@@ -104,12 +105,20 @@ describe('Claim v1', () => {
     expect(issues({ ...base(), claimId: `C-${'x'.repeat(1_011)}` })).toEqual([]);
   });
 
-  it('refuses a claim too large to store or with more lines than a claim may have', () => {
+  it('refuses a claim too large to store or with more lines, diagnoses or procedures than a claim may have', () => {
     const claim = base();
     const lines = Array.from({ length: 2_001 }, (_, i) => ({ ...claim.items[0], lineNo: i + 1 }));
     expect(Claim.safeParse({ ...claim, items: lines }).error?.issues.map((i) => i.message)).toContain(
       'at most 2000 lines in one claim',
     );
+    const procedures = Array.from({ length: 101 }, () => ({
+      code: '60.5x00',
+      primary: false,
+      date: '2026-10-03',
+    }));
+    expect(problemsOf({ ...claim, procedures })).toEqual(['procedures: at most 100 procedures in one claim']);
+    const diagnoses = Array.from({ length: 101 }, () => ({ code: 'E11.900', primary: false }));
+    expect(problemsOf({ ...claim, diagnoses })).toEqual(['diagnoses: at most 100 diagnoses in one claim']);
     const padded = { ...claim, items: [{ ...claim.items[0], name: '药'.repeat(100_000) }] };
     expect(Claim.safeParse(padded).error?.issues.map((i) => i.message)).toEqual([
       expect.stringMatching(/^the claim is 3\d{5} bytes as JSON; at most 262144 \(256 KiB\)/),
@@ -180,6 +189,17 @@ describe('docs/contracts.md', () => {
     const [, , json] = [...committed.matchAll(EXAMPLE_MARKER)].find(([, name]) => name === 'Flag') ?? [];
     const broken = (json ?? '').replace('"severity": "high"', '"severity": "severe"');
     expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
+  });
+
+  it('describes every review state the contract holds as reachable, investigating included', () => {
+    const states = committed.slice(committed.indexOf('## Review states'), committed.indexOf('## Rule file'));
+    for (const [action, t] of Object.entries(TRANSITIONS)) {
+      expect(states).toContain(
+        `| \`${action}\` | ${t.from.map((s) => `\`${s}\``).join(', ')} | \`${t.to}\` |`,
+      );
+    }
+    for (const status of FLAG_STATUSES.filter((s) => s !== 'open'))
+      expect(Object.values(TRANSITIONS).some((t) => t.to === status)).toBe(true);
   });
 
   it('links nothing outside the repository', () => {
