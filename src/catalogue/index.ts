@@ -131,6 +131,8 @@ export function appliesOn(kp: KnowledgePoint, date: string): boolean {
   );
 }
 
+const NO_POINTS: readonly KnowledgePoint[] = [];
+
 /** Whether `kp` is in force from the latest publication on: no update replaced it. */
 const current = (kp: KnowledgePoint): boolean => kp.supersededOn === null;
 
@@ -184,6 +186,8 @@ export class Catalogue {
   readonly #pointsByCode = new Map<string, Dated<ReadonlyMap<string, KnowledgePoint> | undefined>>();
   /** `code|ruleClass` → every pair knowledge point the code takes part in, of any date. */
   readonly #pairsByCode = new Map<string, KnowledgePoint[]>();
+  /** The `code|ruleClass` keys whose pairs include a dated or superseded point. */
+  readonly #datedPairs = new Set<string>();
 
   readonly #diagnosisGroups: DiagnosisGroups | undefined;
   readonly #reference: ReferenceData | undefined;
@@ -223,6 +227,7 @@ export class Catalogue {
           add(code, kp);
           const key = `${code}|${kp.ruleClass}`;
           this.#pairsByCode.set(key, [...(this.#pairsByCode.get(key) ?? []), kp]);
+          if (kp.publishedAt !== null || kp.supersededOn !== null) this.#datedPairs.add(key);
         }
         continue;
       }
@@ -324,7 +329,11 @@ export class Catalogue {
 
   /** Every exclusive-pair knowledge point of `ruleClass` that `code` is part of and that applies on `date`. */
   pairsFor(code: string, ruleClass: string, date?: string): readonly KnowledgePoint[] {
-    const points = this.#pairsByCode.get(`${code}|${ruleClass}`) ?? [];
+    const key = `${code}|${ruleClass}`;
+    const points = this.#pairsByCode.get(key);
+    if (!points) return NO_POINTS;
+    // On the claim path: most pairs are undated (batch 7), and their list is the answer as it stands.
+    if (!this.#datedPairs.has(key)) return points;
     return points.filter((kp) => (date === undefined ? current(kp) : appliesOn(kp, date)));
   }
 

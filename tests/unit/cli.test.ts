@@ -141,7 +141,11 @@ describe('fundguard keys', () => {
 describe('fundguard rules backtest', () => {
   const stream = join(dir, 'backtest.ndjson');
 
-  it('prints the diff against a baseline directory, and the same report as JSON with --json', () => {
+  // Three CLI processes, two of them loading two whole rule sets and catalogues: more than the
+  // default minute on a loaded machine, though each is a few CPU seconds.
+  it('prints the diff against a baseline directory, and the same report as JSON with --json', {
+    timeout: 180_000,
+  }, () => {
     expect(fundguard('generate', '--claims', '300', '--seed', '5', '--out', stream).code).toBe(0);
     const baseline = rulesCopy({ 'drug-max-supply.json': supplyLimit(20) });
     const text = fundguard('rules', 'backtest', '--input', stream, '--baseline', baseline);

@@ -41,6 +41,7 @@ export const exclusivePair: ClaimSubjectKind = {
     for (const [code, linesA] of byCode) {
       // A code may sit in several pairs; the catalogue keeps each pair as its own knowledge point.
       const dates = [...new Set(linesA.map((l) => l.serviceDate))];
+      if (dates.every((date) => catalogue.pairsFor(code, ruleClass, date).length === 0)) continue;
       for (const pair of pairsOf(catalogue, code, ruleClass, dates)) {
         const [codeA, codeB] = pair.codes;
         if (codeA !== code || seen.has(pair.kp.kpId)) continue;
