@@ -639,7 +639,10 @@ export function indicationCoverage(
   };
 }
 
-/** The coverage as the import prints it, with the `top` most frequent unmapped words. */
+/**
+ * The coverage as the import prints it, with the `top` most frequent unmapped words; single
+ * characters left between read words (不, 后, 在) are grammar, not names, and are not listed.
+ */
 export function formatIndicationCoverage(coverage: IndicationCoverage, top = 15): string {
   const kept = coverage.points - coverage.checkable;
   return [
@@ -650,6 +653,7 @@ export function formatIndicationCoverage(coverage: IndicationCoverage, top = 15)
     ...coverage.notCheckable.map((r) => `    ${String(r.points).padStart(4)}  ${r.reason}`),
     `  most frequent words the mapping does not cover (points):`,
     `    ${coverage.unmapped
+      .filter((u) => u.name.length > 1)
       .slice(0, top)
       .map((u) => `${u.name} (${u.points})`)
       .join('、')}`,
