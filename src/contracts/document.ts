@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { toHistoryClaim } from '../history/store.ts';
 import { TRANSITIONS } from '../review/machine.ts';
+import { ENTRY_STATUSES } from '../review/states.ts';
 import { HospitalAlertMessage } from './alert.ts';
 import { Claim, DraftClaim } from './claim.ts';
 import { Decision } from './decision.ts';
@@ -308,8 +309,9 @@ ${fieldTable(Flag)}
 
 Post-event flags may be cross-claim (\`relatedClaimIds\`: the other claims involved, \`claimId\` the
 latest) or about a hospital or a doctor (\`subject\` instead of \`claimId\`, see docs/post-event.md).
-\`ruleSetVersion\` and exemptions (\`exemptionId\`) arrive with versioned publishing; the schema
-refuses them until then.
+\`ruleSetVersion\` names the published rule set that raised the flag (\`fundguard rules versions\`);
+a hit an approved exemption covers is written \`exempted\` with its \`exemptionId\`
+([\`rules/exemptions/\`](../rules/exemptions/)), kept for the record and never decided.
 
 ## Review states
 
@@ -320,8 +322,8 @@ ${transitionTable()}
 
 Every transition is kept with who, when and why, and each step has a time limit from the review
 policy ([\`rules/policy/review.json\`](../rules/policy/review.json)); the workflow, roles and limits:
-[docs/review.md](review.md). An \`exempted\` status for an exempted hit is not in the contract yet:
-it arrives with versioned rule-set publishing.
+[docs/review.md](review.md). A flag enters as ${ENTRY_STATUSES.map((s) => `\`${s}\``).join(' or ')}
+(exempted when an exemption covers the hit); no transition leaves \`exempted\`.
 
 ## Rule file
 

@@ -2,6 +2,9 @@ import type { FLAG_STATUSES } from '../contracts/flag.ts';
 
 export type FlagStatus = (typeof FLAG_STATUSES)[number];
 
+/** Statuses a stage writes a flag with; every other status is reached by a review transition. */
+export const ENTRY_STATUSES = ['open', 'exempted'] as const satisfies readonly FlagStatus[];
+
 /** Statuses in which someone still has to act, each with a time limit in the review policy. */
 export const ACTIVE_STATUSES = ['open', 'escalated', 'confirmed', 'appealed', 'investigating'] as const;
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];

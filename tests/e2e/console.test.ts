@@ -209,6 +209,8 @@ describe('the console', () => {
     const set = flags.filter((f) => f.hospitalId === 'H2001' && f.stage === 'post');
     const page = await signIn(stack.token('auditor-1'), '/?hospital=H2001&stage=post&status=open');
     const open = page.getByRole('table', { name: '疑点列表 flags' }).locator('tbody tr');
+    // Count once the listing has answered, not the empty table before it.
+    await expect(open.first()).toBeVisible();
     const shown = await open.count();
     expect(shown).toBeGreaterThan(0);
     expect(shown).toBeLessThanOrEqual(set.length);

@@ -12,6 +12,7 @@ import {
 import { FLAG_STATUSES, Flag } from '../../src/contracts/flag.ts';
 import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
 import { TRANSITIONS } from '../../src/review/machine.ts';
+import { ENTRY_STATUSES } from '../../src/review/states.ts';
 import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
@@ -191,14 +192,15 @@ describe('docs/contracts.md', () => {
     expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
   });
 
-  it('describes every review state the contract holds as reachable, investigating included', () => {
+  it('describes every review state the contract holds as entered or reachable, investigating included', () => {
     const states = committed.slice(committed.indexOf('## Review states'), committed.indexOf('## Rule file'));
     for (const [action, t] of Object.entries(TRANSITIONS)) {
       expect(states).toContain(
         `| \`${action}\` | ${t.from.map((s) => `\`${s}\``).join(', ')} | \`${t.to}\` |`,
       );
     }
-    for (const status of FLAG_STATUSES.filter((s) => s !== 'open'))
+    const entered: readonly string[] = ENTRY_STATUSES;
+    for (const status of FLAG_STATUSES.filter((s) => !entered.includes(s)))
       expect(Object.values(TRANSITIONS).some((t) => t.to === status)).toBe(true);
   });
 
