@@ -11,6 +11,7 @@ import type { EnvironmentOf, InProcessEnv } from '../src/config.ts';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
+  indexOf,
   physicalName,
   QUEUES,
   type QueueDef,
@@ -178,10 +179,17 @@ export class FundGuardStack extends Stack {
     // History is read with one PartiQL SELECT per batch and outcomes are batch-written
     // (src/stores/dynamo.ts); both are authorised per table.
     grantTable(fn, claims, ['PartiQLSelect', 'BatchWriteItem']);
-    // The identity read, then the decision put conditionally as the commit marker (docs/dynamodb.md).
-    grantTable(fn, decisions, ['BatchGetItem', 'PutItem']);
+    // The identity read, then the decision written conditionally as the commit marker: a new claim's
+    // by a PartiQL INSERT (a batch of them per call), a correction's by PutItem (docs/dynamodb.md).
+    grantTable(fn, decisions, ['BatchGetItem', 'PartiQLInsert', 'PutItem']);
     // Flags batch-written; a correction marks the earlier version's flags superseded.
     grantTable(fn, flags, ['BatchWriteItem', 'UpdateItem']);
+    // A retried claim's flags by claim, to delete what a failed attempt left (src/stores/dynamo.ts).
+    Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${flags.tableArn}/index/${indexOf('flags', 'byClaim').indexName}`],
+    });
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 

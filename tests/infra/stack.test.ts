@@ -43,6 +43,9 @@ afterAll(() => {
 
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const indexArnOf = (table: IConstruct, index: string) => ({
+  'Fn::Join': ['', [arnOf(table), `/index/${index}`]],
+});
 const tableNames = Object.keys(TABLES) as TableName[];
 const queueNames = Object.keys(QUEUES) as QueueName[];
 
@@ -282,15 +285,19 @@ describe('least privilege', () => {
           actions: ['dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
           resource: arnOf(stack.tables.claims),
         },
-        { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resource: arnOf(stack.tables.decisions) },
+        {
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem'],
+          resource: arnOf(stack.tables.decisions),
+        },
         { actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], resource: arnOf(stack.tables.flags) },
+        { actions: ['dynamodb:Query'], resource: indexArnOf(stack.tables.flags, 'byClaim') },
         {
           actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.idempotency),
         },
       ]),
     );
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(5);
     expect(JSON.stringify(grants)).not.toContain(logicalId(stack.tables.scores));
   });
 
