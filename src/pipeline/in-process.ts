@@ -59,7 +59,8 @@ export interface AlertSender {
 }
 
 export interface InProcessDeps {
-  screener: Screener;
+  // What the stage uses of the screener, so a test can stand in a rule set of its own.
+  screener: Pick<Screener, 'ruleSet' | 'screen'>;
   history: HistoryStore;
   outcomes: OutcomeRecorder;
   alerts: AlertSender;
