@@ -34,7 +34,7 @@ export interface PreEventApiProps {
   /** Prefix of physical names: `fundguard-<stage>-…`. */
   stage: string;
   /** The claims table (patients' history) and the flags table (hospitals' alerts, byHospital index). */
-  tables: { claims: ITable; flags: ITable };
+  tables: { claims: ITable; flags: ITable; decisions: ITable };
   /** Hashed keys the authorizer accepts. Default `apiKeysFileFor(stage)`; missing, every request is refused. */
   apiKeysFile?: string;
   /** Entry files; default `functions/api.ts` and `functions/authorizer.ts`. */
@@ -72,6 +72,7 @@ export class PreEventApi extends Construct {
       timeout: Duration.seconds(6),
       environment: {
         CLAIMS_TABLE: props.tables.claims.tableName,
+        DECISIONS_TABLE: props.tables.decisions.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
         FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
       } satisfies EnvironmentOf<typeof ApiEnv>,
@@ -185,6 +186,12 @@ export class PreEventApi extends Construct {
       grantee: this.apiFunction,
       actions: ['dynamodb:Query'],
       resourceArns: [`${tables.flags.tableArn}/index/${byHospital.indexName}`],
+    });
+    // An alert is listed only once its claim's decision lists it (src/api/alerts-dynamo.ts).
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:BatchGetItem'],
+      resourceArns: [tables.decisions.tableArn],
     });
   }
 }

@@ -97,7 +97,7 @@ export class FundGuardStack extends Stack {
     });
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
-      tables: { claims: this.tables.claims, flags: this.tables.flags },
+      tables: { claims: this.tables.claims, flags: this.tables.flags, decisions: this.tables.decisions },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
     });

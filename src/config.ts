@@ -28,8 +28,16 @@ export const InProcessEnv = z.object({
   ...RulesEnv.shape,
 });
 
-/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), and the rules. */
-export const ApiEnv = z.object({ CLAIMS_TABLE: name, FLAGS_TABLE: name, ...RulesEnv.shape });
+/**
+ * The pre-event API function: patients' history (claims), hospitals' alerts (flags, each shown only
+ * once its claim's decision lists it), and the rules.
+ */
+export const ApiEnv = z.object({
+  CLAIMS_TABLE: name,
+  DECISIONS_TABLE: name,
+  FLAGS_TABLE: name,
+  ...RulesEnv.shape,
+});
 
 /** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
 export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });

@@ -20,8 +20,8 @@ import { type Endpoints, localClientConfig } from './emulators.ts';
 
 export interface LocalApiOptions {
   endpoints: Pick<Endpoints, 'dynamodb'>;
-  /** Physical table names (createResources' `tables`); the API reads claims and flags. */
-  tables: Pick<Record<TableName, string>, 'claims' | 'flags'>;
+  /** Physical table names (createResources' `tables`); the API reads claims, flags and decisions. */
+  tables: Pick<Record<TableName, string>, 'claims' | 'flags' | 'decisions'>;
   /** Where the local keys live; default `.fundguard` in the working directory. */
   stateDir?: string;
   /** Default: a free port. */
@@ -52,7 +52,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const handler = createApiHandler({
     screener,
     history: new DynamoHistoryStore(documents, options.tables.claims),
-    alerts: new DynamoAlertsStore(documents, options.tables.flags),
+    alerts: new DynamoAlertsStore(documents, options.tables),
     authenticate: byApiKey(local.keyring),
     logger: options.logger ?? new Logger({ serviceName: 'fundguard-api' }),
   });

@@ -8,6 +8,7 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsAlertSender } from '../../functions/commons/alerts.ts';
+import { DynamoAlertsStore } from '../../src/api/alerts-dynamo.ts';
 import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
@@ -407,7 +408,7 @@ describe('the in-process stage under faults', () => {
 });
 
 describe('a failed attempt’s partial writes', () => {
-  it('are gone after the retry: flags the failed attempt wrote and the retry does not raise are deleted', async () => {
+  it('are never listed to the hospital, and are gone after the retry: flags the retry does not raise are deleted', async () => {
     const resources = await createResources(
       { dynamodb: dynamoLocal.endpoint, sqs: sqsLocal.endpoint },
       'faults-partial',
@@ -416,19 +417,15 @@ describe('a failed attempt’s partial writes', () => {
     const documents = documentClient(dynamodb);
     const claims = (await generateClaims({ seed: 405, claims: 30, violationRate: 0.5 }, core)).claims;
     const screenings = await Promise.all(claims.map((c) => core.screener.screen(c, { stage: 'in' })));
-    const clean = claims[screenings.findIndex((s) => s.flags.length === 0)] as Claim;
-    const template = screenings.flatMap((s) => s.flags)[0] as Flag;
+    const flagged = screenings.findIndex((s) => s.flags.length > 0);
+    const claim = claims[flagged] as Claim;
+    const raised = (screenings[flagged]?.flags ?? []).map((f) => f.flagId).sort();
+    const template = screenings[flagged]?.flags[0] as Flag;
     const alerts = { send: async () => undefined };
     const history = new DynamoHistoryStore(documents, resources.tables.claims);
     // The first attempt ran a rule set with a rule since withdrawn, which flagged the claim, and
     // died before its decision: its history item and that flag are stored, no decision.
-    const withdrawn: Flag = {
-      ...template,
-      flagId: `F-withdrawn-${clean.claimId}`,
-      claimId: clean.claimId,
-      hospitalId: clean.hospital.hospitalId,
-      ruleId: 'WITHDRAWN-RULE',
-    };
+    const withdrawn: Flag = { ...template, flagId: `F-withdrawn-${claim.claimId}`, ruleId: 'WITHDRAWN-RULE' };
     const withWithdrawnRule: InProcessDeps['screener'] = {
       ruleSet: core.screener.ruleSet,
       screen: async (...args) => {
@@ -446,20 +443,28 @@ describe('a failed attempt’s partial writes', () => {
       { step: 'build', name: 'dieBeforeDecision' },
     );
     try {
-      const first = await processClaims([clean], {
+      const first = await processClaims([claim], {
         screener: withWithdrawnRule,
         history,
         outcomes: new DynamoOutcomeStore(documentClient(noDecisions), resources.tables),
         alerts,
       });
-      expect(first.failed.map((f) => f.claimId)).toEqual([clean.claimId]);
+      expect(first.failed.map((f) => f.claimId)).toEqual([claim.claimId]);
     } finally {
       noDecisions.destroy();
     }
-    const flagIds = async () => (await scanTable(dynamodb, resources.tables.flags)).map((f) => f.flagId);
-    expect(await flagIds()).toEqual([withdrawn.flagId]);
+    const flagIds = async () =>
+      (await scanTable(dynamodb, resources.tables.flags)).map((f) => String(f.flagId)).sort();
+    expect(await flagIds()).toEqual([...raised, withdrawn.flagId].sort());
+    // The hospital's alert listing shows none of them: the claim has no decision.
+    const listing = new DynamoAlertsStore(documents, resources.tables);
+    const listed = async () =>
+      (await listing.listForHospital({ hospitalId: claim.hospital.hospitalId, limit: 50 })).flags
+        .map((f) => f.flagId)
+        .sort();
+    expect(await listed()).toEqual([]);
 
-    const retry = await processClaims([clean], {
+    const retry = await processClaims([claim], {
       screener: core.screener,
       history,
       outcomes: new DynamoOutcomeStore(documents, resources.tables),
@@ -467,6 +472,7 @@ describe('a failed attempt’s partial writes', () => {
     });
     expect(retry.failed).toEqual([]);
     expect(await scanTable(dynamodb, resources.tables.decisions)).toHaveLength(1);
-    expect(await flagIds()).toEqual([]);
+    expect(await flagIds()).toEqual(raised);
+    expect(await listed()).toEqual(raised);
   }, 60_000);
 });
