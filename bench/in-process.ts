@@ -77,6 +77,17 @@ export async function benchInProcess(
         }
       },
     });
+    // What the JVM and this process spend with nothing to do (GC, JIT, timers, the poller's idle
+    // receives), per second: on a loaded machine a phase lasts long enough for it to matter, so
+    // each phase also reports its CPU net of it.
+    const idleFor = 3;
+    const idleBefore = { node: processCpuSeconds(), jvm: groupCpuSeconds(dynamoLocal.pid) };
+    await new Promise((r) => setTimeout(r, idleFor * 1000));
+    const idle = {
+      node: (processCpuSeconds() - idleBefore.node) / idleFor,
+      jvm: (groupCpuSeconds(dynamoLocal.pid) - idleBefore.jvm) / idleFor,
+    };
+
     /** Sends a stream at `rate` (0: all at once) and waits until each claim is decided or dead-lettered. */
     const run = async (bodies: string[], rate: number) => {
       latencies = [];
@@ -101,11 +112,16 @@ export async function benchInProcess(
       }
       const n = bodies.length;
       const perClaim = (seconds: number) => round((seconds * 1000) / n, 3);
+      const elapsed = (performance.now() - started) / 1000;
+      const node = processCpuSeconds() - cpuBefore.node;
+      const jvm = groupCpuSeconds(dynamoLocal.pid) - cpuBefore.jvm;
       return {
         seconds: (lastDone - started) / 1000,
         latencies: [...latencies].sort((a, b) => a - b),
-        nodeCpuMsPerClaim: perClaim(processCpuSeconds() - cpuBefore.node),
-        jvmCpuMsPerClaim: perClaim(groupCpuSeconds(dynamoLocal.pid) - cpuBefore.jvm),
+        nodeCpuMsPerClaim: perClaim(node),
+        jvmCpuMsPerClaim: perClaim(jvm),
+        netNodeCpuMsPerClaim: perClaim(node - idle.node * elapsed),
+        netJvmCpuMsPerClaim: perClaim(jvm - idle.jvm * elapsed),
         dynamoCallsPerClaim: round([...calls.values()].reduce((a, b) => a + b, 0) / n, 3),
         calls: Object.fromEntries([...calls].map(([name, count]) => [name, round(count / n, 3)])),
       };
@@ -132,6 +148,10 @@ export async function benchInProcess(
       burstP50Ms: round(percentile(burst.latencies, 50), 1),
       burstNodeCpuMsPerClaim: burst.nodeCpuMsPerClaim,
       burstJvmCpuMsPerClaim: burst.jvmCpuMsPerClaim,
+      burstNetNodeCpuMsPerClaim: burst.netNodeCpuMsPerClaim,
+      burstNetJvmCpuMsPerClaim: burst.netJvmCpuMsPerClaim,
+      idleNodeCpuPerSec: round(idle.node, 3),
+      idleJvmCpuPerSec: round(idle.jvm, 3),
       burstDynamoCallsPerClaim: burst.dynamoCallsPerClaim,
       steadyNodeCpuMsPerClaim: steady.nodeCpuMsPerClaim,
       steadyJvmCpuMsPerClaim: steady.jvmCpuMsPerClaim,
