@@ -1,17 +1,56 @@
-import { genericOf, pharmacologicalSubgroupOf } from '../src/catalogue/codes.ts';
+import { genericOf, pharmacologicalSubgroupOf, specItemOf } from '../src/catalogue/codes.ts';
 import type { KnowledgePoint } from '../src/catalogue/schema.ts';
 import type { Claim, Item } from '../src/contracts/claim.ts';
 import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';
 
 /**
- * The benchmark's floor: the same rules as the pack (the second-line one without history, as the bench screens) as plain TypeScript, no engine. Only the benchmark uses
- * it; it returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
+ * The rules of the pack the floor writes out. The history rules (repeat prescriptions, courses across
+ * stays, cycles, the same item on one day elsewhere) are not among them: the floor sees one claim.
  */
-export function handWrittenScreen(
-  claim: Claim,
-  catalogue: CatalogueLookup & { pairsFor(code: string, ruleClass: string): readonly KnowledgePoint[] },
-): string[] {
+export const HAND_WRITTEN_RULE_IDS: readonly string[] = [
+  'FG-AFTER-DEATH',
+  'GZ-BILLING-OUTSIDE-STAY',
+  'GZ-DRUG-CHILD-LIMIT',
+  'GZ-DRUG-CHILD-ONLY',
+  'GZ-DRUG-COURSE',
+  'GZ-DRUG-HOSPITAL-LEVEL',
+  'GZ-DRUG-MATERNITY',
+  'GZ-DRUG-SEX',
+  'GZ-DRUG-WORK-INJURY',
+  'GZ-SERVICE-CHILD-ONLY',
+  'GZ-SERVICE-DUPLICATE',
+  'GZ-SERVICE-FREQUENCY',
+  'GZ-SERVICE-SEX',
+  'GZ-TCM-NOT-PAYABLE',
+  'GZ-TCM-NOT-PAYABLE-ALONE',
+  'NHSA-DIAGNOSIS-AGE',
+  'NHSA-DIAGNOSIS-CODE',
+  'NHSA-DIAGNOSIS-SEX',
+  'NHSA-DRUG-KINDS',
+  'NHSA-DRUG-MAX-SUPPLY',
+  'NHSA-DRUG-SAME-SUBGROUP',
+  'NHSA-DRUG-SECOND-LINE',
+  'NHSA-DRUG-VISIT-TYPE',
+  'NHSA-INTERNET-DRUG',
+  'NHSA-LOW-STANDARD-ADMISSION',
+  'NHSA-PROCEDURE-SEX',
+  'NHSA-SERVICE-AGE',
+  'NHSA-SERVICE-COURSE',
+  'NHSA-SETTLEMENT-LINE',
+  'NHSA-SETTLEMENT-TOTALS',
+  'NHSA-SURGERY-DISCOUNT',
+  'NHSA-TCM-INCOMPATIBILITY',
+  'NHSA-TCM-LARGE-PRESCRIPTION',
+  'NHSA-UPLOAD-DELAY',
+];
+
+/**
+ * The benchmark's floor: the rules of `HAND_WRITTEN_RULE_IDS` (the second-line one without history,
+ * as the floor sees one claim) as plain TypeScript, no engine. Only the benchmark uses it; it
+ * returns `ruleId:lines` keys so the run can check it finds exactly what the core finds.
+ */
+export function handWrittenScreen(claim: Claim, catalogue: CatalogueLookup): string[] {
   const hits: string[] = [];
   const hit = (ruleId: string, lines: number[]): void => {
     hits.push(`${ruleId}:${lines.join(',')}`);
@@ -28,7 +67,7 @@ export function handWrittenScreen(
   const isDrug = (i: Item): boolean => i.category === 'drug';
 
   for (const item of claim.items) {
-    const points = catalogue.pointsFor(item.code);
+    const points = catalogue.pointsFor(item.code, item.serviceDate);
     if (outpatientLike && (isDrug(item) || item.category === 'tcm-herbal') && (item.daysSupply ?? 0) > 30) {
       hit('NHSA-DRUG-MAX-SUPPLY', [item.lineNo]);
     }
@@ -192,7 +231,7 @@ export function handWrittenScreen(
       );
     const alone = pieces.filter(
       (i) =>
-        catalogue.pointsFor(i.code)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
+        catalogue.pointsFor(i.code, i.serviceDate)?.get('中药饮片单方使用不予支付')?.restriction?.kind ===
         'tcmNotPayableAlone',
     );
     if (alone.length && alone.length === pieces.length)
@@ -203,7 +242,7 @@ export function handWrittenScreen(
     const perCode = new Map<string, Item[]>();
     for (const i of items) perCode.set(i.code, [...(perCode.get(i.code) ?? []), i]);
     for (const [code, same] of perCode) {
-      const f = catalogue.pointsFor(code)?.get('医疗服务项目限定频次')?.restriction;
+      const f = catalogue.pointsFor(code, date)?.get('医疗服务项目限定频次')?.restriction;
       if (f?.kind === 'frequency' && same.reduce((s, i) => s + i.quantity, 0) > f.maxPerDay) {
         hit(
           'GZ-SERVICE-FREQUENCY',
@@ -213,10 +252,10 @@ export function handWrittenScreen(
     }
   }
   for (const [code, linesA] of byCode) {
-    for (const kp of catalogue.pairsFor(code, '医疗服务项目重复收费')) {
-      if (kp.restriction?.kind !== 'exclusivePair' || kp.restriction.codes[0] !== code) continue;
-      for (const b of byCode.get(kp.restriction.codes[1]) ?? []) {
-        for (const a of linesA)
+    for (const a of linesA) {
+      for (const kp of catalogue.pairsFor(code, '医疗服务项目重复收费', a.serviceDate)) {
+        if (kp.restriction?.kind !== 'exclusivePair' || kp.restriction.codes[0] !== code) continue;
+        for (const b of byCode.get(kp.restriction.codes[1]) ?? [])
           if (a.serviceDate === b.serviceDate) hit('GZ-SERVICE-DUPLICATE', [a.lineNo, b.lineNo]);
       }
     }
@@ -228,7 +267,7 @@ export function handWrittenScreen(
     const courses = new Map<string, { max: number; items: Item[] }>();
     for (const item of claim.items) {
       if (category && item.category !== category) continue;
-      const kp = catalogue.pointsFor(item.code)?.get(cls);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(cls);
       if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
       const c = courses.get(kp.kpId) ?? { max: kp.restriction.maxDays, items: [] };
       c.items.push(item);
@@ -244,11 +283,32 @@ export function handWrittenScreen(
         );
     }
   }
+  // 手术项目未按规定折价收费: a group's different surgeries on one day, dearest first; later ones billed whole.
+  const surgeryGroups = new Map<string, Item[]>();
+  for (const item of claim.items) {
+    const x = catalogue.pointsFor(item.code, item.serviceDate)?.get('手术项目未按规定折价收费')?.restriction;
+    if (item.category !== 'service' || x?.kind !== 'surgeryGroup') continue;
+    const key = `${item.serviceDate}|${x.group}`;
+    surgeryGroups.set(key, [...(surgeryGroups.get(key) ?? []), item]);
+  }
+  for (const items of surgeryGroups.values()) {
+    const price = new Map<string, number>();
+    for (const i of items)
+      price.set(specItemOf(i.code), Math.max(price.get(specItemOf(i.code)) ?? 0, i.unitPrice));
+    const order = [...price.keys()];
+    const main = order.reduce((best, s) => ((price.get(s) ?? 0) > (price.get(best) ?? 0) ? s : best));
+    const later = items.filter((i) => specItemOf(i.code) !== main && Number.isInteger(i.quantity));
+    if (order.length > 1 && later.length)
+      hit(
+        'NHSA-SURGERY-DISCOUNT',
+        later.map((i) => i.lineNo),
+      );
+  }
   if (visit === 'inpatient') {
     let examLab = 0;
     let treated = 0;
     for (const i of claim.items) {
-      const c = i.category === 'service' ? catalogue.serviceClassOf(i.code) : undefined;
+      const c = i.category === 'service' ? catalogue.serviceClassOf(i.code, i.name) : undefined;
       if (c === 'exam' || c === 'lab' || c === 'ct' || c === 'mri') examLab += i.amount;
       else if (c === 'treatment' || c === 'surgery' || isDrug(i) || i.category === 'tcm-herbal')
         treated += i.amount;

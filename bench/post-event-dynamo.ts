@@ -4,7 +4,7 @@ import { generateMonth } from '../src/generator/month.ts';
 import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
 import { createResources } from '../src/local/provisioning.ts';
 import { loadAuditCore } from '../src/post/audit.ts';
-import { InMemoryPartialStore, runAuditJob } from '../src/post/job.ts';
+import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../src/post/job.ts';
 import { DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { round, writeSection } from './results.ts';
 
@@ -15,7 +15,8 @@ import { round, writeSection } from './results.ts';
  */
 export async function benchPostEventDynamo(): Promise<void> {
   const claims = Number(process.env.BENCH_POST_DYNAMO_CLAIMS ?? 100_000);
-  const segments = 4;
+  // As many segments as on AWS: DynamoDB Local's scan pages cost more the larger the segment.
+  const segments = Number(process.env.BENCH_POST_DYNAMO_SEGMENTS ?? DEFAULT_SEGMENTS);
   const services = await startLocalServices();
   const client = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -34,11 +35,13 @@ export async function benchPostEventDynamo(): Promise<void> {
       if (failed.size) throw new Error(`loading the month failed for ${failed.size} claims`);
     }
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const out = await runAuditJob('2026-10', segments, {
       core,
       documents,
       tables: {
         claims: resources.tables.claims,
+        decisions: resources.tables.decisions,
         flags: resources.tables.flags,
         scores: resources.tables.scores,
       },
@@ -46,11 +49,14 @@ export async function benchPostEventDynamo(): Promise<void> {
       now: () => new Date('2026-11-01T02:00:00Z'),
     });
     const seconds = (performance.now() - started) / 1000;
+    // This process only: DynamoDB Local's JVM is another process.
+    const cpu = process.cpuUsage(cpuBefore);
     const postEventDynamo = {
       claims: out.claims,
       segments,
       seconds: round(seconds, 1),
       claimsPerSec: Math.round(out.claims / seconds),
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6, 1),
       scores: out.scores,
     };
     writeSection('postEventDynamo', postEventDynamo);

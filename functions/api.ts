@@ -3,13 +3,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAlertsStore } from '../src/api/alerts-dynamo.ts';
+import { CursorSigner, cursorSecretFrom } from '../src/api/cursor.ts';
 import { type ApiDeps, type ApiOutcome, createApiHandler } from '../src/api/handler.ts';
 import { byAuthorizerContext } from '../src/api/identity.ts';
 import { ApiEnv, parseEnvironment } from '../src/config.ts';
-import { loadCore } from '../src/core.ts';
 import { DynamoHistoryStore } from '../src/stores/dynamo.ts';
 import { documents } from './commons/clients.ts';
 import { logger, metrics } from './commons/observability.ts';
+import { activeRuleSet } from './commons/rules.ts';
 
 /** Per request: how many, how fast, how they ended; per prescreen, the verdict. */
 function observe({ route, status, latencyMs, verdict }: ApiOutcome): void {
@@ -21,9 +22,8 @@ function observe({ route, status, latencyMs, verdict }: ApiOutcome): void {
 /** Dependencies from the environment, built once per container (cold start). */
 function depsFromEnvironment(): ApiDeps {
   const config = parseEnvironment(ApiEnv);
-  const { screener } = loadCore();
   return {
-    screener,
+    screener: activeRuleSet(config),
     history: new DynamoHistoryStore(documents, config.CLAIMS_TABLE),
     alerts: new DynamoAlertsStore(documents, {
       flags: config.FLAGS_TABLE,
@@ -31,6 +31,7 @@ function depsFromEnvironment(): ApiDeps {
     }),
     // Every route sits behind the Lambda authorizer (infra/api.ts), which has checked the key.
     authenticate: byAuthorizerContext(),
+    cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),
     logger,
     observe,
   };

@@ -39,6 +39,7 @@ export const AuditEvent = z.union([
 
 const Env = z.object({
   CLAIMS_TABLE: z.string().min(1),
+  DECISIONS_TABLE: z.string().min(1),
   FLAGS_TABLE: z.string().min(1),
   SCORES_TABLE: z.string().min(1),
   AUDIT_BUCKET: z.string().min(1),
@@ -81,7 +82,12 @@ function depsFromEnvironment(): AuditJobDeps {
   return {
     core: loadAuditCore(),
     documents,
-    tables: { claims: env.CLAIMS_TABLE, flags: env.FLAGS_TABLE, scores: env.SCORES_TABLE },
+    tables: {
+      claims: env.CLAIMS_TABLE,
+      decisions: env.DECISIONS_TABLE,
+      flags: env.FLAGS_TABLE,
+      scores: env.SCORES_TABLE,
+    },
     partials: new S3PartialStore(new S3Client({}), env.AUDIT_BUCKET),
     now: () => new Date(),
   };

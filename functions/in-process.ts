@@ -10,12 +10,12 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InProcessEnv, parseEnvironment } from '../src/config.ts';
 import { Claim } from '../src/contracts/claim.ts';
-import { loadCore } from '../src/core.ts';
 import { type InProcessDeps, processClaims } from '../src/pipeline/in-process.ts';
 import { ClaimIdTakenError, DynamoHistoryStore, DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { sqsAlertSender } from './commons/alerts.ts';
 import { documents, dynamo, sqs } from './commons/clients.ts';
 import { logger, metrics } from './commons/observability.ts';
+import { activeRuleSet } from './commons/rules.ts';
 
 type ClaimRecord = ParsedRecord<SQSRecord, Claim>;
 
@@ -121,9 +121,8 @@ function describe(error: Error): string {
 /** Dependencies from the environment, built once per container (cold start). */
 function depsFromEnvironment(): InProcessDeps {
   const config = parseEnvironment(InProcessEnv);
-  const { screener } = loadCore();
   return {
-    screener,
+    screener: activeRuleSet(config),
     history: new DynamoHistoryStore(documents, config.CLAIMS_TABLE),
     outcomes: new DynamoOutcomeStore(documents, {
       claims: config.CLAIMS_TABLE,

@@ -1,8 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
+import { CursorSigner, cursorSecretFrom } from '../src/api/cursor.ts';
 import { parseEnvironment, ReviewEnv } from '../src/config.ts';
 import { loadCore } from '../src/core.ts';
+import { s3ExportWriter } from '../src/review/export.ts';
 import { createReviewHandler } from '../src/review/handler.ts';
 import { byJwtClaims } from '../src/review/identity.ts';
 import { loadReviewPolicy } from '../src/review/policy.ts';
@@ -29,7 +32,9 @@ export const handler = middy(
       ruleSet: loadCore().ruleSet,
     }),
     authenticate: byJwtClaims(),
+    cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),
     logger,
+    exports: s3ExportWriter(new S3Client({}), config.EXPORT_BUCKET),
   }),
 )
   .use(injectLambdaContext(logger))

@@ -22,7 +22,15 @@ import { ROUTES } from '../src/api/routes.ts';
 import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
 import { indexOf, physicalName } from '../src/resources.ts';
 import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { cursorSecret } from './cursor-secret.ts';
+import {
+  copyRules,
+  fundGuardFunction,
+  LAMBDA_RULES_DIR,
+  LAMBDA_TASK_ROOT,
+  PROJECT_ROOT,
+  RULE_SET_CHECK_SECONDS,
+} from './function.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
 const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 500, burstLimit: 1000 };
@@ -33,8 +41,8 @@ const DEFAULT_AUTHORIZER_CACHE = Duration.minutes(5);
 export interface PreEventApiProps {
   /** Prefix of physical names: `fundguard-<stage>-…`. */
   stage: string;
-  /** The claims table (patients' history) and the flags table (hospitals' alerts, byHospital index). */
-  tables: { claims: ITable; flags: ITable; decisions: ITable };
+  /** The claims table (patients' history), the flags table (hospitals' alerts, byHospital index), the decisions, the rule set versions. */
+  tables: { claims: ITable; flags: ITable; decisions: ITable; ruleSets: ITable };
   /** Hashed keys the authorizer accepts. Default `apiKeysFileFor(stage)`; missing, every request is refused. */
   apiKeysFile?: string;
   /** Entry files; default `functions/api.ts` and `functions/authorizer.ts`. */
@@ -63,6 +71,7 @@ export class PreEventApi extends Construct {
     const keysFile = props.apiKeysFile ?? apiKeysFileFor(props.stage);
     const rulesDir = props.rulesDir ?? join(PROJECT_ROOT, 'rules');
 
+    const cursors = cursorSecret(this, 'Api');
     this.apiFunction = fundGuardFunction(this, 'Api', {
       description: "Pre-event alerts (事前提醒): screens hospitals' draft claims and lists their alerts",
       roleDescription: 'Pre-event API: reads patient history and hospital alerts',
@@ -74,10 +83,12 @@ export class PreEventApi extends Construct {
         CLAIMS_TABLE: props.tables.claims.tableName,
         DECISIONS_TABLE: props.tables.decisions.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        CURSOR_SECRET: cursors.value,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
+        RULE_SETS_TABLE: props.tables.ruleSets.tableName,
+        RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),
       } satisfies EnvironmentOf<typeof ApiEnv>,
-      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
 
     this.authorizerFunction = fundGuardFunction(this, 'Authorizer', {
@@ -174,7 +185,10 @@ export class PreEventApi extends Construct {
     return (outputDir) => [`cp ${shellQuote(keysFile)} ${target(outputDir)}`];
   }
 
-  /** Exactly the reads the API makes: a patient's history, and a hospital's flags by the byHospital index. */
+  /**
+   * Exactly the reads the API makes: a patient's history, a hospital's flags by the byHospital
+   * index, and the active rule set (GetItem of its pointer and parts).
+   */
   #grantReads(tables: PreEventApiProps['tables']): void {
     const byHospital = indexOf('flags', 'byHospital');
     Grant.addToPrincipal({
@@ -192,6 +206,11 @@ export class PreEventApi extends Construct {
       grantee: this.apiFunction,
       actions: ['dynamodb:BatchGetItem'],
       resourceArns: [tables.decisions.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [tables.ruleSets.tableArn],
     });
   }
 }

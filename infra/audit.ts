@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -20,12 +19,11 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, type IConstruct } from 'constructs';
 import type { AuditEnv, EnvironmentOf } from '../src/config.ts';
 import { physicalName } from '../src/resources.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT } from './function.ts';
+import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR } from './function.ts';
 
 export interface PostEventAuditProps {
   stage: string;
-  tables: { claims: Table; flags: Table; scores: Table };
+  tables: { claims: Table; decisions: Table; flags: Table; scores: Table };
   entry: string;
   rulesDir: string;
 }
@@ -51,7 +49,7 @@ export class PostEventAudit extends Construct {
 
   constructor(scope: Construct, id: string, props: PostEventAuditProps) {
     super(scope, id);
-    const { claims, flags, scores } = props.tables;
+    const { claims, decisions, flags, scores } = props.tables;
     this.bucket = new Bucket(this, 'PartialsBucket', {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -76,20 +74,22 @@ export class PostEventAudit extends Construct {
       timeout: Duration.minutes(15),
       environment: {
         CLAIMS_TABLE: claims.tableName,
+        DECISIONS_TABLE: decisions.tableName,
         FLAGS_TABLE: flags.tableName,
         SCORES_TABLE: scores.tableName,
         AUDIT_BUCKET: this.bucket.bucketName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof AuditEnv>,
-      afterBundling: (outputDir) => [
-        `cp -R ${shellQuote(props.rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
-      ],
+      afterBundling: copyRules(props.rulesDir),
     });
     const role = this.function.role as IGrantable;
-    // Exactly what the steps call: a parallel Scan of claims, conditional Puts of flags, batch-written scores.
+    // Exactly what the steps call: a parallel Scan of claims, the flagged claims' versions from their
+    // decisions, conditional Puts of flags with their review counters (UpdateItem, src/review/counts.ts),
+    // batch-written scores.
     for (const [table, actions] of [
       [claims, ['Scan']],
-      [flags, ['PutItem']],
+      [decisions, ['BatchGetItem']],
+      [flags, ['PutItem', 'UpdateItem']],
       [scores, ['BatchWriteItem']],
     ] as const) {
       Grant.addToPrincipal({

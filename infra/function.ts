@@ -6,12 +6,20 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { bundling } from './bundling.ts';
+import { bundling, shellQuote } from './bundling.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where Lambda unpacks the bundle (`LAMBDA_TASK_ROOT`); files copied after bundling land here. */
 export const LAMBDA_TASK_ROOT = '/var/task';
+
+/** Where a function's rules directory lands in its bundle; the core reads rule and catalogue JSON there at cold start. */
+export const LAMBDA_RULES_DIR = `${LAMBDA_TASK_ROOT}/rules`;
+
+/** The `afterBundling` command that copies `rulesDir` into the bundle, to be read at `LAMBDA_RULES_DIR`. */
+export const copyRules = (rulesDir: string) => (outputDir: string) => [
+  `cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`,
+];
 
 export interface FunctionOptions {
   description: string;
@@ -72,3 +80,6 @@ export function fundGuardFunction(scope: Construct, name: string, options: Funct
   });
   return fn;
 }
+
+/** Seconds a function trusts its last check of the active rule set: a publish takes effect within a minute. */
+export const RULE_SET_CHECK_SECONDS = 30;

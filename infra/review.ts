@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -18,13 +18,15 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentOf, ReviewEnv } from '../src/config.ts';
 import { physicalName, TABLES } from '../src/resources.ts';
+import { EXPORT_PREFIX } from '../src/review/export.ts';
 import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import { cursorSecret } from './cursor-secret.ts';
+import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
 const FLAG_INDEXES = TABLES.flags.indexes.map((i) => i.indexName);
@@ -48,6 +50,8 @@ export class ReviewApi extends Construct {
   readonly client: UserPoolClient;
   readonly httpApi: HttpApi;
   readonly fn: NodejsFunction;
+  /** CSV exports, written while the listing is paged and downloaded by presigned URL (src/review/export.ts). */
+  readonly exports: Bucket;
 
   constructor(scope: Construct, id: string, props: ReviewApiProps) {
     super(scope, id);
@@ -90,20 +94,46 @@ export class ReviewApi extends Construct {
       preventUserExistenceErrors: true,
     });
 
+    this.exports = new Bucket(this, 'ExportsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // An export is downloaded within minutes of its request; what is left, and uploads a failure
+      // left open, go after a day.
+      lifecycleRules: [
+        {
+          prefix: EXPORT_PREFIX,
+          expiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    Validations.of(this.exports).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Holds only exports that expire after a day; who exported what is in the API access log (route, user, time).',
+    });
+
+    const cursors = cursorSecret(this, 'Review');
     this.fn = fundGuardFunction(this, 'Review', {
       description: 'Review API (审核): flags, decisions, appeals, exports, scores',
       roleDescription: 'Review API: reads flags, claims and scores, records review transitions',
       entry: props.entry ?? join(PROJECT_ROOT, 'functions', 'review.ts'),
       memorySize: 1024,
-      // Exports and bulk decisions read up to a few thousand items; API Gateway waits 30 s at most.
+      // Bulk decisions read up to a few hundred items, an export pages the listing into S3; API
+      // Gateway waits 30 s at most (an export of ~10^5 flags fits; larger ones want a period).
       timeout: Duration.seconds(25),
       environment: {
         FLAGS_TABLE: props.tables.flags.tableName,
         CLAIMS_TABLE: props.tables.claims.tableName,
         SCORES_TABLE: props.tables.scores.tableName,
-        FUNDGUARD_RULES_DIR: `${LAMBDA_TASK_ROOT}/rules`,
+        CURSOR_SECRET: cursors.value,
+        EXPORT_BUCKET: this.exports.bucketName,
+        FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
       } satisfies EnvironmentOf<typeof ReviewEnv>,
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
     this.#grant(props.tables);
 
@@ -164,12 +194,25 @@ export class ReviewApi extends Construct {
   #grant(tables: ReviewApiProps['tables']): void {
     const grant = (actions: string[], resourceArns: string[]) =>
       Grant.addToPrincipal({ grantee: this.fn, actions, resourceArns });
-    grant(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tables.flags.tableArn]);
+    // BatchGetItem: the live counts read their counter items (src/review/counts.ts).
+    grant(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [tables.flags.tableArn]);
     grant(
       ['dynamodb:Query'],
       FLAG_INDEXES.map((i) => `${tables.flags.tableArn}/index/${i}`),
     );
     grant(['dynamodb:Query'], [tables.claims.tableArn]);
     grant(['dynamodb:Query'], [tables.scores.tableArn, `${tables.scores.tableArn}/index/byPeriod`]);
+    // Put and multipart-upload exports; GetObject is what the presigned download URL is signed with.
+    grant(
+      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+      [this.exports.arnForObjects(`${EXPORT_PREFIX}*`)],
+    );
+    const stack = Stack.of(this);
+    const bucket = stack.getLogicalId(this.exports.node.defaultChild as CfnElement);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${EXPORT_PREFIX}*]`,
+      reason:
+        'Each export gets a key of its own at run time (exports/<day>/<uuid>.csv): access is limited to that prefix.',
+    });
   }
 }

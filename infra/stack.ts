@@ -21,13 +21,17 @@ import {
 } from '../src/resources.ts';
 import { PreEventApi, type PreEventApiProps } from './api.ts';
 import { PostEventAudit } from './audit.ts';
-import { shellQuote } from './bundling.ts';
-import { fundGuardFunction, LAMBDA_TASK_ROOT, PROJECT_ROOT } from './function.ts';
+import {
+  copyRules,
+  fundGuardFunction,
+  LAMBDA_RULES_DIR,
+  PROJECT_ROOT,
+  RULE_SET_CHECK_SECONDS,
+} from './function.ts';
 import { ReviewApi } from './review.ts';
 import { pascal, resourceTable } from './table.ts';
 
 /** The rules are copied next to the code. */
-const LAMBDA_RULES_DIR = `${LAMBDA_TASK_ROOT}/rules`;
 
 const CLAIMS_EVENT_SOURCE = QUEUES.claims.eventSource;
 
@@ -97,7 +101,12 @@ export class FundGuardStack extends Stack {
     });
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
-      tables: { claims: this.tables.claims, flags: this.tables.flags, decisions: this.tables.decisions },
+      tables: {
+        claims: this.tables.claims,
+        flags: this.tables.flags,
+        decisions: this.tables.decisions,
+        ruleSets: this.tables.ruleSets,
+      },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
     });
@@ -143,7 +152,7 @@ export class FundGuardStack extends Stack {
   }
 
   #inProcessFunction(entry: string, rulesDir: string): NodejsFunction {
-    const { claims, decisions, flags, scores, idempotency } = this.tables;
+    const { claims, decisions, flags, scores, idempotency, ruleSets } = this.tables;
     const fn = fundGuardFunction(this, 'InProcess', {
       description: 'In-process controls (事中审核): screens each settled claim from the claims queue',
       roleDescription: 'In-process controls: claims queue to decisions, flags and hospital alerts',
@@ -160,9 +169,10 @@ export class FundGuardStack extends Stack {
         IDEMPOTENCY_TABLE: idempotency.tableName,
         ALERTS_QUEUE_URL: this.queues.alerts.queue.queueUrl,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
+        RULE_SETS_TABLE: ruleSets.tableName,
+        RULE_SET_CHECK_SECONDS: String(RULE_SET_CHECK_SECONDS),
       } satisfies EnvironmentOf<typeof InProcessEnv>,
-      // The core reads rule and catalogue JSON at cold start from FUNDGUARD_RULES_DIR.
-      afterBundling: (outputDir) => [`cp -R ${shellQuote(rulesDir)} ${shellQuote(join(outputDir, 'rules'))}`],
+      afterBundling: copyRules(rulesDir),
     });
 
     fn.addEventSource(
@@ -183,7 +193,8 @@ export class FundGuardStack extends Stack {
     // by a PartiQL INSERT (a batch of them per call), a correction's by PutItem (docs/dynamodb.md).
     grantTable(fn, decisions, ['BatchGetItem', 'PartiQLInsert', 'PutItem']);
     // Flags batch-written; a correction marks the earlier version's flags superseded.
-    grantTable(fn, flags, ['BatchWriteItem', 'UpdateItem']);
+    // GetItem and UpdateItem: a superseded flag is read, then marked and uncounted (src/review/counts.ts).
+    grantTable(fn, flags, ['BatchWriteItem', 'GetItem', 'UpdateItem']);
     // A retried claim's flags by claim, to delete what a failed attempt left (src/stores/dynamo.ts).
     Grant.addToPrincipal({
       grantee: fn,
@@ -191,6 +202,8 @@ export class FundGuardStack extends Stack {
       resourceArns: [`${flags.tableArn}/index/${indexOf('flags', 'byClaim').indexName}`],
     });
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
+    grantTable(fn, ruleSets, ['GetItem']);
     this.queues.alerts.queue.grantSendMessages(fn);
 
     return fn;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_CURSOR_SECRET_CHARS } from './api/cursor.ts';
 import { describeIssue } from './contracts/issues.ts';
 
 /**
@@ -17,6 +18,15 @@ const name = z.string().min(1);
 /** Where the rule files and catalogues are (Lambda bundles copy them beside the code); unset, the project's `rules/`. */
 export const RulesEnv = z.object({ FUNDGUARD_RULES_DIR: name.optional() });
 
+/**
+ * Published rule sets: the versions table, and how many seconds a check of its active pointer is
+ * trusted (a published version decides claims within this time, no redeploy).
+ */
+export const PublishedRulesEnv = z.object({
+  RULE_SETS_TABLE: name,
+  RULE_SET_CHECK_SECONDS: z.coerce.number().positive().default(30),
+});
+
 /** The in-process function: its tables, the hospital alerts queue and the rules. */
 export const InProcessEnv = z.object({
   CLAIMS_TABLE: name,
@@ -26,17 +36,28 @@ export const InProcessEnv = z.object({
   IDEMPOTENCY_TABLE: name,
   ALERTS_QUEUE_URL: z.url(),
   ...RulesEnv.shape,
+  ...PublishedRulesEnv.shape,
 });
 
 /**
+ * The HMAC key of the listings' cursors (src/api/cursor.ts): on AWS a generated Secrets Manager
+ * secret the stack resolves at deploy time, locally `.fundguard/cursor-secret`.
+ */
+const cursorSecret = z
+  .string()
+  .min(MIN_CURSOR_SECRET_CHARS, `expected a secret of at least ${MIN_CURSOR_SECRET_CHARS} characters`);
+
+/**
  * The pre-event API function: patients' history (claims), hospitals' alerts (flags, each shown only
- * once its claim's decision lists it), and the rules.
+ * once its claim's decision lists it), the rules, the cursor key.
  */
 export const ApiEnv = z.object({
   CLAIMS_TABLE: name,
   DECISIONS_TABLE: name,
   FLAGS_TABLE: name,
+  CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,
+  ...PublishedRulesEnv.shape,
 });
 
 /** The authorizer: the hashed keys file bundled with it (`{ "keys": [{ keyId, hospitalId, sha256 }] }`). */
@@ -45,6 +66,7 @@ export const AuthorizerEnv = z.object({ FUNDGUARD_API_KEYS_FILE: name });
 /** The post-event audit function: claims to scan, flags and scores to write, the bucket of partials, the rules. */
 export const AuditEnv = z.object({
   CLAIMS_TABLE: name,
+  DECISIONS_TABLE: name,
   FLAGS_TABLE: name,
   SCORES_TABLE: name,
   AUDIT_BUCKET: name,
@@ -56,6 +78,9 @@ export const ReviewEnv = z.object({
   FLAGS_TABLE: name,
   CLAIMS_TABLE: name,
   SCORES_TABLE: name,
+  /** Where CSV exports are written and downloaded from (presigned), emptied after a day. */
+  EXPORT_BUCKET: name,
+  CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,
 });
 

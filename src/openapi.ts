@@ -13,6 +13,7 @@ import {
   BulkAnswer,
   BulkBody,
   Counts,
+  ExportAnswer,
   FlagDetail,
   FlagPage,
   ListQuery,
@@ -81,11 +82,16 @@ const pathParameter = (name: string): Json => ({
 });
 
 const refusals = {
-  '400': problemResponse('Bad input: the problem names each invalid field'),
+  '400': problemResponse(
+    'Bad input: the problem names each invalid field or query parameter (unknown ones included, whatever their name), a body that is not UTF-8, or a cursor not issued to this caller for this listing and filters',
+  ),
   '401': problemResponse('No valid credentials'),
   '403': problemResponse('The caller may not do this'),
   '500': problemResponse('A fault of ours; retry with the request id'),
 };
+
+const CURSOR_DESCRIPTION =
+  "The previous page's nextCursor, signed for the caller and the listing's filters: refused (400) from another caller or with other filters";
 
 const op = (path: string, method: string) => `${method.toLowerCase()} ${path}`;
 
@@ -114,6 +120,7 @@ export function openApiDocument(): Json {
       ...refusals,
       '413': problemResponse('Body too large'),
       '415': problemResponse('Not JSON'),
+      '422': problemResponse('The draft needs more screening than the time budget allows: split it'),
     },
   });
   add(ROUTES.hospitalAlerts, {
@@ -123,7 +130,13 @@ export function openApiDocument(): Json {
     parameters: [
       pathParameter('hospitalId'),
       { name: 'since', in: 'query', required: false, schema: { type: 'string' } },
-      { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 512 } },
+      {
+        name: 'cursor',
+        in: 'query',
+        required: false,
+        description: CURSOR_DESCRIPTION,
+        schema: { type: 'string', maxLength: 512 },
+      },
       { name: 'limit', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,3}$' } },
     ],
     responses: { '200': jsonResponse('AlertsAnswer'), ...refusals },
@@ -139,7 +152,9 @@ export function openApiDocument(): Json {
     tags: ['review'],
     summary: 'Flags by filters, newest first, with cursor pagination (each filter served by an index)',
     security: reviewSecurity,
-    parameters: queryParameters(ListQuery),
+    parameters: queryParameters(ListQuery).map((p) =>
+      p.name === 'cursor' ? { ...p, description: CURSOR_DESCRIPTION } : p,
+    ),
     responses: { '200': jsonResponse('FlagPage'), ...refusals },
   });
   add(R.countFlags, {
@@ -151,13 +166,27 @@ export function openApiDocument(): Json {
   });
   add(R.exportFlags, {
     tags: ['review'],
-    summary: 'The filtered set as CSV (UTF-8 with BOM), streamed',
+    summary: 'The filtered set as CSV (UTF-8 with BOM), written while it is paged',
+    description:
+      'On AWS the CSV is written to S3 page by page (a multipart upload) and the answer is a 303 to a presigned URL valid for 5 minutes, or that URL as JSON when the request accepts application/json. The local server streams the CSV itself (200 text/csv).',
     security: reviewSecurity,
     parameters: queryParameters(ListQuery).filter((p) => p.name !== 'cursor' && p.name !== 'limit'),
     responses: {
-      '200': { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+      '200': {
+        description:
+          'The CSV streamed (local server), or where it was written (AWS, Accept: application/json)',
+        content: {
+          'text/csv': { schema: { type: 'string' } },
+          'application/json': { schema: { $ref: '#/components/schemas/ExportAnswer' } },
+        },
+      },
+      '303': {
+        description:
+          'Written to S3 (AWS): follow Location, a presigned GET of the CSV, without the Authorization header',
+        headers: { location: { schema: { type: 'string', format: 'uri' } } },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/ExportAnswer' } } },
+      },
       ...refusals,
-      '413': problemResponse('Larger than one Lambda answer (AWS only); narrow the filters'),
     },
   });
   add(R.bulkDecide, {
@@ -250,6 +279,7 @@ export function openApiDocument(): Json {
         BulkBody: schema(BulkBody, 'input'),
         BulkAnswer: schema(BulkAnswer, 'output'),
         ScoresAnswer: schema(ScoresAnswer, 'output'),
+        ExportAnswer: schema(ExportAnswer, 'output'),
         PrecisionAnswer: schema(PrecisionAnswer, 'output'),
       },
     },

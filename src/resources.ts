@@ -77,6 +77,20 @@ export const TABLES = {
     indexes: [{ indexName: 'byPeriod', partitionKey: S('period'), sortKey: S('subject') }],
     purpose: 'Cost-quality scores per hospital and doctor per period',
   },
+  /**
+   * Published rule sets, immutable. pk `version` (the content hash, `rs-…`), sk `part`: a
+   * `manifest` (author, time, changelog, size) and the content gzipped in `chunk#NNN` items of at
+   * most 256 KiB (DynamoDB items are 400 KB at most; the catalogue alone is ~3 MB as JSON). The
+   * item `version = "@active"`, `part = "pointer"` names the version running functions load.
+   * GSI byPublishedAt: manifests only (sparse on `listing`), newest last, for `rules versions`.
+   */
+  ruleSets: {
+    name: 'rule-sets',
+    partitionKey: S('version'),
+    sortKey: S('part'),
+    indexes: [{ indexName: 'byPublishedAt', partitionKey: S('listing'), sortKey: S('publishedAt') }],
+    purpose: 'Published, content-hashed rule set versions and the active pointer',
+  },
   /** Powertools idempotency records: pk `id`, expiring by `expiration`. */
   idempotency: {
     name: 'idempotency',

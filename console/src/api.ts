@@ -2,7 +2,9 @@
 import type { z } from 'zod';
 import type {
   BulkAnswer,
+  BulkBody,
   Counts,
+  ExportAnswer,
   FlagDetail,
   FlagPage,
   Me,
@@ -20,6 +22,7 @@ export type Scores = z.infer<typeof ScoresAnswer>;
 export type Precision = z.infer<typeof PrecisionAnswer>;
 export type Decided = z.infer<typeof TransitionAnswer>;
 export type Bulk = z.infer<typeof BulkAnswer>;
+export type BulkRequest = z.input<typeof BulkBody>;
 export type { ReviewAction };
 
 const TOKEN_KEY = 'fundguard.token';
@@ -82,16 +85,25 @@ export const api = {
     flagId: string,
     body: { action: ReviewAction; reason: string; expectedVersion: number; evidence?: string },
   ) => request<Decided>('POST', `/v1/review/flags/${encodeURIComponent(flagId)}/transitions`, body),
+  bulk: (body: BulkRequest) => request<Bulk>('POST', '/v1/review/flags/bulk', body),
   scores: (params: Record<string, string>) => request<Scores>('GET', `/v1/review/scores${query(params)}`),
   precision: () => request<Precision>('GET', '/v1/review/rules/precision'),
 };
 
-/** The export needs the token too, so it is fetched and handed to the browser as a file. */
+/**
+ * The export needs the token too, so it is fetched: on AWS the answer says where the CSV was written
+ * (a presigned URL the browser downloads without the token); the local server streams the CSV itself.
+ */
 export async function downloadExport(filters: Record<string, string>): Promise<void> {
   const response = await fetch(api.exportUrl(filters), {
-    headers: { authorization: `Bearer ${token.get() ?? ''}` },
+    headers: { authorization: `Bearer ${token.get() ?? ''}`, accept: 'application/json, text/csv' },
   });
   if (!response.ok) throw new ApiProblem(response.status, '', `导出失败 (${response.status})`);
+  if (response.headers.get('content-type')?.startsWith('application/json')) {
+    const written = (await response.json()) as ExportAnswer;
+    window.location.assign(written.url);
+    return;
+  }
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
   link.href = url;

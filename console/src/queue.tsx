@@ -3,9 +3,11 @@
  * triage — j/k next/previous, Enter open, c confirm, d dismiss (each asks for a reason).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { FLAG_FILTER_NAMES, type FlagFilterName, MAX_BULK } from '../../src/review/states.ts';
 import {
   ApiProblem,
   api,
+  type Bulk,
   type CountsAnswer,
   downloadExport,
   type MeAnswer,
@@ -25,29 +27,44 @@ import { navigate } from './router.ts';
 
 type Flag = Page['items'][number];
 
-const FILTER_NAMES = [
-  'status',
-  'hospital',
-  'doctor',
-  'rule',
-  'ruleClass',
-  'severity',
-  'stage',
-  'result',
-  'from',
-  'to',
-  'minAmount',
-  'maxAmount',
-  'overdue',
-] as const;
-
 const filtersOf = (query: URLSearchParams): Record<string, string> => {
   const filters: Record<string, string> = {};
-  for (const name of FILTER_NAMES) {
+  for (const name of FLAG_FILTER_NAMES) {
     const value = query.get(name);
     if (value) filters[name] = value;
   }
   return filters;
+};
+
+/** How the queue shows a filter: a choice, a text box or a checkbox (`true` when checked). */
+type Field =
+  | { kind: 'select'; label: string; options: (counts: CountsAnswer | null) => Record<string, string> }
+  | { kind: 'text'; label: string; placeholder?: string; auditorsOnly?: boolean }
+  | { kind: 'check'; label: string };
+
+const fixed = (options: Record<string, string>) => () => options;
+
+/** A field for every filter of the API (FLAG_FILTER_NAMES): a filter without one fails the type check. */
+const FIELDS: Record<FlagFilterName, Field> = {
+  status: { kind: 'select', label: '状态 status', options: fixed(STATUS_LABELS) },
+  hospital: { kind: 'text', label: '医院 hospital', placeholder: '例 H3001', auditorsOnly: true },
+  doctor: { kind: 'text', label: '医生 doctor' },
+  rule: { kind: 'text', label: '规则 rule', placeholder: '例 GZ-DRUG-SEX' },
+  // The classes the counts found; a class in the URL stays choosable while the counts load.
+  ruleClass: {
+    kind: 'select',
+    label: '规则类别 rule class',
+    options: (counts) => Object.fromEntries(Object.keys(counts?.byRuleClass ?? {}).map((c) => [c, c])),
+  },
+  severity: { kind: 'select', label: '严重程度 severity', options: fixed(SEVERITY_LABELS) },
+  result: { kind: 'select', label: '结论 result', options: fixed(RESULT_LABELS) },
+  stage: { kind: 'select', label: '阶段 stage', options: fixed(STAGE_LABELS) },
+  from: { kind: 'text', label: '起始月 from', placeholder: '例 2026-09' },
+  to: { kind: 'text', label: '截止月 to', placeholder: '例 2026-12' },
+  minAmount: { kind: 'text', label: '最低金额 min ¥' },
+  maxAmount: { kind: 'text', label: '最高金额 max ¥' },
+  overdue: { kind: 'check', label: '仅逾期 overdue' },
+  superseded: { kind: 'check', label: '已被更正取代 superseded' },
 };
 
 function Select({
@@ -185,18 +202,33 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
   const [dialog, setDialog] = useState<ReviewAction | null>(null);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Rows checked for a bulk decision, by flag id. */
+  const [checked, setChecked] = useState<ReadonlySet<string>>(new Set());
+  const [bulk, setBulk] = useState<{ action: ReviewAction; scope: 'checked' | 'filtered' } | null>(null);
+  const [bulkResult, setBulkResult] = useState<Bulk | null>(null);
+  const [reload, setReload] = useState(0);
 
   useEffect(() => {
     setPage(null);
     setCounts(null);
     setSelected(0);
     setError(null);
+    setChecked(new Set());
+    // Answers to filters the auditor has since changed are dropped: a slower, older count (say of the
+    // whole hospital) must not overwrite the newer one (of its high-severity flags).
+    let current = true;
     api.list(filters).then(
-      (p) => setPage({ items: p.items, next: p.nextCursor }),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (p) => current && setPage({ items: p.items, next: p.nextCursor }),
+      (e: unknown) => current && setError(e instanceof Error ? e.message : String(e)),
     );
-    api.counts(filters).then(setCounts, () => setCounts(null));
-  }, [key]);
+    api.counts(filters).then(
+      (c) => current && setCounts(c),
+      () => current && setCounts(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [key, reload]);
 
   // From the address bar, not this render's filters: two quick changes must both stay.
   const change = (name: string, value: string) => {
@@ -234,8 +266,35 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
     }
   };
 
+  /** One decision with one reason over the checked rows (each at the version shown) or the whole filtered set. */
+  const decideBulk = async (action: ReviewAction, scope: 'checked' | 'filtered', reason: string) => {
+    setBulk(null);
+    try {
+      const answer =
+        scope === 'checked'
+          ? await api.bulk({
+              flags: items
+                .filter((f) => checked.has(f.flagId))
+                .map((f) => ({ flagId: f.flagId, expectedVersion: f.version })),
+              action,
+              reason,
+            })
+          : await api.bulk({ filters, action, reason, expectedCount: counts?.total ?? 0 });
+      setBulkResult(answer);
+      setMessage({
+        kind: answer.done === answer.total ? 'ok' : 'error',
+        text: `批量${ACTION_LABELS[action]}：${answer.done}/${answer.total} 条完成 (bulk: ${answer.done} of ${answer.total} done)`,
+      });
+      setReload((n) => n + 1);
+    } catch (e) {
+      setMessage({ kind: 'error', text: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
   const items = page?.items ?? [];
   const current = items[selected];
+  const bulkable = me.role === 'auditor';
+  const filteredTotal = counts?.complete ? counts.total : 0;
   const canDecide = (flag: Flag | undefined, action: ReviewAction) =>
     me.role === 'auditor' &&
     flag !== undefined &&
@@ -244,8 +303,8 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
 
   // The key handler reads the latest render through a ref: an effect re-registered after each
   // render would let keys pressed right after a page arrives see the previous (empty) list.
-  const latest = useRef({ items, current, dialog });
-  latest.current = { items, current, dialog };
+  const latest = useRef({ items, current, dialog: dialog ?? bulk });
+  latest.current = { items, current, dialog: dialog ?? bulk };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const { items, current, dialog } = latest.current;
@@ -281,81 +340,46 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
         <span class="en">{me.role === 'hospital' ? 'our flags and appeals' : 'review queue'}</span>
       </h1>
       <form class="filters" aria-label="筛选 filters" onSubmit={(e) => e.preventDefault()}>
-        <Select
-          name="status"
-          label="状态 status"
-          options={STATUS_LABELS}
-          value={filters.status}
-          onChange={change}
-        />
-        {me.role !== 'hospital' && (
-          <Text
-            name="hospital"
-            label="医院 hospital"
-            value={filters.hospital}
-            onChange={change}
-            placeholder="例 H3001"
-          />
-        )}
-        <Text name="doctor" label="医生 doctor" value={filters.doctor} onChange={change} />
-        <Text
-          name="rule"
-          label="规则 rule"
-          value={filters.rule}
-          onChange={change}
-          placeholder="例 GZ-DRUG-SEX"
-        />
-        <Select
-          name="ruleClass"
-          label="规则类别 rule class"
-          options={Object.fromEntries(
-            Object.keys(counts?.byRuleClass ?? {})
-              .concat(filters.ruleClass ? [filters.ruleClass] : [])
-              .map((c) => [c, c]),
-          )}
-          value={filters.ruleClass}
-          onChange={change}
-        />
-        <Select
-          name="severity"
-          label="严重程度 severity"
-          options={SEVERITY_LABELS}
-          value={filters.severity}
-          onChange={change}
-        />
-        <Select
-          name="result"
-          label="结论 result"
-          options={RESULT_LABELS}
-          value={filters.result}
-          onChange={change}
-        />
-        <Select
-          name="stage"
-          label="阶段 stage"
-          options={STAGE_LABELS}
-          value={filters.stage}
-          onChange={change}
-        />
-        <Text
-          name="from"
-          label="起始月 from"
-          value={filters.from}
-          onChange={change}
-          placeholder="例 2026-09"
-        />
-        <Text name="to" label="截止月 to" value={filters.to} onChange={change} placeholder="例 2026-12" />
-        <Text name="minAmount" label="最低金额 min ¥" value={filters.minAmount} onChange={change} />
-        <Text name="maxAmount" label="最高金额 max ¥" value={filters.maxAmount} onChange={change} />
-        <label>
-          仅逾期 overdue
-          <input
-            type="checkbox"
-            aria-label="仅逾期 overdue"
-            checked={filters.overdue === 'true'}
-            onChange={(e) => change('overdue', e.currentTarget.checked ? 'true' : '')}
-          />
-        </label>
+        {FLAG_FILTER_NAMES.map((name) => {
+          const field = FIELDS[name];
+          if (field.kind === 'select') {
+            const options = field.options(counts);
+            const value = filters[name];
+            return (
+              <Select
+                key={name}
+                name={name}
+                label={field.label}
+                options={value && !(value in options) ? { ...options, [value]: value } : options}
+                value={value}
+                onChange={change}
+              />
+            );
+          }
+          if (field.kind === 'check')
+            return (
+              <label key={name}>
+                {field.label}
+                <input
+                  type="checkbox"
+                  aria-label={field.label}
+                  checked={filters[name] === 'true'}
+                  onChange={(e) => change(name, e.currentTarget.checked ? 'true' : '')}
+                />
+              </label>
+            );
+          if (field.auditorsOnly && me.role === 'hospital') return null;
+          return (
+            <Text
+              key={name}
+              name={name}
+              label={field.label}
+              value={filters[name]}
+              onChange={change}
+              {...(field.placeholder ? { placeholder: field.placeholder } : {})}
+            />
+          );
+        })}
         <button
           type="button"
           onClick={() =>
@@ -415,6 +439,62 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
         </p>
       )}
 
+      {bulkable && (
+        <section class="bulk" aria-label="批量处理 bulk decisions">
+          <span>
+            已选 <b>{checked.size}</b> 条 checked
+          </span>
+          {(['confirm', 'dismiss'] as const).map((action) => (
+            <button
+              key={action}
+              type="button"
+              disabled={checked.size === 0}
+              onClick={() => setBulk({ action, scope: 'checked' })}
+            >
+              批量{ACTION_LABELS[action]} {action} checked
+            </button>
+          ))}
+          {(['confirm', 'dismiss'] as const).map((action) => (
+            <button
+              key={`filtered-${action}`}
+              type="button"
+              // The API decides at most MAX_BULK flags of a filtered set at once, and only the set counted.
+              disabled={filteredTotal === 0 || filteredTotal > MAX_BULK}
+              onClick={() => setBulk({ action, scope: 'filtered' })}
+            >
+              筛选结果全部{ACTION_LABELS[action]}（{filteredTotal} 条）{action} filtered set
+            </button>
+          ))}
+          {filteredTotal > MAX_BULK && (
+            <span class="muted">
+              筛选结果超过 {MAX_BULK} 条，请缩小范围 (at most {MAX_BULK} at once)
+            </span>
+          )}
+        </section>
+      )}
+      {bulkResult && (
+        <table aria-label="批量结果 bulk results" class="bulk-results">
+          <thead>
+            <tr>
+              <th>疑点 flag</th>
+              <th>结果 outcome</th>
+              <th>状态 status</th>
+              <th>原因 reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {bulkResult.results.map((r) => (
+              <tr key={r.flagId} class={r.outcome === 'done' ? '' : 'refused'}>
+                <td>{r.flagId}</td>
+                <td>{r.outcome === 'done' ? '完成 done' : '未处理 refused'}</td>
+                <td>{r.status ? STATUS_LABELS[r.status] : '—'}</td>
+                <td>{r.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
       {page === null && !error ? (
         <p class="muted">加载中…</p>
       ) : items.length === 0 ? (
@@ -423,6 +503,18 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
         <table aria-label="疑点列表 flags">
           <thead>
             <tr>
+              {bulkable && (
+                <th>
+                  <input
+                    type="checkbox"
+                    aria-label="全选本页 check all shown"
+                    checked={items.length > 0 && items.every((f) => checked.has(f.flagId))}
+                    onChange={(e) =>
+                      setChecked(e.currentTarget.checked ? new Set(items.map((f) => f.flagId)) : new Set())
+                    }
+                  />
+                </th>
+              )}
               <th>状态 status</th>
               <th>严重 sev.</th>
               <th>规则类别 rule class</th>
@@ -445,6 +537,25 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
                 onClick={() => setSelected(i)}
                 onDblClick={() => navigate(`/flags/${encodeURIComponent(f.flagId)}`)}
               >
+                {bulkable && (
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`选择 check ${f.flagId}`}
+                      checked={checked.has(f.flagId)}
+                      onClick={(e) => e.stopPropagation()}
+                      onChange={(e) => {
+                        const on = e.currentTarget.checked;
+                        setChecked((was) => {
+                          const next = new Set(was);
+                          if (on) next.add(f.flagId);
+                          else next.delete(f.flagId);
+                          return next;
+                        });
+                      }}
+                    />
+                  </td>
+                )}
                 <td class="status">{f.statusLabel}</td>
                 <td class={`sev-${f.severity}`}>{SEVERITY_LABELS[f.severity]}</td>
                 <td>{f.basis.ruleClass}</td>
@@ -479,6 +590,13 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
             加载更多 more
           </button>
         </div>
+      )}
+      {bulk && (
+        <ReasonDialog
+          action={bulk.action}
+          onCancel={() => setBulk(null)}
+          onSubmit={(reason) => decideBulk(bulk.action, bulk.scope, reason)}
+        />
       )}
       {dialog && current && (
         <ReasonDialog

@@ -37,14 +37,14 @@ const median = (values: number[]): number | null => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-/** Four significant digits: the components are ratios and indices. */
-const figure = (n: number): string => String(Number(n.toPrecision(4)));
+/** Four significant digits: the components are ratios and indices; a dash where nothing was measured. */
+const figure = (n: number | null | undefined): string =>
+  n === null || n === undefined ? '—' : String(Number(n.toPrecision(4)));
 
-const COMPONENT_LABELS: Record<string, string> = {
-  costIndex: '费用指数 cost index',
-  drugShare: '药占比 drug share',
-  readmission31d: '31天再入院率 readmission',
-  violationRate: '违规率 violation rate',
+/** A component's name as the score itself labels it (the post-event policy's label), with its key beside. */
+const labelOf = (score: Score | undefined, name: string): string => {
+  const label = score?.components[name]?.label;
+  return label ? `${label} ${name}` : name;
 };
 
 export function Scorecard({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
@@ -167,14 +167,14 @@ export function Scorecard({ me, query }: { me: MeAnswer; query: URLSearchParams 
                 yAxis: { type: 'value' },
                 series: Object.keys(latest?.components ?? {}).flatMap((name) => [
                   {
-                    name: COMPONENT_LABELS[name] ?? name,
+                    name: labelOf(latest, name),
                     type: 'line',
                     data: items.map((s) => s.components[name]?.value ?? null),
                   },
-                  ...(latest?.components[name]?.peerMedian !== undefined
+                  ...(typeof latest?.components[name]?.peerMedian === 'number'
                     ? [
                         {
-                          name: `${COMPONENT_LABELS[name] ?? name} 同级中位数`,
+                          name: `${labelOf(latest, name)} 同级中位数`,
                           type: 'line',
                           lineStyle: { type: 'dashed' },
                           data: items.map((s) => s.components[name]?.peerMedian ?? null),
@@ -196,16 +196,18 @@ export function Scorecard({ me, query }: { me: MeAnswer; query: URLSearchParams 
                     <th>指标 component</th>
                     <th class="num">值 value</th>
                     <th class="num">同级中位数 peer median</th>
+                    <th class="num">得分 score</th>
                     <th>口径 how</th>
                   </tr>
                 </thead>
                 <tbody>
                   {Object.entries(latest.components).map(([name, c]) => (
                     <tr key={name}>
-                      <td>{COMPONENT_LABELS[name] ?? name}</td>
+                      <td>{labelOf(latest, name)}</td>
                       <td class="num">{figure(c.value)}</td>
-                      <td class="num">{c.peerMedian === undefined ? '—' : figure(c.peerMedian)}</td>
-                      <td>{c.how ?? ''}</td>
+                      <td class="num">{figure(c.peerMedian)}</td>
+                      <td class="num">{figure(c.score)}</td>
+                      <td>{c.how}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isoDate, isoTimestamp } from '../contracts/fields.ts';
 import type { Basis, Flag } from '../contracts/flag.ts';
+import { CursorError, type CursorScope, type CursorSigner, listingScope } from './cursor.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
+import { ROUTES, routeKey } from './routes.ts';
 
 /** Where a page of a hospital's alerts ends: the last flag looked at, in the byHospital index. */
 export interface AlertsPosition {
@@ -60,7 +62,7 @@ export interface AlertsAnswer {
 
 export const DEFAULT_ALERTS_LIMIT = 25;
 export const MAX_ALERTS_LIMIT = 100;
-/** Cursors we issue are about 150 characters; anything far longer is not one of ours. */
+/** Cursors we issue are about 200 characters, signature included; anything far longer is not one of ours. */
 const MAX_CURSOR_LENGTH = 512;
 
 const SINCE_MESSAGE =
@@ -89,12 +91,24 @@ export function encodeCursor(position: AlertsPosition): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-function invalidCursor(): ProblemError {
+function invalidCursor(detail = 'the cursor is not one this listing issued'): ProblemError {
   return new ProblemError(
-    problem(PROBLEM_TYPES.invalidCursor, 400, 'Invalid cursor', 'the cursor is not one this listing issued', [
+    problem(PROBLEM_TYPES.invalidCursor, 400, 'Invalid cursor', detail, [
       { path: 'query.cursor', message: 'not a cursor this listing issued; start again without it' },
     ]),
   );
+}
+
+/** A hospital's alerts listing is its own: the cursor is bound to the calling hospital, the listed one and `since`. */
+export function alertsScope(
+  callerHospitalId: string,
+  hospitalId: string,
+  since: string | undefined,
+): CursorScope {
+  return {
+    caller: `hospital:${callerHospitalId}`,
+    listing: listingScope(routeKey(ROUTES.hospitalAlerts), { hospitalId, since }),
+  };
 }
 
 /**
@@ -130,6 +144,7 @@ export function decodeCursor(cursor: string, hospitalId: string, since: string |
 export function parseAlertsQuery(
   hospitalId: string,
   parameters: Record<string, string | undefined> | undefined,
+  cursors: { signer: CursorSigner; callerHospitalId: string },
 ): AlertsQuery {
   const input = parameters ?? {};
   const result = Query.safeParse(input, { reportInput: true });
@@ -152,17 +167,38 @@ export function parseAlertsQuery(
     hospitalId,
     limit: limit ?? DEFAULT_ALERTS_LIMIT,
     ...(since === undefined ? {} : { since }),
-    ...(cursor === undefined ? {} : { after: decodeCursor(cursor, hospitalId, since) }),
+    ...(cursor === undefined
+      ? {}
+      : {
+          after: decodeCursor(
+            openCursor(cursors.signer, alertsScope(cursors.callerHospitalId, hospitalId, since), cursor),
+            hospitalId,
+            since,
+          ),
+        }),
   };
 }
 
-/** One page of a hospital's alerts, newest first, with the cursor of the next page. */
-export async function listAlerts(store: AlertsStore, query: AlertsQuery): Promise<AlertsAnswer> {
+function openCursor(signer: CursorSigner, scope: CursorScope, cursor: string): string {
+  try {
+    return signer.open(scope, cursor);
+  } catch (error) {
+    if (error instanceof CursorError) throw invalidCursor(error.message);
+    throw error;
+  }
+}
+
+/** One page of a hospital's alerts, newest first, with the cursor of the next page sealed for `scope`. */
+export async function listAlerts(
+  store: AlertsStore,
+  query: AlertsQuery,
+  cursors: { signer: CursorSigner; scope: CursorScope },
+): Promise<AlertsAnswer> {
   const page = await store.listForHospital(query);
   return {
     hospitalId: query.hospitalId,
     alerts: page.flags.map(toHospitalAlert),
-    nextCursor: page.next ? encodeCursor(page.next) : null,
+    nextCursor: page.next ? cursors.signer.seal(cursors.scope, encodeCursor(page.next)) : null,
   };
 }
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Basis, FLAG_STATUSES, RESULTS, SEVERITIES } from '../contracts/flag.ts';
 import type { AlertsAnswer as AlertsAnswerType } from './alerts.ts';
-import type { PrescreenAnswer as PrescreenAnswerType } from './prescreen.ts';
+import { MAX_ALERTS_PER_RULE, type PrescreenAnswer as PrescreenAnswerType } from './prescreen.ts';
 
 export const PrescreenAlertSchema = z.strictObject({
   alertId: z.string(),
@@ -21,12 +21,24 @@ export const PrescreenAlertSchema = z.strictObject({
   suggestion: z.string().nullable(),
 });
 
+export const OmittedAlertsSchema = z.strictObject({
+  ruleId: z.string(),
+  ruleClass: z.string(),
+  count: z.number().int().positive(),
+  lineNos: z.array(z.number().int()),
+});
+
 export const PrescreenAnswerSchema = z.strictObject({
   verdict: z.enum(['ok', 'warn', 'would-reject']),
   claimId: z.string().nullable(),
   visitId: z.string(),
   ruleSetVersion: z.string(),
-  alerts: z.array(PrescreenAlertSchema),
+  alerts: z
+    .array(PrescreenAlertSchema)
+    .meta({ description: `At most ${MAX_ALERTS_PER_RULE} per rule, the most pressing first` }),
+  omittedAlerts: z
+    .array(OmittedAlertsSchema)
+    .meta({ description: 'Per rule, the alerts past the cap: how many and the lines they name' }),
 });
 
 export const HospitalAlertSchema = z.strictObject({

@@ -3,8 +3,9 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HistoryStore } from '../history/store.ts';
-import type { Screener } from '../rules/screen.ts';
-import { type AlertsStore, listAlerts, parseAlertsQuery } from './alerts.ts';
+import type { ScreenerOrSource } from '../rules/active.ts';
+import { type AlertsStore, alertsScope, listAlerts, parseAlertsQuery } from './alerts.ts';
+import type { CursorSigner } from './cursor.ts';
 import { type Authenticate, authorizeHospital } from './identity.ts';
 import { parseDraft, prescreen, type Verdict } from './prescreen.ts';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, ProblemError, problem } from './problem.ts';
@@ -27,13 +28,18 @@ export interface ApiOutcome {
 }
 
 export interface ApiDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked per request; a cached check). */
+  screener: ScreenerOrSource;
   history: Pick<HistoryStore, 'claimsFor'>;
   alerts: AlertsStore;
   /** `byAuthorizerContext()` in AWS, `byApiKey(keyring)` locally and in tests. */
   authenticate: Authenticate;
+  /** Seals the alerts listing's cursors; one secret for every instance (config, or .fundguard locally). */
+  cursors: CursorSigner;
   logger: ApiLogger;
   now?: () => Date;
+  /** The prescreen's time budget; default the screener's SCREEN_BUDGET_MS. */
+  screenBudgetMs?: number;
   observe?: (outcome: ApiOutcome) => void;
 }
 
@@ -99,8 +105,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const identity = deps.authenticate(event);
     const hospitalId = event.pathParameters?.hospitalId ?? '';
     authorizeHospital(identity, hospitalId);
-    const query = parseAlertsQuery(hospitalId, event.queryStringParameters);
-    return json(200, await listAlerts(deps.alerts, query));
+    const query = parseAlertsQuery(hospitalId, event.queryStringParameters, {
+      signer: deps.cursors,
+      callerHospitalId: identity.hospitalId,
+    });
+    const scope = alertsScope(identity.hospitalId, hospitalId, query.since);
+    return json(200, await listAlerts(deps.alerts, query, { signer: deps.cursors, scope }));
   };
 
   const router = httpRouterHandler<ApiEvent, ApiResult>({

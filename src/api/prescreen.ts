@@ -1,7 +1,8 @@
 import { DraftClaim } from '../contracts/claim.ts';
 import { type Action, actionRank, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
-import { actionFor, type Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource, type StageScreener } from '../rules/active.ts';
+import { actionFor, ScreenBudgetError } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -25,18 +26,41 @@ export interface PrescreenAlert {
   suggestion: string | null;
 }
 
+/** Alerts of one rule past MAX_ALERTS_PER_RULE: counted, not listed. */
+export interface OmittedAlerts {
+  ruleId: string;
+  ruleClass: string;
+  /** How many alerts of the rule the answer leaves out. */
+  count: number;
+  /** The lines they name, in order, so the doctor still sees every line concerned. */
+  lineNos: number[];
+}
+
 export interface PrescreenAnswer {
   verdict: Verdict;
   claimId: string | null;
   visitId: string;
   ruleSetVersion: string;
+  /** At most MAX_ALERTS_PER_RULE per rule, the most pressing first. */
   alerts: PrescreenAlert[];
+  /** Per rule, the alerts past the cap; empty when every alert is listed. */
+  omittedAlerts: OmittedAlerts[];
 }
 
+/**
+ * A rule lists at most this many alerts in one answer (the rest are counted with their lines), so
+ * the answer stays far below API Gateway's and Lambda's 6 MB for any draft the API accepts: a
+ * 2,000-line draft can raise an alert per line and rule, each up to a few KB with its basis text.
+ */
+export const MAX_ALERTS_PER_RULE = 20;
+
 export interface PrescreenDeps {
-  screener: Screener;
+  /** A fixed screener, or the active published rule set (asked per request; a cached check). */
+  screener: ScreenerOrSource;
   history: Pick<HistoryStore, 'claimsFor'>;
   now?: () => Date;
+  /** The screen's time budget; default the screener's SCREEN_BUDGET_MS. */
+  screenBudgetMs?: number;
 }
 
 /** History is keyed by the insured id: DynamoDB caps a key at 2048 bytes, we keep far below it. */
@@ -79,38 +103,95 @@ export function parseDraft(body: unknown): DraftClaim {
  * and for each alert what the in-process stage would do, which sets the verdict.
  */
 export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise<PrescreenAnswer> {
-  const { screener } = deps;
+  const screener = await currentScreener(deps.screener);
   const history = await historyFor(draft, screener.ruleSet.historyDays('pre'), deps.history);
   const now = deps.now?.() ?? new Date();
-  const { flags, suggestions } = await screener.screen(draft, { stage: 'pre', now, history });
-  const alerts = flags.map((flag) => ({
-    alertId: flag.flagId,
-    ruleId: flag.ruleId,
-    ruleClass: flag.basis.ruleClass,
-    severity: flag.severity,
-    result: flag.result,
-    inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
-    message: flag.message,
-    lineNos: flag.lineNos,
-    amountAtRisk: flag.amountAtRisk,
-    basis: flag.basis,
-    suggestion: suggestions[flag.flagId] ?? null,
-  }));
+  const { flags, suggestions } = await screenWithinBudget(draft, screener, deps.screenBudgetMs, now, history);
+  // An exempted hit is approved practice: nothing to warn the doctor about.
+  const all = flags
+    .filter((flag) => flag.status !== 'exempted')
+    .map((flag) => ({
+      alertId: flag.flagId,
+      ruleId: flag.ruleId,
+      ruleClass: flag.basis.ruleClass,
+      severity: flag.severity,
+      result: flag.result,
+      inProcessAction: inProcessAction(screener.ruleSet.rule(flag.ruleId)?.file.action.in, flag.result),
+      message: flag.message,
+      lineNos: flag.lineNos,
+      amountAtRisk: flag.amountAtRisk,
+      basis: flag.basis,
+      suggestion: suggestions[flag.flagId] ?? null,
+    }));
   // What would stop the claim first, then the most severe, then in line order: the order a doctor fixes them.
-  alerts.sort(
+  all.sort(
     (a, b) =>
       actionRankOf(b.inProcessAction) - actionRankOf(a.inProcessAction) ||
       severityRank(b.severity) - severityRank(a.severity) ||
       (a.lineNos[0] ?? 0) - (b.lineNos[0] ?? 0) ||
       a.ruleId.localeCompare(b.ruleId),
   );
+  const { alerts, omittedAlerts } = capPerRule(all);
   return {
-    verdict: verdictOf(alerts),
+    // Over every alert, listed or not: a rejecting line past the cap still makes the draft would-reject.
+    verdict: verdictOf(all),
     claimId: draft.claimId ?? null,
     visitId: draft.visit.visitId,
     ruleSetVersion: screener.ruleSet.version,
     alerts,
+    omittedAlerts,
   };
+}
+
+async function screenWithinBudget(
+  draft: DraftClaim,
+  screener: StageScreener,
+  budgetMs: number | undefined,
+  now: Date,
+  history: Awaited<ReturnType<typeof historyFor>>,
+) {
+  try {
+    return await screener.screen(draft, {
+      stage: 'pre',
+      now,
+      history,
+      ...(budgetMs === undefined ? {} : { budgetMs }),
+    });
+  } catch (error) {
+    if (!(error instanceof ScreenBudgetError)) throw error;
+    // The same draft would take as long again: a 422 to change it, not a 5xx to retry.
+    throw new ProblemError(
+      problem(PROBLEM_TYPES.screenBudget, 422, 'Draft too costly to screen', error.message),
+      {},
+      { cause: error },
+    );
+  }
+}
+
+/** The first MAX_ALERTS_PER_RULE alerts of each rule, in the sorted order; the rest counted per rule. */
+function capPerRule(sorted: PrescreenAlert[]): Pick<PrescreenAnswer, 'alerts' | 'omittedAlerts'> {
+  const listed = new Map<string, number>();
+  const omitted = new Map<string, OmittedAlerts>();
+  const alerts: PrescreenAlert[] = [];
+  for (const alert of sorted) {
+    const n = listed.get(alert.ruleId) ?? 0;
+    if (n < MAX_ALERTS_PER_RULE) {
+      listed.set(alert.ruleId, n + 1);
+      alerts.push(alert);
+      continue;
+    }
+    const rest = omitted.get(alert.ruleId) ?? {
+      ruleId: alert.ruleId,
+      ruleClass: alert.ruleClass,
+      count: 0,
+      lineNos: [],
+    };
+    rest.count++;
+    rest.lineNos.push(...alert.lineNos);
+    omitted.set(alert.ruleId, rest);
+  }
+  for (const rest of omitted.values()) rest.lineNos = [...new Set(rest.lineNos)].sort((a, b) => a - b);
+  return { alerts, omittedAlerts: [...omitted.values()] };
 }
 
 /** `would-reject` if the in-process stage would reject any alerted line, `warn` for any alert, else `ok`. */

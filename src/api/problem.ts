@@ -35,6 +35,7 @@ export const PROBLEM_TYPES = {
   notFound: problemType('not-found'),
   methodNotAllowed: problemType('method-not-allowed'),
   timeout: problemType('timeout'),
+  screenBudget: problemType('screen-budget'),
   internal: problemType('internal'),
 } as const;
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
@@ -6,10 +7,58 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
+/** Fatal: JSON text is UTF-8 (RFC 8259 §8.1), and bytes that are not must be refused, never replaced. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function utf8Text(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new ProblemError(
+      problem(
+        PROBLEM_TYPES.invalidJson,
+        400,
+        'Invalid JSON',
+        `the body is not valid UTF-8 (from byte ${firstInvalidByte(bytes)}); send JSON encoded as UTF-8`,
+      ),
+      {},
+      { cause: error },
+    );
+  }
+}
+
+/** Where the first byte sequence that is not UTF-8 begins: the longest prefix that decodes. */
+function firstInvalidByte(bytes: Buffer): number {
+  let low = 0;
+  let high = bytes.length;
+  // Any prefix of valid UTF-8 decodes in streaming mode (a cut character waits for its tail).
+  const decodes = (end: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
+      return true;
+    } catch (error) {
+      if (error instanceof TypeError) return false;
+      throw error;
+    }
+  };
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (decodes(mid)) low = mid;
+    else high = mid - 1;
+  }
+  // The prefix may end in the unfinished start of the bad sequence (0xC3 before an ASCII byte): report where it starts.
+  if (isUtf8(bytes.subarray(0, low))) return low;
+  let start = low;
+  while (start > 0 && low - start < 3 && ((bytes[start - 1] ?? 0) & 0xc0) === 0x80) start--;
+  return start > 0 && (bytes[start - 1] ?? 0) >= 0xc0 ? start - 1 : low;
+}
+
 /**
  * The JSON body of a request, or the problem that explains why there is none: 413 past
- * MAX_BODY_BYTES (checked before anything is parsed), 415 for another media type, 400 for text that
- * is not JSON, with the parser's reason.
+ * MAX_BODY_BYTES (checked before anything is parsed), 415 for another media type, 400 for bytes that
+ * are not UTF-8 (API Gateway passes those base64-encoded) and for text that is not JSON, with the
+ * parser's reason.
  */
 export function readJsonBody(
   event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>,
@@ -38,7 +87,7 @@ export function readJsonBody(
       ),
     );
   }
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const text = event.isBase64Encoded ? utf8Text(Buffer.from(raw, 'base64')) : raw;
   if (!text.trim()) {
     throw new ProblemError(
       problem(

@@ -13,3 +13,10 @@ export const genericOf = (code: string): string => code.slice(0, 10);
  */
 export const pharmacologicalSubgroupOf = (code: string): string | undefined =>
   /^X[A-Z]\d\d[A-Z]/.test(code) ? code.slice(1, 5) : undefined;
+
+/**
+ * The item of 《全国医疗服务价格项目规范》 a 15-digit national service code (医保医疗服务项目分类与代码)
+ * bills: the 9 digits after the leading `00`; the last 4 tell its variants apart (阑尾切除术(单纯性),
+ * 阑尾切除术(化脓性) are one surgery, 331003022).
+ */
+export const specItemOf = (code: string): string => code.slice(2, 11);

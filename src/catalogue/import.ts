@@ -1,9 +1,12 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isoDate } from '../contracts/fields.ts';
 import { describeIssue } from '../contracts/issues.ts';
-import { KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
+import { defaultCatalogueDir, KNOWLEDGE_POINTS_FILE, RULE_CLASSES_FILE } from './index.ts';
+import { loadIndicationDiseases } from './indications.ts';
 import { type ParseOptions, parseConstraint } from './parse.ts';
+import { readJsonFile } from './read.ts';
 import { type PairSource, pairReviewer, reviewText } from './review.ts';
 import { CatalogueFile, type KnowledgePoint, type RuleClass, RuleClassFile } from './schema.ts';
 
@@ -32,6 +35,8 @@ const RawKnowledgePoint = z.object({
   constraint: z.string().nullable(),
   detect_logic: z.string().nullable(),
   batch_tag: z.string().min(1),
+  /** The batch's or update's publication date; null where the source gives none. */
+  published_at: isoDate.nullable(),
   supersedes: z.string().nullable(),
 });
 type RawKnowledgePoint = z.infer<typeof RawKnowledgePoint>;
@@ -69,26 +74,15 @@ export interface CatalogueImport {
 }
 
 function readJson<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CatalogueImportError(file, 'cannot be read', { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CatalogueImportError(file, `is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  const result = schema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, json));
-    throw new CatalogueImportError(file, `does not have the expected shape: ${problems.join('; ')}`, {
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return readJsonFile(file, schema, (problem) => {
+    const reason =
+      problem.step === 'read'
+        ? 'cannot be read'
+        : problem.step === 'json'
+          ? `is not valid JSON (${problem.cause.message})`
+          : `does not have the expected shape: ${problem.problems.join('; ')}`;
+    return new CatalogueImportError(file, reason, { cause: problem.cause });
+  });
 }
 
 /** Published batches in order (batch_01, batch_02, … batch_17), then update batches by name. */
@@ -219,17 +213,27 @@ function readKnowledgePoints(sourceDir: string, batches: readonly string[]): Rea
   return read;
 }
 
-/** kpId → the kpId replacing it. Every named target must exist and be replaced only once. */
+/**
+ * kpId → the kpId replacing it. Every named target must exist, be replaced only once, and not be
+ * published after the update that replaces it.
+ */
 function supersessions(sourceDir: string, read: readonly ReadKnowledgePoint[]): Map<string, string> {
-  const ids = new Set(read.map(({ raw }) => raw.kp_id));
+  const byId = new Map(read.map(({ raw }) => [raw.kp_id, raw]));
   const by = new Map<string, string>();
   for (const { raw, file } of read) {
     if (raw.supersedes === null) continue;
     const where = join(sourceDir, file);
-    if (!ids.has(raw.supersedes)) {
+    const target = byId.get(raw.supersedes);
+    if (!target) {
       throw new CatalogueImportError(
         where,
         `${raw.kp_id} supersedes ${raw.supersedes}, which no batch lists`,
+      );
+    }
+    if (target.published_at && (!raw.published_at || raw.published_at < target.published_at)) {
+      throw new CatalogueImportError(
+        where,
+        `${raw.kp_id} (published ${raw.published_at ?? 'undated'}) supersedes ${raw.supersedes}, published later on ${target.published_at}`,
       );
     }
     const earlier = by.get(raw.supersedes);
@@ -255,8 +259,9 @@ function validated<S extends z.ZodType>(schema: S, value: unknown, where: string
 
 /**
  * Read the NHSA two-libraries extract in `sourceDir` and build the catalogue files: every knowledge
- * point parsed into a restriction where that is safe (see `parseConstraint`), updates applied (a
- * superseded point leaves `knowledgePoints` and is listed in `supersededBy`), and coverage counted over
+ * point parsed into a restriction where that is safe (see `parseConstraint`) and dated by its batch's
+ * publication, updates applied (a superseded point moves to `supersededPoints` with the update's
+ * date as its `supersededOn`, and is listed in `supersededBy`), and coverage counted over
  * every record read. Pure apart from reading `sourceDir`; the same source gives the same result.
  *
  * @throws CatalogueImportError naming the file when a source file is missing, not JSON, of the wrong
@@ -273,6 +278,12 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
   } catch (error) {
     throw new CatalogueImportError(sourceDir, 'source directory not found', { cause: error });
   }
+  // 药品限适应症 texts are read with the disease mapping of rules/reference (src/catalogue/indications.ts).
+  const parseOptions: ParseOptions = {
+    ...options,
+    indicationDiseases:
+      options.indicationDiseases ?? loadIndicationDiseases(join(dirname(defaultCatalogueDir()), 'reference')),
+  };
   const ruleClasses = buildRuleClasses(sourceDir);
   const classByName = new Map(ruleClasses.map((rc) => [rc.name, rc]));
   const batches = batchFiles(sourceDir);
@@ -289,6 +300,8 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
 
   const coverage = new Map<string, CatalogueFile['coverage']['byRuleClass'][number]>();
   const knowledgePoints: KnowledgePoint[] = [];
+  const supersededPoints: KnowledgePoint[] = [];
+  const publishedAt = new Map(read.map(({ raw }) => [raw.kp_id, raw.published_at]));
   const codeless: string[] = [];
   for (const { raw, file } of read) {
     const basisCode = raw.gz_code ?? classByName.get(raw.rule_class)?.basisCode;
@@ -300,7 +313,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     }
     const { restriction, keptAsText } = parseConstraint(
       { ruleClass: raw.rule_class, text: raw.constraint, codes: raw.med_codes },
-      options,
+      parseOptions,
     );
     const row = coverage.get(raw.rule_class) ?? {
       ruleClass: raw.rule_class,
@@ -313,12 +326,13 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     };
     coverage.set(raw.rule_class, row);
     row.read += 1;
-    if (supersededBy.has(raw.kp_id)) {
-      row.superseded += 1;
-      continue;
-    }
+    const replacement = supersededBy.get(raw.kp_id);
+    // The date the replacing update was published; an undated one replaces the point from the start.
+    const supersededOn = replacement ? (publishedAt.get(replacement) ?? null) : null;
+    if (replacement) row.superseded += 1;
+    if (replacement && supersededOn === null) continue;
     if (raw.med_codes.length === 0) {
-      codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
+      if (!replacement) codeless.push(`${raw.kp_id} (${raw.rule_class}: ${raw.item_name})`);
       continue;
     }
     const text = raw.constraint ?? '';
@@ -328,11 +342,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     } else if (restriction) {
       grade = reviewText(raw.rule_class, text, restriction);
     }
-    row.active += 1;
-    if (restriction) row.parsed += 1;
-    else row.keptAsText += 1;
-    if (grade) row.graded += 1;
-    knowledgePoints.push({
+    const point: KnowledgePoint = {
       kpId: raw.kp_id,
       ruleClass: raw.rule_class,
       basisCode,
@@ -342,11 +352,22 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       text,
       detectLogic: raw.detect_logic,
       batch: raw.batch_tag,
+      publishedAt: raw.published_at,
       supersedes: raw.supersedes,
+      supersededOn,
       restriction,
       keptAsText,
       grade,
-    });
+    };
+    if (replacement) {
+      supersededPoints.push(point);
+      continue;
+    }
+    row.active += 1;
+    if (restriction) row.parsed += 1;
+    else row.keptAsText += 1;
+    if (grade) row.graded += 1;
+    knowledgePoints.push(point);
   }
 
   const rows = [...coverage.values()];
@@ -363,7 +384,9 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
     {
       $comment:
         'Generated by `fundguard catalogue import` from the NHSA two-libraries extract; do not edit by hand. ' +
-        'Active knowledge points in source order (published batches, then updates).' +
+        'Knowledge points in force in source order (published batches, then updates), each applying to ' +
+        'lines served from its publishedAt (null: from the start); supersededPoints are those an update ' +
+        'replaced, applying to lines served before their supersededOn.' +
         codelessNote,
       source,
       coverage: {
@@ -377,6 +400,7 @@ export function importCatalogue(sourceDir: string, options: ParseOptions = {}): 
       },
       supersededBy: Object.fromEntries([...supersededBy].sort(([a], [b]) => a.localeCompare(b))),
       knowledgePoints,
+      supersededPoints,
     },
     sourceDir,
     'the imported catalogue',
@@ -402,18 +426,28 @@ function stableJson(value: unknown): string {
 }
 
 /**
+ * The text of `knowledge-points.json` and `rule-classes.json` as an import writes them. Key order
+ * follows the schemas and nothing depends on the clock, so the same import gives the same bytes.
+ */
+export function catalogueFileTexts(imported: CatalogueImport): Record<string, string> {
+  return {
+    [KNOWLEDGE_POINTS_FILE]: stableJson(CatalogueFile.parse(imported.catalogue)),
+    [RULE_CLASSES_FILE]: stableJson(RuleClassFile.parse(imported.ruleClasses)),
+  };
+}
+
+/**
  * Write `knowledge-points.json` and `rule-classes.json` into `outDir` (normally `rules/catalogue`),
- * creating it if needed. Key order follows the schemas and nothing depends on the clock, so the same
- * import writes the same bytes. Returns the paths written.
+ * creating it if needed (see `catalogueFileTexts`: the same import writes the same bytes). Returns
+ * the paths written.
  */
 export function writeCatalogue(imported: CatalogueImport, outDir: string): string[] {
-  const files: [string, unknown][] = [
-    [join(outDir, KNOWLEDGE_POINTS_FILE), CatalogueFile.parse(imported.catalogue)],
-    [join(outDir, RULE_CLASSES_FILE), RuleClassFile.parse(imported.ruleClasses)],
-  ];
   mkdirSync(outDir, { recursive: true });
-  for (const [path, content] of files) writeFileSync(path, stableJson(content));
-  return files.map(([path]) => path);
+  return Object.entries(catalogueFileTexts(imported)).map(([name, text]) => {
+    const path = join(outDir, name);
+    writeFileSync(path, text);
+    return path;
+  });
 }
 
 /** Terminal columns: CJK characters take two. */
@@ -427,14 +461,35 @@ const padEnd = (text: string, columns: number) => text + ' '.repeat(Math.max(0, 
 const padStart = (text: string | number, columns: number) =>
   ' '.repeat(Math.max(0, columns - width(String(text)))) + String(text);
 
-/** How many of the 2025 edition's classes the rules evaluate, apart from the classes of FundGuard's own. */
-function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonly RuleClass[]): string {
+/** The rules that evaluate one rule class, and the public reference tables (rules/reference) they read. */
+export interface ClassEvaluation {
+  ruleIds: readonly string[];
+  /** File names in `rules/reference`; empty when the rules judge the claim by knowledge points or by itself. */
+  reference: readonly string[];
+}
+
+/**
+ * How many of the 2025 edition's classes the rules evaluate, and from what: knowledge points,
+ * public reference data, or the claim itself; then the classes of FundGuard's own.
+ */
+function evaluatedClassesLine(
+  evaluatedBy: ReadonlyMap<string, ClassEvaluation>,
+  withPoints: ReadonlySet<string>,
+  ruleClasses: readonly RuleClass[],
+): string {
   const edition = ruleClasses.filter((rc) => rc.seq2025 !== null);
+  const evaluated = [...evaluatedBy.keys()];
   const national = evaluated.filter((name) => edition.some((rc) => rc.name === name));
   const own = evaluated.filter((name) => !ruleClasses.some((rc) => rc.name === name));
   const other = evaluated.length - national.length - own.length;
+  const fromPoints = national.filter((name) => withPoints.has(name)).length;
+  const fromReference = national.filter(
+    (name) => !withPoints.has(name) && (evaluatedBy.get(name)?.reference.length ?? 0) > 0,
+  ).length;
   return (
-    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length}` +
+    `rule classes evaluated by a rule: ${national.length} of the 2025 edition's ${edition.length} ` +
+    `(${fromPoints} by knowledge points, ${fromReference} by public reference data, ` +
+    `${national.length - fromPoints - fromReference} by the claim itself)` +
     (other > 0 ? `, ${other} of the 1.0 framework only` : '') +
     (own.length > 0 ? `, ${own.length} of FundGuard's own (${own.join('、')})` : '')
   );
@@ -443,13 +498,15 @@ function evaluatedClassesLine(evaluated: readonly string[], ruleClasses: readonl
 /**
  * A readable coverage report: totals, then one row per rule class — records read, superseded by an
  * update, active, parsed into a restriction, graded suspicious by the review, and evaluated by a rule.
- * `evaluatedBy` maps a rule class to the ids of the rules that name it; without it the column is left out.
+ * `evaluatedBy` maps a rule class to the rules that evaluate it; without it the column is left out.
  * `ruleClasses` (rule-classes.json) tells the 2025 edition's classes from FundGuard's own.
- * Rule classes a rule evaluates without knowledge points (重复开药, 参保人死亡后…) are listed after.
+ * Rule classes a rule evaluates without knowledge points are listed after, those checked against
+ * public reference data (ICD-10 and ICD-9-CM-3 edits, 十八反/十九畏, service classes) with the tables
+ * they read, apart from those the claim alone decides (totals, code forms, upload delay…).
  */
 export function formatCoverage(
   file: CatalogueFile,
-  evaluatedBy?: ReadonlyMap<string, readonly string[]>,
+  evaluatedBy?: ReadonlyMap<string, ClassEvaluation>,
   ruleClasses: readonly RuleClass[] = [],
 ): string {
   const c = file.coverage;
@@ -468,9 +525,25 @@ export function formatCoverage(
   ];
   const line = (name: string, cells: (string | number)[]) =>
     padEnd(name, nameColumns) + cells.map((cell, i) => padStart(cell, (header[i]?.length ?? 0) + 2)).join('');
+  // A class counts as evaluated by knowledge points only where a rule reads some of them.
+  const withPoints = new Set(c.byRuleClass.filter((row) => evaluated(row) > 0).map((row) => row.ruleClass));
   const withoutPoints = evaluatedBy
-    ? [...evaluatedBy].filter(([ruleClass]) => !c.byRuleClass.some((row) => row.ruleClass === ruleClass))
+    ? [...evaluatedBy].filter(([ruleClass]) => !withPoints.has(ruleClass))
     : [];
+  const byReference = withoutPoints.filter(([, e]) => e.reference.length > 0);
+  const byClaim = withoutPoints.filter(([, e]) => e.reference.length === 0);
+  const listed = (title: string, rows: [string, ClassEvaluation][]) =>
+    rows.length === 0
+      ? []
+      : [
+          '',
+          title,
+          ...rows.map(
+            ([ruleClass, e]) =>
+              `  ${padEnd(ruleClass, nameColumns)}${e.ruleIds.join(', ')}` +
+              (e.reference.length ? `  (rules/reference/${e.reference.join(', rules/reference/')})` : ''),
+          ),
+        ];
   return [
     'NHSA catalogue coverage',
     `  knowledge points read    ${padStart(c.read, 6)}`,
@@ -493,13 +566,8 @@ export function formatCoverage(
         ...(evaluatedBy ? [evaluated(row)] : []),
       ]),
     ),
-    ...(withoutPoints.length > 0
-      ? [
-          '',
-          'rule classes evaluated without knowledge points:',
-          ...withoutPoints.map(([ruleClass, ids]) => `  ${padEnd(ruleClass, nameColumns)}${ids.join(', ')}`),
-        ]
-      : []),
-    ...(evaluatedBy ? ['', evaluatedClassesLine([...evaluatedBy.keys()], ruleClasses)] : []),
+    ...listed('rule classes evaluated by public reference data, without knowledge points:', byReference),
+    ...listed('rule classes evaluated by the claim itself, without knowledge points:', byClaim),
+    ...(evaluatedBy ? ['', evaluatedClassesLine(evaluatedBy, withPoints, ruleClasses)] : []),
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import type { INSURANCE_TYPES, VISIT_TYPES } from '../contracts/claim.ts';
+import { type IndicationDiseases, parseIndication } from './indications.ts';
 import type { Restriction } from './schema.ts';
 
 /**
@@ -10,6 +11,8 @@ export const DEFAULT_CHILD_MAX_AGE_YEARS = 17;
 export interface ParseOptions {
   /** Inclusive upper age for 儿童/小儿 without an explicit band. */
   childMaxAgeYears?: number;
+  /** The disease-to-ICD-10 mapping 药品限适应症 texts are read with; without it they stay text. */
+  indicationDiseases?: IndicationDiseases;
 }
 
 /** The parts of one published knowledge point that decide its restriction. */
@@ -235,13 +238,13 @@ function exclusivePair(codes: readonly string[]): ParsedConstraint {
   return parsed({ kind: 'exclusivePair', codes: [a, b] });
 }
 
-/** Rule classes whose texts are kept whole on purpose, with the reason a flag or auditor can show. */
-export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
-  药品限适应症:
-    'an indication limit: checking it needs the diagnosis matched against the indication text, which this data does not code',
-  手术项目未按规定折价收费:
-    'a surgery group: checking the discount needs to know which operations shared one incision, which a claim does not carry',
-};
+function indication(text: string, diseases: IndicationDiseases | undefined): ParsedConstraint {
+  if (!diseases) return kept('no disease-to-ICD-10 mapping given to read the indication with');
+  const read = parseIndication(text, diseases);
+  if (read.alternatives === null) return kept(read.reason);
+  const names = [...new Set(read.alternatives.flatMap((a) => a.diseases))];
+  return parsed({ kind: 'indication', label: names.join('、'), alternatives: read.alternatives });
+}
 
 /**
  * Turn one knowledge point's constraint into a restriction, by rule class. Only forms known to be
@@ -249,8 +252,6 @@ export const KEPT_AS_TEXT_REASONS: Readonly<Record<string, string>> = {
  */
 export function parseConstraint(source: ConstraintSource, options: ParseOptions = {}): ParsedConstraint {
   const childMax = options.childMaxAgeYears ?? DEFAULT_CHILD_MAX_AGE_YEARS;
-  const reason = KEPT_AS_TEXT_REASONS[source.ruleClass];
-  if (reason) return kept(reason);
   if (source.text === null || source.text.trim() === '') return kept('no constraint text published');
   const text = normalise(source.text);
 
@@ -297,6 +298,13 @@ export function parseConstraint(source: ConstraintSource, options: ParseOptions 
       return parsed({ kind: 'notInternet' });
     case '医疗服务项目重复收费':
       return exclusivePair(source.codes);
+    case '手术项目未按规定折价收费': {
+      // The whole text is the group's name ("胃肠手术组"); anything else is not a group this knows.
+      const group = /^\S+手术组$/.exec(text)?.[0];
+      return group ? parsed({ kind: 'surgeryGroup', group }) : kept('no surgery group named in the text');
+    }
+    case '药品限适应症':
+      return indication(text, options.indicationDiseases);
     default:
       return kept(`no parser for rule class ${source.ruleClass}`);
   }

@@ -83,7 +83,10 @@ export const SERVICE_CLASSES_FILE = 'service-classes.json';
 export const SERVICE_CLASS_IDS = ['exam', 'lab', 'ct', 'mri', 'treatment', 'surgery'] as const;
 export type ServiceClassId = (typeof SERVICE_CLASS_IDS)[number];
 
-/** `rules/reference/service-classes.json`: service classes by the national code's structure, each with its source. */
+/**
+ * `rules/reference/service-classes.json`: service classes by the national code's structure, each
+ * with its source — the one table the in-process rules and the post-event indicators read.
+ */
 export const ServiceClassFile = z.strictObject({
   $comment: z.string(),
   classes: z.array(
@@ -93,6 +96,7 @@ export const ServiceClassFile = z.strictObject({
       codePrefixes: z
         .array(z.string().regex(/^\d{1,9}$/, 'expected leading digits of a 9-digit spec code'))
         .min(1),
+      /** Words that class an item whose code the chapters do not class, by its name. */
       nameContains: z.array(z.string().min(1)).optional(),
       source: z.string().min(1),
     }),
@@ -100,21 +104,32 @@ export const ServiceClassFile = z.strictObject({
 });
 export type ServiceClassFile = z.infer<typeof ServiceClassFile>;
 
-/** The class of a 15-digit national service code: that of its longest matching spec-code prefix. */
+/**
+ * The class of a service item: that of the longest spec-code prefix its 15-digit national code
+ * matches, else — a local code, or a chapter no class lists — the first class whose words its
+ * name contains.
+ */
 export class ServiceClasses {
   readonly #prefixes: { prefix: string; id: ServiceClassId }[];
+  readonly #words: { words: readonly string[]; id: ServiceClassId }[];
 
   constructor(readonly file: ServiceClassFile) {
     this.#prefixes = file.classes
       .flatMap((c) => c.codePrefixes.map((prefix) => ({ prefix, id: c.class })))
       .sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#words = file.classes.flatMap((c) =>
+      c.nameContains ? [{ words: c.nameContains, id: c.class }] : [],
+    );
   }
 
-  /** undefined for a code that is not `00` + 13 digits, or whose chapter no class lists. */
-  of(code: string): ServiceClassId | undefined {
-    if (!/^00\d{13}$/.test(code)) return undefined;
-    const spec = code.slice(2, 11);
-    return this.#prefixes.find((p) => spec.startsWith(p.prefix))?.id;
+  /** undefined for an item neither its code nor its name places in a class. */
+  of(code: string, name = ''): ServiceClassId | undefined {
+    if (/^00\d{13}$/.test(code)) {
+      const spec = code.slice(2, 11);
+      const byCode = this.#prefixes.find((p) => spec.startsWith(p.prefix))?.id;
+      if (byCode) return byCode;
+    }
+    return this.#words.find((c) => c.words.some((w) => name.includes(w)))?.id;
   }
 }
 

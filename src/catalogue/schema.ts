@@ -1,5 +1,21 @@
 import { z } from 'zod';
 import { INSURANCE_TYPES, SEXES, VISIT_TYPES } from '../contracts/claim.ts';
+import { isoDate } from '../contracts/fields.ts';
+
+/** One indication of a 药品限适应症 text: its diseases' ICD-10 codes and the age it states, if any. */
+const IndicationAlternative = z.strictObject({
+  diseases: z.array(z.string().min(1)).min(1),
+  /** Categories (E11), code prefixes (K70.3) and ranges (I10-I13) from rules/reference/indication-diseases.json. */
+  icd10: z.array(z.string().min(1)).min(1),
+  /** Inclusive lower bound in completed years, months or days (成人 → 18 years, 3月龄 → 3 months). */
+  minAge: z
+    .strictObject({ value: z.number().int().nonnegative(), unit: z.enum(['years', 'months', 'days']) })
+    .optional(),
+  /** Inclusive upper bound in completed years (儿童 → 17). */
+  maxAgeYears: z.number().int().nonnegative().optional(),
+  /** The age condition as the text states it. */
+  ageLabel: z.string().min(1).optional(),
+});
 
 /**
  * A restriction is what one NHSA knowledge point says about its codes, in a form a rule can check.
@@ -79,6 +95,22 @@ export const Restriction = z.discriminatedUnion('kind', [
    * most that another drug of its class was used before, never why it was stopped.
    */
   z.strictObject({ kind: z.literal('secondLine') }),
+  /**
+   * 手术项目未按规定折价收费: the surgery group the point names (胃肠手术组, 肝胆手术组, …). Its detect
+   * logic: 经同一切口进行的两种及以上不同的手术，第二及以后的手术未按规定折价计收 — the second and later
+   * surgeries of a group done through one incision are charged at a discount. The points state no rate.
+   */
+  z.strictObject({ kind: z.literal('surgeryGroup'), group: z.string().min(1) }),
+  /**
+   * 药品限适应症: payable when a diagnosis of the claim falls in one alternative's ICD-10 codes and the
+   * patient's age fits that alternative (src/catalogue/indications.ts reads the text).
+   */
+  z.strictObject({
+    kind: z.literal('indication'),
+    /** The diseases the text names, as it spells them. */
+    label: z.string().min(1),
+    alternatives: z.array(IndicationAlternative).min(1),
+  }),
   /** 医疗服务项目重复收费: the two codes must not both be charged on the same day. */
   z.strictObject({ kind: z.literal('exclusivePair'), codes: z.tuple([z.string(), z.string()]) }),
 ]);
@@ -98,7 +130,17 @@ export const KnowledgePoint = z.strictObject({
   text: z.string(),
   detectLogic: z.string().nullable(),
   batch: z.string(),
+  /**
+   * The publication date of its batch or update (published_at in the source): it applies to lines
+   * served on or after it. Null where the source dates no batch (batches 1–8): it applies from the start.
+   */
+  publishedAt: isoDate.nullable(),
   supersedes: z.string().nullable(),
+  /**
+   * The publication date of the update that replaced it: it applies to lines served before it only.
+   * Null while it is in force.
+   */
+  supersededOn: isoDate.nullable(),
   /** A restriction parsed safely from the rule class and text, or null when kept as text only. */
   restriction: Restriction.nullable(),
   /** Why the text was kept unparsed (null when `restriction` is set). */
@@ -113,36 +155,36 @@ export const KnowledgePoint = z.strictObject({
 export type KnowledgePoint = z.infer<typeof KnowledgePoint>;
 
 /**
- * Coverage of one rule class. `read` counts every source record; `active` those left after updates
+ * Knowledge points counted. `read` counts every source record; `active` those left after updates
  * (with codes); `parsed` the active ones with a restriction; `graded` the parsed ones the source
  * leaves in doubt. Whether a rule evaluates them is the rule set's business, counted at report time.
  */
-export const CoverageRow = z.strictObject({
-  ruleClass: z.string(),
+const coverageCounts = {
   read: z.number().int(),
   superseded: z.number().int(),
   active: z.number().int(),
   parsed: z.number().int(),
   keptAsText: z.number().int(),
   graded: z.number().int(),
-});
+};
 
-/** The file `rules/catalogue/knowledge-points.json`: active knowledge points after supersession. */
+/** Coverage of one rule class. */
+export const CoverageRow = z.strictObject({ ruleClass: z.string(), ...coverageCounts });
+
+/** The file `rules/catalogue/knowledge-points.json`: knowledge points in force, and those updates replaced. */
 export const CatalogueFile = z.strictObject({
   $comment: z.string(),
   source: z.string(),
-  coverage: z.strictObject({
-    read: z.number().int(),
-    superseded: z.number().int(),
-    active: z.number().int(),
-    parsed: z.number().int(),
-    keptAsText: z.number().int(),
-    graded: z.number().int(),
-    byRuleClass: z.array(CoverageRow),
-  }),
+  coverage: z.strictObject({ ...coverageCounts, byRuleClass: z.array(CoverageRow) }),
   /** kpId → the kpId of the update that replaced it. */
   supersededBy: z.record(z.string(), z.string()),
+  /** Points in force (supersededOn null), in source order. */
   knowledgePoints: z.array(KnowledgePoint),
+  /**
+   * Points an update replaced, each with its supersededOn date, in source order: claims served
+   * before that date are still judged by them.
+   */
+  supersededPoints: z.array(KnowledgePoint),
 });
 export type CatalogueFile = z.infer<typeof CatalogueFile>;
 

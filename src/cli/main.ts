@@ -1,17 +1,29 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeysFileError } from '../api/keys.ts';
-import { formatCoverage, importCatalogue, writeCatalogue } from '../catalogue/import.ts';
+import { diffCatalogue, formatDiff, readCommittedCatalogue } from '../catalogue/diff.ts';
+import {
+  CatalogueImportError,
+  type ClassEvaluation,
+  catalogueFileTexts,
+  formatCoverage,
+  importCatalogue,
+  writeCatalogue,
+} from '../catalogue/import.ts';
+import {
+  formatIndicationCoverage,
+  indicationCoverage,
+  loadIndicationDiseases,
+} from '../catalogue/indications.ts';
+import { CatalogueLoadError } from '../catalogue/read.ts';
 import { Claim, DraftClaim } from '../contracts/claim.ts';
-import { ContractError, parseContract } from '../contracts/issues.ts';
 import { loadCore } from '../core.ts';
 import { generateClaims } from '../generator/generate.ts';
 import { writeGenerated } from '../generator/io.ts';
 import { writeMonth } from '../generator/month.ts';
 import { rulesWithoutInjector } from '../generator/violations.ts';
 import { InMemoryHistoryStore } from '../history/memory.ts';
-import { readNdjson } from '../ndjson.ts';
 import { SequentialScreening } from '../pipeline/sequence.ts';
 import { loadAuditCore } from '../post/audit.ts';
 import { runPeriodFixtures } from '../post/fixtures.ts';
@@ -19,10 +31,15 @@ import { PolicyError } from '../post/policy.ts';
 import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { ruleJsonSchema } from '../rules/json-schema.ts';
 import { defaultRulesDir, RuleSetError, readRuleFiles } from '../rules/load.ts';
+import { SUBJECT_KINDS } from '../rules/subjects/registry.ts';
+import { StoredRuleSetError } from '../stores/rule-sets.ts';
 import { audit } from './audit.ts';
+import { BACKTEST_USAGE, backtest } from './backtest.ts';
+import { readClaims } from './claims.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
 import { ScreeningSummary } from './summary.ts';
 import { UsageError } from './usage.ts';
+import { activeCore, listVersions, openVersions, publish, rollback, VERSIONS_USAGE } from './versions.ts';
 
 const USAGE = `usage: fundguard <command>
   screen --stage pre|in --input FILE.ndjson   flags as NDJSON on stdout, a summary on stderr
@@ -30,15 +47,21 @@ const USAGE = `usage: fundguard <command>
                                               post-event flags as NDJSON on stdout, summary and scorecard on stderr
   rules lint                                  validate every rule file
   rules test                                  run every rule's fixtures
+${BACKTEST_USAGE}
+${VERSIONS_USAGE}
   rules list                                  the rules, their stages and basis
   rules schema                                write rules/schema/rule.schema.json from the zod schema
   generate --claims N [--seed S] [--violation-rate R] --out FILE.ndjson
                                               a realistic claim stream, ground truth in FILE.ndjson.truth.json
   generate --month YYYY-MM [--claims N] [--seed S] [--outliers 0-2] --out FILE.ndjson
                                               a city's month for the audit, injected period patterns in FILE.ndjson.truth.json
-  catalogue import DIR [--out rules/catalogue] build the reference catalogues from the NHSA data
+  catalogue import DIR [--out rules/catalogue] [--dry-run | --check]
+                                              build the reference catalogues from the NHSA data; prints what
+                                              changes against the committed catalogue first (--dry-run: only
+                                              that; --check: only that, exit 1 if anything would change)
 ${KEYS_USAGE}
-exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures, 2 bad input`;
+exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures (or catalogue import --check
+found changes), 2 bad input`;
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -83,18 +106,40 @@ export async function main(argv: string[]): Promise<number> {
       err(`fundguard: ${error.message}\n${USAGE}`);
       return 2;
     }
-    if (error instanceof RuleSetError || error instanceof PolicyError) {
+    if (
+      error instanceof RuleSetError ||
+      error instanceof StoredRuleSetError ||
+      error instanceof PolicyError
+    ) {
       err(`fundguard: ${error.message}`);
       return 1;
     }
-    // parseArgs' own errors (an unknown option, a missing value) and a bad keys file are bad input too.
-    if (error instanceof KeysFileError || isParseArgsError(error)) {
+    // parseArgs' own errors (an unknown option, a missing value), a bad keys file and unusable NHSA
+    // data or committed catalogue are bad input too.
+    if (
+      error instanceof KeysFileError ||
+      error instanceof CatalogueImportError ||
+      error instanceof CatalogueLoadError ||
+      isParseArgsError(error)
+    ) {
       err(`fundguard: ${(error as Error).message}`);
+      return 2;
+    }
+    if (isUnreachable(error)) {
+      err(
+        `fundguard: cannot reach the rule set versions table (${(error as Error).message}); is the local stack running?`,
+      );
       return 2;
     }
     throw error;
   }
 }
+
+/** The versions table is not there: the local stack stopped (refused connection) or another stage's table. */
+const isUnreachable = (error: unknown): boolean =>
+  (error as Error)?.name === 'ResourceNotFoundException' ||
+  (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' ||
+  (error as { cause?: NodeJS.ErrnoException })?.cause?.code === 'ECONNREFUSED';
 
 const isParseArgsError = (error: unknown): boolean =>
   typeof (error as { code?: unknown })?.code === 'string' &&
@@ -114,37 +159,53 @@ async function screen(args: string[]): Promise<number> {
   const sequence = new SequentialScreening(screener, stage, new InMemoryHistoryStore());
   const summary = new ScreeningSummary();
   const schema = stage === 'pre' ? DraftClaim : Claim;
-  const input = values.input;
-  try {
-    for await (const line of readNdjson(input)) {
-      if (line.error !== undefined) {
-        summary.malformed += 1;
-        err(`${input}:${line.lineNo}: ${line.error}`);
-        continue;
-      }
-      let claim: DraftClaim;
-      try {
-        claim = parseContract(schema, 'claim', line.value);
-      } catch (error) {
-        if (!(error instanceof ContractError)) throw error;
-        summary.malformed += 1;
-        err(`${input}:${line.lineNo}: ${error.problems.join('; ')}`);
-        continue;
-      }
-      const { flags, decision } = await sequence.screen(claim);
-      for (const flag of flags) out(JSON.stringify(flag));
-      summary.addClaim(decision.outcome, flags);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UsageError(`cannot read ${input}: no such file`);
-    throw error;
+  const malformed = (problem: string): void => {
+    summary.malformed += 1;
+    err(problem);
+  };
+  for await (const claim of readClaims(values.input, schema, malformed)) {
+    const { flags, decision } = await sequence.screen(claim);
+    for (const flag of flags) out(JSON.stringify(flag));
+    summary.addClaim(decision.outcome, flags);
   }
   err(summary.format());
   return summary.malformed ? 2 : 0;
 }
 
 async function rules(sub: string | undefined, args: string[]): Promise<number> {
+  const io = { out, err, now: () => new Date() };
+  switch (sub) {
+    case 'backtest': {
+      const opened = lazyVersions();
+      try {
+        return await backtest(args, {
+          out,
+          err,
+          working: (dir) => loadCore(dir ?? defaultRulesDir()),
+          baseline: async (which) => {
+            if (which === 'published') return activeCore(opened.versions);
+            if (!existsSync(which))
+              throw new UsageError(`--baseline: ${which} is neither "published" nor a rules directory`);
+            return loadCore(which);
+          },
+        });
+      } finally {
+        opened.close();
+      }
+    }
+    case 'publish':
+    case 'versions':
+    case 'rollback': {
+      const opened = openVersions();
+      try {
+        if (sub === 'publish') return await publish(args, rulesDirOption(args), opened.versions, io);
+        if (sub === 'versions') return await listVersions(opened.versions, io);
+        return await rollback(args, opened.versions, io);
+      } finally {
+        opened.close();
+      }
+    }
+  }
   const { values } = parseArgs({ args, options: { rules: { type: 'string' } }, strict: true });
   const dir = values.rules ?? defaultRulesDir();
   switch (sub) {
@@ -194,8 +255,28 @@ async function rules(sub: string | undefined, args: string[]): Promise<number> {
       return failed ? 1 : 0;
     }
     default:
-      throw new UsageError(`rules needs lint, test, list or schema, got "${sub ?? ''}"`);
+      throw new UsageError(
+        `rules needs lint, test, list, schema, backtest, publish, versions or rollback, got "${sub ?? ''}"`,
+      );
   }
+}
+
+/** Opened on first use, so a backtest against a directory needs no local stack. */
+function lazyVersions(): ReturnType<typeof openVersions> {
+  let opened: ReturnType<typeof openVersions> | undefined;
+  return {
+    get versions() {
+      opened ??= openVersions();
+      return opened.versions;
+    },
+    close: () => opened?.close(),
+  };
+}
+
+/** `--rules DIR` among a subcommand's own options, else the project's rules. */
+function rulesDirOption(args: readonly string[]): string {
+  const i = args.indexOf('--rules');
+  return (i >= 0 ? args[i + 1] : undefined) ?? defaultRulesDir();
 }
 
 function positiveNumber(value: string | undefined, name: string, fallback: number): number {
@@ -262,34 +343,71 @@ function catalogue(sub: string | undefined, args: string[]): number {
   if (sub !== 'import') throw new UsageError(`catalogue needs import, got "${sub ?? ''}"`);
   const { values, positionals } = parseArgs({
     args,
-    options: { out: { type: 'string' }, 'child-max-age': { type: 'string' } },
+    options: {
+      out: { type: 'string' },
+      'child-max-age': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      check: { type: 'boolean' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const source = positionals[0];
   if (!source) throw new UsageError('catalogue import needs the NHSA data directory');
+  if (values['dry-run'] && values.check)
+    throw new UsageError('catalogue import takes --dry-run or --check, not both');
   const childMaxAge = values['child-max-age'];
   const imported = importCatalogue(
     source,
     childMaxAge ? { childMaxAgeYears: Number(childMaxAge) } : undefined,
   );
   const outDir = values.out ?? `${defaultRulesDir()}/catalogue`;
-  writeCatalogue(imported, outDir);
+  // What the import changes, before anything is written, so the author sees it first.
+  out(formatDiff(diffCatalogue(readCommittedCatalogue(outDir), imported.catalogue), outDir));
+  const stale = Object.entries(catalogueFileTexts(imported))
+    .filter(([name, text]) => readTextOrUndefined(join(outDir, name)) !== text)
+    .map(([name]) => name);
   out(formatCoverage(imported.catalogue, evaluatedRuleClasses(), imported.ruleClasses.ruleClasses));
+  const diseases = loadIndicationDiseases(`${defaultRulesDir()}/reference`);
+  out(`\n${formatIndicationCoverage(indicationCoverage(imported.catalogue.knowledgePoints, diseases))}`);
+  if (values['dry-run'] || values.check) {
+    out(stale.length === 0 ? `${outDir} is up to date` : `would rewrite ${stale.join(', ')} in ${outDir}`);
+    return values.check && stale.length > 0 ? 1 : 0;
+  }
+  if (stale.length === 0) {
+    out(`${outDir} is up to date: nothing written`);
+    return 0;
+  }
+  writeCatalogue(imported, outDir);
   out(`written to ${outDir}`);
   return 0;
 }
 
-/**
- * Rule class → ids of the rule files naming it, so the import reports what is evaluated, not only
- * parsed. A rule set that does not validate is reported and the column left out: the import itself
- * does not depend on the rules.
- */
-function evaluatedRuleClasses(): Map<string, string[]> | undefined {
+/** A file's text, or undefined when it does not exist yet. */
+function readTextOrUndefined(path: string): string | undefined {
   try {
-    const byClass = new Map<string, string[]>();
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Rule class → the rule files naming it and the reference tables their subject kinds read, so the
+ * import reports what is evaluated, and from what, not only what is parsed. A rule set that does
+ * not validate is reported and the column left out: the import itself does not depend on the rules.
+ */
+function evaluatedRuleClasses(): Map<string, ClassEvaluation> | undefined {
+  try {
+    const byClass = new Map<string, ClassEvaluation>();
     for (const { file } of readRuleFiles(defaultRulesDir())) {
-      byClass.set(file.basis.ruleClass, [...(byClass.get(file.basis.ruleClass) ?? []), file.id]);
+      const seen = byClass.get(file.basis.ruleClass) ?? { ruleIds: [], reference: [] };
+      const reference = SUBJECT_KINDS.get(file.subject)?.reference ?? [];
+      byClass.set(file.basis.ruleClass, {
+        ruleIds: [...seen.ruleIds, file.id],
+        reference: [...new Set([...seen.reference, ...reference])],
+      });
     }
     return byClass;
   } catch (error) {

@@ -12,8 +12,9 @@ export const ITEM_CATEGORIES = ['drug', 'tcm-herbal', 'service', 'consumable'] a
  * the claims table's sort key after `YYYY-MM-DD#`, the insured id its partition key, the hospital
  * id the partition key of `hospitalId#YYYY-MM` (src/resources.ts). Size: a claim's stored items
  * (its history item, its decision) must fit DynamoDB's 400 KB item limit, so the claim as JSON is
- * held to 256 KiB, which is also SQS's classic message limit. Lines: the work and the answer of a
- * screen grow with a claim's lines, so they are capped where a real settlement list ends.
+ * held to 256 KiB, which is also SQS's classic message limit. Lines, diagnoses, procedures: the
+ * work and the answer of a screen grow with them (the procedure rules judge each procedure), so
+ * they are capped where a real settlement list ends.
  */
 export const CLAIM_LIMITS = {
   claimIdBytes: 1024 - 'YYYY-MM-DD#'.length,
@@ -22,6 +23,9 @@ export const CLAIM_LIMITS = {
   doctorIdBytes: 2048 - 'doctor#'.length,
   claimBytes: 256 * 1024,
   lines: 2000,
+  /** Diagnoses and procedures: a settlement list carries a handful, a long stay a few dozen. */
+  diagnoses: 100,
+  procedures: 100,
 } as const;
 
 const utf8 = new TextEncoder();
@@ -128,9 +132,14 @@ const claimShape = {
     "the scores table's partition key doctor#doctorId (2,048 bytes)",
   ),
   visit: Visit,
-  diagnoses: z.array(Diagnosis),
+  diagnoses: z
+    .array(Diagnosis)
+    .max(CLAIM_LIMITS.diagnoses, `at most ${CLAIM_LIMITS.diagnoses} diagnoses in one claim`),
   /** Absent on claims that carry no settlement-list procedures (outpatient visits, older senders). */
-  procedures: z.array(Procedure).optional(),
+  procedures: z
+    .array(Procedure)
+    .max(CLAIM_LIMITS.procedures, `at most ${CLAIM_LIMITS.procedures} procedures in one claim`)
+    .optional(),
   items: z
     .array(Item)
     .min(1, 'a claim needs at least one item')
@@ -207,11 +216,23 @@ function checkSize(claim: unknown, ctx: z.RefinementCtx): void {
     });
 }
 
+/**
+ * Claim v1 but for the size limit: for a reader that has bounded the claim's JSON already
+ * (`claimJsonWithinLimit`), so a million-claim audit does not serialise every claim again.
+ */
+export const ClaimOfBoundedJson = z
+  .strictObject(claimShape)
+  .superRefine((c, ctx) => checkClaim(c, ctx, true));
+
 /** Claim v1, the settled claim of DESIGN.md. Unknown fields are rejected. */
-export const Claim = z.strictObject(claimShape).superRefine((c, ctx) => {
-  checkClaim(c, ctx, true);
-  checkSize(c, ctx);
-});
+export const Claim = ClaimOfBoundedJson.superRefine(checkSize);
+
+/**
+ * Whether JSON text of `bytes` UTF-8 bytes parses to a claim within CLAIM_LIMITS.claimBytes as
+ * JSON, without serialising it: re-serialising never lengthens strings, keys or literals, and
+ * lengthens a number at most 5.25 times (`1e20` → 21 digits), so text of a sixth of the limit fits.
+ */
+export const claimJsonWithinLimit = (bytes: number): boolean => bytes * 6 <= CLAIM_LIMITS.claimBytes;
 
 /** A pre-event draft: the same shape, but `claimId`, `submittedAt` and `totals` may be absent. */
 export const DraftClaim = z

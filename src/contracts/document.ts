@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { toHistoryClaim } from '../history/store.ts';
+import { TRANSITIONS } from '../review/machine.ts';
 import { HospitalAlertMessage } from './alert.ts';
 import { Claim, DraftClaim } from './claim.ts';
 import { Decision } from './decision.ts';
@@ -100,6 +101,7 @@ const FLAG_EXAMPLE = {
     text: '限转移性激素敏感性前列腺癌(mHSPC)患者。',
   },
   status: 'open',
+  ruleSetVersion: 'rs-3f9c2a61d0b4',
   createdAt: '2026-10-03T09:12:01.204Z',
 };
 
@@ -218,6 +220,17 @@ export function fieldTable(schema: z.ZodType): string {
   return out.join('\n');
 }
 
+/** The review workflow's transitions, from the state machine itself (src/review/machine.ts). */
+function transitionTable(): string {
+  const out = ['| action | from | to | who | step |', '| --- | --- | --- | --- | --- |'];
+  out.push('| — | — | `open` | a stage | raised |');
+  for (const [action, t] of Object.entries(TRANSITIONS))
+    out.push(
+      `| \`${action}\` | ${t.from.map((s) => `\`${s}\``).join(', ')} | \`${t.to}\` | ${t.by} | ${t.label} |`,
+    );
+  return out.join('\n');
+}
+
 function example(name: DocumentedSchema, value: unknown): string {
   // An example the schema refuses stops the generation: the document never shows one.
   parseContract(DOCUMENTED_SCHEMAS[name], `${name} example`, value);
@@ -293,26 +306,22 @@ ${example('Flag', FLAG_EXAMPLE)}
 
 ${fieldTable(Flag)}
 
-Cross-claim flags (\`relatedClaimIds\`), flags about a hospital or a doctor (\`subject\`),
-\`ruleSetVersion\` and exemptions (\`exemptionId\`) arrive with the post-event stage and versioned
-publishing; the schema refuses them until then.
+Post-event flags may be cross-claim (\`relatedClaimIds\`: the other claims involved, \`claimId\` the
+latest) or about a hospital or a doctor (\`subject\` instead of \`claimId\`, see docs/post-event.md).
+\`ruleSetVersion\` and exemptions (\`exemptionId\`) arrive with versioned publishing; the schema
+refuses them until then.
 
 ## Review states
 
 A flag's \`status\` follows the NHSA flag workflow (初审 → 复审 → 申诉 → 调查核实 → 处理). The states
 the contract holds today: ${FLAG_STATUSES.map((s) => `\`${s}\``).join(', ')}.
 
-| from | to | who, why |
-| --- | --- | --- |
-| — | \`open\` | raised by a stage |
-| \`open\` | \`confirmed\` \\| \`dismissed\` \\| \`escalated\` | first review (初审) by an auditor |
-| \`escalated\` | \`confirmed\` \\| \`dismissed\` | second review (复审) |
-| \`confirmed\` | \`appealed\` | the hospital appeals (申诉), within the policy's time limit |
-| \`appealed\` | \`upheld\` \\| \`overturned\` | the appeal is decided (处理), after investigation (调查核实) where needed |
+${transitionTable()}
 
-Every transition is kept with who, when and why, and each step has a time limit from a policy
-file. An \`investigating\` state between appeal and decision and the \`exempted\` status of an exempted
-hit arrive with the review workflow; the schema refuses them until then.
+Every transition is kept with who, when and why, and each step has a time limit from the review
+policy ([\`rules/policy/review.json\`](../rules/policy/review.json)); the workflow, roles and limits:
+[docs/review.md](review.md). An \`exempted\` status for an exempted hit is not in the contract yet:
+it arrives with versioned rule-set publishing.
 
 ## Rule file
 

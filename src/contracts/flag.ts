@@ -14,6 +14,8 @@ export const FLAG_STATUSES = [
   'investigating',
   'upheld',
   'overturned',
+  // A hit an approved exemption covers: kept, so an auditor and a backtest see it, never acted on.
+  'exempted',
 ] as const;
 
 /** Where a flag comes from in the national framework, so an auditor can cite it. */
@@ -46,6 +48,10 @@ export const Flag = z.strictObject({
   message: z.string().min(1),
   basis: Basis,
   status: z.enum(FLAG_STATUSES),
+  /** The exemption (rules/exemptions/) that covers this hit; set exactly when `status` is `exempted`. */
+  exemptionId: z.string().min(1).optional(),
+  /** The rule set version (a content hash, published or bundled) that raised the flag. */
+  ruleSetVersion: z.string().min(1),
   createdAt: isoTimestamp,
   /**
    * The version of the claim that superseded this flag: the hospital corrected the claim (same id,

@@ -10,8 +10,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+const nonFinite = (value: unknown): boolean => typeof value === 'number' && !Number.isFinite(value);
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
+  // JSON has no Infinity: 1e309 parses to it. Saying "got number" to "expected number" helps no one.
+  if (typeof value === 'number' && Number.isNaN(value)) return 'NaN, not a number';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return `${value > 0 ? '' : '-'}Infinity, a number out of range (beyond ±1.8e308, such as 1e309)`;
   if (Array.isArray(value)) return 'array';
   return typeof value;
 }
@@ -27,7 +33,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input?: unknown): string 
           : typeName(issue.input);
       return got === 'nothing (missing)'
         ? `${path}: required ${issue.expected} is missing`
-        : `${path}: expected ${issue.expected}, got ${got}`;
+        : `${path}: expected ${nonFinite(issue.input) ? 'a finite number' : issue.expected}, got ${got}`;
     }
     case 'unrecognized_keys':
       return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown field`).join('; ');
@@ -42,7 +48,7 @@ function hasPath(input: unknown, path: readonly PropertyKey[]): boolean {
   let cur: unknown = input;
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return false;
-    if (!(key in (cur as object))) return false;
+    if (!Object.hasOwn(cur as object, key)) return false;
     cur = (cur as Record<PropertyKey, unknown>)[key];
   }
   return true;

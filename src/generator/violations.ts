@@ -1,5 +1,6 @@
-import { genericOf, pharmacologicalSubgroupOf } from '../catalogue/codes.ts';
-import type { KnowledgePoint } from '../catalogue/schema.ts';
+import { genericOf, pharmacologicalSubgroupOf, specItemOf } from '../catalogue/codes.ts';
+import { icd10Matches } from '../catalogue/indications.ts';
+import type { KnowledgePoint, Restriction } from '../catalogue/schema.ts';
 import type { Claim, InsuranceType, ItemCategory, Sex, VisitType } from '../contracts/claim.ts';
 import { addMonths, epochDay, fromEpochDay } from '../dates.ts';
 import {
@@ -86,23 +87,23 @@ async function findViolation(
 ): Promise<{ item: Priced; setting: Setting; draft: ClaimDraft; plan: LinePlan }> {
   const pool = g.codesOfClass(ruleClass).filter((c) => categories.includes(c.category));
   const date = fromEpochDay(day);
-  for (const item of rotated(g, pool)) {
-    const kp = g.catalogue.pointsFor(item.code)?.get(ruleClass);
-    if (!kp) continue;
-    for (const variant of variantsFor(kp)) {
-      const patient = g.newPatient(variant.traits, day, false);
-      const setting: Setting = { patient, hospital: variant.hospital, visitType: variant.visitType };
-      const draft = openVisit(g, setting, date);
-      const plan = planFor(item, setting, date);
-      // Flagged, and only for the class meant: the claim breaks that rule and nothing else.
-      const flags = await g.flagsFor(item.code, setting, draft, plan);
-      if (flags?.length && flags.every((f) => f.basis.ruleClass === ruleClass)) {
-        g.register(patient);
-        return { item, setting, draft, plan };
-      }
+  const candidates = function* () {
+    for (const item of rotated(g, pool)) {
+      const kp = g.catalogue.pointsFor(item.code)?.get(ruleClass);
+      if (kp) for (const variant of variantsFor(kp)) yield { item, variant };
     }
-  }
-  throw new Error(`the catalogue has no ${ruleClass} code the generator can bill as a lone violation`);
+  };
+  return firstOf(candidates(), `${ruleClass} code as a lone violation`, async ({ item, variant }) => {
+    const patient = g.newPatient(variant.traits, day, false);
+    const setting: Setting = { patient, hospital: variant.hospital, visitType: variant.visitType };
+    const draft = openVisit(g, setting, date);
+    const plan = planFor(item, setting, date);
+    // Flagged, and only for the class meant: the claim breaks that rule and nothing else.
+    const flags = await g.flagsFor(item.code, setting, draft, plan);
+    if (!flags?.length || !flags.every((f) => f.basis.ruleClass === ruleClass)) return undefined;
+    g.register(patient);
+    return { item, setting, draft, plan };
+  });
 }
 
 /** The same patient and place, seen as an outpatient and as an inpatient, at each age given. */
@@ -194,38 +195,21 @@ const outpatient = (patient: PatientState, hospital: HospitalProfile = LEVEL3): 
 });
 
 /**
- * A drug course limit short enough to exceed within one stay, counted in one of `scopes`: a limit
- * across stays needs `total`, since an `episode` limit (单次最多支付) starts again with each stay.
+ * Codes of `ruleClass` and `category` whose course limit is at most `longest` days, counted in one
+ * of `scopes`, from a random offset: a limit across stays needs `total`, since an `episode` limit
+ * (单次最多支付) starts again with each stay; a span (支付不超过12个月) is no count of days.
  */
-async function shortCourse(
+function* shortCourses(
   g: Generator,
-  day: number,
-  scopes: readonly ('episode' | 'total')[],
-): Promise<{ item: Priced; maxDays: number; setting: Setting }> {
-  const ruleClass = '药品限支付疗程';
-  const pool = g.codesOfClass(ruleClass).filter((c) => {
-    const r = g.catalogue.pointsFor(c.code)?.get(ruleClass)?.restriction;
-    return (
-      c.category === 'drug' &&
-      r?.kind === 'course' &&
-      r.scope !== 'span' &&
-      scopes.includes(r.scope) &&
-      r.maxDays <= 21
-    );
-  });
-  for (const item of rotated(g, pool)) {
-    const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-    if (r?.kind !== 'course' || r.scope === 'span') continue;
-    const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, day, false);
-    const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
-    const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
-    // Within the limit it must be clean; the injectors then go past it on purpose.
-    if (await g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })) {
-      g.register(patient);
-      return { item, maxDays: r.maxDays, setting };
-    }
-  }
-  throw new Error(`the catalogue has no short ${ruleClass} drug the generator can bill`);
+  ruleClass: string,
+  category: ItemCategory,
+  longest: number,
+  scopes: readonly ('episode' | 'total')[] = ['episode', 'total'],
+): Iterable<{ item: Priced; maxDays: number }> {
+  const pool = g.codesOfClass(ruleClass).filter((c) => c.category === category);
+  for (const { item, r } of restrictedCodes(g, ruleClass, 'course', pool))
+    if (r.scope !== 'span' && scopes.includes(r.scope) && r.maxDays <= longest)
+      yield { item, maxDays: r.maxDays };
 }
 
 /** A stay of `days` days from `day` with daily charges and `drug` billed every day; returns the drug's lines by date. */
@@ -248,19 +232,197 @@ function retotal(claim: Claim): void {
   claim.totals = { amount, fundPaid, selfPaid: Math.round((amount - fundPaid) * 100) / 100 };
 }
 
+/** A consultation on `day` of a new, unshared employee patient aged `youngest` to `oldest`. */
+function freshOutpatientVisit(
+  g: Generator,
+  day: number,
+  youngest: number,
+  oldest: number,
+): { setting: Setting; date: string; draft: ClaimDraft } {
+  const setting = outpatient(
+    g.newPatient({ ageYears: g.rng.int(youngest, oldest), insuranceType: 'employee' }, day, false),
+  );
+  const date = fromEpochDay(day);
+  return { setting, date, draft: openVisit(g, setting, date) };
+}
+
+/** A consultation on `day` of an adult in the patient pool (25 to 70 unless `youngest`/`oldest` say otherwise). */
+function adultVisit(
+  g: Generator,
+  day: number,
+  youngest = 25,
+  oldest = 70,
+): { setting: Setting; date: string; draft: ClaimDraft } {
+  const setting = outpatient(adult(g, day, { ageYears: g.rng.int(youngest, oldest) }));
+  const date = fromEpochDay(day);
+  return { setting, date, draft: openVisit(g, setting, date) };
+}
+
 /** An outpatient visit of a new, unshared patient: consultation and one ordinary drug. */
 async function plainVisit(
   g: Generator,
   day: number,
 ): Promise<{ setting: Setting; draft: ClaimDraft; drugLine: number }> {
-  const setting = outpatient(
-    g.newPatient({ ageYears: g.rng.int(25, 70), insuranceType: 'employee' }, day, false),
-  );
-  const date = fromEpochDay(day);
-  const draft = openVisit(g, setting, date);
+  const { setting, date, draft } = freshOutpatientVisit(g, day, 25, 70);
   const plan = { dates: [date], quantity: 3, daysSupply: 7 };
   const drugLine = draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
   return { setting, draft, drugLine };
+}
+
+/** A plain visit's claim as `breakIt` leaves it: the lines it returns are the ones the flag names ([] for the claim). */
+type ClaimBreaker = (
+  g: Generator,
+  claim: Claim,
+  visit: { setting: Setting; drugLine: number; day: number },
+) => number[];
+
+/**
+ * An injector that settles a plain visit (`submittedDay` days after it, else the same evening)
+ * and breaks the settled claim — a line's amount, its totals, a diagnosis or procedure code.
+ */
+function brokenClaimInjector(
+  ruleId: string,
+  ruleClass: string,
+  breakIt: ClaimBreaker,
+  submittedAfter?: (g: Generator) => number,
+): Injector {
+  return {
+    ruleId,
+    ruleClass,
+    claims: 1,
+    async inject(g, day) {
+      const { setting, draft, drugLine } = await plainVisit(g, day);
+      const options = submittedAfter ? { submittedDay: day + submittedAfter(g) } : {};
+      const claim = g.emit(setting, draft, 'internal', day, options);
+      g.inject(claim, ruleId, ruleClass, breakIt(g, claim, { setting, drugLine, day }));
+    },
+  };
+}
+
+/** The claim's primary diagnosis, which every emitted claim has. */
+function primaryOf(claim: Claim): Claim['diagnoses'][number] {
+  const [primary] = claim.diagnoses;
+  if (!primary) throw new Error('an emitted claim has no diagnosis');
+  return primary;
+}
+
+/**
+ * The first of `candidates` for which `attempt` writes its violation (a result, not undefined),
+ * tried in turn; the error names what the catalogue lacked when none does.
+ */
+async function firstOf<T, R>(
+  candidates: Iterable<T>,
+  missing: string,
+  attempt: (candidate: T) => Promise<R | undefined>,
+): Promise<R> {
+  for (const candidate of candidates) {
+    const done = await attempt(candidate);
+    if (done !== undefined) return done;
+  }
+  throw new Error(`the catalogue has no ${missing} the generator can bill`);
+}
+
+/** Codes of `ruleClass` whose point has a restriction of `kind`, with it, from a random offset. */
+function* restrictedCodes<K extends Restriction['kind']>(
+  g: Generator,
+  ruleClass: string,
+  kind: K,
+  pool: readonly Priced[] = g.codesOfClass(ruleClass),
+): Iterable<{ item: Priced; r: Extract<Restriction, { kind: K }> }> {
+  for (const item of rotated(g, pool)) {
+    const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+    if (r?.kind === kind) yield { item, r: r as Extract<Restriction, { kind: K }> };
+  }
+}
+
+/**
+ * A clean claim billing `item` on `firstDay`, then a claim billing it again on the day `againDay`
+ * picks, injected as the violation of `injector`; undefined when the first claim would not be clean.
+ */
+async function billedAgain(
+  g: Generator,
+  injector: Injector,
+  item: Priced,
+  setting: Setting,
+  firstDay: number,
+  againDay: () => number,
+): Promise<true | undefined> {
+  const date = fromEpochDay(firstDay);
+  const first = openVisit(g, setting, date);
+  const plan = planFor(item, setting, date);
+  if (!(await g.fits(item.code, setting, first, plan))) return undefined;
+  g.register(setting.patient);
+  first.add(item, date, plan.quantity, plan.daysSupply);
+  g.emit(setting, first, 'internal', firstDay);
+  const day = againDay();
+  const again = fromEpochDay(day);
+  const draft = openVisit(g, setting, again);
+  const lineNo = draft.add(item, again, plan.quantity, planFor(item, setting, again).daysSupply);
+  g.inject(g.emit(setting, draft, 'internal', day), injector.ruleId, injector.ruleClass, [lineNo]);
+  return true;
+}
+
+/**
+ * A new inpatient who can be billed `item` every day for `maxDays` days from `day` without a flag
+ * (registered), or undefined: within a course limit the stay must be clean, so that the injector's
+ * days past it are the only violation.
+ */
+async function courseInpatient(
+  g: Generator,
+  item: Priced,
+  maxDays: number,
+  day: number,
+  ageYears: number,
+): Promise<Setting | undefined> {
+  const patient = g.newPatient({ ageYears, insuranceType: 'employee' }, day, false);
+  const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+  const dates = Array.from({ length: maxDays }, (_, k) => fromEpochDay(day + k));
+  if (!(await g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })))
+    return undefined;
+  g.register(patient);
+  return setting;
+}
+
+/**
+ * A stay billing `item` every day for longer than `maxDays` from `day`, injected with the lines past
+ * the limit (the course rules of drugs and services).
+ */
+async function overlongStay(
+  g: Generator,
+  injector: Injector,
+  item: Priced,
+  maxDays: number,
+  day: number,
+  ageYears: number,
+): Promise<true | undefined> {
+  const setting = await courseInpatient(g, item, maxDays, day, ageYears);
+  if (!setting) return undefined;
+  const draft = new ClaimDraft(g.catalogue);
+  const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
+  const beyond = [...lines.entries()].filter(([date]) => epochDay(date) >= day + maxDays).map(([, l]) => l);
+  g.inject(g.emit(setting, draft, 'internal', day), injector.ruleId, injector.ruleClass, beyond);
+  return true;
+}
+
+/** A stay past the course limit of a `category` code of `ruleClass` whose limit is at most `longest` days. */
+function courseInjector(
+  ruleId: string,
+  ruleClass: string,
+  category: ItemCategory,
+  longest: number,
+  ageYears: number,
+): Injector {
+  const injector: Injector = {
+    ruleId,
+    ruleClass,
+    claims: 1,
+    async inject(g, day) {
+      await firstOf(shortCourses(g, ruleClass, category, longest), `short ${ruleClass} ${category}`, (c) =>
+        overlongStay(g, injector, c.item, c.maxDays, day, ageYears),
+      );
+    },
+  };
+  return injector;
 }
 
 export const INJECTORS: readonly Injector[] = [
@@ -299,20 +461,12 @@ export const INJECTORS: readonly Injector[] = [
     claims: 1,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
       const plan = { dates: [date], quantity: 10 };
-      const pool = g.codesOfClass(ruleClass);
-      let piece: Priced | undefined;
-      for (const p of rotated(g, pool)) {
-        if (await g.fits(p.code, setting, draft, plan, ruleClass)) {
-          piece = p;
-          break;
-        }
-      }
-      if (!piece) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
+      const piece = await firstOf(rotated(g, g.codesOfClass(ruleClass)), `${ruleClass} piece`, async (p) =>
+        (await g.fits(p.code, setting, draft, plan, ruleClass)) ? p : undefined,
+      );
       const lineNo = draft.add(piece, date, plan.quantity);
       g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, [lineNo]);
     },
@@ -323,9 +477,7 @@ export const INJECTORS: readonly Injector[] = [
     claims: 1,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       const plan = { dates: [date], quantity: 10 };
       const lineNos: number[] = [];
       const pool = g.codesOfClass(ruleClass);
@@ -346,9 +498,9 @@ export const INJECTORS: readonly Injector[] = [
       const ruleClass = this.ruleClass;
       const pairs = g.catalogue.knowledgePoints.filter((kp) => kp.ruleClass === ruleClass && kp.restriction);
       const date = fromEpochDay(day);
-      for (const pair of rotated(g, pairs)) {
+      await firstOf(rotated(g, pairs), `${ruleClass} pair`, async (pair) => {
         const r = pair.restriction;
-        if (r?.kind !== 'exclusivePair') continue;
+        if (r?.kind !== 'exclusivePair') return undefined;
         const [a, b] = r.codes;
         // Exactly one pair point for A→B and none for B→A, so exactly one flag cites the two lines.
         const points = (code: string, other: string): number =>
@@ -360,21 +512,20 @@ export const INJECTORS: readonly Injector[] = [
                 kp.restriction.codes[0] === code &&
                 kp.restriction.codes[1] === other,
             ).length;
-        if (points(a, b) !== 1 || points(b, a) !== 0) continue;
+        if (points(a, b) !== 1 || points(b, a) !== 0) return undefined;
         const patient = g.newPatient({ ageYears: 45, insuranceType: 'employee' }, day, false);
         const setting = outpatient(patient);
         const draft = openVisit(g, setting, date);
         const [itemA, itemB] = [g.priced(a), g.priced(b)];
         const plan = { dates: [date], quantity: 1 };
-        if (!(await g.fits(a, setting, draft, plan, ruleClass))) continue;
+        if (!(await g.fits(a, setting, draft, plan, ruleClass))) return undefined;
         const lineA = draft.add(itemA, date, 1);
-        if (!(await g.fits(b, setting, draft, plan, ruleClass))) continue;
+        if (!(await g.fits(b, setting, draft, plan, ruleClass))) return undefined;
         const lineB = draft.add(itemB, date, 1);
         g.register(patient);
         g.inject(g.emit(setting, draft, 'general', day), this.ruleId, ruleClass, [lineA, lineB]);
-        return;
-      }
-      throw new Error(`the catalogue has no ${ruleClass} pair the generator can bill`);
+        return true;
+      });
     },
   },
   {
@@ -384,43 +535,33 @@ export const INJECTORS: readonly Injector[] = [
     async inject(g, day) {
       const ruleClass = this.ruleClass;
       const date = fromEpochDay(day);
-      const pool = g.codesOfClass(ruleClass);
-      for (const item of rotated(g, pool)) {
-        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'frequency') continue;
+      await firstOf(restrictedCodes(g, ruleClass, 'frequency'), `${ruleClass} code`, async ({ item, r }) => {
         const patient = g.newPatient({ ageYears: 55, insuranceType: 'employee' }, day, false);
         const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
         const draft = openVisit(g, setting, date);
         const plan = { dates: [date], quantity: r.maxPerDay + 1 };
-        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) continue;
+        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) return undefined;
         g.register(patient);
         const lineNo = draft.add(item, date, plan.quantity);
         g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
-        return;
-      }
-      throw new Error(`the catalogue has no ${ruleClass} code the generator can bill`);
+        return true;
+      });
     },
   },
-  {
-    ruleId: 'GZ-DRUG-COURSE',
-    ruleClass: '药品限支付疗程',
-    claims: 1,
-    async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day, ['episode', 'total']);
-      const draft = new ClaimDraft(g.catalogue);
-      const lines = stayWithDrug(draft, item, day, maxDays + g.rng.int(1, 3));
-      const beyond = [...lines.entries()]
-        .filter(([date]) => epochDay(date) >= day + maxDays)
-        .map(([, l]) => l);
-      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, beyond);
-    },
-  },
+  courseInjector('GZ-DRUG-COURSE', '药品限支付疗程', 'drug', 21, 50),
   {
     ruleId: 'GZ-DRUG-COURSE-HISTORY',
     ruleClass: '药品限支付疗程',
     claims: 2,
     async inject(g, day) {
-      const { item, maxDays, setting } = await shortCourse(g, day, ['total']);
+      const { item, maxDays, setting } = await firstOf(
+        shortCourses(g, this.ruleClass, 'drug', 21, ['total']),
+        `short ${this.ruleClass} drug`,
+        async ({ item, maxDays }) => {
+          const setting = await courseInpatient(g, item, maxDays, day, 50);
+          return setting && { item, maxDays, setting };
+        },
+      );
       const first = Math.max(1, Math.floor(maxDays / 2));
       g.emit(
         setting,
@@ -450,24 +591,11 @@ export const INJECTORS: readonly Injector[] = [
     claims: 2,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      const pool = g.codesOfClass(ruleClass);
-      for (const item of rotated(g, pool)) {
-        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'cycle' || r.unit !== 'days') continue;
+      await firstOf(restrictedCodes(g, ruleClass, 'cycle'), `${ruleClass} service`, async ({ item, r }) => {
+        if (r.unit !== 'days') return undefined;
         const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
-        const date = fromEpochDay(day);
-        const firstDraft = openVisit(g, setting, date);
-        if (!(await g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 }))) continue;
-        g.register(setting.patient);
-        firstDraft.add(item, date, 1);
-        g.emit(setting, firstDraft, 'internal', day);
-        const again = laterDay(g, day, 1, r.minIntervalDays - 1);
-        const draft = openVisit(g, setting, fromEpochDay(again));
-        const lineNo = draft.add(item, fromEpochDay(again), 1);
-        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
-        return;
-      }
-      throw new Error(`the catalogue has no ${ruleClass} service the generator can bill`);
+        return billedAgain(g, this, item, setting, day, () => laterDay(g, day, 1, r.minIntervalDays - 1));
+      });
     },
   },
   {
@@ -476,28 +604,17 @@ export const INJECTORS: readonly Injector[] = [
     claims: 2,
     async inject(g, day) {
       const ruleClass = this.ruleClass;
-      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
-        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'course' || r.scope !== 'span') continue;
+      const candidates = function* () {
+        for (const { item, r } of restrictedCodes(g, ruleClass, 'course'))
+          if (r.scope === 'span')
+            for (const visitType of ['outpatient', 'inpatient'] as const) yield { item, r, visitType };
+      };
+      await firstOf(candidates(), `${ruleClass} span-limited drug`, ({ item, r, visitType }) => {
         // The first dose a month past the span before `day`, inside the rule's 400-day history.
         const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
-        for (const visitType of ['outpatient', 'inpatient'] as const) {
-          const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
-          const setting: Setting = { patient, hospital: LEVEL3, visitType };
-          const date = fromEpochDay(firstDay);
-          const first = openVisit(g, setting, date);
-          if (!(await g.fits(item.code, setting, first, planFor(item, setting, date)))) continue;
-          g.register(patient);
-          first.add(item, date, 1, planFor(item, setting, date).daysSupply);
-          g.emit(setting, first, 'internal', firstDay);
-          const again = fromEpochDay(day);
-          const draft = openVisit(g, setting, again);
-          const lineNo = draft.add(item, again, 1, planFor(item, setting, again).daysSupply);
-          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
-          return;
-        }
-      }
-      throw new Error(`the catalogue has no ${ruleClass} span-limited drug the generator can bill`);
+        const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
+        return billedAgain(g, this, item, { patient, hospital: LEVEL3, visitType }, firstDay, () => day);
+      });
     },
   },
   {
@@ -510,90 +627,52 @@ export const INJECTORS: readonly Injector[] = [
       const weekday = (d: number) => (d + 3) % 7;
       const start = weekday(day) === 6 ? day + 1 : day;
       const lastOfWeek = start + 6 - weekday(start);
-      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
-        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'cycle' || r.unit !== 'calendarWeek') continue;
-        const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
-        const date = fromEpochDay(start);
-        const firstDraft = openVisit(g, setting, date);
-        if (!(await g.fits(item.code, setting, firstDraft, { dates: [date], quantity: 1 }))) continue;
-        g.register(setting.patient);
-        firstDraft.add(item, date, 1);
-        g.emit(setting, firstDraft, 'internal', start);
-        const again = laterDay(g, start, 1, lastOfWeek - start);
-        const draft = openVisit(g, setting, fromEpochDay(again));
-        const lineNo = draft.add(item, fromEpochDay(again), 1);
-        g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, ruleClass, [lineNo]);
-        return;
-      }
-      throw new Error(`the catalogue has no weekly ${ruleClass} service the generator can bill`);
+      await firstOf(
+        restrictedCodes(g, ruleClass, 'cycle'),
+        `weekly ${ruleClass} service`,
+        async ({ item, r }) => {
+          if (r.unit !== 'calendarWeek') return undefined;
+          const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
+          return billedAgain(g, this, item, setting, start, () => laterDay(g, start, 1, lastOfWeek - start));
+        },
+      );
     },
   },
-  {
-    ruleId: 'NHSA-SETTLEMENT-LINE',
-    ruleClass: '结算明细信息异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft, drugLine } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const line = claim.items.find((i) => i.lineNo === drugLine);
-      if (!line) throw new Error('the drug line just added is missing');
-      // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
-      line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
-      retotal(claim);
-      g.inject(claim, this.ruleId, this.ruleClass, [drugLine]);
-    },
-  },
-  {
-    ruleId: 'NHSA-SETTLEMENT-TOTALS',
-    ruleClass: '结算明细信息异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const extra = g.rng.int(5, 50);
-      const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
-      const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
-      claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-UPLOAD-DELAY',
-    ruleClass: '就诊数据非实时上传监管',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      // Settled more than the 30 days the rule allows after the visit (the patient is not shared,
-      // so no later visit of theirs is settled before this one).
-      const claim = g.emit(setting, draft, 'internal', day, { submittedDay: day + g.rng.int(31, 60) });
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-DIAGNOSIS-CODE',
-    ruleClass: '疾病诊断编码异常',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const [primary] = claim.diagnoses;
-      if (!primary) throw new Error('an emitted claim has no diagnosis');
-      // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
-      primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
+  brokenClaimInjector('NHSA-SETTLEMENT-LINE', '结算明细信息异常', (g, claim, { drugLine }) => {
+    const line = claim.items.find((i) => i.lineNo === drugLine);
+    if (!line) throw new Error('the drug line just added is missing');
+    // Charged more than quantity × unit price, as a mis-keyed amount would be; totals follow the lines.
+    line.amount = Math.round((line.amount + g.rng.int(1, 20)) * 100) / 100;
+    retotal(claim);
+    return [drugLine];
+  }),
+  brokenClaimInjector('NHSA-SETTLEMENT-TOTALS', '结算明细信息异常', (g, claim) => {
+    const extra = g.rng.int(5, 50);
+    const amount = Math.round((claim.totals.amount + extra) * 100) / 100;
+    const fundPaid = Math.round((claim.totals.fundPaid + extra) * 100) / 100;
+    claim.totals = { amount, fundPaid, selfPaid: claim.totals.selfPaid };
+    return [];
+  }),
+  // Settled more than the 30 days the rule allows after the visit (the patient is not shared, so
+  // no later visit of theirs is settled before this one).
+  brokenClaimInjector(
+    'NHSA-UPLOAD-DELAY',
+    '就诊数据非实时上传监管',
+    () => [],
+    (g) => g.rng.int(31, 60),
+  ),
+  brokenClaimInjector('NHSA-DIAGNOSIS-CODE', '疾病诊断编码异常', (g, claim) => {
+    const primary = primaryOf(claim);
+    // Mis-keyed forms seen in settlement lists: a hyphen for the dot, lower case, the name for the code.
+    primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
+    return [];
+  }),
   {
     ruleId: 'NHSA-DRUG-KINDS',
     ruleClass: '药品种类超标',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(
-        g.newPatient({ ageYears: g.rng.int(45, 80), insuranceType: 'employee' }, day, false),
-      );
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = freshOutpatientVisit(g, day, 45, 80);
       const lines: number[] = [];
       // Six or seven distinct generics (fits never takes a generic the draft already has).
       for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
@@ -609,11 +688,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '中药饮片超大处方',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(
-        g.newPatient({ ageYears: g.rng.int(30, 80), insuranceType: 'employee' }, day, false),
-      );
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = freshOutpatientVisit(g, day, 30, 80);
       const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
       // Enough grams that the prescription passes the rule's 1,000 yuan.
       const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
@@ -626,9 +701,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '重复开药',
     claims: 2,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(50, 80) }));
-      const date = fromEpochDay(day);
-      const first = openVisit(g, setting, date);
+      const { setting, date, draft: first } = adultVisit(g, day, 50, 80);
       const drug = await g.freshDrug(setting, first, { dates: [date], quantity: 2, daysSupply: 30 });
       first.add(drug, date, 2, 30);
       g.emit(setting, first, 'internal', day);
@@ -665,9 +738,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '药品限最大开药天数/开药量',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day, 45, 80);
       const daysSupply = g.rng.int(31, 90);
       const drug = await g.freshDrug(
         setting,
@@ -724,25 +795,16 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
     },
   },
-  {
-    ruleId: 'NHSA-DIAGNOSIS-SEX',
-    ruleClass: '诊断与患者性别不符',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const [primary] = claim.diagnoses;
-      if (!primary) throw new Error('an emitted claim has no diagnosis');
-      // A category the reference gives to the other sex outright (no maternity code: its age band
-      // would add a second flag for the older patients).
-      primary.code = g.rng.pick(
-        setting.patient.sex === 'F'
-          ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
-          : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
-      );
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
+  brokenClaimInjector('NHSA-DIAGNOSIS-SEX', '诊断与患者性别不符', (g, claim, { setting }) => {
+    // A category the reference gives to the other sex outright (no maternity code: its age band
+    // would add a second flag for the older patients).
+    primaryOf(claim).code = g.rng.pick(
+      setting.patient.sex === 'F'
+        ? ['C61.x00', 'N40.x00', 'N43.300', 'E29.100']
+        : ['N92.000', 'C53.900', 'N80.000', 'D25.900'],
+    );
+    return [];
+  }),
   {
     ruleId: 'NHSA-DIAGNOSIS-AGE',
     ruleClass: '诊断与患者年龄不符',
@@ -768,9 +830,7 @@ export const INJECTORS: readonly Injector[] = [
     ruleClass: '中药饮片配伍禁忌',
     claims: 1,
     async inject(g, day) {
-      const setting = outpatient(adult(g, day));
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
+      const { setting, date, draft } = adultVisit(g, day);
       const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
       const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
       if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
@@ -786,52 +846,16 @@ export const INJECTORS: readonly Injector[] = [
       g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
     },
   },
-  {
-    ruleId: 'NHSA-PROCEDURE-SEX',
-    ruleClass: '手术操作编码与性别不符',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft } = await plainVisit(g, day);
-      const claim = g.emit(setting, draft, 'internal', day);
-      const code = g.rng.pick(
-        setting.patient.sex === 'F'
-          ? ['60.2900', '62.4100', '64.0x00']
-          : ['68.4901', '69.0900', '74.1x00', '65.2500'],
-      );
-      claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-SERVICE-COURSE',
-    ruleClass: '医疗服务项目限支付疗程',
-    claims: 1,
-    async inject(g, day) {
-      const pool = g.codesOfClass(this.ruleClass).filter((c) => {
-        const r = g.catalogue.pointsFor(c.code)?.get(this.ruleClass)?.restriction;
-        return c.category === 'service' && r?.kind === 'course' && r.scope !== 'span' && r.maxDays <= 30;
-      });
-      for (const item of rotated(g, pool)) {
-        const r = g.catalogue.pointsFor(item.code)?.get(this.ruleClass)?.restriction;
-        if (r?.kind !== 'course' || r.scope === 'span') continue;
-        const patient = g.newPatient({ ageYears: 40, insuranceType: 'employee' }, day, false);
-        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
-        const dates = Array.from({ length: r.maxDays }, (_, k) => fromEpochDay(day + k));
-        // Within the limit it must be clean; the stay then goes past it on purpose.
-        if (!(await g.fits(item.code, setting, new ClaimDraft(g.catalogue), { dates, quantity: 1 })))
-          continue;
-        g.register(patient);
-        const draft = new ClaimDraft(g.catalogue);
-        const lines = stayWithDrug(draft, item, day, r.maxDays + g.rng.int(1, 3));
-        const beyond = [...lines.entries()]
-          .filter(([date]) => epochDay(date) >= day + r.maxDays)
-          .map(([, l]) => l);
-        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, beyond);
-        return;
-      }
-      throw new Error(`the catalogue has no short ${this.ruleClass} service the generator can bill`);
-    },
-  },
+  brokenClaimInjector('NHSA-PROCEDURE-SEX', '手术操作编码与性别不符', (g, claim, { setting, day }) => {
+    const code = g.rng.pick(
+      setting.patient.sex === 'F'
+        ? ['60.2900', '62.4100', '64.0x00']
+        : ['68.4901', '69.0900', '74.1x00', '65.2500'],
+    );
+    claim.procedures = [{ code, primary: true, date: fromEpochDay(day) }];
+    return [];
+  }),
+  courseInjector('NHSA-SERVICE-COURSE', '医疗服务项目限支付疗程', 'service', 30, 40),
   ageInjector('NHSA-SERVICE-AGE', '医疗服务项目限年龄', ['service']),
   {
     ruleId: 'NHSA-DRUG-SAME-SUBGROUP',
@@ -876,12 +900,12 @@ export const INJECTORS: readonly Injector[] = [
         draft.add(ORDINARY.wardRound, date, 1);
       }
       // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
-      const isWorkUp = (code: string) =>
-        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code) ?? '');
-      const workUp = g.restrictedServices.filter((s) => isWorkUp(s.code));
+      const isWorkUp = ({ code, name }: { code: string; name: string }) =>
+        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code, name) ?? '');
+      const workUp = g.restrictedServices.filter(isWorkUp);
       const share = () => {
         const total = draft.items.reduce((s, i) => s + i.amount, 0);
-        const examLab = draft.items.filter((i) => isWorkUp(i.code)).reduce((s, i) => s + i.amount, 0);
+        const examLab = draft.items.filter(isWorkUp).reduce((s, i) => s + i.amount, 0);
         return examLab / total;
       };
       const admission = dates[0] as string;
@@ -902,13 +926,83 @@ export const INJECTORS: readonly Injector[] = [
       );
     },
   },
+  {
+    ruleId: 'NHSA-SURGERY-DISCOUNT',
+    ruleClass: '手术项目未按规定折价收费',
+    claims: 1,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const date = fromEpochDay(day);
+      const surgeries = [...restrictedCodes(g, ruleClass, 'surgeryGroup')];
+      // Two different surgeries of one group (not two variants of one), for a patient of either sex.
+      const candidates = function* () {
+        for (const a of surgeries) {
+          const partners = surgeries.filter(
+            (b) => b.r.group === a.r.group && specItemOf(b.item.code) !== specItemOf(a.item.code),
+          );
+          if (partners.length)
+            for (const sex of ['F', 'M'] as const) yield { a: a.item, b: g.rng.pick(partners).item, sex };
+        }
+      };
+      await firstOf(candidates(), `pair of ${ruleClass} surgeries`, async ({ a, b, sex }) => {
+        const patient = g.newPatient(
+          { sex, ageYears: g.rng.int(30, 70), insuranceType: 'employee' },
+          day,
+          false,
+        );
+        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+        const draft = openVisit(g, setting, date);
+        const plan = { dates: [date], quantity: 1 };
+        if (!(await g.fits(a.code, setting, draft, plan, ruleClass))) return undefined;
+        const lineA = draft.add(a, date, 1);
+        if (!(await g.fits(b.code, setting, draft, plan, ruleClass))) return undefined;
+        const lineB = draft.add(b, date, 1);
+        g.register(patient);
+        // Both at full price: the cheaper one (the later one on a tie) is the second surgery.
+        const later = b.unitPrice > a.unitPrice ? lineA : lineB;
+        g.inject(g.emit(setting, draft, 'surgery', day), this.ruleId, ruleClass, [later]);
+        return true;
+      });
+    },
+  },
   // A new patient has no history, so no first-line drug of the class: any variant breaks it.
   itemInjector('NHSA-DRUG-SECOND-LINE', '药品限二线使用', ['drug'], (kp) =>
     kp.codes.some((code) => pharmacologicalSubgroupOf(code) !== undefined)
       ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
       : [],
   ),
+  {
+    ruleId: 'NHSA-DRUG-INDICATION',
+    ruleClass: '药品限适应症',
+    claims: 1,
+    async inject(g, day) {
+      const ruleClass = this.ruleClass;
+      const date = fromEpochDay(day);
+      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+        if (r?.kind !== 'indication') continue;
+        // A diagnosis of an ordinary visit that none of the drug's indications covers.
+        const diagnosis = UNINDICATED_DIAGNOSES.find(
+          (code) => !r.alternatives.some((a) => a.icd10.some((key) => icd10Matches(key, code))),
+        );
+        if (!diagnosis) continue;
+        const setting = outpatient(adult(g, day));
+        const draft = openVisit(g, setting, date);
+        const plan = planFor(item, setting, date);
+        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) continue;
+        const lineNo = draft.add(item, date, plan.quantity, plan.daysSupply);
+        const claim = g.emit(setting, draft, 'general', day);
+        claim.diagnoses = [{ code: diagnosis, primary: true }];
+        g.inject(claim, this.ruleId, ruleClass, [lineNo]);
+        return;
+      }
+      throw new Error(`the catalogue has no ${ruleClass} drug the generator can bill`);
+    },
+  },
 ];
+
+/** Diagnoses of ordinary visits (acute upper respiratory infection, gastroenteritis, low back pain). */
+const UNINDICATED_DIAGNOSES = ['J06.900', 'K52.900', 'M54.500'];
 
 /** The rules of `ruleIds` no injector breaks, so a generated stream never tests them. */
 export function rulesWithoutInjector(ruleIds: readonly string[]): string[] {

@@ -2,6 +2,8 @@
  * The pre-event API on loopback: a node:http server that turns each request into the API Gateway
  * HTTP API event (payload v2) and calls the same handler the Lambda runs.
  */
+
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,16 +96,19 @@ async function serve(
   response.end(result.body);
 }
 
-/** The body as text, or undefined past API Gateway's payload limit (the rest is not read). */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
+/** The body's bytes, or undefined past `limit` (API Gateway's payload limit by default; the rest is not read). */
+export async function readBody(
+  request: IncomingMessage,
+  limit = GATEWAY_MAX_PAYLOAD_BYTES,
+): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > GATEWAY_MAX_PAYLOAD_BYTES) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -122,8 +127,14 @@ function decodeParameter(raw: string): string {
   }
 }
 
-/** The API Gateway HTTP API event (payload v2) for a request. */
-export function toEvent(request: IncomingMessage, body: string): ApiEvent {
+/**
+ * The API Gateway HTTP API event (payload v2) for a request. A body that is not UTF-8 text goes
+ * base64-encoded, as API Gateway passes bytes it cannot hand over as text, so the handler sees the
+ * bytes the client sent rather than a string with the bad ones silently replaced.
+ */
+export function toEvent(request: IncomingMessage, bytes: Buffer): ApiEvent {
+  const text = isUtf8(bytes);
+  const body = text ? bytes.toString('utf8') : bytes.toString('base64');
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
   const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
@@ -138,9 +149,10 @@ export function toEvent(request: IncomingMessage, body: string): ApiEvent {
   }
   const cookies = (request.headers.cookie ?? '').split(/;\s*/).filter(Boolean);
 
-  const query: Record<string, string> = {};
+  // No prototype: `?__proto__=1` or `?constructor=1` is a parameter like any other, for the handler to refuse.
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   }
 
   const matched = matchRoute(method, rawPath);
@@ -176,6 +188,6 @@ export function toEvent(request: IncomingMessage, body: string): ApiEvent {
       timeEpoch: now.getTime(),
     },
     ...(body ? { body } : {}),
-    isBase64Encoded: false,
+    isBase64Encoded: !text,
   };
 }

@@ -3,13 +3,10 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { serviceSpan } from '../contracts/claim.ts';
 import { loadAuditCore } from '../post/audit.ts';
 import { readPeriodScores } from '../post/dynamo.ts';
-import { InMemoryPartialStore, runAuditJob } from '../post/job.ts';
+import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../post/job.ts';
 import { formatScorecard } from '../post/scorecard.ts';
 import type { TableName } from '../resources.ts';
 import { localClientConfig } from './emulators.ts';
-
-/** Scan segments of the local audit: a few, to run the same parallel path as on AWS. */
-const LOCAL_SEGMENTS = 4;
 
 /** The month most of these claims' first service dates fall in (the demo's period). */
 export function busiestMonth(claims: readonly { items: readonly { serviceDate: string }[] }[]): string {
@@ -37,12 +34,17 @@ export async function runLocalAudit(options: {
   try {
     const started = performance.now();
     print(
-      `\npost-event audit of ${period}: ${LOCAL_SEGMENTS} scan segments of ${tables.claims} → map → reduce…`,
+      `\npost-event audit of ${period}: ${DEFAULT_SEGMENTS} scan segments of ${tables.claims} → map → reduce…`,
     );
-    const out = await runAuditJob(period, LOCAL_SEGMENTS, {
+    const out = await runAuditJob(period, DEFAULT_SEGMENTS, {
       core: loadAuditCore(),
       documents,
-      tables: { claims: tables.claims, flags: tables.flags, scores: tables.scores },
+      tables: {
+        claims: tables.claims,
+        decisions: tables.decisions,
+        flags: tables.flags,
+        scores: tables.scores,
+      },
       partials: new InMemoryPartialStore(),
       now: () => new Date(),
     });

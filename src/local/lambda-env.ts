@@ -7,7 +7,12 @@ import type { LocalResources } from './provisioning.ts';
  * stand-ins. The SDK's own AWS_ENDPOINT_URL_* variables redirect every client, so the functions
  * run unchanged. Set it before importing a function module: handlers read it at cold start.
  */
-export function lambdaEnvironment(endpoints: Endpoints, resources: LocalResources): Record<string, string> {
+export function lambdaEnvironment(
+  endpoints: Endpoints,
+  resources: LocalResources,
+  // Shorter than AWS's 30 s, so that a publish shows in the demo and the tests within seconds.
+  ruleSetCheckSeconds = 5,
+): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
@@ -22,6 +27,8 @@ export function lambdaEnvironment(endpoints: Endpoints, resources: LocalResource
       SCORES_TABLE: resources.tables.scores,
       IDEMPOTENCY_TABLE: resources.tables.idempotency,
       ALERTS_QUEUE_URL: resources.queues.alerts.url,
+      RULE_SETS_TABLE: resources.tables.ruleSets,
+      RULE_SET_CHECK_SECONDS: String(ruleSetCheckSeconds),
     } satisfies Omit<EnvironmentOf<typeof InProcessEnv>, 'FUNDGUARD_RULES_DIR'>),
   };
 }

@@ -143,6 +143,11 @@ async function main(): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Whoever started us (npm, a shell) died without passing a signal on: stop as if it had.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent && !stopping) onSignal('SIGHUP');
+    }, 1_000).unref();
   });
 
   const started = performance.now();
@@ -271,7 +276,12 @@ async function main(): Promise<number> {
     const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
     const queued = await queueDepth(sqs, resources.queues.claims.url);
     const decided = await countItems(dynamodb, resources.tables.decisions);
-    print(summary.finalReport(poller.counters, dlq, decided, queued));
+    print(
+      summary.finalReport(poller.counters, dlq, decided, queued, {
+        truth: generated.truth,
+        claims: generated.claims.length,
+      }),
+    );
     if (!stopping) await audit(opts.audit ?? busiestMonth(generated.claims));
     sqs.destroy();
     dynamodb.destroy();

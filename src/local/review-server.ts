@@ -1,7 +1,7 @@
 /**
  * The review API and the console on loopback: one node:http server that turns `/v1/review/*`
  * requests into API Gateway events for the same handler the Lambda runs, streams CSV exports
- * straight from the core (the Lambda answers them whole, up to its payload limit), serves the
+ * straight from the core to the socket (the Lambda writes them to S3 and redirects), serves the
  * OpenAPI document at `/openapi.json`, and the built console (console/dist) for every other path.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -12,14 +12,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { consoleDistDir } from '../../console/build.ts';
+import { CURSOR_SECRET_FILE, CursorSigner, localCursorSecret } from '../api/cursor.ts';
 import { loadCore } from '../core.ts';
 import { HOSPITALS } from '../generator/world.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { TableName } from '../resources.ts';
 import { ListQuery } from '../review/contracts.ts';
+import { CSV_CONTENT_TYPE, CSV_DISPOSITION } from '../review/export.ts';
 import {
-  CSV_CONTENT_TYPE,
-  CSV_DISPOSITION,
   createReviewHandler,
   filtersOf,
   parseQuery,
@@ -32,7 +32,7 @@ import { REVIEW_ROUTES } from '../review/routes.ts';
 import { ReviewService } from '../review/service.ts';
 import { DynamoReviewStore } from '../review/store.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
-import { toEvent } from './api-server.ts';
+import { readBody, toEvent } from './api-server.ts';
 import { type Endpoints, localClientConfig } from './emulators.ts';
 import { lambdaContext } from './lambda-context.ts';
 
@@ -71,8 +71,9 @@ export interface LocalReview {
 
 /** The review API and console on loopback against the local DynamoDB, with local tokens. */
 export async function startLocalReview(options: LocalReviewOptions): Promise<LocalReview> {
+  const stateDir = resolve(options.stateDir ?? '.fundguard');
   const tokens = ensureLocalTokens(
-    resolve(options.stateDir ?? '.fundguard'),
+    stateDir,
     HOSPITALS.map((h) => h.hospitalId),
   );
   const dynamodb = new DynamoDBClient(localClientConfig(options.endpoints.dynamodb));
@@ -87,7 +88,8 @@ export async function startLocalReview(options: LocalReviewOptions): Promise<Loc
   });
   const authenticate = byLocalTokens(tokens);
   const logger = options.logger ?? new Logger({ serviceName: 'fundguard-review' });
-  const handler = createReviewHandler({ service, authenticate, logger });
+  const cursors = new CursorSigner(localCursorSecret(join(stateDir, CURSOR_SECRET_FILE)));
+  const handler = createReviewHandler({ service, authenticate, cursors, logger });
   const openapi = JSON.stringify(openApiDocument(), null, 2);
   const dist = consoleDistDir();
 
@@ -99,7 +101,7 @@ export async function startLocalReview(options: LocalReviewOptions): Promise<Loc
       return;
     }
     if (path.startsWith('/v1/')) {
-      const body = await readBody(request);
+      const body = await readBody(request, MAX_BODY_BYTES);
       if (body === undefined) {
         response.writeHead(413, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ message: 'Request Entity Too Large' }));
@@ -202,14 +204,3 @@ export async function startLocalReview(options: LocalReviewOptions): Promise<Loc
 
 const lowerCase = (headers: Record<string, string | undefined> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -6,9 +6,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { ScreeningSummary } from '../cli/summary.ts';
+import { compareWithTruth, formatTruthComparison, ScreeningSummary } from '../cli/summary.ts';
 import { HospitalAlertMessage } from '../contracts/alert.ts';
 import { parseJsonContract } from '../contracts/issues.ts';
+import type { InjectedViolation } from '../generator/claims.ts';
 import type { PollerCounters } from './poller.ts';
 
 /** The in-process handler's log entry for a claim that failed (functions/in-process.ts), with its reason. */
@@ -50,6 +51,10 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
 export class LiveSummary {
   readonly alerted = new ScreeningSummary();
   readonly #reasons = new Map<string, number>();
+  readonly #flags = new Map<
+    string,
+    { claimId: string; ruleId: string; lineNos: number[]; ruleClass: string }
+  >();
   #total = 0;
   #sent = 0;
   #started = performance.now();
@@ -69,6 +74,14 @@ export class LiveSummary {
 
   addAlert(alert: HospitalAlertMessage): void {
     this.alerted.addClaim(alert.outcome, alert.flags);
+    // By flag id: what the hospitals were told, each flag once, for the comparison with the truth.
+    for (const flag of alert.flags)
+      this.#flags.set(flag.flagId, {
+        claimId: alert.claimId,
+        ruleId: flag.ruleId,
+        lineNos: flag.lineNos,
+        ruleClass: flag.basis.ruleClass,
+      });
   }
 
   /** A handler log line (Powertools JSON); failed claims' reasons are kept for the report. */
@@ -101,8 +114,17 @@ export class LiveSummary {
     ].join(' · ');
   }
 
-  /** `queued`: messages left in the claims queue, which only an interrupted demo has. */
-  finalReport(counters: PollerCounters, dlq: number, decided: number, queued: number): string {
+  /**
+   * `queued`: messages left in the claims queue, which only an interrupted demo has. `generated`:
+   * the demo stream's ground truth and claim count, compared with the flags the hospitals received.
+   */
+  finalReport(
+    counters: PollerCounters,
+    dlq: number,
+    decided: number,
+    queued: number,
+    generated?: { truth: readonly InjectedViolation[]; claims: number },
+  ): string {
     const seconds = (performance.now() - this.#started) / 1000;
     const { decisions } = this.alerted;
     const lost = this.#sent - decided - dlq;
@@ -122,6 +144,14 @@ export class LiveSummary {
         : []),
       '',
       this.alerted.ruleTable(),
+      ...(generated
+        ? [
+            '',
+            formatTruthComparison(
+              compareWithTruth(generated.truth, [...this.#flags.values()], generated.claims),
+            ),
+          ]
+        : []),
     ].join('\n');
   }
 }

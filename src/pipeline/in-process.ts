@@ -4,7 +4,7 @@ import type { Decision } from '../contracts/decision.ts';
 import { type Flag, highestSeverity } from '../contracts/flag.ts';
 import { addDays } from '../dates.ts';
 import { type HistoryClaim, type HistoryStore, toHistoryClaim } from '../history/store.ts';
-import type { Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
 
 /** What the hospital's systems receive for a flagged claim (the contract in src/contracts/alert.ts). */
 export type HospitalAlert = HospitalAlertMessage;
@@ -59,8 +59,8 @@ export interface AlertSender {
 }
 
 export interface InProcessDeps {
-  // What the stage uses of the screener, so a test can stand in a rule set of its own.
-  screener: Pick<Screener, 'ruleSet' | 'screen'>;
+  /** A fixed screener, or the active published rule set (asked once per batch). */
+  screener: ScreenerOrSource;
   history: HistoryStore;
   outcomes: OutcomeRecorder;
   alerts: AlertSender;
@@ -91,7 +91,9 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
  */
 export async function processClaims(claims: readonly Claim[], deps: InProcessDeps): Promise<BatchProcessed> {
   const now = deps.now?.() ?? new Date();
-  const days = deps.screener.ruleSet.historyDays('in');
+  // One rule set decides the whole batch, even if a new version is activated meanwhile.
+  const screener = await currentScreener(deps.screener);
+  const days = screener.ruleSet.historyDays('in');
   const failed: BatchProcessed['failed'] = [];
   const unique = [...new Map(claims.map((c) => [c.claimId, c])).values()];
   const spans = new Map(unique.map((c) => [c.claimId, serviceSpan(c)]));
@@ -134,7 +136,7 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
         (h) => h.claimId !== claim.claimId && h.lastServiceDate >= from && h.firstServiceDate <= last,
       );
       try {
-        const { flags, decision } = await deps.screener.screen(claim, { stage: 'in', now, history: window });
+        const { flags, decision } = await screener.screen(claim, { stage: 'in', now, history: window });
         screened.push({
           claimId: claim.claimId,
           claim,
@@ -187,9 +189,11 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
 async function alertHospital(
   claim: Claim,
   decision: Decision,
-  { flags, correction }: RecordedClaim,
+  { flags: allFlags, correction }: RecordedClaim,
   alerts: AlertSender,
 ): Promise<void> {
+  // Exempted hits are on record for auditors; the hospital is alerted only to what counts against it.
+  const flags = allFlags.filter((f) => f.status !== 'exempted');
   const severity = highestSeverity(flags);
   if (!severity && !correction) return;
   await alerts.send({

@@ -27,8 +27,8 @@ export class SequentialScreening {
       history,
       ...(this.now ? { now: this.now } : {}),
     });
-    // Drafts are never settled, so only in-process claims join the history.
-    if (this.stage === 'in' && claim.claimId) this.#store.add(toHistoryClaim(claim as Claim));
+    // Drafts are never settled, so only settled claims (in-process, post-event) join the history.
+    if (this.stage !== 'pre' && claim.claimId) this.#store.add(toHistoryClaim(claim as Claim));
     return screening;
   }
 }

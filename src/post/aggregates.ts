@@ -1,5 +1,6 @@
+import type { ServiceClasses, ServiceClassId } from '../catalogue/reference.ts';
 import type { Claim } from '../contracts/claim.ts';
-import type { IndicatorClass, ServiceClasses } from './policy.ts';
+import type { IndicatorClass } from './policy.ts';
 
 /**
  * Partial aggregates: what the map returns besides patient-level flags, per hospital and per
@@ -76,18 +77,28 @@ export function subjectAggregate(
   return agg;
 }
 
-/** Sorts service items into the indicator classes by the words of `rules/policy/service-classes.json`. */
+/** The indicators a service class counts towards: CT and MRI are 检验检查 too; surgery is none of them. */
+const INDICATORS_OF: Record<ServiceClassId, IndicatorClass[]> = {
+  exam: ['labExam'],
+  lab: ['labExam'],
+  ct: ['labExam', 'ct'],
+  mri: ['labExam', 'mri'],
+  treatment: ['treatment'],
+  surgery: [],
+};
+
+/** Sorts service items into the indicator classes by `rules/reference/service-classes.json`. */
 export class ServiceClassifier {
   readonly #cache = new Map<string, IndicatorClass[]>();
   constructor(readonly classes: ServiceClasses) {}
 
-  classesOf(name: string): IndicatorClass[] {
-    let found = this.#cache.get(name);
+  classesOf(code: string, name: string): IndicatorClass[] {
+    const key = `${code} ${name}`;
+    let found = this.#cache.get(key);
     if (!found) {
-      found = this.classes.classes
-        .filter((c) => c.nameContains.some((w) => name.includes(w)))
-        .map((c) => c.class);
-      if (this.#cache.size < 100_000) this.#cache.set(name, found);
+      const c = this.classes.of(code, name);
+      found = c ? INDICATORS_OF[c] : [];
+      if (this.#cache.size < 100_000) this.#cache.set(key, found);
     }
     return found;
   }

@@ -1,12 +1,15 @@
+import { join, relative } from 'node:path';
 import type { Claim } from '../contracts/claim.ts';
 import type { Flag, PostFlag } from '../contracts/flag.ts';
-import { type Core, loadCore } from '../core.ts';
+import { type Core, coreFromContent } from '../core.ts';
+import { PERIOD_DIR, POLICY_DIR, type RuleSetContent, readRuleSetContent } from '../rules/content.ts';
 import { defaultRulesDir } from '../rules/load.ts';
+import { flagIdFor } from '../rules/screen.ts';
 import { type Aggregates, emptyAggregates, mergeAggregates, ServiceClassifier } from './aggregates.ts';
 import { type AuditContext, auditPatient } from './map.ts';
-import { loadPostPolicy, type PostPolicy } from './policy.ts';
+import { PolicyError, type PostPolicy, parsePostPolicy } from './policy.ts';
 import { type Reduced, reduceAudit } from './reduce.ts';
-import { loadPeriodRules, type PeriodRuleSet } from './rules.ts';
+import { type PeriodRuleSet, parsePeriodRules } from './rules.ts';
 
 /** Everything an audit loads once per process: the rules core, the period rules and the policy. */
 export interface AuditCore extends Core {
@@ -15,14 +18,29 @@ export interface AuditCore extends Core {
   classifier: ServiceClassifier;
 }
 
+/** The audit core from a rules directory, read as one rule set's content (see `auditCoreFromContent`). */
 export function loadAuditCore(rulesDir: string = defaultRulesDir()): AuditCore {
-  const core = loadCore(rulesDir);
-  const policy = loadPostPolicy(rulesDir);
+  return auditCoreFromContent(readRuleSetContent(rulesDir), relative(process.cwd(), rulesDir));
+}
+
+/**
+ * The rules core and, from the same content, the period rules and the policy: a published rule set
+ * is audited with exactly the policy and period rules it was published with.
+ *
+ * @throws RuleSetError, CatalogueLoadError or PolicyError naming each file and problem.
+ */
+export function auditCoreFromContent(content: RuleSetContent, where: string): AuditCore {
+  const core = coreFromContent(content, where);
+  const policy = parsePostPolicy(content.policy, join(where, POLICY_DIR));
+  // parseCatalogue always reads the reference data, the service classes among them.
+  const serviceClasses = core.catalogue.serviceClasses;
+  if (!serviceClasses)
+    throw new PolicyError([`${where}: no reference data, so no service classes to classify items by`]);
   return {
     ...core,
-    periodRules: loadPeriodRules(rulesDir),
+    periodRules: parsePeriodRules(content.period, join(where, PERIOD_DIR)),
     policy,
-    classifier: new ServiceClassifier(policy.serviceClasses),
+    classifier: new ServiceClassifier(serviceClasses),
   };
 }
 
@@ -104,4 +122,22 @@ export function reduceFrom(
  */
 export function newFlags<F extends PostFlag>(flags: readonly F[], known: ReadonlySet<string>): F[] {
   return flags.filter((f) => !known.has(f.flagId));
+}
+
+/**
+ * Claim flags with the ids of their claim's version, as the in-process stage gives a correction's
+ * flags (`flagIdFor` with the version), so a post flag repeating an in-process flag of a corrected
+ * claim has its id, and none overwrites a flag of the claim's earlier version. `versions` is keyed
+ * `hospitalId/claimId`; a claim not in it is version 1, whose ids are the map's.
+ */
+export function withClaimVersions<F extends Flag>(
+  flags: readonly F[],
+  versions: ReadonlyMap<string, number>,
+): F[] {
+  return flags.map((f) => {
+    const version = versions.get(`${f.hospitalId}/${f.claimId}`) ?? 1;
+    if (version === 1) return f;
+    const claim = { claimId: f.claimId, hospitalId: f.hospitalId, version };
+    return { ...f, flagId: flagIdFor(claim, f.ruleId, f.ruleVersion, f.lineNos) };
+  });
 }

@@ -1,17 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { Claim } from '../contracts/claim.ts';
+import { Claim, ClaimOfBoundedJson, claimJsonWithinLimit } from '../contracts/claim.ts';
 import type { PostFlag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
 import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
+import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
 import { CLAIM_ATTRIBUTE } from '../stores/dynamo.ts';
 
 /**
@@ -22,6 +23,7 @@ import { CLAIM_ATTRIBUTE } from '../stores/dynamo.ts';
 /** Longest stay looked back over, as the history store does, so a stay begun earlier still counts. */
 const MAX_STAY_DAYS = 90;
 const WRITE_CHUNK = 25;
+const GET_CHUNK = 100;
 const PUT_CONCURRENCY = 16;
 
 export interface SegmentRead {
@@ -73,7 +75,9 @@ export async function readSegment(
         withoutClaim += 1;
         continue;
       }
-      const claim = parseContract(Claim, `stored claim ${String(item.claimId)}`, JSON.parse(stored));
+      // Stored as JSON.stringify wrote it: its length bounds the claim's size as JSON.
+      const schema = claimJsonWithinLimit(Buffer.byteLength(stored)) ? ClaimOfBoundedJson : Claim;
+      const claim = parseContract(schema, `stored claim ${String(item.claimId)}`, JSON.parse(stored));
       const list = byPatient.get(claim.patient.insuredId);
       if (list) list.push(claim);
       else byPatient.set(claim.patient.insuredId, [claim]);
@@ -81,6 +85,48 @@ export async function readSegment(
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return { patients: [...byPatient.values()], withoutClaim };
+}
+
+/**
+ * The version of each claim as the in-process stage recorded it (a hospital's correction of a
+ * claim is version 2, 3, …), keyed `hospitalId/claimId`, for the claims given: the decisions table
+ * holds it. A claim without a decision there (audited from elsewhere) is left out, i.e. version 1.
+ */
+export async function readClaimVersions(
+  client: DynamoDBDocumentClient,
+  table: string,
+  claims: readonly { claimId: string; hospitalId: string }[],
+): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  const wanted = new Set(claims.map((c) => `${c.hospitalId}/${c.claimId}`));
+  const ids = [...new Set(claims.map((c) => c.claimId))];
+  const key = TABLES.decisions.partitionKey.name;
+  for (let i = 0; i < ids.length; i += GET_CHUNK) {
+    let keys: Record<string, unknown>[] | undefined = ids
+      .slice(i, i + GET_CHUNK)
+      .map((id) => ({ [key]: id }));
+    for (let attempt = 1; keys?.length; attempt++) {
+      if (attempt > 6) throw new Error('DynamoDB left decision keys unprocessed after retries (throttled)');
+      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const out = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: keys,
+              ProjectionExpression: '#id, hospitalId, version',
+              ExpressionAttributeNames: { '#id': key },
+            },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[table] ?? []) {
+        const at = `${String(item.hospitalId)}/${String(item[key])}`;
+        if (wanted.has(at)) versions.set(at, Number(item.version ?? 1));
+      }
+      keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return versions;
 }
 
 /**
@@ -99,12 +145,18 @@ export async function writeNewFlags(
   const worker = async (): Promise<void> => {
     for (let flag = queue.shift(); flag; flag = queue.shift()) {
       try {
-        await client.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...flag, createdAtFlagId: `${flag.createdAt}#${flag.flagId}` },
-            ConditionExpression: 'attribute_not_exists(flagId)',
-          }),
+        // Counted for the review API (src/review/counts.ts) in the same transaction as the put.
+        await writeCounted(
+          client,
+          table,
+          {
+            Put: {
+              TableName: table,
+              Item: { ...flag, createdAtFlagId: `${flag.createdAt}#${flag.flagId}` },
+              ConditionExpression: 'attribute_not_exists(flagId)',
+            },
+          },
+          addCounted(new Map(), countedOf(flag), 1),
         );
         written += 1;
       } catch (error) {

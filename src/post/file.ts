@@ -1,22 +1,15 @@
-import {
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  type WriteStream,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import type { Claim } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { hash32 } from '../generator/random.ts';
 import { defaultRulesDir } from '../rules/load.ts';
 import type { Aggregates } from './aggregates.ts';
 import { type AuditCore, auditContext, byPatient, mapPatients, reduceFrom } from './audit.ts';
-import { type BadLine, type PartitionResult, parseLines } from './partition.ts';
+import { forEachLine, SpillWriter, stringField } from './lines.ts';
+import { type BadLine, type PartitionResult, parseClaimLine } from './partition.ts';
 import type { Reduced } from './reduce.ts';
 
 /**
@@ -52,20 +45,17 @@ export interface FileAudit extends Reduced {
   partitions: number;
 }
 
-const INSURED_ID = /"insuredId"\s*:\s*"([^"]*)"/;
-const SERVICE_MONTH = /"serviceDate"\s*:\s*"(\d{4}-\d{2})/;
+const INSURED_ID = Buffer.from('"insuredId"');
+const SERVICE_DATE = Buffer.from('"serviceDate"');
 const SPILL_ABOVE = 64 * 1024 * 1024;
 const PARTITION_BYTES = 24 * 1024 * 1024;
 
-async function* numberedLines(path: string): AsyncGenerator<{ lineNo: number; text: string }> {
-  const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  let lineNo = 0;
-  for await (const text of lines) {
-    lineNo += 1;
-    if (text.trim()) yield { lineNo, text };
+/** Tracks the latest `YYYY-MM` of the lines' first service dates, the period when none is given. */
+class LatestMonth {
+  value = '';
+  see(buf: Buffer, start: number, end: number): void {
+    const month = stringField(buf, start, end, SERVICE_DATE)?.slice(0, 7);
+    if (month && /^\d{4}-\d{2}$/.test(month) && month > this.value) this.value = month;
   }
 }
 
@@ -78,17 +68,17 @@ export async function auditFile(
   const size = statSync(path).size;
   const workers = options.workers ?? Math.max(1, availableParallelism());
   const progress = options.onProgress ?? (() => {});
+  const latest = new LatestMonth();
   if (workers === 0 || (options.workers === undefined && size <= (options.spillAboveBytes ?? SPILL_ABOVE))) {
-    const numbered: string[] = [];
-    let latest = '';
-    for await (const { lineNo, text } of numberedLines(path)) {
-      numbered.push(`${lineNo}\t${text}`);
-      const month = SERVICE_MONTH.exec(text)?.[1];
-      if (month && month > latest) latest = month;
-    }
-    const period = options.period ?? latest;
     const bad: BadLine[] = [];
-    const claims = parseLines(numbered, bad);
+    const claims: Claim[] = [];
+    let lines = 0;
+    forEachLine(path, (buf, start, end, lineNo) => {
+      lines += 1;
+      if (!options.period) latest.see(buf, start, end);
+      parseClaimLine(buf, start, end, lineNo, claims, bad);
+    });
+    const period = options.period ?? latest.value;
     const { flags, aggregates } = await mapPatients(
       byPatient(claims),
       auditContext(core, period, options.now),
@@ -101,7 +91,7 @@ export async function auditFile(
       bad,
       claims: aggregates.claims,
       patients: aggregates.patients,
-      lines: numbered.length,
+      lines,
       partitions: 1,
     };
   }
@@ -110,21 +100,23 @@ export async function auditFile(
   const dir = mkdtempSync(join(tmpdir(), 'fundguard-audit-'));
   try {
     const paths = Array.from({ length: partitions }, (_, i) => join(dir, `${i}.ndjson`));
-    const streams: WriteStream[] = paths.map((p) => createWriteStream(p));
-    let latest = '';
+    const spills = paths.map((p) => new SpillWriter(p));
     let lines = 0;
-    for await (const { lineNo, text } of numberedLines(path)) {
-      lines += 1;
-      const month = SERVICE_MONTH.exec(text)?.[1];
-      if (month && month > latest) latest = month;
-      // A line without a readable patient id still goes somewhere, to be reported by its worker.
-      const stream = streams[hash32(INSURED_ID.exec(text)?.[1] ?? '') % partitions] as WriteStream;
-      if (!stream.write(`${lineNo}\t${text}\n`))
-        await new Promise<void>((r) => stream.once('drain', () => r()));
-      if (lines % 200_000 === 0) progress(`已读取 ${lines.toLocaleString('en-US')} 行，按参保人分区中…`);
+    try {
+      forEachLine(path, (buf, start, end, lineNo) => {
+        lines += 1;
+        if (!options.period) latest.see(buf, start, end);
+        // A line without a readable patient id still goes somewhere, to be reported by its worker.
+        const spill = spills[
+          hash32(stringField(buf, start, end, INSURED_ID) ?? '') % partitions
+        ] as SpillWriter;
+        spill.write(`${lineNo}\t`, buf, start, end);
+        if (lines % 200_000 === 0) progress(`已读取 ${lines.toLocaleString('en-US')} 行，按参保人分区中…`);
+      });
+    } finally {
+      for (const spill of spills) spill.close();
     }
-    await Promise.all(streams.map((s) => new Promise<void>((r) => s.end(() => r()))));
-    const period = options.period ?? latest;
+    const period = options.period ?? latest.value;
     progress(
       `${lines.toLocaleString('en-US')} 行分入 ${partitions} 个分区，${workers} 个线程审核 ${period}…`,
     );

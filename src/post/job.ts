@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Aggregates } from './aggregates.ts';
-import { type AuditCore, auditContext, mapPatients, reduceFrom } from './audit.ts';
-import { readSegment, writeNewFlags, writeScores } from './dynamo.ts';
+import { type AuditCore, auditContext, mapPatients, reduceFrom, withClaimVersions } from './audit.ts';
+import { readClaimVersions, readSegment, writeNewFlags, writeScores } from './dynamo.ts';
 
 /**
  * The audit as a job over the claims table: a map step per parallel-scan segment and one reduce
@@ -31,7 +31,8 @@ export class InMemoryPartialStore implements PartialStore {
 export interface AuditJobDeps {
   core: AuditCore;
   documents: DynamoDBDocumentClient;
-  tables: { claims: string; flags: string; scores: string };
+  /** `decisions`: where the in-process stage recorded each claim's version. */
+  tables: { claims: string; decisions: string; flags: string; scores: string };
   partials: PartialStore;
   now: () => Date;
 }
@@ -119,10 +120,11 @@ export async function auditSegment(input: MapInput, deps: AuditJobDeps): Promise
     ...input,
     lookbackDays: lookbackDays(deps.core),
   });
-  const { flags, aggregates } = await mapPatients(
-    patients,
-    auditContext(deps.core, input.period, deps.now()),
-  );
+  const mapped = await mapPatients(patients, auditContext(deps.core, input.period, deps.now()));
+  const { aggregates } = mapped;
+  // Only flagged claims are looked up: the decisions table knows which are corrections.
+  const versions = await readClaimVersions(deps.documents, deps.tables.decisions, mapped.flags);
+  const flags = withClaimVersions(mapped.flags, versions);
   const { written, alreadyThere } = await writeNewFlags(deps.documents, deps.tables.flags, flags);
   const partialKey = `audits/${input.period}/${input.runId}/segment-${String(input.segment).padStart(4, '0')}.json`;
   await deps.partials.put(partialKey, aggregates);
@@ -153,17 +155,26 @@ export async function reduceSegments(input: ReduceInput, deps: AuditJobDeps): Pr
   };
 }
 
-/** The whole job in one process: every segment's map at once, then the reduce (local stack, tests). */
+/** Segments a one-process job audits at once: their scans overlap, their claims are held together. */
+export const LOCAL_CONCURRENCY = 8;
+
+/**
+ * The whole job in one process: the segments' maps, `LOCAL_CONCURRENCY` at a time, then the reduce
+ * (local stack, tests, bench). Many small segments read faster than a few large ones: a scan page
+ * costs DynamoDB Local more the larger its segment is.
+ */
 export async function runAuditJob(
   period: string,
   totalSegments: number,
   deps: AuditJobDeps,
   runId = `local-${Date.now()}`,
 ): Promise<ReduceOutput> {
-  const segments = await Promise.all(
-    Array.from({ length: totalSegments }, (_, segment) =>
-      auditSegment({ period, segment, totalSegments, runId }, deps),
-    ),
-  );
+  const segments: MapOutput[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let segment = next++; segment < totalSegments; segment = next++)
+      segments[segment] = await auditSegment({ period, segment, totalSegments, runId }, deps);
+  };
+  await Promise.all(Array.from({ length: Math.min(LOCAL_CONCURRENCY, totalSegments) }, lane));
   return reduceSegments({ period, runId, segments }, deps);
 }

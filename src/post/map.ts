@@ -6,7 +6,7 @@ import { historyFor, toHistoryClaim } from '../history/store.ts';
 import { renderMessage } from '../rules/message.ts';
 import { flagIdFor, type Screener } from '../rules/screen.ts';
 import { type Aggregates, type ServiceClassifier, subjectAggregate } from './aggregates.ts';
-import { type PostPolicy, plannedCycleFor } from './policy.ts';
+import { type IndicatorClass, type PostPolicy, plannedCycleFor } from './policy.ts';
 import type { PeriodRuleSet } from './rules.ts';
 import { categoryOf, PATIENT_SUBJECTS, type PatientSubjectName } from './subjects.ts';
 
@@ -47,7 +47,8 @@ export async function auditPatient(
   const ordered = settledOrder([...new Map(claims.map((c) => [c.claimId, c])).values()]);
   const flags = new Map<string, Flag>();
   const createdAt = ctx.now.toISOString();
-  const periodOf = new Map(ordered.map((c) => [c, serviceSpan(c)[0].slice(0, 7)]));
+  const periodStart = new Map(ordered.map((c) => [c, serviceSpan(c)[0]]));
+  const periodOf = new Map(ordered.map((c) => [c, (periodStart.get(c) as string).slice(0, 7)]));
   const current = ordered.filter((c) => periodOf.get(c) === ctx.period);
   const store = ordered.length > 1 ? new InMemoryHistoryStore() : undefined;
 
@@ -61,6 +62,28 @@ export async function auditPatient(
     store?.add(toHistoryClaim(claim));
   }
 
+  // The flagged claim's patient and hospital facts, derived once per claim however many subjects it has.
+  const claimFacts = new Map<
+    Claim,
+    { patient: Record<string, unknown>; hospital: Record<string, unknown> }
+  >();
+  const factsOf = (claim: Claim) => {
+    let facts = claimFacts.get(claim);
+    if (!facts) {
+      facts = {
+        patient: {
+          sex: claim.patient.sex,
+          insuranceType: claim.patient.insuranceType,
+          ageYears: ageInYears(claim.patient.birthDate, periodStart.get(claim) as string),
+          deathDate: claim.patient.deathDate ?? null,
+        },
+        hospital: { level: claim.hospital.level, internet: claim.hospital.internet },
+      };
+      claimFacts.set(claim, facts);
+    }
+    return facts;
+  };
+
   for (const [name, kind] of Object.entries(PATIENT_SUBJECTS)) {
     const rules = ctx.periodRules.ofSubject(name as PatientSubjectName);
     for (const rule of rules) {
@@ -71,17 +94,10 @@ export async function auditPatient(
       })) {
         const { claim } = subject;
         if (periodOf.get(claim) !== ctx.period) continue;
-        const facts = {
-          subject: subject.fact,
-          params: file.params,
-          patient: {
-            sex: claim.patient.sex,
-            insuranceType: claim.patient.insuranceType,
-            ageYears: ageInYears(claim.patient.birthDate, serviceSpan(claim)[0]),
-            deathDate: claim.patient.deathDate ?? null,
-          },
-          hospital: { level: claim.hospital.level, internet: claim.hospital.internet },
-        };
+        // A rule applies by service date: the flagged claim's first line must fall in its effective span.
+        const served = periodStart.get(claim) as string;
+        if (served < file.effective.from || (file.effective.to && served > file.effective.to)) continue;
+        const facts = { subject: subject.fact, params: file.params, ...factsOf(claim) };
         const holds = ctx.periodRules.holds(rule, facts);
         if (!(typeof holds === 'boolean' ? holds : await holds)) continue;
         const flagId = flagIdFor(
@@ -103,6 +119,7 @@ export async function auditPatient(
           lineNos: subject.lineNos,
           ruleId: file.id,
           ruleVersion: file.version,
+          ruleSetVersion: ctx.screener.ruleSet.version,
           stage: 'post',
           severity: file.severity,
           result: file.result,
@@ -130,6 +147,8 @@ export async function auditPatient(
   return list;
 }
 
+const NO_CLASSES: IndicatorClass[] = [];
+
 function addToAggregates(
   current: readonly Claim[],
   all: readonly Claim[],
@@ -156,15 +175,18 @@ function addToAggregates(
     const highAmount = violations
       .filter((f) => f.severity === 'high')
       .reduce((s, f) => s + f.amountAtRisk, 0);
+    const classes = claim.items.map((item) =>
+      item.category === 'service' ? classifier.classesOf(item.code, item.name) : NO_CLASSES,
+    );
     for (const kind of ['hospital', 'doctor'] as const) {
       const agg = subjectAggregate(aggregates, kind, claim);
       agg.cases += 1;
       agg.amount += claim.totals.amount;
-      for (const item of claim.items) {
+      claim.items.forEach((item, i) => {
         if (item.category === 'drug' || item.category === 'tcm-herbal') agg.drugAmount += item.amount;
         else if (item.category === 'consumable') agg.consumableAmount += item.amount;
-        else for (const c of classifier.classesOf(item.name)) agg.classAmounts[c] += item.amount;
-      }
+        else for (const c of classes[i] as IndicatorClass[]) agg.classAmounts[c] += item.amount;
+      });
       const g = agg.groups[group] ?? { cases: 0, amount: 0 };
       g.cases += 1;
       g.amount += claim.totals.amount;

@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Claim } from '../contracts/claim.ts';
+import { Claim, ClaimOfBoundedJson, claimJsonWithinLimit } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { ContractError, parseContract } from '../contracts/issues.ts';
 import type { Aggregates } from './aggregates.ts';
 import { byPatient, mapPatients } from './audit.ts';
+import { forEachLine } from './lines.ts';
 import type { AuditContext } from './map.ts';
 
 /** A line the audit could not read: its line number in the input and why. */
@@ -19,40 +18,50 @@ export interface PartitionResult {
   bad: BadLine[];
 }
 
-/** Parse `lineNo\tjson` lines into claims, reporting each bad one by its line in the input. */
-export function parseLines(lines: Iterable<string>, bad: BadLine[]): Claim[] {
-  const claims: Claim[] = [];
-  for (const line of lines) {
-    if (!line) continue;
-    const tab = line.indexOf('\t');
-    const lineNo = Number(line.slice(0, tab));
-    let value: unknown;
-    try {
-      value = JSON.parse(line.slice(tab + 1));
-    } catch (error) {
-      bad.push({ lineNo, reason: `not valid JSON (${(error as Error).message})` });
-      continue;
-    }
-    try {
-      claims.push(parseContract(Claim, 'claim', value));
-    } catch (error) {
-      if (!(error instanceof ContractError)) throw error;
-      bad.push({ lineNo, reason: error.problems.join('; ') });
-    }
+/** Parse one line's JSON bytes into a claim, or report the line by its number in the input. */
+export function parseClaimLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  lineNo: number,
+  claims: Claim[],
+  bad: BadLine[],
+): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(buf.toString('utf8', start, end));
+  } catch (error) {
+    bad.push({ lineNo, reason: `not valid JSON (${(error as Error).message})` });
+    return;
   }
+  try {
+    // A short line cannot hold a claim over the size limit: the limit's check would serialise it again.
+    claims.push(
+      parseContract(claimJsonWithinLimit(end - start) ? ClaimOfBoundedJson : Claim, 'claim', value),
+    );
+  } catch (error) {
+    if (!(error instanceof ContractError)) throw error;
+    bad.push({ lineNo, reason: error.problems.join('; ') });
+  }
+}
+
+const TAB = 0x09;
+
+/** Claims of a spill file, whose lines are `lineNo\tjson` (the line number in the input). */
+export function readSpillFile(path: string, bad: BadLine[]): Claim[] {
+  const claims: Claim[] = [];
+  forEachLine(path, (buf, start, end) => {
+    let lineNo = 0;
+    let i = start;
+    for (; i < end && buf[i] !== TAB; i++) lineNo = lineNo * 10 + ((buf[i] as number) - 0x30);
+    parseClaimLine(buf, i + 1, end, lineNo, claims, bad);
+  });
   return claims;
 }
 
 /** The map over one spill file: every patient of it lies in it whole. */
 export async function auditPartitionFile(path: string, ctx: AuditContext): Promise<PartitionResult> {
   const bad: BadLine[] = [];
-  // Line by line: the file's text is never held whole next to its parsed claims.
-  const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  const claims: Claim[] = [];
-  for await (const line of lines) claims.push(...parseLines([line], bad));
-  const { flags, aggregates } = await mapPatients(byPatient(claims), ctx);
+  const { flags, aggregates } = await mapPatients(byPatient(readSpillFile(path, bad)), ctx);
   return { flags, aggregates, bad };
 }

@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
 
 /**
- * The post-event stage's reference data and policy, each a JSON file in `rules/policy/` checked by
- * a schema here: planned-cycle exemptions, the service classes the statistical indicators read,
- * and the score policy. A file that fails its schema stops the audit with the file and path.
+ * The post-event stage's policy, each a JSON file in `rules/policy/` checked by a schema here —
+ * planned-cycle exemptions and the score policy. (The service classes the statistical indicators
+ * read are the catalogue's, from `rules/reference/service-classes.json`, the table the in-process
+ * rules read.) A file that fails its schema stops the audit with the file and path.
  */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -35,23 +35,6 @@ export type PlannedCycles = z.infer<typeof PlannedCycles>;
 
 export const INDICATOR_CLASSES = ['labExam', 'treatment', 'ct', 'mri'] as const;
 export type IndicatorClass = (typeof INDICATOR_CLASSES)[number];
-
-/** Which service items count towards which statistical indicator, by words in the item's name. */
-export const ServiceClasses = z.strictObject({
-  $comment: z.string().optional(),
-  classes: z
-    .array(
-      z.strictObject({
-        class: z.enum(INDICATOR_CLASSES),
-        label: z.string().min(1),
-        /** A service item belongs to the class when its name contains one of these. */
-        nameContains: z.array(z.string().min(1)).min(1),
-        source: z.string().min(1),
-      }),
-    )
-    .min(1),
-});
-export type ServiceClasses = z.infer<typeof ServiceClasses>;
 
 export const SCORE_COMPONENTS = [
   'costIndex',
@@ -107,21 +90,27 @@ export type ScorePolicy = z.infer<typeof ScorePolicy>;
 
 export interface PostPolicy {
   plannedCycles: PlannedCycles;
-  serviceClasses: ServiceClasses;
   scores: ScorePolicy;
 }
 
 export const POLICY_FILES = {
   plannedCycles: 'planned-cycles.json',
-  serviceClasses: 'service-classes.json',
   scores: 'score-policy.json',
 } as const;
 
-function readPolicyFile<T>(schema: z.ZodType<T>, path: string, problems: string[]): T | undefined {
-  const source = relative(process.cwd(), path) || path;
+function parsePolicyFile<T>(
+  schema: z.ZodType<T>,
+  source: string,
+  text: string | undefined,
+  problems: string[],
+): T | undefined {
+  if (text === undefined) {
+    problems.push(`${source}: is missing`);
+    return undefined;
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     problems.push(`${source}: cannot read (${(error as Error).message})`);
     return undefined;
@@ -134,15 +123,18 @@ function readPolicyFile<T>(schema: z.ZodType<T>, path: string, problems: string[
   return parsed.data;
 }
 
-/** Read and check the three policy files of `rules/policy/`; all problems are reported at once. */
-export function loadPostPolicy(rulesDir: string): PostPolicy {
-  const dir = join(rulesDir, 'policy');
+/**
+ * Check the policy files of `rules/policy/` from their text by file name; `where` (the
+ * directory, or a published version) prefixes file names in errors. All problems are reported at once.
+ */
+export function parsePostPolicy(texts: Readonly<Record<string, string>>, where: string): PostPolicy {
   const problems: string[] = [];
-  const plannedCycles = readPolicyFile(PlannedCycles, join(dir, POLICY_FILES.plannedCycles), problems);
-  const serviceClasses = readPolicyFile(ServiceClasses, join(dir, POLICY_FILES.serviceClasses), problems);
-  const scores = readPolicyFile(ScorePolicy, join(dir, POLICY_FILES.scores), problems);
-  if (!plannedCycles || !serviceClasses || !scores) throw new PolicyError(problems);
-  return { plannedCycles, serviceClasses, scores };
+  const file = <T>(schema: z.ZodType<T>, name: string): T | undefined =>
+    parsePolicyFile(schema, join(where, name), texts[name], problems);
+  const plannedCycles = file(PlannedCycles, POLICY_FILES.plannedCycles);
+  const scores = file(ScorePolicy, POLICY_FILES.scores);
+  if (!plannedCycles || !scores) throw new PolicyError(problems);
+  return { plannedCycles, scores };
 }
 
 /** The planned-cycle entry a diagnosis code falls under, if any. */

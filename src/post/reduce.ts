@@ -178,6 +178,7 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
     lineNos: [],
     ruleId: file.id,
     ruleVersion: file.version,
+    ruleSetVersion: ctx.ruleSetVersion,
     stage: 'post',
     severity: file.severity,
     result: file.result,

@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS } from '../contracts/flag.ts';
-import { describeIssue } from '../contracts/issues.ts';
 import { RuleFile } from '../contracts/rule.ts';
-import { RuleSetError } from '../rules/load.ts';
+import { parseRuleFilesAs } from '../rules/load.ts';
 import { MESSAGE_FILTERS, placeholders } from '../rules/message.ts';
 import { readPath, splitPath } from '../rules/paths.ts';
 import { newEngine, OPERATORS } from '../rules/rule-set.ts';
@@ -136,6 +134,7 @@ const encode = (v: unknown): string => (typeof v === 'string' ? `s${v}` : (JSON.
 /** The period rules, compiled once; evaluation memoised on the values the conditions read. */
 export class PeriodRuleSet {
   readonly rules: readonly CompiledPeriodRule[];
+  readonly #bySubject = new Map<string, readonly CompiledPeriodRule[]>();
 
   constructor(files: readonly { file: PeriodRuleFile; source: string }[]) {
     this.rules = files.map(({ file, source }) => {
@@ -152,8 +151,13 @@ export class PeriodRuleSet {
     });
   }
 
-  ofSubject(name: string): CompiledPeriodRule[] {
-    return this.rules.filter((r) => r.file.subject === name);
+  ofSubject(name: string): readonly CompiledPeriodRule[] {
+    let rules = this.#bySubject.get(name);
+    if (!rules) {
+      rules = this.rules.filter((r) => r.file.subject === name);
+      this.#bySubject.set(name, rules);
+    }
+    return rules;
   }
 
   /**
@@ -177,38 +181,13 @@ export class PeriodRuleSet {
   }
 }
 
-/** Read, validate and lint `rules/period/*.json`; throws RuleSetError naming each file and path. */
-export function loadPeriodRules(rulesDir: string): PeriodRuleSet {
-  const dir = join(rulesDir, 'period');
-  const problems: string[] = [];
-  const files: { file: PeriodRuleFile; source: string }[] = [];
-  const paths = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.json'))
-    .map((e) => join(dir, e.name))
-    .sort();
-  for (const path of paths) {
-    const source = relative(process.cwd(), path) || path;
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      problems.push(`${source}: not valid JSON (${(error as Error).message})`);
-      continue;
-    }
-    const parsed = PeriodRuleFile.safeParse(json, { reportInput: true });
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
-      continue;
-    }
-    for (const p of lintPeriodRule(parsed.data)) problems.push(`${source}: ${p}`);
-    files.push({ file: parsed.data, source });
-  }
-  const ids = new Map<string, string>();
-  for (const { file, source } of files) {
-    const other = ids.get(file.id);
-    if (other) problems.push(`${source}: id: ${file.id} is also used by ${other}`);
-    ids.set(file.id, source);
-  }
-  if (problems.length) throw new RuleSetError(problems);
-  return new PeriodRuleSet(files);
+/**
+ * Validate and lint `rules/period/*.json` from their text by file name; `where` (the directory, or
+ * a published version) prefixes file names in errors. Throws RuleSetError naming each file and path.
+ */
+export function parsePeriodRules(texts: Readonly<Record<string, string>>, where: string): PeriodRuleSet {
+  const files = Object.keys(texts)
+    .sort()
+    .map((name) => ({ source: join(where, name), text: texts[name] ?? '' }));
+  return new PeriodRuleSet(parseRuleFilesAs(files, PeriodRuleFile, lintPeriodRule));
 }

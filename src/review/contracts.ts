@@ -7,16 +7,17 @@ import { z } from 'zod';
 import { isoTimestamp } from '../contracts/fields.ts';
 import { Basis, FLAG_STATUSES, RESULTS, SEVERITIES, STAGES } from '../contracts/flag.ts';
 import { RuleParams } from '../contracts/rule.ts';
+import { Score } from '../contracts/score.ts';
 import { REVIEW_ACTIONS } from './machine.ts';
-import { ROLES } from './states.ts';
+import { type FlagFilterName, MAX_BULK, ROLES } from './states.ts';
 
 /** Longest reason or evidence text: a page of Chinese text, enough to cite documents. */
 export const MAX_REASON_CHARS = 2_000;
 export const MAX_EVIDENCE_CHARS = 10_000;
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;
-/** A bulk decision touches at most this many flags; a larger filtered set is refused, not cut. */
-export const MAX_BULK = 200;
+export { MAX_BULK };
+
 /** Cursors we issue are a few hundred characters. */
 const MAX_CURSOR = 1_024;
 
@@ -51,7 +52,15 @@ export const FlagFilters = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-});
+  /**
+   * Only flags a correction of their claim superseded (`true`); without it a listing leaves them out,
+   * as it leaves out `exempted` flags unless `status=exempted` asks for them: neither is work to do.
+   */
+  superseded: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+} satisfies Record<FlagFilterName, z.ZodType>);
 export type FlagFilters = z.infer<typeof FlagFilters>;
 
 export const ListQuery = FlagFilters.extend({
@@ -81,6 +90,8 @@ export const FlagView = z.strictObject({
   flagId: z.string(),
   claimId: z.string().optional(),
   relatedClaimIds: z.array(z.string()).optional(),
+  /** The claim version whose correction superseded this flag; such a flag is never decided. */
+  supersededBy: z.number().int().optional(),
   lineNos: z.array(z.number().int()),
   ruleId: z.string(),
   ruleVersion: z.number().int(),
@@ -170,13 +181,33 @@ export const TransitionBody = z.strictObject({
 
 export const TransitionAnswer = z.strictObject({ flag: FlagView, trail: z.array(TrailEntry) });
 
-export const BulkBody = z.strictObject({
-  filters: FlagFilters,
+const bulkDecision = {
   action: z.enum(REVIEW_ACTIONS),
   reason: z.string().trim().min(1, 'a reason is required').max(MAX_REASON_CHARS),
-  /** The number of flags the caller saw in the filtered set; a different number now refuses the whole bulk. */
-  expectedCount: z.number().int().min(1).max(MAX_BULK),
-});
+};
+
+/**
+ * One decision over many flags: a filtered set (`filters`, with the number of flags the caller saw
+ * in it), or the flags the caller checked (`flags`, each with the version the caller saw).
+ */
+export const BulkBody = z.union([
+  z.strictObject({
+    filters: FlagFilters,
+    ...bulkDecision,
+    /** The number of flags the caller saw in the filtered set; a different number now refuses the whole bulk. */
+    expectedCount: z.number().int().min(1).max(MAX_BULK),
+  }),
+  z.strictObject({
+    /** The checked flags, each decided only if it is still at the version the caller saw. */
+    flags: z
+      .array(z.strictObject({ flagId: id, expectedVersion: z.number().int().nonnegative() }))
+      .min(1)
+      .max(MAX_BULK)
+      .refine((f) => new Set(f.map((x) => x.flagId)).size === f.length, 'a flag may be named once'),
+    ...bulkDecision,
+  }),
+]);
+export type BulkBody = z.infer<typeof BulkBody>;
 
 export const BulkAnswer = z.strictObject({
   total: z.number().int(),
@@ -185,11 +216,21 @@ export const BulkAnswer = z.strictObject({
     z.strictObject({
       flagId: z.string(),
       outcome: z.enum(['done', 'refused']),
-      status: z.enum(FLAG_STATUSES),
+      /** The flag's status after the bulk; absent for a flag that was not found. */
+      status: z.enum(FLAG_STATUSES).optional(),
       reason: z.string().optional(),
     }),
   ),
 });
+
+/** Where an export was written (AWS), as the API answers it. */
+export const ExportAnswer = z.strictObject({
+  /** A presigned GET of the CSV (UTF-8 with BOM); follow it without the API's Authorization header. */
+  url: z.url(),
+  expiresAt: isoTimestamp,
+  bytes: z.number().int().nonnegative(),
+});
+export type ExportAnswer = z.infer<typeof ExportAnswer>;
 
 export const Counts = z.strictObject({
   total: z.number().int(),
@@ -201,22 +242,12 @@ export const Counts = z.strictObject({
   complete: z.boolean(),
 });
 
-/** DESIGN's Score contract, as the post-event stage writes it to the `scores` table. */
-export const Score = z.object({
-  kind: z.enum(['hospital', 'doctor']),
-  id: z.string(),
-  period: month,
-  composite: z.number(),
-  cases: z.number().int(),
-  components: z.record(
-    z.string(),
-    z.looseObject({ value: z.number(), peerMedian: z.number().optional(), how: z.string().optional() }),
-  ),
-  peers: z.record(z.string(), z.unknown()).optional(),
-  /** A doctor's hospital, which is how a hospital may read its own doctors' scores. */
-  hospitalId: z.string().optional(),
-});
-export type Score = z.infer<typeof Score>;
+/**
+ * The post-event stage's Score contract (src/contracts/score.ts), as it writes it to the `scores`
+ * table: one schema for both sides. Every score names its hospital (a doctor's, its own), which is
+ * how a hospital reads its own and its doctors' scores and never another's.
+ */
+export { Score };
 
 export const ScoresQuery = z.strictObject({
   kind: z.enum(['hospital', 'doctor']),

@@ -8,6 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { type CursorSigner, listingScope, CursorError as SignedCursorError } from '../api/cursor.ts';
 import { fieldErrors, PROBLEM_CONTENT_TYPE, type Problem, ProblemError, problem } from '../api/problem.ts';
 import { readJsonBody } from '../api/request.ts';
 import {
@@ -18,6 +19,7 @@ import {
   ScoresQuery,
   TransitionBody,
 } from './contracts.ts';
+import type { ExportWriter } from './export.ts';
 import { type AuthenticateReviewer, UnauthenticatedError } from './identity.ts';
 import { ReviewError } from './machine.ts';
 import { REVIEW_ROUTES } from './routes.ts';
@@ -37,7 +39,11 @@ export interface ReviewLogger {
 export interface ReviewApiDeps {
   service: ReviewService;
   authenticate: AuthenticateReviewer;
+  /** Seals the listings' cursors to the caller and the filters (src/api/cursor.ts). */
+  cursors: CursorSigner;
   logger: ReviewLogger;
+  /** Where the Lambda writes exports (S3); absent where the server streams them itself (locally). */
+  exports?: ExportWriter;
 }
 
 const type = (slug: string): string => `urn:fundguard:problem:${slug}`;
@@ -53,12 +59,9 @@ export const REVIEW_PROBLEMS = {
   deadlinePassed: type('deadline-passed'),
   sameReviewer: type('same-reviewer'),
   bulkRefused: type('bulk-refused'),
-  exportTooLarge: type('export-too-large'),
+  exportUnavailable: type('export-unavailable'),
   internal: type('internal'),
 } as const;
-
-/** A Lambda answer is at most 6 MB; the AWS export stops before and asks for narrower filters (locally it streams). */
-export const MAX_LAMBDA_EXPORT_BYTES = 5 * 1024 * 1024;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const json = (statusCode: number, body: unknown): ReviewResult => ({
@@ -67,36 +70,25 @@ const json = (statusCode: number, body: unknown): ReviewResult => ({
   body: JSON.stringify(body),
 });
 
-/** Query string parameters as the contracts read them (API Gateway joins repeated ones with commas). */
-export function parseQuery<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
-  const input = event.queryStringParameters ?? {};
+const INVALID = {
+  query: [REVIEW_PROBLEMS.invalidQuery, 'Invalid query', 'the query string has invalid parameters'],
+  body: [REVIEW_PROBLEMS.invalidBody, 'Invalid body', 'the request body has invalid fields'],
+} as const;
+
+/** `input` by `schema`, or a 400 naming every invalid field of the query string or body. */
+function parseInput<S extends z.ZodType>(schema: S, input: unknown, part: keyof typeof INVALID): z.infer<S> {
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  throw new ProblemError(
-    problem(
-      REVIEW_PROBLEMS.invalidQuery,
-      400,
-      'Invalid query',
-      'the query string has invalid parameters',
-      fieldErrors(parsed.error.issues, input),
-    ),
-  );
+  const [type, title, detail] = INVALID[part];
+  throw new ProblemError(problem(type, 400, title, detail, fieldErrors(parsed.error.issues, input)));
 }
 
-function parseBody<S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> {
-  const input = readJsonBody(event);
-  const parsed = schema.safeParse(input, { reportInput: true });
-  if (parsed.success) return parsed.data;
-  throw new ProblemError(
-    problem(
-      REVIEW_PROBLEMS.invalidBody,
-      400,
-      'Invalid body',
-      'the request body has invalid fields',
-      fieldErrors(parsed.error.issues, input),
-    ),
-  );
-}
+/** Query string parameters as the contracts read them (API Gateway joins repeated ones with commas). */
+export const parseQuery = <S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> =>
+  parseInput(schema, event.queryStringParameters ?? {}, 'query');
+
+const parseBody = <S extends z.ZodType>(schema: S, event: ReviewEvent): z.infer<S> =>
+  parseInput(schema, readJsonBody(event), 'body');
 
 export function filtersOf(query: z.infer<typeof ListQuery>): FlagFilters {
   const { limit: _limit, cursor: _cursor, ...filters } = query;
@@ -117,7 +109,7 @@ export function problemFor(
     return { problem: problem(REVIEW_PROBLEMS.forbidden, 403, 'Forbidden', error.message) };
   if (error instanceof FlagNotFoundError)
     return { problem: problem(REVIEW_PROBLEMS.notFound, 404, 'Not found', error.message) };
-  if (error instanceof CursorError)
+  if (error instanceof CursorError || error instanceof SignedCursorError)
     return { problem: problem(REVIEW_PROBLEMS.invalidCursor, 400, 'Invalid cursor', error.message) };
   if (error instanceof BulkRefusedError)
     return {
@@ -150,6 +142,12 @@ export function problemFor(
   return undefined;
 }
 
+/** Who a cursor is issued to: the role, the person and, for a hospital, its hospital. */
+const callerOf = (reviewer: Reviewer): string =>
+  reviewer.role === 'hospital'
+    ? `hospital:${reviewer.hospitalId}:${reviewer.actorId}`
+    : `${reviewer.role}:${reviewer.actorId}`;
+
 /** The review API handler; `REVIEW_ROUTES` names its routes. */
 export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
   const { service } = deps;
@@ -164,10 +162,17 @@ export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
     listFlags: async (event) => {
       const reviewer = who(event);
       const query = parseQuery(ListQuery, event);
-      return json(
-        200,
-        await service.list(filtersOf(query), reviewer, query.limit ?? DEFAULT_PAGE, query.cursor),
-      );
+      const filters = filtersOf(query);
+      const scope = {
+        caller: callerOf(reviewer),
+        listing: listingScope(REVIEW_ROUTES.listFlags.path, filters),
+      };
+      const cursor = query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor);
+      const page = await service.list(filters, reviewer, query.limit ?? DEFAULT_PAGE, cursor);
+      return json(200, {
+        ...page,
+        nextCursor: page.nextCursor === null ? null : deps.cursors.seal(scope, page.nextCursor),
+      });
     },
     countFlags: async (event) => {
       const reviewer = who(event);
@@ -175,34 +180,33 @@ export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
     },
     exportFlags: async (event) => {
       const reviewer = who(event);
-      const chunks: string[] = [];
-      let bytes = 0;
-      for await (const chunk of service.exportCsv(filtersOf(parseQuery(ListQuery, event)), reviewer)) {
-        bytes += Buffer.byteLength(chunk);
-        if (bytes > MAX_LAMBDA_EXPORT_BYTES)
-          throw new ProblemError(
-            problem(
-              REVIEW_PROBLEMS.exportTooLarge,
-              413,
-              'Export too large',
-              `an export answers at most ${MAX_LAMBDA_EXPORT_BYTES} bytes here; narrow the filters (a period, a hospital)`,
-            ),
-          );
-        chunks.push(chunk);
-      }
-      return csvResult(chunks.join(''));
+      const chunks = service.exportCsv(filtersOf(parseQuery(ListQuery, event)), reviewer);
+      if (!deps.exports)
+        throw new ProblemError(
+          problem(
+            REVIEW_PROBLEMS.exportUnavailable,
+            501,
+            'Not implemented',
+            'this server has no export store',
+          ),
+        );
+      // The first chunk is read before anything is written, so a refusal (a hospital naming another) stays a 4xx.
+      const first = await chunks.next();
+      const written = await deps.exports(prepend(first, chunks));
+      // The console asks for JSON and follows the link itself; any other client is redirected.
+      if (event.headers?.accept?.includes('application/json')) return json(200, written);
+      const redirect = json(303, written);
+      return { ...redirect, headers: { ...redirect.headers, location: written.url } };
     },
     bulkDecide: async (event) => {
       const reviewer = who(event);
       const body = parseBody(BulkBody, event);
+      const decision = { action: body.action, reason: body.reason };
       return json(
         200,
-        await service.bulk(
-          body.filters,
-          { action: body.action, reason: body.reason },
-          body.expectedCount,
-          reviewer,
-        ),
+        'flags' in body
+          ? await service.bulkChecked(body.flags, decision, reviewer)
+          : await service.bulk(body.filters, decision, body.expectedCount, reviewer),
       );
     },
     flagDetail: async (event) => {
@@ -278,15 +282,9 @@ export function createReviewHandler(deps: ReviewApiDeps): ReviewHandler {
   return (event, context) => handler(event, context);
 }
 
-export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
-export const CSV_DISPOSITION = 'attachment; filename="fundguard-flags.csv"';
-
-const csvResult = (body: string): ReviewResult => ({
-  statusCode: 200,
-  headers: {
-    'content-type': CSV_CONTENT_TYPE,
-    'content-disposition': CSV_DISPOSITION,
-    'cache-control': 'no-store',
-  },
-  body,
-});
+/** The chunks of a generator whose first was already read. */
+async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  if (first.done) return;
+  yield first.value;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}

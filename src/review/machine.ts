@@ -65,6 +65,8 @@ export interface ReviewState {
   /** When the flag entered its current status (its creation for an open flag). */
   enteredAt: string;
   trail: TrailEntry[];
+  /** The claim version whose correction superseded the flag: kept for the record, never decided. */
+  supersededBy?: number;
 }
 
 export interface TransitionRequest {
@@ -116,6 +118,18 @@ export function applyTransition(
       `the flag changed since you read it (version ${request.expectedVersion}, now ${state.version}, status ${state.status})`,
       state,
     );
+  if (state.supersededBy !== undefined)
+    throw new ReviewError(
+      'not-allowed',
+      `the flag was superseded by version ${state.supersededBy} of its claim (a correction); decide the flags of that version instead`,
+      state,
+    );
+  if (state.status === 'exempted')
+    throw new ReviewError(
+      'not-allowed',
+      'the flag is exempted (an approved exemption covers the hit); it is kept for the record and never decided',
+      state,
+    );
   if (!def.from.includes(state.status))
     throw new ReviewError(
       'not-allowed',
@@ -160,7 +174,12 @@ export function applyTransition(
 }
 
 /** The actions `reviewer` could take on a flag in `status` now (the console shows these buttons). */
-export function availableActions(status: FlagStatus, reviewer: Reviewer): ReviewAction[] {
+export function availableActions(
+  state: Pick<ReviewState, 'status' | 'supersededBy'>,
+  reviewer: Reviewer,
+): ReviewAction[] {
+  const { status } = state;
+  if (state.supersededBy !== undefined) return [];
   return (Object.keys(TRANSITIONS) as ReviewAction[]).filter(
     (a) => TRANSITIONS[a].by === reviewer.role && TRANSITIONS[a].from.includes(status),
   );

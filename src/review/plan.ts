@@ -121,7 +121,7 @@ export function planList(
     );
   } else if (filters.status !== undefined) steps = keyed('byStatus', 'status', filters.status);
   else {
-    const months = monthsBetween(filters.from ?? monthsBack(now, DEFAULT_MONTHS), filters.to ?? monthOf(now));
+    const months = listedMonths(filters, now);
     used.add('from');
     used.add('to');
     steps = months.map((m) => ({ index: 'byMonth', partition: m }));
@@ -146,8 +146,40 @@ export function planList(
   if (filters.minAmount !== undefined || filters.maxAmount !== undefined)
     conditions.between('amountAtRisk', filters.minAmount, filters.maxAmount);
   if (filters.overdue && !used.has('overdue')) conditions.overdue(overdueStatuses, policy, now);
+  // Superseded and exempted flags are kept for the record, not for review: out unless asked for.
+  conditions.exists('supersededBy', filters.superseded === true);
+  if (filters.status === undefined && !filters.overdue) conditions.notEquals('status', 'exempted');
   const filter = conditions.build();
   return filter ? { steps, filter, fingerprint } : { steps, fingerprint };
+}
+
+/** The months a listing without a key filter reads, newest first: its period, or the last DEFAULT_MONTHS. */
+export const listedMonths = (filters: Pick<FlagFilters, 'from' | 'to'>, now: Date): string[] =>
+  monthsBetween(filters.from ?? monthsBack(now, DEFAULT_MONTHS), filters.to ?? monthOf(now));
+
+/**
+ * The flags of `status` that entered it in [`since`, `before`), created in `months`, of `hospital`
+ * when given, not superseded: the one day of a step's limit the live counters cannot split
+ * (src/review/counts.ts counts entries by day).
+ */
+export function planEnteredBetween(
+  status: ActiveStatus,
+  since: string,
+  before: string,
+  months: readonly string[],
+  hospital?: string,
+): ListPlan {
+  const conditions = new ConditionBuilder();
+  if (hospital !== undefined) conditions.equals('hospitalId', hospital);
+  conditions.between('createdAt', months.at(-1), `${months[0]}${HIGH}`);
+  conditions.exists('supersededBy', false);
+  // Open flags never moved: they entered their status when they were created.
+  const index: FlagIndexName = status === 'open' ? 'byStatus' : 'byStatusEntered';
+  return {
+    steps: [{ index, partition: status, range: { from: since, to: before } }],
+    filter: conditions.build() as Condition,
+    fingerprint: 'entered',
+  };
 }
 
 const earliest = (a: string | undefined, b: string): string => (a !== undefined && a < b ? a : b);
@@ -178,6 +210,14 @@ class ConditionBuilder {
 
   equals(attribute: string, value: unknown): void {
     this.#clauses.push(`${this.#name(attribute)} = ${this.#value(value)}`);
+  }
+
+  notEquals(attribute: string, value: unknown): void {
+    this.#clauses.push(`${this.#name(attribute)} <> ${this.#value(value)}`);
+  }
+
+  exists(attribute: string, present: boolean): void {
+    this.#clauses.push(`${present ? 'attribute_exists' : 'attribute_not_exists'}(${this.#name(attribute)})`);
   }
 
   between(attribute: string, from: unknown, to: unknown): void {

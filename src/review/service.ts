@@ -18,6 +18,7 @@ import type {
   ScoresQuery,
 } from './contracts.ts';
 import { MAX_BULK } from './contracts.ts';
+import { hospitalMonthScope, monthScope } from './counts.ts';
 import { CSV_HEADER, toCsvRow } from './csv.ts';
 import {
   applyTransition,
@@ -27,9 +28,9 @@ import {
   type TrailEntry,
   type TransitionRequest,
 } from './machine.ts';
-import { type ListPlan, planList } from './plan.ts';
-import { dueAt, type ReviewPolicy } from './policy.ts';
-import { type FlagStatus, isActive, type Reviewer, STATUS_LABELS } from './states.ts';
+import { type ListPlan, listedMonths, planEnteredBetween, planList } from './plan.ts';
+import { dueAt, overdueBefore, type ReviewPolicy } from './policy.ts';
+import { AUDITOR_STATUSES, type FlagStatus, isActive, type Reviewer, STATUS_LABELS } from './states.ts';
 import { type DynamoReviewStore, decodeCursor, encodeCursor, type FlagItem } from './store.ts';
 
 /** The flag does not exist, or the caller may not know it does: one answer for both. */
@@ -53,8 +54,11 @@ export class BulkRefusedError extends Error {
   }
 }
 
-/** A count reads at most this many flags; past it the counts say they are lower bounds. */
+/** A count the counters cannot serve reads at most this many flags; past it the counts say they are lower bounds. */
 export const MAX_COUNTED = 50_000;
+
+/** The filters the counter items serve (src/review/counts.ts): their scopes and attributes. */
+const COUNTED_FILTERS = new Set<keyof FlagFilters>(['hospital', 'status', 'ruleClass', 'from', 'to']);
 
 export interface ReviewServiceDeps {
   store: DynamoReviewStore;
@@ -107,17 +111,19 @@ export class ReviewService {
     };
   }
 
-  /** Counts of the filtered set by status and rule class, with amounts at risk and overdue flags. */
+  /**
+   * Counts of the filtered set by status and rule class, with amounts at risk and overdue flags.
+   * Filtered by hospital, status, rule class and period — the queue's live counts — they come from
+   * the counter items (src/review/counts.ts), exact whatever the number of flags; other filters
+   * read the flags of the listing, up to MAX_COUNTED.
+   */
   async counts(filters: FlagFilters, reviewer: Reviewer): Promise<z.infer<typeof Counts>> {
     const plan = this.plan(filters, reviewer);
-    const counts: z.infer<typeof Counts> = {
-      total: 0,
-      amountAtRisk: 0,
-      overdue: 0,
-      byStatus: {},
-      byRuleClass: {},
-      complete: true,
-    };
+    const scoped: FlagFilters =
+      reviewer.role === 'hospital' ? { ...filters, hospital: reviewer.hospitalId } : filters;
+    if (Object.entries(scoped).every(([k, v]) => COUNTED_FILTERS.has(k as keyof FlagFilters) || v === false))
+      return this.#counted(scoped, reviewer);
+    const counts = noCounts();
     const now = this.#now();
     let cents = 0;
     for await (const items of this.#store.all(plan, [
@@ -148,6 +154,67 @@ export class ReviewService {
       }
     }
     counts.amountAtRisk = cents / 100;
+    return counts;
+  }
+
+  /** Counts from the counter items: one BatchGetItem per 100 shard items, and one Query per auditor step for overdue flags. */
+  async #counted(filters: FlagFilters, reviewer: Reviewer): Promise<z.infer<typeof Counts>> {
+    const now = this.#now();
+    const months = listedMonths(filters, now);
+    const { hospital } = filters;
+    const sums = await this.#store.counters(
+      months.map((m) => (hospital === undefined ? monthScope(m) : hospitalMonthScope(hospital, m))),
+    );
+    const wanted = (status: string): boolean =>
+      filters.status === undefined ? status !== 'exempted' : status === filters.status;
+    const counts = noCounts();
+    let cents = 0;
+    const classCents = new Map<string, number>();
+    const entered = new Map<string, number>();
+    for (const [name, value] of sums) {
+      const [kind, status = '', rest = ''] = name.split('|');
+      if (!wanted(status) || value === 0) continue;
+      if (kind === 'e') entered.set(`${status}|${rest}`, value);
+      if (filters.ruleClass !== undefined && rest !== filters.ruleClass) continue;
+      if (kind === 'n') {
+        counts.total += value;
+        counts.byStatus[status] = (counts.byStatus[status] ?? 0) + value;
+        const byClass = counts.byRuleClass[rest] ?? { flags: 0, amountAtRisk: 0 };
+        byClass.flags += value;
+        counts.byRuleClass[rest] = byClass;
+      } else if (kind === 'a') {
+        cents += value;
+        classCents.set(rest, (classCents.get(rest) ?? 0) + value);
+      }
+    }
+    counts.amountAtRisk = cents / 100;
+    for (const [ruleClass, byClass] of Object.entries(counts.byRuleClass))
+      byClass.amountAtRisk = (classCents.get(ruleClass) ?? 0) / 100;
+    const steps = AUDITOR_STATUSES.filter(wanted);
+    if (filters.ruleClass !== undefined) {
+      // Entries are counted by day, not by class: a class's overdue flags are counted by DynamoDB.
+      const from = months.at(-1) as string;
+      const to = months[0] as string;
+      counts.overdue = steps.length
+        ? await this.#store.count(this.plan({ ...filters, from, to, overdue: true }, reviewer))
+        : 0;
+      return counts;
+    }
+    // A step's overdue flags: every day of entries before its limit's day, and that day up to the limit.
+    const partial = await Promise.all(
+      steps.map((status) => {
+        const before = overdueBefore(this.#policy, status, now);
+        const day = before.slice(0, 10);
+        for (const [key, value] of entered) {
+          const [s, d = ''] = key.split('|');
+          if (s === status && d < day) counts.overdue += value;
+        }
+        return this.#store.count(
+          planEnteredBetween(status, `${day}T00:00:00.000Z`, before, months, hospital),
+        );
+      }),
+    );
+    counts.overdue += partial.reduce((a, b) => a + b, 0);
     return counts;
   }
 
@@ -198,7 +265,7 @@ export class ReviewService {
       siblings,
       relatedClaimIds: reviewer.role === 'hospital' ? [] : (flag.relatedClaimIds ?? []),
       trail: state.trail,
-      actions: availableActions(state.status, reviewer),
+      actions: availableActions(state, reviewer),
       policy: isActive(state.status)
         ? {
             step: this.#policy.steps[state.status].label,
@@ -217,7 +284,7 @@ export class ReviewService {
     const item = await this.#visible(flagId, reviewer);
     const state = this.#state(item);
     const transition = applyTransition(state, request, reviewer, this.#policy, this.#now());
-    if (!(await this.#store.transition(state, transition))) {
+    if (!(await this.#store.transition(item, state, transition))) {
       const current = await this.#store.flag(flagId);
       const now = current ? this.#state(current) : state;
       throw new ReviewError(
@@ -263,18 +330,55 @@ export class ReviewService {
         `the filtered set now has ${items.length} flags, not the ${expectedCount} you saw; nothing was decided`,
         409,
       );
+    return this.#decideEach(
+      items.map((item) => ({ item, expectedVersion: Number(item.reviewVersion ?? 0) })),
+      request,
+      reviewer,
+    );
+  }
+
+  /**
+   * One decision over the flags an auditor checked, each only if still at the version the auditor
+   * saw; a flag not found (or gone) is reported, never a reason to stop the others.
+   */
+  async bulkChecked(
+    checked: readonly { flagId: string; expectedVersion: number }[],
+    request: Omit<TransitionRequest, 'expectedVersion'>,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof BulkAnswer>> {
+    if (reviewer.role !== 'auditor') throw new ReviewForbiddenError('only auditors decide flags in bulk');
+    if (checked.length > MAX_BULK)
+      throw new BulkRefusedError(`at most ${MAX_BULK} flags can be decided at once`, 400);
+    const items = await Promise.all(checked.map((c) => this.#store.flag(c.flagId)));
+    const found: { item: FlagItem; expectedVersion: number }[] = [];
+    const missing: z.infer<typeof BulkAnswer>['results'] = [];
+    checked.forEach((c, i) => {
+      const item = items[i];
+      if (item) found.push({ item, expectedVersion: c.expectedVersion });
+      else missing.push({ flagId: c.flagId, outcome: 'refused', reason: `no flag ${c.flagId}` });
+    });
+    const decided = await this.#decideEach(found, request, reviewer);
+    return { ...decided, total: checked.length, results: [...decided.results, ...missing] };
+  }
+
+  /** Each flag checked by the state machine and written on its own; every one reported. */
+  async #decideEach(
+    flags: readonly { item: FlagItem; expectedVersion: number }[],
+    request: Omit<TransitionRequest, 'expectedVersion'>,
+    reviewer: Reviewer,
+  ): Promise<z.infer<typeof BulkAnswer>> {
     const results: z.infer<typeof BulkAnswer>['results'] = [];
-    for (const item of items) {
+    for (const { item, expectedVersion } of flags) {
       const state = this.#state(item);
       try {
         const transition = applyTransition(
           state,
-          { ...request, expectedVersion: state.version },
+          { ...request, expectedVersion },
           reviewer,
           this.#policy,
           this.#now(),
         );
-        const written = await this.#store.transition(state, transition);
+        const written = await this.#store.transition(item, state, transition);
         results.push(
           written
             ? { flagId: item.flagId, outcome: 'done', status: transition.next.status }
@@ -295,7 +399,7 @@ export class ReviewService {
         });
       }
     }
-    return { total: items.length, done: results.filter((r) => r.outcome === 'done').length, results };
+    return { total: flags.length, done: results.filter((r) => r.outcome === 'done').length, results };
   }
 
   /** The filtered set as CSV (UTF-8 with a BOM, so Excel reads the Chinese text), a page at a time. */
@@ -311,7 +415,7 @@ export class ReviewService {
     query: z.infer<typeof ScoresQuery>,
     reviewer: Reviewer,
   ): Promise<z.infer<typeof ScoresAnswer>> {
-    let items: Record<string, unknown>[];
+    let items: Score[];
     if (query.id !== undefined) {
       if (reviewer.role === 'hospital' && query.kind === 'hospital' && query.id !== reviewer.hospitalId)
         throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
@@ -323,21 +427,17 @@ export class ReviewService {
         query.hospital !== reviewer.hospitalId
       )
         throw new ReviewForbiddenError("a hospital may only read its own hospital's scores");
-      items = await this.#store.scoresOfPeriod(query.period, query.kind);
-      const hospital = reviewer.role === 'hospital' ? reviewer.hospitalId : query.hospital;
-      if (hospital !== undefined)
-        items = items.filter((s) =>
-          query.kind === 'hospital' ? s.id === hospital : s.hospitalId === hospital,
-        );
-    } else throw new BulkRefusedError('ask for one subject (id) or one period (period)', 400);
-    // A hospital reads its own score and its own doctors' (a doctor's score names its hospital).
-    if (reviewer.role === 'hospital')
-      items = items.filter((s) =>
-        s.kind === 'hospital' ? s.id === reviewer.hospitalId : s.hospitalId === reviewer.hospitalId,
+      items = await this.#store.scoresOfPeriod(
+        query.period,
+        query.kind,
+        reviewer.role === 'hospital' ? reviewer.hospitalId : query.hospital,
       );
-    const scores = items.map(toScore);
-    return scores.length
-      ? { items: scores, empty: false }
+    } else throw new BulkRefusedError('ask for one subject (id) or one period (period)', 400);
+    // Every score names its hospital (a doctor's score, the doctor's): a hospital reads its own and
+    // its doctors', and another hospital's doctor is answered like one without scores.
+    if (reviewer.role === 'hospital') items = items.filter((s) => s.hospitalId === reviewer.hospitalId);
+    return items.length
+      ? { items, empty: false }
       : {
           items: [],
           empty: true,
@@ -397,6 +497,7 @@ export class ReviewService {
       version: Number(item.reviewVersion ?? 0),
       enteredAt: String(item.enteredAt ?? item.createdAt),
       trail: (item.trail as TrailEntry[] | undefined) ?? [],
+      ...(item.supersededBy === undefined ? {} : { supersededBy: Number(item.supersededBy) }),
     };
   }
 
@@ -424,6 +525,7 @@ export class ReviewService {
       flagId: item.flagId,
       ...optional('claimId'),
       ...optional('relatedClaimIds'),
+      ...optional('supersededBy'),
       lineNos: pick<number[]>('lineNos') ?? [],
       ruleId: String(item.ruleId),
       ruleVersion: Number(item.ruleVersion),
@@ -448,10 +550,15 @@ export class ReviewService {
   }
 }
 
-function toScore(item: Record<string, unknown>): Score {
-  const { subject: _subject, ...score } = item;
-  return score as Score;
-}
+/** Counts of nothing, to add flags to. */
+const noCounts = (): z.infer<typeof Counts> => ({
+  total: 0,
+  amountAtRisk: 0,
+  overdue: 0,
+  byStatus: {},
+  byRuleClass: {},
+  complete: true,
+});
 
 const OPERATOR_WORDS: Record<string, string> = {
   equal: '等于',

@@ -12,6 +12,31 @@ export const AUDITOR_STATUSES = ['open', 'escalated', 'appealed', 'investigating
 export const isActive = (status: FlagStatus): status is ActiveStatus =>
   (ACTIVE_STATUSES as readonly string[]).includes(status);
 
+/**
+ * The filters of a flag listing. FlagFilters (contracts.ts) has a schema for exactly these and the
+ * console a field for each, so a filter added on one side fails the type check on the other.
+ */
+export const FLAG_FILTER_NAMES = [
+  'status',
+  'hospital',
+  'doctor',
+  'rule',
+  'ruleClass',
+  'severity',
+  'stage',
+  'result',
+  'from',
+  'to',
+  'minAmount',
+  'maxAmount',
+  'overdue',
+  'superseded',
+] as const;
+export type FlagFilterName = (typeof FLAG_FILTER_NAMES)[number];
+
+/** A bulk decision touches at most this many flags; a larger filtered set is refused, not cut. */
+export const MAX_BULK = 200;
+
 export const ROLES = ['auditor', 'hospital', 'rule-author'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -31,4 +56,5 @@ export const STATUS_LABELS: Record<FlagStatus, string> = {
   investigating: '调查核实中',
   upheld: '申诉驳回（维持）',
   overturned: '申诉成立（撤销）',
+  exempted: '已豁免',
 };

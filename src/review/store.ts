@@ -9,11 +9,13 @@ import {
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { parseJsonContract } from '../contracts/issues.ts';
+import { Score } from '../contracts/score.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { TABLES } from '../resources.ts';
+import { addCounted, countedOf, readCounters, writeCounted } from './counts.ts';
 import type { ReviewState, TrailEntry, Transition } from './machine.ts';
 import { FLAG_INDEX_KEYS, type ListPlan, type QueryStep } from './plan.ts';
 
@@ -70,11 +72,45 @@ export function decodeCursor(plan: ListPlan, cursor: string): Position {
 }
 
 /**
- * A filtered Query evaluates twice the items still wanted per call (at least 20): enough that a
- * filter keeping half the items fills a page in one call, little enough that DynamoDB reads no more
- * than it must; the rest of the page comes from further calls.
+ * How many items a Query evaluates to find `want` more: `want` while every item read so far passed
+ * the filter (the default filter, superseded and exempted flags out, keeps nearly all), else `want`
+ * scaled by the share that passed, with a fifth to spare (between 20 and 1,000). Reading twice what
+ * is wanted, as before, made every page of the queue read a second page it threw away.
  */
-const readBatch = (want: number): number => Math.max(20, want * 2);
+export function readSize(want: number, read: number, kept: number): number {
+  if (kept === read) return want;
+  return Math.min(1_000, Math.max(20, Math.ceil(((want * read) / Math.max(kept, 1)) * 1.2)));
+}
+
+/**
+ * What a listing shows of a flag (FlagView) and the index keys its cursor is made of: everything
+ * but the review trail, which only the detail shows and which grows with every decision.
+ */
+export const LISTED_ATTRIBUTES = new Set([
+  'flagId',
+  'claimId',
+  'relatedClaimIds',
+  'supersededBy',
+  'lineNos',
+  'ruleId',
+  'ruleVersion',
+  'stage',
+  'severity',
+  'result',
+  'action',
+  'amountAtRisk',
+  'hospitalId',
+  'doctorId',
+  'insuredId',
+  'message',
+  'basis',
+  'status',
+  'createdAt',
+  'reviewVersion',
+  'enteredAt',
+  'dueAt',
+  ...TABLES.flags.indexes.flatMap((i) => [i.partitionKey.name, i.sortKey.name]),
+]);
 
 export class DynamoReviewStore {
   constructor(
@@ -88,6 +124,7 @@ export class DynamoReviewStore {
     limit: number,
     start?: Record<string, unknown>,
     projection?: string[],
+    select?: 'COUNT',
   ) {
     const keys = FLAG_INDEX_KEYS[step.index];
     const names: Record<string, string> = { '#pk': keys.partition, ...(plan.filter?.names ?? {}) };
@@ -118,6 +155,7 @@ export class DynamoReviewStore {
       ...(plan.filter ? { FilterExpression: plan.filter.expression } : {}),
       ...(start ? { ExclusiveStartKey: start } : {}),
       ...(projection ? { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', ') } : {}),
+      ...(select ? { Select: select } : {}),
     };
     return this.client.send(new QueryCommand(input));
   }
@@ -131,11 +169,15 @@ export class DynamoReviewStore {
     const items: FlagItem[] = [];
     let step = after?.step ?? 0;
     let start: Record<string, unknown> | undefined = after?.key;
+    let read = 0;
     // Bounded work per page: a very selective filter returns a shorter page with a cursor.
     for (let calls = 0; step < plan.steps.length && calls < 25; calls++) {
       const current = plan.steps[step] as QueryStep;
       const want = limit - items.length;
-      const answer = await this.#query(current, plan, plan.filter ? readBatch(want) : want, start);
+      const answer = await this.#query(current, plan, readSize(want, read, items.length), start, [
+        ...LISTED_ATTRIBUTES,
+      ]);
+      read += answer.ScannedCount ?? 0;
       const found = (answer.Items ?? []) as FlagItem[];
       if (found.length > want) {
         items.push(...found.slice(0, want));
@@ -166,6 +208,25 @@ export class DynamoReviewStore {
         start = answer.LastEvaluatedKey;
       } while (start);
     }
+  }
+
+  /** The live counters of `scopes` (src/review/counts.ts), summed over their shards. */
+  counters(scopes: readonly string[]): Promise<Map<string, number>> {
+    return readCounters(this.client, this.tables.flags, scopes);
+  }
+
+  /** How many flags the plan lists, counted by DynamoDB (`Select: COUNT`): no item leaves the table. */
+  async count(plan: ListPlan): Promise<number> {
+    let count = 0;
+    for (const step of plan.steps) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const answer = await this.#query(step, plan, 1_000, start, undefined, 'COUNT');
+        count += answer.Count ?? 0;
+        start = answer.LastEvaluatedKey;
+      } while (start);
+    }
+    return count;
   }
 
   async flag(flagId: string): Promise<FlagItem | undefined> {
@@ -200,6 +261,9 @@ export class DynamoReviewStore {
           TableName: this.tables.claims,
           KeyConditionExpression: `${TABLES.claims.partitionKey.name} = :p`,
           FilterExpression: 'claimId = :c',
+          // Only the history JSON: the item's copy of the whole claim (for the post-event audit) is as large again.
+          ProjectionExpression: '#h',
+          ExpressionAttributeNames: { '#h': 'history' },
           ExpressionAttributeValues: { ':p': insuredId, ':c': claimId },
           ExclusiveStartKey: start,
         }),
@@ -215,8 +279,12 @@ export class DynamoReviewStore {
    * Writes a transition if the flag is still at the version it was computed from; returns false
    * when another decision got there first (the caller re-reads and answers 409).
    */
-  async transition(from: ReviewState, transition: Transition): Promise<boolean> {
+  async transition(item: FlagItem, from: ReviewState, transition: Transition): Promise<boolean> {
     const { next, entry, dueAt } = transition;
+    // The flag leaves its status's counters and joins the next one's, in the same transaction.
+    const counted = countedOf(item);
+    const deltas = addCounted(new Map(), counted, -1);
+    addCounted(deltas, { ...counted, status: next.status, enteredAt: next.enteredAt }, 1);
     const sets = [
       '#status = :to',
       'reviewVersion = :version',
@@ -226,28 +294,34 @@ export class DynamoReviewStore {
       ...(dueAt ? ['dueAt = :due'] : []),
     ];
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.flags,
-          Key: { flagId: from.flagId },
-          UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
-          ConditionExpression:
-            from.version === 0
-              ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from'
-              : 'reviewVersion = :expected AND #status = :from',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':to': next.status,
-            ':from': from.status,
-            ':version': next.version,
-            ':at': next.enteredAt,
-            ':atFlag': `${next.enteredAt}#${from.flagId}`,
-            ':none': [],
-            ':entry': [entry satisfies TrailEntry],
-            ...(from.version === 0 ? {} : { ':expected': from.version }),
-            ...(dueAt ? { ':due': dueAt } : {}),
+      await writeCounted(
+        this.client,
+        this.tables.flags,
+        {
+          Update: {
+            TableName: this.tables.flags,
+            Key: { flagId: from.flagId },
+            UpdateExpression: `SET ${sets.join(', ')}${dueAt ? '' : ' REMOVE dueAt'}`,
+            ConditionExpression:
+              // A correction superseding the flag meanwhile refuses the decision, as a newer version does.
+              from.version === 0
+                ? 'attribute_exists(flagId) AND attribute_not_exists(reviewVersion) AND #status = :from AND attribute_not_exists(supersededBy)'
+                : 'reviewVersion = :expected AND #status = :from AND attribute_not_exists(supersededBy)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':to': next.status,
+              ':from': from.status,
+              ':version': next.version,
+              ':at': next.enteredAt,
+              ':atFlag': `${next.enteredAt}#${from.flagId}`,
+              ':none': [],
+              ':entry': [entry satisfies TrailEntry],
+              ...(from.version === 0 ? {} : { ':expected': from.version }),
+              ...(dueAt ? { ':due': dueAt } : {}),
+            },
           },
-        }),
+        },
+        deltas,
       );
       return true;
     } catch (error) {
@@ -256,8 +330,8 @@ export class DynamoReviewStore {
     }
   }
 
-  /** A subject's scores over periods (base table: `kind#id`, period range). */
-  async scores(subject: string, from = '0000-00', to = '9999-99'): Promise<Record<string, unknown>[]> {
+  /** A subject's scores over periods (base table: `kind#id`, period range), as the post-event stage wrote them. */
+  async scores(subject: string, from = '0000-00', to = '9999-99'): Promise<Score[]> {
     const { Items } = await this.client.send(
       new QueryCommand({
         TableName: this.tables.scores,
@@ -267,12 +341,12 @@ export class DynamoReviewStore {
         Limit: 120,
       }),
     );
-    return Items ?? [];
+    return (Items ?? []).map(readScore);
   }
 
-  /** Every subject of a kind in one period (the byPeriod index). */
-  async scoresOfPeriod(period: string, kind: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
+  /** Every subject of a kind in one period (the byPeriod index), of one hospital when given. */
+  async scoresOfPeriod(period: string, kind: string, hospitalId?: string): Promise<Score[]> {
+    const scores: Score[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const answer = await this.client.send(
@@ -280,15 +354,20 @@ export class DynamoReviewStore {
           TableName: this.tables.scores,
           IndexName: 'byPeriod',
           KeyConditionExpression: '#p = :p AND begins_with(#s, :kind)',
+          ...(hospitalId === undefined ? {} : { FilterExpression: 'hospitalId = :h' }),
           ExpressionAttributeNames: { '#s': 'subject', '#p': 'period' },
-          ExpressionAttributeValues: { ':p': period, ':kind': `${kind}#` },
+          ExpressionAttributeValues: {
+            ':p': period,
+            ':kind': `${kind}#`,
+            ...(hospitalId === undefined ? {} : { ':h': hospitalId }),
+          },
           ExclusiveStartKey: start,
         }),
       );
-      items.push(...(answer.Items ?? []));
+      scores.push(...(answer.Items ?? []).map(readScore));
       start = answer.LastEvaluatedKey;
-    } while (start && items.length < 5_000);
-    return items;
+    } while (start && scores.length < 5_000);
+    return scores;
   }
 
   /** Version and status of every flag of a rule (byRule index), for its precision. */
@@ -321,6 +400,10 @@ function indexKey(step: QueryStep, item: FlagItem): Record<string, string> {
     [keys.sort]: item[keys.sort],
   });
 }
+
+/** A score item as src/post/dynamo.ts writes it: the Score contract as JSON in `score`. */
+const readScore = (item: Record<string, unknown>): Score =>
+  parseJsonContract(Score, 'stored score', String(item.score));
 
 function stringKey(key: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)]));

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { rulesDirFromEnvironment } from '../config.ts';
 import { describeIssue } from '../contracts/issues.ts';
 import { FACT_NAMES, RuleFile } from '../contracts/rule.ts';
@@ -36,28 +37,58 @@ interface LoadedFile {
   source: string;
 }
 
-/** Parse and validate every rule file; all problems are collected before failing. */
+/** A rule file's text and where it came from (a path, or a published version and file name). */
+export interface RuleFileText {
+  source: string;
+  text: string;
+}
+
+/** Parse and validate every rule file in `dir`; all problems are collected before failing. */
 export function readRuleFiles(
   dir: string = defaultRulesDir(),
   knownRuleClasses?: ReadonlySet<string>,
 ): LoadedFile[] {
+  const texts = ruleFilePaths(dir).map((path) => ({
+    source: relative(process.cwd(), path) || path,
+    text: readFileSync(path, 'utf8'),
+  }));
+  return parseRuleFiles(texts, knownRuleClasses);
+}
+
+/** Parse and validate rule files from their text; all problems are collected before failing. */
+export function parseRuleFiles(
+  texts: readonly RuleFileText[],
+  knownRuleClasses?: ReadonlySet<string>,
+): LoadedFile[] {
+  return parseRuleFilesAs(texts, RuleFile, (file) => lintRule(file, knownRuleClasses));
+}
+
+/**
+ * Parse rule files from their text, validate each against `schema` and `lint` it, and check ids are
+ * unique; every problem, named by file and path, is collected before one RuleSetError. Claim rules
+ * and the post-event stage's period rules are read by this one function.
+ */
+export function parseRuleFilesAs<T extends { id: string }>(
+  texts: readonly RuleFileText[],
+  schema: z.ZodType<T>,
+  lint: (file: T) => string[],
+): { file: T; source: string }[] {
   const problems: string[] = [];
-  const loaded: LoadedFile[] = [];
-  for (const path of ruleFilePaths(dir)) {
-    const source = relative(process.cwd(), path) || path;
+  const loaded: { file: T; source: string }[] = [];
+  for (const { source, text } of texts) {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(text);
     } catch (error) {
       problems.push(`${source}: not valid JSON (${(error as Error).message})`);
       continue;
     }
-    const parsed = RuleFile.safeParse(json, { reportInput: true });
+    const parsed = schema.safeParse(json, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
       continue;
     }
-    for (const p of lintRule(parsed.data, knownRuleClasses)) problems.push(`${source}: ${p}`);
+    for (const p of lint(parsed.data)) problems.push(`${source}: ${p}`);
     loaded.push({ file: parsed.data, source });
   }
   const ids = new Map<string, string>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Engine } from 'json-rules-engine';
+import type { Exemption } from '../contracts/exemption.ts';
 import type { Stage } from '../contracts/flag.ts';
 import type { ConditionTree, RuleFile } from '../contracts/rule.ts';
 import { plainPathResolver, splitPath } from './paths.ts';
@@ -24,6 +25,8 @@ export interface CompiledRule {
   readonly reads: readonly FactRead[];
   /** Outcomes by the values the conditions read (see `RuleSet` on why this is sound). */
   readonly memo: Map<string, boolean>;
+  /** Approved exemptions from this rule (rules/exemptions/); a covered hit is flagged `exempted`. */
+  readonly exemptions: readonly Exemption[];
 }
 
 function collectReads(node: unknown, out: FactRead[]): void {
@@ -70,7 +73,12 @@ export function newEngine(conditions: ConditionTree, id: string, jsonPath = fals
 /** Facts that differ from one subject to the next; the others are known once per claim. */
 const SUBJECT_FACTS = new Set(['subject', 'restriction']);
 
-function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRule {
+function compile(
+  file: RuleFile,
+  source: string,
+  jsonPath: boolean,
+  exemptions: readonly Exemption[],
+): CompiledRule {
   const kind = SUBJECT_KINDS.get(file.subject);
   if (!kind) throw new Error(`${source}: subject: unknown subject kind "${file.subject}"`);
   const reads: FactRead[] = [];
@@ -92,18 +100,23 @@ function compile(file: RuleFile, source: string, jsonPath: boolean): CompiledRul
     engine,
     reads: [...unique.values()],
     memo: new Map(),
+    exemptions,
   };
 }
 
 export interface RuleSetOptions {
   /** json-rules-engine's default JSONPath resolver instead of plain paths; the benchmark's naive baseline. */
   jsonPath?: boolean;
+  /** The rule set version flags carry: the content hash of rules, exemptions and catalogue (see `contentVersion`). */
+  version?: string;
+  /** Exemptions by rule id. */
+  exemptions?: ReadonlyMap<string, readonly Exemption[]>;
 }
 
 /**
  * A validated, compiled set of rules. Conditions are pure functions of the facts they read, so
  * each rule's outcome is memoised on those values: the engine runs once per distinct combination
- * (a female-only drug for a male patient), not once per line. `version` is a digest of the files.
+ * (a female-only drug for a male patient), not once per line. `version` names the set on its flags.
  */
 export class RuleSet {
   readonly rules: readonly CompiledRule[];
@@ -111,12 +124,10 @@ export class RuleSet {
   readonly #byStage = new Map<Stage, CompiledRule[]>();
 
   constructor(files: readonly { file: RuleFile; source: string }[], options: RuleSetOptions = {}) {
-    this.rules = files.map(({ file, source }) => compile(file, source, options.jsonPath ?? false));
-    const digest = createHash('sha256');
-    for (const { file } of [...files].sort((a, b) => a.file.id.localeCompare(b.file.id))) {
-      digest.update(JSON.stringify(file));
-    }
-    this.version = digest.digest('hex').slice(0, 12);
+    this.rules = files.map(({ file, source }) =>
+      compile(file, source, options.jsonPath ?? false, options.exemptions?.get(file.id) ?? []),
+    );
+    this.version = options.version ?? filesDigest(files);
   }
 
   forStage(stage: Stage): CompiledRule[] {
@@ -136,4 +147,13 @@ export class RuleSet {
   rule(id: string): CompiledRule | undefined {
     return this.rules.find((r) => r.file.id === id);
   }
+}
+
+/** A digest of the rule files alone, for a set built without its catalogue (tests, benchmarks). */
+function filesDigest(files: readonly { file: RuleFile }[]): string {
+  const digest = createHash('sha256');
+  for (const { file } of [...files].sort((a, b) => a.file.id.localeCompare(b.file.id))) {
+    digest.update(JSON.stringify(file));
+  }
+  return `files-${digest.digest('hex').slice(0, 12)}`;
 }

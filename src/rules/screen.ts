@@ -5,6 +5,7 @@ import { type Action, actionRank, type Flag, type RuleResultKind, type Stage } f
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { exposureOf } from './at-risk.ts';
+import { exemptionFor } from './exemptions.ts';
 import type { HospitalFact, PatientFact, VisitFact } from './facts.ts';
 import { renderMessage } from './message.ts';
 import { readPath } from './paths.ts';
@@ -28,7 +29,34 @@ export interface ScreenOptions {
   memo?: boolean;
   /** The patient's earlier claims over `RuleSet.historyDays(stage)`; history rules see none without it. */
   history?: readonly HistoryClaim[];
+  /** How long the screen may take; default SCREEN_BUDGET_MS. */
+  budgetMs?: number;
 }
+
+/**
+ * Every screen ends within this time (bounded by construction): a claim within CLAIM_LIMITS takes
+ * tens of milliseconds, so only a pathological one reaches it — and it fails with a reason (a 422
+ * pre-event, a dead letter in-process) instead of timing its function out.
+ */
+export const SCREEN_BUDGET_MS = 3_000;
+
+/** A screen that did not finish within its time budget; nothing it found so far is kept. */
+export class ScreenBudgetError extends Error {
+  override readonly name = 'ScreenBudgetError';
+  constructor(
+    readonly budgetMs: number,
+    readonly lines: number,
+    readonly ruleId: string,
+  ) {
+    super(
+      `screening the claim's ${lines} lines did not finish within its ${budgetMs} ms budget (at rule ${ruleId}); ` +
+        'split it into smaller claims',
+    );
+  }
+}
+
+/** Subjects judged between two looks at the clock. */
+const BUDGET_CHECK_EVERY = 64;
 
 /** What a flag's claim is, for its id: the claim id within its hospital, and its version. */
 export interface FlagClaimKey {
@@ -102,21 +130,31 @@ export class Screener {
     const memo = options.memo ?? true;
     const createdAt = (options.now ?? new Date()).toISOString();
     const claimId = claimKey(claim);
-    const [claimDate] = serviceSpan(claim);
+    const [claimDate, lastDate] = serviceSpan(claim);
     const context = new ClaimContext(claim, this.#catalogue, options.history ?? []);
     const flags: Flag[] = [];
     const suggestions: Record<string, string> = {};
+    const budgetMs = options.budgetMs ?? SCREEN_BUDGET_MS;
+    const deadline = performance.now() + budgetMs;
+    let judged = 0;
 
     for (const rule of this.#ruleSet.forStage(stage)) {
       const { file, kind } = rule;
+      if (performance.now() >= deadline) throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
       // Period kinds judge a period's claims, in the post-event stage, not one claim.
       if (kind.scope === 'period') continue;
-      if (claimDate < file.effective.from || (file.effective.to && claimDate > file.effective.to)) continue;
+      // A rule applies by service date: skip it when no line of the claim falls in its effective span…
+      const { from, to } = file.effective;
+      if (lastDate < from || (to && claimDate > to)) continue;
       if (file.when.visitTypes && !file.when.visitTypes.includes(claim.visit.type)) continue;
       const { ofClaim, ofSubject } = rule.requires;
       if (ofClaim.length && !present(ofClaim, context.claimFacts(claimDate, file.params))) continue;
 
       for (const subject of context.subjects(kind, file.when.ruleClass)) {
+        // …and judges only the subjects served within it.
+        if (subject.date < from || (to && subject.date > to)) continue;
+        if (++judged % BUDGET_CHECK_EVERY === 0 && performance.now() >= deadline)
+          throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
         if (file.when.categories && (!subject.category || !file.when.categories.includes(subject.category)))
           continue;
         const kp = file.when.ruleClass ? subject.points?.get(file.when.ruleClass) : undefined;
@@ -148,6 +186,10 @@ export class Screener {
           file.version,
           lineNos,
         );
+        // Kept with its exemption, never dropped: auditors and backtests see what was exempted.
+        const exemption = rule.exemptions.length
+          ? exemptionFor(rule.exemptions, claim, lineNos, subject.date)
+          : undefined;
         const suggestion = kind.suggest?.(subject, facts);
         if (suggestion) suggestions[flagId] = suggestion;
         flags.push({
@@ -177,7 +219,9 @@ export class Screener {
                   : {}),
             ...(doubt ? { doubt } : {}),
           },
-          status: 'open',
+          status: exemption ? 'exempted' : 'open',
+          ...(exemption ? { exemptionId: exemption.id } : {}),
+          ruleSetVersion: this.#ruleSet.version,
           createdAt,
         });
       }
@@ -302,7 +346,13 @@ class ClaimContext {
 /** A line's action at each rank of `actionRank`: alerts and flags let it pass. */
 const LINE_ACTIONS: readonly LineAction[] = ['pass', 'hold', 'reject'];
 
-/** Each line takes the strongest action of its flags; the claim takes the strongest of its lines. */
+/**
+ * Each line takes the strongest action of its flags; the claim takes the strongest of its lines.
+ * A flag that names no line judges the claim itself (a diagnosis that does not fit the patient, a
+ * procedure code of the other sex, totals that are not the sum of the lines): every line was
+ * billed under it, so it acts on every line — a claim-level violation rejects the whole claim, a
+ * suspicious one holds it (docs/in-process.md).
+ */
 export function decide(
   claimId: string,
   claim: DraftClaim,
@@ -310,8 +360,11 @@ export function decide(
   ruleSetVersion: string,
 ): Decision {
   const lines = new Map(claim.items.map((i) => [i.lineNo, { rank: 0, ruleIds: [] as string[] }]));
+  const every = [...lines.keys()];
   for (const flag of flags) {
-    for (const lineNo of flag.lineNos) {
+    // An exempted hit is on record but holds and rejects nothing.
+    if (flag.status === 'exempted') continue;
+    for (const lineNo of flag.lineNos.length ? flag.lineNos : every) {
       const line = lines.get(lineNo);
       if (!line) continue;
       line.ruleIds.push(flag.ruleId);

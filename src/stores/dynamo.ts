@@ -8,9 +8,7 @@ import {
   DynamoDBDocumentClient,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
-  PutCommand,
   QueryCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../contracts/claim.ts';
 import type { Decision } from '../contracts/decision.ts';
@@ -21,6 +19,7 @@ import { addDays } from '../dates.ts';
 import { type HistoryStore, type HistoryWindow, toHistoryClaim } from '../history/store.ts';
 import type { ClaimOutcome, OutcomeRecorder, Recorded, RecordedClaim } from '../pipeline/in-process.ts';
 import { indexOf, TABLES } from '../resources.ts';
+import { addCounted, countedOf, supersedeCounted, writeCounted } from '../review/counts.ts';
 import { flagIdFor } from '../rules/screen.ts';
 
 /**
@@ -313,13 +312,17 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
     await step((plans) => this.#write(plans.flatMap((plan) => this.#historyOf(plan))));
     await step((plans) => this.#write(plans.flatMap((plan) => this.#flagsOf(plan))));
 
-    const inserted = await this.#insertDecisions(ready.filter((p) => !p.previous));
+    // A claim with flags counts them in the review counters in its decision's own transaction
+    // (#putDecision); a clean claim, most of the stream, has nothing to count and is batched.
+    const inserted = await this.#insertDecisions(ready.filter((p) => !p.previous && p.flags.length === 0));
     await Promise.all(
       ready.map(async (plan) => {
         const { claimId } = plan.outcome.claim;
         try {
           if (plan.previous) {
             await this.#markSuperseded(plan.previous.flagIds, plan.version);
+            await this.#putDecision(plan);
+          } else if (plan.flags.length) {
             await this.#putDecision(plan);
           } else {
             const error = inserted.get(claimId);
@@ -430,7 +433,7 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
   }
 
   /**
-   * The decisions of new claims, 25 to a call: a PartiQL `INSERT` is a put conditional on the key
+   * The decisions of new claims without flags, 25 to a call: a PartiQL `INSERT` is a put conditional on the key
    * being absent, and BatchExecuteStatement answers each statement on its own (`DuplicateItem` when
    * the claim id is taken meanwhile). One round trip for a batch of claims instead of one
    * conditional PutItem each, for the same guarantee (docs/dynamodb.md, "Writes per claim").
@@ -466,17 +469,24 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
 
   async #putDecision({ outcome, hash, version, flags, previous }: Plan): Promise<void> {
     const item = decisionItem(outcome, { hash, version, flags, previous });
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tables.decisions,
-        Item: item,
-        ...(previous
-          ? {
-              ConditionExpression: 'hospitalId = :h AND decidedAt = :read',
-              ExpressionAttributeValues: { ':h': previous.hospitalId, ':read': previous.decidedAt },
-            }
-          : { ConditionExpression: 'attribute_not_exists(claimId)' }),
-      }),
+    // The review counters (src/review/counts.ts) count the claim's flags in the same transaction as
+    // its decision: the decision's condition holds once per claim version, so each flag counts once.
+    await writeCounted(
+      this.client,
+      this.tables.flags,
+      {
+        Put: {
+          TableName: this.tables.decisions,
+          Item: item,
+          ...(previous
+            ? {
+                ConditionExpression: 'hospitalId = :h AND decidedAt = :read',
+                ExpressionAttributeValues: { ':h': previous.hospitalId, ':read': previous.decidedAt },
+              }
+            : { ConditionExpression: 'attribute_not_exists(claimId)' }),
+        },
+      },
+      flags.reduce((deltas, flag) => addCounted(deltas, countedOf(flag), 1), new Map()),
     );
   }
 
@@ -501,24 +511,9 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
     });
   }
 
+  /** Marks the earlier version's flags and takes them out of the review counters (a flag gone has nothing to mark). */
   async #markSuperseded(flagIds: readonly string[], version: number): Promise<void> {
-    for (const flagId of flagIds) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tables.flags,
-            Key: { [FLAG_KEY]: flagId },
-            UpdateExpression: 'SET supersededBy = :v',
-            ConditionExpression: 'attribute_exists(#id)',
-            ExpressionAttributeNames: { '#id': FLAG_KEY },
-            ExpressionAttributeValues: { ':v': version },
-          }),
-        );
-      } catch (error) {
-        // A flag of the earlier version that is gone (deleted by an operator) has nothing to mark.
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      }
-    }
+    for (const flagId of flagIds) await supersedeCounted(this.client, this.tables.flags, flagId, version);
   }
 
   async #storedDecisions(claimIds: readonly string[]): Promise<Map<string, StoredDecision>> {

@@ -124,12 +124,12 @@ describe('the console', () => {
     await page.keyboard.press('c');
     await page.getByRole('dialog').getByLabel('理由 reason').fill('键盘确认');
     await page.keyboard.press('Enter');
-    await expect(rows.nth(1).locator('td').first()).toHaveText('已确认违规');
+    await expect(rows.nth(1).locator('td.status')).toHaveText('已确认违规');
     await page.keyboard.press('j');
     await page.keyboard.press('d');
     await page.getByRole('dialog').getByLabel('理由 reason').fill('键盘排除');
     await page.getByRole('dialog').getByRole('button', { name: '提交 submit' }).click();
-    await expect(rows.nth(2).locator('td').first()).toHaveText('已排除');
+    await expect(rows.nth(2).locator('td.status')).toHaveText('已排除');
   });
 
   it("shows a hospital only its own flags, not another's by URL, and takes its appeal", async () => {
@@ -167,6 +167,62 @@ describe('the console', () => {
     await decideOnPage(page, '申诉成立（撤销）', '病案首页更正属实，撤销违规认定');
     await expect(statusOf(page)).toHaveText('申诉成立（撤销）');
     await expect(page.getByRole('region', { name: '审核记录 trail' }).getByRole('listitem')).toHaveCount(3);
+  });
+
+  it('decides checked rows with one reason and shows each flag’s outcome, a stale one refused', async () => {
+    const page = await signIn(stack.token('auditor-1'), '/?hospital=H3002&status=open');
+    const rows = page.getByRole('table', { name: '疑点列表 flags' }).locator('tbody tr');
+    await expect(rows.first()).toBeVisible();
+    const ids = await rows.evaluateAll((trs) =>
+      trs.slice(0, 3).map((tr) => tr.getAttribute('data-flag-id') ?? ''),
+    );
+    for (const id of ids) await page.getByLabel(`选择 check ${id}`).check();
+    const bulk = page.getByRole('region', { name: '批量处理 bulk decisions' });
+    await expect(bulk).toContainText('已选 3 条');
+    // Another auditor takes the second flag meanwhile: the bulk must refuse it and decide the others.
+    const stale = ids[1] ?? '';
+    const meanwhile = await fetch(`${stack.review.url}/v1/review/flags/${stale}/transitions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.token('auditor-2')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'escalate', reason: '复审', expectedVersion: 0 }),
+    });
+    expect(meanwhile.status).toBe(200);
+    await bulk.getByRole('button', { name: '批量排除 dismiss checked' }).click();
+    await page.getByRole('dialog').getByLabel('理由 reason').fill('同一批录入错误，经核实排除');
+    await page.getByRole('dialog').getByRole('button', { name: '提交 submit' }).click();
+    const results = page.getByRole('table', { name: '批量结果 bulk results' });
+    await expect(results.locator('tbody tr')).toHaveCount(3);
+    await expect(results.locator('tr', { hasText: ids[0] ?? '' })).toContainText('完成 done');
+    await expect(results.locator('tr', { hasText: ids[2] ?? '' })).toContainText('已排除');
+    await expect(results.locator('tr', { hasText: stale })).toContainText('未处理 refused');
+    await expect(results.locator('tr', { hasText: stale })).toContainText('待复审');
+    await expect(page.getByRole('alert')).toContainText('2/3 条完成');
+    await page.screenshot({ path: join(SCREENSHOTS, 'bulk.png') });
+    // The queue reloads: the dismissed flags have left the open list.
+    await expect(rows.locator(`[data-flag-id="${ids[0]}"]`)).toHaveCount(0);
+    await expect(
+      page.getByRole('table', { name: '疑点列表 flags' }).locator(`tr[data-flag-id="${ids[0]}"]`),
+    ).toHaveCount(0);
+  });
+
+  it('decides a whole filtered set with one reason', async () => {
+    const set = flags.filter((f) => f.hospitalId === 'H2001' && f.stage === 'post');
+    const page = await signIn(stack.token('auditor-1'), '/?hospital=H2001&stage=post&status=open');
+    const open = page.getByRole('table', { name: '疑点列表 flags' }).locator('tbody tr');
+    const shown = await open.count();
+    expect(shown).toBeGreaterThan(0);
+    expect(shown).toBeLessThanOrEqual(set.length);
+    await page
+      .getByRole('region', { name: '批量处理 bulk decisions' })
+      .getByRole('button', { name: `筛选结果全部确认违规（${shown} 条）confirm filtered set` })
+      .click();
+    await page.getByRole('dialog').getByLabel('理由 reason').fill('事后审核确认');
+    await page.getByRole('dialog').getByRole('button', { name: '提交 submit' }).click();
+    const results = page.getByRole('table', { name: '批量结果 bulk results' });
+    await expect(results.locator('tbody tr')).toHaveCount(shown);
+    await expect(results.locator('tbody tr', { hasText: '完成 done' })).toHaveCount(shown);
+    await expect(page.getByRole('status').first()).toContainText(`${shown}/${shown} 条完成`);
+    await expect(page.getByText('没有符合条件的疑点')).toBeVisible();
   });
 
   it('draws the scorecard: composite against peers, doctors and components', async () => {

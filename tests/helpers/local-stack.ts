@@ -1,12 +1,14 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Flag } from '../../src/contracts/flag.ts';
 import { parseContract } from '../../src/contracts/issues.ts';
 import { type LocalServices, localClientConfig, startLocalServices } from '../../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.ts';
+import { type Poller, startPoller } from '../../src/local/poller.ts';
 import { createResources, type LocalResources, type QueueOverrides } from '../../src/local/provisioning.ts';
+import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { documentClient } from '../../src/stores/dynamo.ts';
 
 /** DynamoDB Local and local SQS for one test file, with clients; `stop()` ends them (the JVM included). */
@@ -22,6 +24,11 @@ export interface TestStack {
    * no metrics, errors only in the logs. Import a function module after it.
    */
   configureFunctions(resources: LocalResources): void;
+  /**
+   * Sends claim bodies to a claims queue as a hospital's system does, ten to a call and one call
+   * after the other, so SQS numbers each patient's claims in the order given; fails on any refusal.
+   */
+  sendClaims(queueUrl: string, bodies: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,12 +49,40 @@ export async function startTestStack(): Promise<TestStack> {
         POWERTOOLS_METRICS_DISABLED: 'true',
         POWERTOOLS_LOG_LEVEL: 'ERROR',
       }),
+    sendClaims: async (queueUrl, bodies) => {
+      for (let i = 0; i < bodies.length; i += 10) {
+        const entries = bodies.slice(i, i + 10).map((body, k) => claimEntry(String(k), body));
+        const { Failed = [] } = await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+        );
+        if (Failed.length) throw new Error(`SQS refused claims: ${JSON.stringify(Failed)}`);
+      }
+    },
     stop: async () => {
       sqs.destroy();
       dynamodb.destroy();
       await services.stop();
     },
   };
+}
+
+/**
+ * The deployed in-process entry point behind the Lambda-like poller on `resources`' claims queue,
+ * configured from the environment as in Lambda.
+ */
+export async function startInProcessPoller(
+  stack: TestStack,
+  resources: LocalResources,
+  concurrency: number,
+): Promise<Poller> {
+  stack.configureFunctions(resources);
+  const fn = await import('../../functions/in-process.ts');
+  return startPoller({
+    sqs: stack.sqs,
+    queueUrl: resources.queues.claims.url,
+    handler: fn.handler,
+    concurrency,
+  });
 }
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */

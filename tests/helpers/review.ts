@@ -1,14 +1,14 @@
 /**
  * Fixture factories for the review API: flags written as the in-process stage writes them (through
- * DynamoOutcomeStore, so the items carry the same keys), scores as DESIGN's Score contract has them.
+ * DynamoOutcomeStore, so the items carry the same keys), scores in the post-event stage's contract.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
+import type { Score, ScoreComponentValue } from '../../src/contracts/score.ts';
 import type { ClaimOutcome } from '../../src/pipeline/in-process.ts';
-import type { Score } from '../../src/review/contracts.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 import { DynamoOutcomeStore, type OutcomeTables } from '../../src/stores/dynamo.ts';
@@ -174,6 +174,8 @@ export function sampleClaims(
         lineNos: [rule.line],
         ruleId: rule.ruleId,
         ruleVersion: 1,
+        // Seeded flags name no published set: the review API shows the version, never loads it.
+        ruleSetVersion: 'rs-seeded',
         stage: i % 5 === 0 ? 'post' : 'in',
         severity: rule.severity,
         result: rule.result,
@@ -217,26 +219,52 @@ export async function writeSampleClaims(
   }
 }
 
-/** Scores of a hospital and its doctors over months, as the post-event stage would write them. */
+const component = (label: string, value: number, peerMedian: number, how: string): ScoreComponentValue => ({
+  label,
+  value,
+  peerMedian,
+  score: Math.max(0, Math.min(100, Math.round(100 - Math.abs(value - peerMedian) * 200))),
+  weight: 1,
+  how,
+});
+
+/**
+ * Scores of a hospital and its doctors over months in the post-event stage's Score contract; write
+ * them with its writer (src/post/dynamo.ts), so the review API reads what the stage writes.
+ */
 export function sampleScores(hospitalId: string, months: readonly string[], doctors = 2): Score[] {
   const scores: Score[] = [];
+  const common = {
+    peers: { level: 3, count: 14, basis: '三级医院 level 3' },
+    policyVersion: 1,
+    ruleSetVersion: 'test',
+  } as const;
   months.forEach((period, m) => {
     scores.push({
       kind: 'hospital',
       id: hospitalId,
+      hospitalId,
       period,
       composite: 70 + m * 2,
       cases: 400 + m * 10,
+      amount: 250_000 + m * 1_000,
       components: {
-        costIndex: {
-          value: Math.round((1.2 - m * 0.03) * 100) / 100,
-          how: 'observed ÷ peer median, case-mix weighted',
-        },
-        drugShare: { value: Math.round((0.34 - m * 0.01) * 100) / 100, peerMedian: 0.29 },
-        readmission31d: { value: 0.041 },
-        violationRate: { value: 0.012 },
+        costIndex: component(
+          '费用指数',
+          Math.round((1.2 - m * 0.03) * 100) / 100,
+          1,
+          'observed ÷ peer median, case-mix weighted',
+        ),
+        drugShare: component(
+          '药占比',
+          Math.round((0.34 - m * 0.01) * 100) / 100,
+          0.29,
+          'drug amount ÷ total amount',
+        ),
+        readmission31d: component('31天再入院率', 0.041, 0.035, 'stays followed by another within 31 days'),
+        violationRate: component('违规率', 0.012, 0.01, 'claims with a violation flag ÷ claims'),
       },
-      peers: { level: 3, hospitals: 14 },
+      ...common,
     });
     for (let d = 1; d <= doctors; d++)
       scores.push({
@@ -246,29 +274,20 @@ export function sampleScores(hospitalId: string, months: readonly string[], doct
         period,
         composite: 60 + d * 5 + m,
         cases: 40 + d,
+        amount: 20_000 + d * 500,
         components: {
-          costIndex: { value: Math.round((1 + d * 0.1) * 100) / 100 },
-          drugShare: { value: 0.3, peerMedian: 0.28 },
+          costIndex: component(
+            '费用指数',
+            Math.round((1 + d * 0.1) * 100) / 100,
+            1,
+            'observed ÷ peer median',
+          ),
+          drugShare: component('药占比', 0.3, 0.28, 'drug amount ÷ total amount'),
         },
+        ...common,
       });
   });
   return scores;
 }
 
-export async function writeScores(
-  documents: DynamoDBDocumentClient,
-  table: string,
-  scores: readonly Score[],
-): Promise<void> {
-  for (let i = 0; i < scores.length; i += 25) {
-    await documents.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [table]: scores
-            .slice(i, i + 25)
-            .map((s) => ({ PutRequest: { Item: { subject: `${s.kind}#${s.id}`, ...s } } })),
-        },
-      }),
-    );
-  }
-}
+export { writeScores } from '../../src/post/dynamo.ts';

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IConstruct } from 'constructs';
@@ -13,7 +12,7 @@ import { resourceTable } from '../../infra/table.ts';
 import { issueKey, readKeysFile } from '../../src/api/keys.ts';
 import { ROUTES, routeKey } from '../../src/api/routes.ts';
 import { ApiEnv, AuthorizerEnv } from '../../src/config.ts';
-import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
+import { acknowledgedRules, arnIn, logicalIdIn, nagViolations, synthesize } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,7 +20,7 @@ let outdir: string;
 let keysFile: string;
 let stack: Stack;
 let api: PreEventApi;
-let tables: { claims: Table; flags: Table; decisions: Table };
+let tables: { claims: Table; flags: Table; decisions: Table; ruleSets: Table };
 let template: Template;
 
 /** The tables the API reads, built as FundGuardStack builds them. */
@@ -29,26 +28,26 @@ const tablesIn = (scope: Stack) => ({
   claims: resourceTable(scope, 'test', 'claims'),
   flags: resourceTable(scope, 'test', 'flags'),
   decisions: resourceTable(scope, 'test', 'decisions'),
+  ruleSets: resourceTable(scope, 'test', 'ruleSets'),
 });
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'fundguard-api-cdk-'));
-  keysFile = join(outdir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify({ keys: [issueKey('H3001', 'H3001-test').entry] }));
-  const app = new App({ outdir });
-  stack = new Stack(app, 'PreEventApiTest');
-  tables = tablesIn(stack);
-  api = new PreEventApi(stack, 'PreEventApi', { stage: 'test', tables, apiKeysFile: keysFile });
-  const assembly = app.synth();
-  template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+  ({ stack, template, outdir } = synthesize('fundguard-api-cdk-', (app, dir) => {
+    keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ keys: [issueKey('H3001', 'H3001-test').entry] }));
+    const built = new Stack(app, 'PreEventApiTest');
+    tables = tablesIn(built);
+    api = new PreEventApi(built, 'PreEventApi', { stage: 'test', tables, apiKeysFile: keysFile });
+    return built;
+  }));
 });
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const logicalId = (construct: IConstruct) => logicalIdIn(stack)(construct);
+const arnOf = (construct: IConstruct) => arnIn(stack)(construct);
 
 interface Statement {
   Action: string | string[];
@@ -186,6 +185,17 @@ describe('functions', () => {
     });
   });
 
+  it('give the API function its cursor key from a generated secret, resolved at deploy time, not written in the template', () => {
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+    });
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(api.apiFunction)];
+    const value = JSON.stringify(fn?.Properties.Environment.Variables.CURSOR_SECRET);
+    expect(value).toContain('{{resolve:secretsmanager:');
+    expect(value).toContain(String(secretId));
+  });
+
   it('set exactly the variables src/config.ts reads for each, beside those Powertools and Node read', () => {
     const runtime = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
     const variables = (fn: NodejsFunction) =>
@@ -214,7 +224,7 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  it('lets the API function Query the claims table and the flags table’s byHospital index, and read decisions, nothing more', () => {
+  it('lets the API function Query the claims table and the flags table’s byHospital index, and read decisions and rule set versions, nothing more', () => {
     const grants = statementsOf(api.apiFunction)
       .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actionsOf(s), resource: s.Resource }));
@@ -225,6 +235,7 @@ describe('least privilege', () => {
         resource: { 'Fn::Join': ['', [arnOf(tables.flags), '/index/byHospital']] },
       },
       { actions: ['dynamodb:BatchGetItem'], resource: arnOf(tables.decisions) },
+      { actions: ['dynamodb:GetItem'], resource: arnOf(tables.ruleSets) },
     ]);
   });
 
@@ -289,11 +300,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagViolations(stack)).toEqual([]);
   });
 
-  it('gives a written reason for every acknowledged rule: only the Node 22 runtime of the two functions', () => {
+  it('gives a written reason for every acknowledged rule: the Node 22 runtime of the two functions, the cursor key’s rotation', () => {
     const acknowledged = acknowledgedRules(stack);
-    expect(acknowledged.map(([id]) => id)).toEqual([
+    expect(acknowledged.map(([id]) => id).sort()).toEqual([
       expect.stringContaining('AwsSolutions-L1'),
       expect.stringContaining('AwsSolutions-L1'),
+      expect.stringContaining('AwsSolutions-SMG4'),
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

@@ -1,15 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { rmSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReviewApi } from '../../infra/review.ts';
-import { TABLES, type TableName } from '../../src/resources.ts';
+import { resourceTable } from '../../infra/table.ts';
+import { TABLES } from '../../src/resources.ts';
 import { REVIEW_ROUTES } from '../../src/review/routes.ts';
+import { logicalIdIn, nagViolations, synthesize } from '../helpers/cdk.ts';
 
 let outdir: string;
 let stack: Stack;
@@ -17,38 +16,21 @@ let api: ReviewApi;
 let tables: Record<'flags' | 'claims' | 'scores', Table>;
 let template: Template;
 
-function table(scope: Stack, name: TableName): Table {
-  const def = TABLES[name];
-  const attribute = (key: { name: string }) => ({ name: key.name, type: AttributeType.STRING });
-  const created = new Table(scope, `${name}Table`, {
-    partitionKey: attribute(def.partitionKey),
-    ...('sortKey' in def ? { sortKey: attribute(def.sortKey) } : {}),
-    billingMode: BillingMode.PAY_PER_REQUEST,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  for (const index of def.indexes)
-    created.addGlobalSecondaryIndex({
-      indexName: index.indexName,
-      partitionKey: attribute(index.partitionKey),
-      ...('sortKey' in index ? { sortKey: attribute(index.sortKey) } : {}),
-    });
-  return created;
-}
-
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'fundguard-review-cdk-'));
-  const app = new App({ outdir });
-  stack = new Stack(app, 'ReviewApiTest');
-  tables = { flags: table(stack, 'flags'), claims: table(stack, 'claims'), scores: table(stack, 'scores') };
-  api = new ReviewApi(stack, 'ReviewApi', { stage: 'test', tables });
-  template = Template.fromJSON(app.synth().getStackByName(stack.stackName).template);
+  ({ stack, template, outdir } = synthesize('fundguard-review-cdk-', (app) => {
+    const built = new Stack(app, 'ReviewApiTest');
+    const table = (name: 'flags' | 'claims' | 'scores') => resourceTable(built, 'test', name);
+    tables = { flags: table('flags'), claims: table('claims'), scores: table('scores') };
+    api = new ReviewApi(built, 'ReviewApi', { stage: 'test', tables });
+    return built;
+  }));
 });
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalId = (construct: IConstruct) => logicalIdIn(stack)(construct);
 
 describe('review API', () => {
   it('serves exactly the routes of src/review/routes.ts, each behind the JWT authorizer', () => {
@@ -106,7 +88,9 @@ describe('review API', () => {
       );
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     const actions = dynamo.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(new Set(actions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    expect(new Set(actions)).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
+    );
     const writes = dynamo.filter((s) => JSON.stringify(s.Action).includes('UpdateItem'));
     expect(writes).toHaveLength(1);
     expect(JSON.stringify(writes[0]?.Resource)).toContain(logicalId(tables.flags));
@@ -115,8 +99,43 @@ describe('review API', () => {
     expect(indexes).not.toContain(logicalId(tables.claims).concat('/index'));
   });
 
+  it('writes exports to a private bucket that empties itself, and lets the function put and sign only exports', () => {
+    const bucket = logicalId(api.exports);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Prefix: 'exports/',
+            ExpirationInDays: 1,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EXPORT_BUCKET: { Ref: bucket } }) },
+    });
+    const role = { Ref: logicalId(api.fn.role as IConstruct) };
+    const s3 = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(s3).toHaveLength(1);
+    expect(new Set(s3[0]?.Action)).toEqual(
+      new Set(['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject']),
+    );
+    expect(JSON.stringify(s3[0]?.Resource)).toContain('/exports/*');
+  });
+
   it('passes the cdk-nag AwsSolutions checks', () => {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
+    expect(nagViolations(stack)).toEqual([]);
   });
 });

@@ -1,9 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FundGuardStack } from '../../infra/stack.ts';
@@ -17,7 +15,7 @@ import {
   TABLES,
   type TableName,
 } from '../../src/resources.ts';
-import { acknowledgedRules, nagViolations } from '../helpers/cdk.ts';
+import { acknowledgedRules, arnIn, logicalIdIn, nagViolations, synthesize } from '../helpers/cdk.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE_ENTRY = join(PROJECT_ROOT, 'tests', 'fixtures', 'in-process-handler.ts');
@@ -30,19 +28,18 @@ let stack: FundGuardStack;
 let template: Template;
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'fundguard-cdk-'));
-  const app = new App({ outdir });
-  stack = new FundGuardStack(app, 'FundGuard-test', { stage: STAGE, inProcessEntry: FIXTURE_ENTRY });
-  const assembly = app.synth();
-  template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+  ({ stack, template, outdir } = synthesize(
+    'fundguard-cdk-',
+    (app) => new FundGuardStack(app, 'FundGuard-test', { stage: STAGE, inProcessEntry: FIXTURE_ENTRY }),
+  ));
 });
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const logicalId = (construct: IConstruct) => logicalIdIn(stack)(construct);
+const arnOf = (construct: IConstruct) => arnIn(stack)(construct);
 const indexArnOf = (table: IConstruct, index: string) => ({
   'Fn::Join': ['', [arnOf(table), `/index/${index}`]],
 });
@@ -289,12 +286,17 @@ describe('least privilege', () => {
           actions: ['dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem'],
           resource: arnOf(stack.tables.decisions),
         },
-        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], resource: arnOf(stack.tables.flags) },
+        {
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resource: arnOf(stack.tables.flags),
+        },
         { actions: ['dynamodb:Query'], resource: indexArnOf(stack.tables.flags, 'byClaim') },
         {
           actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.idempotency),
         },
+        // The active rule set's pointer and parts; publishing is the CLI's, never the function's.
+        { actions: ['dynamodb:GetItem'], resource: arnOf(stack.tables.ruleSets) },
       ]),
     );
     expect(grants).toHaveLength(5);

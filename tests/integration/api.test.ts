@@ -19,6 +19,7 @@ import {
   uterography,
 } from '../helpers/claims.ts';
 import { startTestStack, type TestStack } from '../helpers/local-stack.ts';
+import { answerRecorder, expectDocumented } from '../helpers/openapi.ts';
 
 const core = loadCore();
 
@@ -79,19 +80,24 @@ async function post(body: unknown, hospitalId = 'H3001', path = '/v1/prescreen')
     headers: { 'content-type': 'application/json', 'x-api-key': api.keys[hospitalId] ?? '' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return {
-    status: response.status,
-    type: response.headers.get('content-type'),
-    body: (await response.json()) as Body,
-  };
+  return answerOf('POST', path, response);
 }
 
 async function get(path: string, hospitalId = 'H3001') {
   const response = await fetch(`${api.url}${path}`, { headers: { 'x-api-key': api.keys[hospitalId] ?? '' } });
+  return answerOf('GET', path, response);
+}
+
+/** Every answer the tests received, checked against docs/openapi.json at the end. */
+const { answers, record } = answerRecorder();
+
+async function answerOf(method: string, path: string, response: Response) {
+  const text = await response.text();
+  record(method, path, response, text);
   return {
     status: response.status,
     type: response.headers.get('content-type'),
-    body: (await response.json()) as Body,
+    body: JSON.parse(text) as Body,
   };
 }
 
@@ -342,5 +348,12 @@ describe('the local HTTP server', () => {
       verdict: 'warn',
       alerts: [expect.objectContaining({ ruleId: 'NHSA-DRUG-MAX-SUPPLY' })],
     });
+  });
+});
+
+describe('the OpenAPI document (docs/openapi.json)', () => {
+  it('describes every answer the pre-event API gave the tests above: status, media type and body', () => {
+    expect(answers.length).toBeGreaterThan(20);
+    expectDocumented(answers);
   });
 });

@@ -73,6 +73,7 @@ beforeAll(async () => {
     documents,
     tables: {
       claims: resources.tables.claims,
+      decisions: resources.tables.decisions,
       flags: resources.tables.flags,
       scores: resources.tables.scores,
     },

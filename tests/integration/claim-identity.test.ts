@@ -1,21 +1,17 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
 import type { Claim } from '../../src/contracts/claim.ts';
 import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
-import { type Poller, startPoller } from '../../src/local/poller.ts';
+import type { Poller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
-import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { ClaimIdTakenError, DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
 import { claim as baseClaim, line, metformin, uterography } from '../helpers/claims.ts';
 import {
   scan as scanTable,
+  startInProcessPoller,
   startTestStack,
   storedFlag,
   type TestStack,
@@ -38,14 +34,7 @@ beforeAll(async () => {
     // 5 s, not less: on a loaded machine a batch can take seconds, and a timed-out batch is retried whole.
     claims: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
   });
-  stack.configureFunctions(resources);
-  const fn = await import('../../functions/in-process.ts');
-  poller = await startPoller({
-    sqs: stack.sqs,
-    queueUrl: resources.queues.claims.url,
-    handler: fn.handler,
-    concurrency: 2,
-  });
+  poller = await startInProcessPoller(stack, resources, 2);
 });
 
 afterAll(async () => {
@@ -55,17 +44,7 @@ afterAll(async () => {
 
 const scan = (table: string) => scanTable(stack.dynamodb, table);
 
-async function send(bodies: string[]): Promise<void> {
-  for (let i = 0; i < bodies.length; i += 10) {
-    const { Failed = [] } = await stack.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: resources.queues.claims.url,
-        Entries: bodies.slice(i, i + 10).map((body, k) => claimEntry(String(k), body)),
-      }),
-    );
-    expect(Failed).toEqual([]);
-  }
-}
+const send = (bodies: string[]) => stack.sendClaims(resources.queues.claims.url, bodies);
 
 const decisionsOf = async (claimId: string) =>
   (await scan(resources.tables.decisions)).filter((d) => d.claimId === claimId);

@@ -3,7 +3,6 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsAlertSender } from '../../functions/commons/alerts.ts';
@@ -18,7 +17,6 @@ import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
-import { claimEntry } from '../../src/pipeline/claims-queue.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import {
   DynamoHistoryStore,
@@ -70,17 +68,7 @@ afterAll(async () => {
 
 const scan = (table: string) => scanTable(stack.dynamodb, table);
 
-async function send(queueUrl: string, bodies: string[]): Promise<void> {
-  for (let i = 0; i < bodies.length; i += 10) {
-    const { Failed = [] } = await stack.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: bodies.slice(i, i + 10).map((body, k) => claimEntry(String(k), body)),
-      }),
-    );
-    expect(Failed).toEqual([]);
-  }
-}
+const send = (queueUrl: string, bodies: string[]) => stack.sendClaims(queueUrl, bodies);
 
 async function decided(claimIds: readonly string[], table = resources.tables.decisions): Promise<boolean> {
   const ids = new Set((await scan(table)).map((d) => d.claimId));

@@ -1,17 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AlertsQuery, type AlertsStore, encodeCursor } from '../../src/api/alerts.ts';
+import {
+  type AlertsPosition,
+  type AlertsQuery,
+  type AlertsStore,
+  encodeCursor,
+} from '../../src/api/alerts.ts';
+import { CursorSigner } from '../../src/api/cursor.ts';
 import { type ApiDeps, type ApiEvent, type ApiResult, createApiHandler } from '../../src/api/handler.ts';
 import { authorizeRequest, byApiKey, byAuthorizerContext } from '../../src/api/identity.ts';
 import { issueKey, Keyring, KeysFile } from '../../src/api/keys.ts';
+import { MAX_ALERTS_PER_RULE, parseDraft } from '../../src/api/prescreen.ts';
 import { MAX_FIELD_ERRORS } from '../../src/api/problem.ts';
 import { MAX_BODY_BYTES } from '../../src/api/request.ts';
+import { CLAIM_LIMITS } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
-import { type HistoryStore, toHistoryClaim } from '../../src/history/store.ts';
-import { claim, draft, type Json, line, metformin } from '../helpers/claims.ts';
+import { type HistoryStore, historyFor, toHistoryClaim } from '../../src/history/store.ts';
+import { claim, draft, type Json, line, metformin, uterography } from '../helpers/claims.ts';
 
 const core = loadCore();
 
@@ -20,6 +29,7 @@ const NEIGHBOUR = 'H3002';
 const ownKey = issueKey(OWN, 'test-own');
 const neighbourKey = issueKey(NEIGHBOUR, 'test-neighbour');
 const keyring = new Keyring({ keys: [ownKey.entry, neighbourKey.entry] });
+const cursors = new CursorSigner(randomBytes(32));
 
 /** An earlier settled claim of a patient, as history. */
 function settled(insuredId: string, claimId: string, patch: Json) {
@@ -31,19 +41,22 @@ function settled(insuredId: string, claimId: string, patch: Json) {
 interface RecordingAlerts extends AlertsStore {
   queries: AlertsQuery[];
 }
-const recordingAlerts = (): RecordingAlerts => {
+/** Records each query; with `next`, every page says where it ended. */
+const recordingAlerts = (next?: (query: AlertsQuery) => AlertsPosition): RecordingAlerts => {
   const queries: AlertsQuery[] = [];
   return {
     queries,
     listForHospital: async (query) => {
       queries.push(query);
-      return { flags: [] };
+      return next ? { flags: [], next: next(query) } : { flags: [] };
     },
   };
 };
 
 interface Harness {
   call(request: Request): Promise<ApiResult>;
+  /** An event as given, for what `Request` cannot say (bytes that are not UTF-8). */
+  send(event: ApiEvent): Promise<ApiResult>;
   errors: unknown[];
   alerts: RecordingAlerts;
 }
@@ -56,11 +69,17 @@ function harness(overrides: Partial<ApiDeps> = {}): Harness {
     history: new InMemoryHistoryStore(),
     alerts,
     authenticate: byApiKey(keyring),
+    cursors,
     logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
     now: () => new Date('2026-10-03T12:00:00Z'),
     ...overrides,
   });
-  return { call: (request) => handler(apiEvent(request), lambdaContext), errors, alerts };
+  return {
+    call: (request) => handler(apiEvent(request), lambdaContext),
+    send: (event) => handler(event, lambdaContext),
+    errors,
+    alerts,
+  };
 }
 
 interface Request {
@@ -356,6 +375,65 @@ describe('POST /v1/prescreen: bad input', () => {
   });
 });
 
+describe('the edges of input: names, numbers and bytes', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'foo'])(
+    'refuses an unknown query parameter named %s, naming it, with an RFC 9457 body',
+    async (name) => {
+      // API Gateway hands the query over as parsed JSON: `__proto__` arrives as an own key.
+      const query = JSON.parse(`{${JSON.stringify(name)}: "1"}`) as Record<string, string>;
+      const result = await harness().call({ path: `/v1/hospitals/${OWN}/alerts`, query });
+      expect(result.statusCode).toBe(400);
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+      expect(bodyOf(result)).toMatchObject({
+        type: 'urn:fundguard:problem:invalid-query',
+        status: 400,
+        errors: [{ path: `query.${name}`, message: 'unknown field' }],
+      });
+    },
+  );
+
+  it.each([
+    ['1e309', 'Infinity'],
+    ['-1e309', '-Infinity'],
+  ])(
+    'refuses a quantity of %s as a number out of range, not "expected number, got number"',
+    async (text, got) => {
+      const body = JSON.stringify(draft({ items: [metformin()] })).replace(
+        '"quantity":60',
+        `"quantity":${text}`,
+      );
+      expect(body).toContain(text);
+      const result = await harness().call(prescreen(undefined, { rawBody: body }));
+      expect(result.statusCode).toBe(400);
+      const [error] = bodyOf(result).errors;
+      expect(error.path).toBe('items[0].quantity');
+      expect(error.message).toContain(`expected a finite number, got ${got}, a number out of range`);
+      expect(error.message).not.toContain('got number');
+    },
+  );
+
+  it('refuses a body that is not UTF-8 with 400 naming the byte, instead of replacing it and answering 200', async () => {
+    const text = Buffer.from(JSON.stringify(draft({ items: [metformin({ name: 'MARK' })] })), 'utf8');
+    const at = text.indexOf('MARK');
+    // 0xC3 0x28: a two-byte lead followed by an ASCII byte, as a Latin-1 or GBK client might send.
+    text[at] = 0xc3;
+    text[at + 1] = 0x28;
+    const api = harness();
+    const event = {
+      ...apiEvent(prescreen(undefined, { rawBody: 'x' })),
+      body: text.toString('base64'),
+      isBase64Encoded: true,
+    };
+    const result = await api.send(event);
+    expect(result.statusCode).toBe(400);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-json',
+      detail: `the body is not valid UTF-8 (from byte ${at}); send JSON encoded as UTF-8`,
+    });
+  });
+});
+
 describe('authentication and authorization', () => {
   it('answers 401 with a challenge when the key is missing', async () => {
     const result = await harness().call(prescreen(draft(), { key: null }));
@@ -409,6 +487,7 @@ describe('authentication and authorization', () => {
       history: new InMemoryHistoryStore(),
       alerts: recordingAlerts(),
       authenticate: byAuthorizerContext(),
+      cursors,
       logger: { error: () => {}, debug: () => {} },
     });
     const withKeyOnly = apiEvent(prescreen(draft({ items: [metformin()] })));
@@ -450,20 +529,88 @@ describe('authentication and authorization', () => {
 describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
   const alertsOf = (query: Record<string, string>) => ({ path: `/v1/hospitals/${OWN}/alerts`, query });
 
-  it('passes the hospital, limit, since (as stored timestamps compare) and cursor position to the store', async () => {
-    const api = harness();
-    const position = {
-      flagId: 'F-0123456789abcdef01234567',
-      hospitalId: OWN,
-      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    };
-    const result = await api.call(
-      alertsOf({ since: '2026-10-01', limit: '10', cursor: encodeCursor(position) }),
-    );
+  const positionIn = (hospitalId: string, at = '2026-10-05T08:00:00.000Z'): AlertsPosition => ({
+    flagId: 'F-0123456789abcdef01234567',
+    hospitalId,
+    createdAtFlagId: `${at}#F-0123456789abcdef01234567`,
+  });
+
+  /** The handler over a store whose every page ends at `positionIn(hospital)`, so each answer carries a cursor. */
+  function paging() {
+    const alerts = recordingAlerts((query) => positionIn(query.hospitalId));
+    return { ...harness({ alerts }), alerts };
+  }
+
+  it('passes the hospital, limit, since (as stored timestamps compare) and the position of its own cursor to the store', async () => {
+    const api = paging();
+    const first = await api.call(alertsOf({ since: '2026-10-01', limit: '10' }));
+    const { nextCursor } = bodyOf(first);
+    expect(nextCursor).toEqual(expect.any(String));
+    const result = await api.call(alertsOf({ since: '2026-10-01', limit: '10', cursor: nextCursor }));
     expect(result.statusCode).toBe(200);
-    expect(api.alerts.queries).toEqual([
-      { hospitalId: OWN, limit: 10, since: '2026-10-01T00:00:00.000Z', after: position },
-    ]);
+    expect(api.alerts.queries[1]).toEqual({
+      hospitalId: OWN,
+      limit: 10,
+      since: '2026-10-01T00:00:00.000Z',
+      after: positionIn(OWN),
+    });
+  });
+
+  it('refuses a forged cursor: a well-formed position in the caller’s own listing that FundGuard did not sign', async () => {
+    const api = paging();
+    const forged = await api.call(alertsOf({ cursor: encodeCursor(positionIn(OWN)) }));
+    expect(forged.statusCode).toBe(400);
+    expect(forged.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(forged)).toMatchObject({ type: 'urn:fundguard:problem:invalid-cursor', status: 400 });
+    // A signed cursor whose position was edited afterwards (another flag, an earlier time) fails alike.
+    const { nextCursor } = bodyOf(await api.call(alertsOf({})));
+    const [version, , mac] = String(nextCursor).split('.');
+    const edited = `${version}.${encodeCursor(positionIn(OWN, '2026-09-01T00:00:00.000Z'))}.${mac}`;
+    expect(bodyOf(await api.call(alertsOf({ cursor: edited }))).type).toBe(
+      'urn:fundguard:problem:invalid-cursor',
+    );
+    expect(api.alerts.queries.filter((q) => q.after)).toEqual([]);
+  });
+
+  it('refuses a cursor issued to another hospital exactly as it refuses garbage', async () => {
+    const api = paging();
+    const { nextCursor: theirs } = bodyOf(
+      await api.call({ path: `/v1/hospitals/${NEIGHBOUR}/alerts`, key: neighbourKey.key }),
+    );
+    const foreign = await api.call(alertsOf({ cursor: theirs }));
+    const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
+    expect(foreign.statusCode).toBe(400);
+    expect(bodyOf(foreign).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect(bodyOf(garbage).type).toBe('urn:fundguard:problem:invalid-cursor');
+    expect(api.alerts.queries.filter((q) => q.after)).toEqual([]);
+  });
+
+  it('refuses its own cursor replayed on the listing with another `since`, and follows it on the same one', async () => {
+    const api = paging();
+    const { nextCursor } = bodyOf(await api.call(alertsOf({ since: '2026-10-01' })));
+    const replayed = await api.call(alertsOf({ since: '2026-09-01', cursor: nextCursor }));
+    expect(bodyOf(replayed)).toMatchObject({
+      type: 'urn:fundguard:problem:invalid-cursor',
+      detail: expect.stringContaining('not issued to this caller for this listing'),
+    });
+    expect((await api.call(alertsOf({ since: '2026-10-01', cursor: nextCursor }))).statusCode).toBe(200);
+    // The page size is not part of the listing: a client may ask for more on the next page.
+    expect(
+      (await api.call(alertsOf({ since: '2026-10-01', limit: '50', cursor: nextCursor }))).statusCode,
+    ).toBe(200);
+  });
+
+  it('refuses a cursor signed with another deployment’s key', async () => {
+    const elsewhere = new CursorSigner(randomBytes(32));
+    const api = paging();
+    const { nextCursor } = bodyOf(await api.call(alertsOf({})));
+    const [, position] = String(nextCursor).split('.');
+    const scope = {
+      caller: `hospital:${OWN}`,
+      listing: 'GET /v1/hospitals/{hospitalId}/alerts?[["hospitalId","H3001"]]',
+    };
+    const result = await api.call(alertsOf({ cursor: elsewhere.seal(scope, position ?? '') }));
+    expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
   });
 
   it.each([
@@ -478,36 +625,6 @@ describe('GET /v1/hospitals/{hospitalId}/alerts: the query', () => {
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toMatchObject({ type: 'urn:fundguard:problem:invalid-query' });
     expect(bodyOf(result).errors.map((e: Json) => e.path)).toEqual([path]);
-  });
-
-  it('refuses a cursor of another hospital’s listing exactly as it refuses garbage, and follows its own', async () => {
-    const api = harness();
-    const position = {
-      flagId: 'F-0123456789abcdef01234567',
-      createdAtFlagId: '2026-10-05T08:00:00.000Z#F-0123456789abcdef01234567',
-    };
-    const ours = await api.call(alertsOf({ cursor: encodeCursor({ ...position, hospitalId: OWN }) }));
-    expect(ours.statusCode).toBe(200);
-    expect(api.alerts.queries.map((q) => q.after)).toEqual([{ ...position, hospitalId: OWN }]);
-    api.alerts.queries.length = 0;
-    const theirs = encodeCursor({ ...position, hospitalId: NEIGHBOUR });
-    const foreign = await api.call(alertsOf({ cursor: theirs }));
-    const garbage = await api.call(alertsOf({ cursor: 'bm90IGEgY3Vyc29y' }));
-    expect(foreign.statusCode).toBe(400);
-    expect(bodyOf(foreign).type).toBe('urn:fundguard:problem:invalid-cursor');
-    expect(foreign).toEqual(garbage);
-    expect(api.alerts.queries).toEqual([]);
-  });
-
-  it('refuses a cursor that points before `since` (DynamoDB would reject it as out of bounds), not one after', async () => {
-    const cursor = encodeCursor({
-      flagId: 'F-1',
-      hospitalId: OWN,
-      createdAtFlagId: '2026-09-01T00:00:00.000Z#F-1',
-    });
-    const result = await harness().call(alertsOf({ cursor, since: '2026-10-01' }));
-    expect(bodyOf(result).type).toBe('urn:fundguard:problem:invalid-cursor');
-    expect((await harness().call(alertsOf({ cursor, since: '2026-08-01' }))).statusCode).toBe(200);
   });
 });
 
@@ -544,6 +661,7 @@ describe('time budget', () => {
       history: slow,
       alerts: recordingAlerts(),
       authenticate: byApiKey(keyring),
+      cursors,
       logger: { error: (_message, attributes) => errors.push(attributes.error), debug: () => {} },
     });
     const almostOut = { awsRequestId: 'late-request', getRemainingTimeInMillis: () => 20 } as Context;
@@ -583,6 +701,118 @@ describe('bounded answers', () => {
     expect(duplicates[0].amountAtRisk).toBe(7_500);
     // Far below API Gateway's and Lambda's 6 MB response limit.
     expect(Buffer.byteLength(result.body)).toBeLessThan(100_000);
+  });
+});
+
+describe('bounded answers: the worst drafts the API accepts', () => {
+  /** As many lines of `shape` as the body limit and the line limit allow. */
+  function fullest(shape: (lineNo: number) => Json, patch: Json = {}): string {
+    let lines = CLAIM_LIMITS.lines;
+    for (;;) {
+      const body = JSON.stringify(
+        draft({ ...patch, items: Array.from({ length: lines }, (_, i) => shape(i + 1)) }),
+      );
+      if (Buffer.byteLength(body) <= MAX_BODY_BYTES) return body;
+      lines -= 50;
+    }
+  }
+  const man = { patient: { sex: 'M' } };
+  const outpatient = { visit: { type: 'outpatient' } };
+  const shapes: [string, string][] = [
+    [
+      'same-day duplicates of one service',
+      fullest((n) => line(n, '001102000030000', '急诊诊查费', 'service')),
+    ],
+    ['a female-only service on every line, for a man', fullest((n) => uterography(n), man)],
+    [
+      'exclusive pairs on one day',
+      fullest(
+        (n) =>
+          n % 2
+            ? line(n, '001103000010000', '急诊监护费', 'service')
+            : line(n, '001102000030000', '急诊诊查费', 'service'),
+        { visit: { type: 'emergency' } },
+      ),
+    ],
+    [
+      'an over-long supply of one drug on every line, each a repeat of the history’s',
+      fullest((n) => metformin({ lineNo: n, quantity: 600, amount: 210, daysSupply: 300 }), outpatient),
+    ],
+  ];
+
+  const history = new InMemoryHistoryStore();
+  beforeAll(() => {
+    // Every history shape the rules read: the same drug and service over the past year, each month.
+    const earlier = Array.from({ length: 12 }, (_, m) =>
+      settled('P-0001', `C-EARLIER-${m}`, {
+        items: [
+          metformin({ serviceDate: `2026-${String(m + 1).padStart(2, '0')}-01` }),
+          line(2, '001102000030000', '急诊诊查费', 'service', {
+            serviceDate: `2026-${String(m + 1).padStart(2, '0')}-01`,
+          }),
+        ],
+      }),
+    );
+    for (const claim of earlier) history.add(claim);
+    // And each line's item settled the same day in another claim: 同一项目同日重复结算 on every line.
+    history.add(
+      settled('P-0001', 'C-SAME-DAY', {
+        items: [
+          line(1, '001102000030000', '急诊诊查费', 'service'),
+          line(2, '001103000010000', '急诊监护费', 'service'),
+          metformin({ lineNo: 3 }),
+        ],
+      }),
+    );
+  });
+
+  it.each(shapes)('answers %s far below 6 MB, every alert listed or counted', async (_shape, body) => {
+    const result = await harness({ history }).call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(200);
+    const answer = bodyOf(result);
+    expect(Buffer.byteLength(result.body)).toBeLessThan(1024 * 1024);
+    const perRule = new Map<string, number>();
+    for (const alert of answer.alerts) perRule.set(alert.ruleId, (perRule.get(alert.ruleId) ?? 0) + 1);
+    for (const n of perRule.values()) expect(n).toBeLessThanOrEqual(MAX_ALERTS_PER_RULE);
+    // What the screener found, every flag of it, is in the answer: listed, or counted with its lines.
+    const parsed = parseDraft(JSON.parse(body));
+    const { flags } = await core.screener.screen(parsed, {
+      stage: 'pre',
+      history: await historyFor(parsed, core.ruleSet.historyDays('pre'), history),
+    });
+    const omitted = answer.omittedAlerts.reduce((n: number, o: { count: number }) => n + o.count, 0);
+    expect(answer.alerts.length + omitted).toBe(flags.length);
+    for (const rest of answer.omittedAlerts) {
+      const lines = new Set(flags.filter((f) => f.ruleId === rest.ruleId).flatMap((f) => f.lineNos));
+      for (const n of rest.lineNos) expect(lines.has(n)).toBe(true);
+    }
+  });
+
+  it('lists 20 alerts of a rule that fires on every line and counts the rest with their lines, still would-reject', async () => {
+    const [, body] = shapes[1] ?? [];
+    const lines = JSON.parse(body ?? '{}').items.length;
+    const answer = bodyOf(await harness().call(prescreen(undefined, { rawBody: body })));
+    expect(answer.verdict).toBe('would-reject');
+    expect(answer.alerts.filter((a: Json) => a.ruleId === 'GZ-SERVICE-SEX')).toHaveLength(
+      MAX_ALERTS_PER_RULE,
+    );
+    const rest = answer.omittedAlerts.find((o: Json) => o.ruleId === 'GZ-SERVICE-SEX');
+    expect(rest).toMatchObject({ ruleClass: '医疗服务项目区分性别使用', count: lines - MAX_ALERTS_PER_RULE });
+    expect(rest.lineNos).toHaveLength(lines - MAX_ALERTS_PER_RULE);
+  });
+
+  it('refuses with a 422 problem, not a timeout, a draft whose screening outlives its time budget', async () => {
+    const [, body] = shapes[1] ?? [];
+    const result = await harness({ screenBudgetMs: 0 }).call(prescreen(undefined, { rawBody: body }));
+    expect(result.statusCode).toBe(422);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({
+      type: 'urn:fundguard:problem:screen-budget',
+      status: 422,
+      detail: expect.stringMatching(
+        /lines did not finish within its 0 ms budget \(at rule [\w-]+\); split it/,
+      ),
+    });
   });
 });
 

@@ -166,25 +166,46 @@ describe('importCatalogue', () => {
     const table = formatCoverage(
       catalogue,
       new Map([
-        ['药品区分性别使用', ['GZ-DRUG-SEX']],
-        ['重复开药', ['GZ-REPEAT-PRESCRIPTION']],
+        ['药品区分性别使用', { ruleIds: ['GZ-DRUG-SEX'], reference: [] }],
+        ['重复开药', { ruleIds: ['GZ-REPEAT-PRESCRIPTION'], reference: [] }],
+        ['诊断与患者性别不符', { ruleIds: ['NHSA-DIAGNOSIS-SEX'], reference: ['diagnosis-edits.json'] }],
       ]),
     );
     expect(table).toMatch(/parsed into a restriction\s+9 {2}\(100\.0% of active\)/);
     expect(table).toMatch(/evaluated by a rule\s+2 {2}\(22\.2% of active\)/);
     expect(table).toMatch(/药品区分性别使用\s+3\s+1\s+2\s+2\s+0\s+2/);
     expect(table).toMatch(/医疗服务项目重复收费\s+3\s+0\s+3\s+3\s+1\s+0/);
-    expect(table).toMatch(/evaluated without knowledge points:\n\s+重复开药\s+GZ-REPEAT-PRESCRIPTION/);
+    expect(table).toMatch(
+      /evaluated by public reference data, without knowledge points:\n\s+诊断与患者性别不符\s+NHSA-DIAGNOSIS-SEX\s+\(rules\/reference\/diagnosis-edits\.json\)/,
+    );
+    expect(table).toMatch(
+      /evaluated by the claim itself, without knowledge points:\n\s+重复开药\s+GZ-REPEAT-PRESCRIPTION/,
+    );
     const withClasses = formatCoverage(
       catalogue,
       new Map([
-        ['药品区分性别使用', ['GZ-DRUG-SEX']],
-        ['同一项目同日重复结算', ['FG-HISTORY-SAME-DAY']],
+        ['药品区分性别使用', { ruleIds: ['GZ-DRUG-SEX'], reference: [] }],
+        // Classes of the edition without points, checked against reference data or by the claim alone.
+        ['诊断与患者性别不符', { ruleIds: ['NHSA-DIAGNOSIS-SEX'], reference: ['diagnosis-edits.json'] }],
+        ['结算明细信息异常', { ruleIds: ['NHSA-SETTLEMENT-TOTALS'], reference: [] }],
+        ['同一项目同日重复结算', { ruleIds: ['FG-HISTORY-SAME-DAY'], reference: [] }],
       ]),
-      ruleClasses.ruleClasses,
+      [
+        ...ruleClasses.ruleClasses,
+        ...['诊断与患者性别不符', '结算明细信息异常'].map((name, i) => ({
+          name,
+          basisCode: `NHSA2025-${80 + i}`,
+          gzCode: null,
+          seq2025: 80 + i,
+          tier1: '管理类',
+          tier2: '诊疗信息类',
+          definition: null,
+          newIn2025: true,
+        })),
+      ],
     );
     expect(withClasses).toMatch(
-      /rule classes evaluated by a rule: 1 of the 2025 edition's \d+, 1 of FundGuard's own \(同一项目同日重复结算\)/,
+      /rule classes evaluated by a rule: 3 of the 2025 edition's \d+ \(1 by knowledge points, 1 by public reference data, 1 by the claim itself\), 1 of FundGuard's own \(同一项目同日重复结算\)/,
     );
   });
 
@@ -239,7 +260,9 @@ function knowledgePoint(restriction: Restriction, codes: string[], itemName = '�
     text: '',
     detectLogic: null,
     batch: 'batch_06',
+    publishedAt: null,
     supersedes: null,
+    supersededOn: null,
     restriction,
     keptAsText: null,
     grade: null,
@@ -253,6 +276,7 @@ function catalogueOf(knowledgePoints: KnowledgePoint[], ruleClasses: RuleClass[]
     coverage: { read: 0, superseded: 0, active: 0, parsed: 0, keptAsText: 0, graded: 0, byRuleClass: [] },
     supersededBy: {},
     knowledgePoints,
+    supersededPoints: [],
   };
   return new Catalogue(file, ruleClasses);
 }

@@ -330,14 +330,28 @@ describe('second-line drugs', () => {
   });
 });
 
+describe('surgery groups', () => {
+  it.each(['胃肠手术组', '肝胆手术组', '膀胱尿道手术组', '女性生殖系统手术组'])(
+    'reads 手术项目未按规定折价收费 "%s" as the group whose later surgeries through one incision are discounted',
+    (group) => {
+      expect(parse('手术项目未按规定折价收费', group).restriction).toEqual({ kind: 'surgeryGroup', group });
+    },
+  );
+
+  it('keeps a 手术项目未按规定折价收费 text that names no surgery group', () => {
+    const result = parse('手术项目未按规定折价收费', '第二及以后的手术按50%收费');
+    expect(result.restriction).toBeNull();
+    expect(result.keptAsText).toMatch(/no surgery group/);
+  });
+});
+
 describe('rule classes kept as text', () => {
   it.each([
     [
       '药品限适应症',
       '限法布雷病(α-半乳糖苷酶A缺乏症)患者的长期酶替代治疗，适用于成人、儿童和青少年。尚未确定本品在0-6岁儿童中的安全性和有效性。',
-      /indication/,
+      /no disease-to-ICD-10 mapping/,
     ],
-    ['手术项目未按规定折价收费', '胃肠手术组', /incision/],
     ['药品限新生儿使用', '限新生儿。', /no parser for rule class 药品限新生儿使用/],
   ])('keeps %s as text with a reason', (ruleClass, text, reason) => {
     const result = parse(ruleClass, text);

@@ -10,6 +10,7 @@ import {
   loadServiceClasses,
   SERVICE_CLASSES_FILE,
 } from '../../src/catalogue/reference.ts';
+import { loadAuditCore } from '../../src/post/audit.ts';
 
 const referenceDir = fileURLToPath(new URL('../../rules/reference', import.meta.url));
 const groups = loadDiagnosisGroups(referenceDir);
@@ -86,6 +87,27 @@ describe('the committed service classes, by the structure of the 15-digit nation
     ['2103000010000', 'thirteen digits'],
   ])('leaves %s out (%s)', (code) => {
     expect(classes.of(code)).toBeUndefined();
+  });
+
+  it.each([
+    ['001904000010000', '血细胞分析(血常规)', 'lab'],
+    ['001904000060000', '胸部X线摄影', 'exam'],
+    ['H0001', '胸部CT平扫检查', 'ct'],
+    ['001903000010000', '静脉输液(首组)', 'treatment'],
+  ])('classes %s "%s", a code no chapter classes, by its name as %s', (code, name, expected) => {
+    expect(classes.of(code, name)).toBe(expected);
+  });
+
+  it("takes a national code's chapter over the words of its name", () => {
+    expect(classes.of('002501000010000', '某某检查')).toBe('lab');
+  });
+
+  it("is the one table: the post-event indicators classify items by the catalogue's own", () => {
+    const { classifier } = loadAuditCore(join(referenceDir, '..'));
+    expect(classifier.classesOf('002103000010000', 'X线计算机体层(CT)平扫')).toEqual(['labExam', 'ct']);
+    expect(classifier.classesOf('002102000010000', '磁共振平扫')).toEqual(['labExam', 'mri']);
+    expect(classifier.classesOf('001904000010000', '血细胞分析(血常规)')).toEqual(['labExam']);
+    expect(classifier.classesOf('003310010140000', '食管癌根治+结肠代食管术')).toEqual([]);
   });
 
   it('names the file and the field when a class has no source', () => {

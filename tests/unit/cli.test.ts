@@ -7,6 +7,7 @@ import { Keyring, readKeysFile } from '../../src/api/keys.ts';
 import { Claim } from '../../src/contracts/claim.ts';
 import { Flag } from '../../src/contracts/flag.ts';
 import { parseJsonContract } from '../../src/contracts/issues.ts';
+import { rulesCopy, supplyLimit } from '../helpers/rules-copy.ts';
 import { readTruth } from '../helpers/truth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fundguard-cli-'));
@@ -134,5 +135,41 @@ describe('fundguard keys', () => {
       code: 2,
       stderr: expect.stringContaining('issue, revoke or list'),
     });
+  });
+});
+
+describe('fundguard rules backtest', () => {
+  const stream = join(dir, 'backtest.ndjson');
+
+  // Three CLI processes, two of them loading two whole rule sets and catalogues: more than the
+  // default minute on a loaded machine, though each is a few CPU seconds.
+  it('prints the diff against a baseline directory, and the same report as JSON with --json', {
+    timeout: 180_000,
+  }, () => {
+    expect(fundguard('generate', '--claims', '300', '--seed', '5', '--out', stream).code).toBe(0);
+    const baseline = rulesCopy({ 'drug-max-supply.json': supplyLimit(20) });
+    const text = fundguard('rules', 'backtest', '--input', stream, '--baseline', baseline);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /backtest, stage in, 300 claims: working rs-[0-9a-f]{16} vs baseline rs-[0-9a-f]{16}/,
+    );
+    const json = fundguard('rules', 'backtest', '--input', stream, '--baseline', baseline, '--json');
+    const report = JSON.parse(json.stdout) as {
+      lostHits: number;
+      rules: { ruleId: string; lostHits: { count: number } }[];
+    };
+    // The working rules allow 30 days where the baseline allowed 20: its extra hits are lost.
+    expect(report.lostHits).toBeGreaterThan(0);
+    expect(report.rules[0]).toMatchObject({
+      ruleId: 'NHSA-DRUG-MAX-SUPPLY',
+      lostHits: { count: report.lostHits },
+    });
+    expect(text.stdout).toContain(`NHSA-DRUG-MAX-SUPPLY: 0 new (0.00 元), ${report.lostHits} lost`);
+  });
+
+  it('refuses a baseline that is neither published nor a directory', () => {
+    const run = fundguard('rules', 'backtest', '--input', stream, '--baseline', join(dir, 'nope'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('is neither "published" nor a rules directory');
   });
 });

@@ -9,8 +9,9 @@ import {
   type DocumentedSchema,
   EXAMPLE_MARKER,
 } from '../../src/contracts/document.ts';
-import { Flag } from '../../src/contracts/flag.ts';
+import { FLAG_STATUSES, Flag } from '../../src/contracts/flag.ts';
 import { ContractError, parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
+import { TRANSITIONS } from '../../src/review/machine.ts';
 import { rawClaim as base } from '../helpers/claims.ts';
 
 function problemsOf(input: unknown, schema: typeof Claim | typeof DraftClaim = Claim): string[] {
@@ -104,12 +105,20 @@ describe('Claim v1', () => {
     expect(issues({ ...base(), claimId: `C-${'x'.repeat(1_011)}` })).toEqual([]);
   });
 
-  it('refuses a claim too large to store or with more lines than a claim may have', () => {
+  it('refuses a claim too large to store or with more lines, diagnoses or procedures than a claim may have', () => {
     const claim = base();
     const lines = Array.from({ length: 2_001 }, (_, i) => ({ ...claim.items[0], lineNo: i + 1 }));
     expect(Claim.safeParse({ ...claim, items: lines }).error?.issues.map((i) => i.message)).toContain(
       'at most 2000 lines in one claim',
     );
+    const procedures = Array.from({ length: 101 }, () => ({
+      code: '60.5x00',
+      primary: false,
+      date: '2026-10-03',
+    }));
+    expect(problemsOf({ ...claim, procedures })).toEqual(['procedures: at most 100 procedures in one claim']);
+    const diagnoses = Array.from({ length: 101 }, () => ({ code: 'E11.900', primary: false }));
+    expect(problemsOf({ ...claim, diagnoses })).toEqual(['diagnoses: at most 100 diagnoses in one claim']);
     const padded = { ...claim, items: [{ ...claim.items[0], name: '药'.repeat(100_000) }] };
     expect(Claim.safeParse(padded).error?.issues.map((i) => i.message)).toEqual([
       expect.stringMatching(/^the claim is 3\d{5} bytes as JSON; at most 262144 \(256 KiB\)/),
@@ -150,6 +159,7 @@ describe('Flag', () => {
       message: '阿帕他胺片 is restricted to male patients; patient is F',
       basis: { ruleClass: '药品区分性别使用', code: 'GZ10000301004000', knowledgePoint: 'KP-1', text: '限…' },
       status: 'open',
+      ruleSetVersion: 'rs-3f9c2a61d0b4',
       createdAt: '2026-10-03T09:12:00Z',
     };
     expect(Flag.parse(flag)).toEqual(flag);
@@ -181,6 +191,17 @@ describe('docs/contracts.md', () => {
     expect(() => parseJsonContract(Flag, 'Flag example', broken)).toThrow(/severity: expected one of/);
   });
 
+  it('describes every review state the contract holds as reachable, investigating included', () => {
+    const states = committed.slice(committed.indexOf('## Review states'), committed.indexOf('## Rule file'));
+    for (const [action, t] of Object.entries(TRANSITIONS)) {
+      expect(states).toContain(
+        `| \`${action}\` | ${t.from.map((s) => `\`${s}\``).join(', ')} | \`${t.to}\` |`,
+      );
+    }
+    for (const status of FLAG_STATUSES.filter((s) => s !== 'open'))
+      expect(Object.values(TRANSITIONS).some((t) => t.to === status)).toBe(true);
+  });
+
   it('links nothing outside the repository', () => {
     expect(committed).not.toMatch(/\.\.\/shared|\/work\//);
   });
@@ -194,14 +215,23 @@ describe('configuration (src/config.ts)', () => {
     SCORES_TABLE: 'fundguard-dev-scores',
     IDEMPOTENCY_TABLE: 'fundguard-dev-idempotency',
     ALERTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fundguard-dev-alerts',
+    RULE_SETS_TABLE: 'fundguard-dev-rule-sets',
   };
 
-  it('reads the in-process function’s environment, the rules directory optional', () => {
-    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(inProcess);
+  it('reads the in-process function’s environment, the rules directory optional, the rule set check every 30 s by default', () => {
+    const parsed = { ...inProcess, RULE_SET_CHECK_SECONDS: 30 };
+    expect(parseEnvironment(InProcessEnv, inProcess)).toEqual(parsed);
     expect(parseEnvironment(InProcessEnv, { ...inProcess, FUNDGUARD_RULES_DIR: '/var/task/rules' })).toEqual({
-      ...inProcess,
+      ...parsed,
       FUNDGUARD_RULES_DIR: '/var/task/rules',
     });
+    expect(parseEnvironment(InProcessEnv, { ...inProcess, RULE_SET_CHECK_SECONDS: '5' })).toEqual({
+      ...inProcess,
+      RULE_SET_CHECK_SECONDS: 5,
+    });
+    expect(() => parseEnvironment(InProcessEnv, { ...inProcess, RULE_SET_CHECK_SECONDS: 'soon' })).toThrow(
+      /RULE_SET_CHECK_SECONDS/,
+    );
   });
 
   it('names every missing or invalid variable at once', () => {

@@ -78,6 +78,28 @@ describe('processClaims', () => {
     expect(ids(outcomes.written.map((o) => o.claim))).toEqual(['C-1']);
   });
 
+  it('fails only the claim whose screening outlives its time budget, with that reason, instead of timing the batch out', async () => {
+    const { deps, outcomes } = stage();
+    // The real screener; C-2 alone is given no time, as a pathological claim would use it all up.
+    const screen: Screener['screen'] = (claim, options) =>
+      core.screener.screen(claim, claim.claimId === 'C-2' ? { ...options, budgetMs: 0 } : options);
+    const screener = new Proxy(core.screener, {
+      get: (target, property) => (property === 'screen' ? screen : Reflect.get(target, property, target)),
+    });
+    const { processed, failed } = await processClaims([flagged('C-1'), clean('C-2')], { ...deps, screener });
+    expect(ids(processed)).toEqual(['C-1']);
+    expect(failed).toMatchObject([
+      {
+        claimId: 'C-2',
+        error: {
+          name: 'ScreenBudgetError',
+          message: expect.stringMatching(/did not finish within its 0 ms budget/),
+        },
+      },
+    ]);
+    expect(ids(outcomes.written.map((o) => o.claim))).toEqual(['C-1']);
+  });
+
   it('fails every screened claim when the recorder throws, and alerts nobody', async () => {
     const { deps, outcomes, alerts } = stage();
     outcomes.failure = new Error('throttled');

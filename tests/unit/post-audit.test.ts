@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Claim, Claim as ClaimSchema } from '../../src/contracts/claim.ts';
 import { Flag, SubjectFlag } from '../../src/contracts/flag.ts';
@@ -16,7 +17,9 @@ import {
   mapPatients,
   newFlags,
   reduceFrom,
+  withClaimVersions,
 } from '../../src/post/audit.ts';
+import { flagIdFor } from '../../src/rules/screen.ts';
 
 const NOW = new Date('2026-11-01T02:00:00Z');
 const PERIOD = '2026-10';
@@ -180,6 +183,39 @@ describe('post-event audit of a generated month', () => {
     expect(worst?.peers).toMatchObject({ level: 2 });
     expect(worst?.cases).toBeGreaterThan(100);
     for (const s of hospitals.slice(1)) expect(s.composite).toBeGreaterThan(worst?.composite ?? 100);
+  });
+
+  it("gives a corrected claim's post flags the ids the in-process stage gives that version's flags", () => {
+    const [corrected, other] = result.claimFlags;
+    if (!corrected || !other) throw new Error('the month raised fewer than two claim flags');
+    const versions = new Map([[`${corrected.hospitalId}/${corrected.claimId}`, 3]]);
+    const [again, untouched] = withClaimVersions([corrected, other], versions);
+    expect(again?.flagId).toBe(
+      flagIdFor(
+        { claimId: corrected.claimId, hospitalId: corrected.hospitalId, version: 3 },
+        corrected.ruleId,
+        corrected.ruleVersion,
+        corrected.lineNos,
+      ),
+    );
+    expect(again?.flagId).not.toBe(corrected.flagId);
+    expect({ ...again, flagId: corrected.flagId }).toEqual(corrected);
+    // Version 1 (or a claim the decisions table does not know) keeps the map's id.
+    expect(untouched).toBe(other);
+  });
+
+  it('raises exactly the flags (by flagId) it raised on this seeded month before the audit was made faster', () => {
+    // Recorded from main at 62b33c2, before the file path's speed-ups; regenerate only when a rule,
+    // the generator or the flag-id scheme changes on purpose, and say so in the commit.
+    const recorded = JSON.parse(
+      readFileSync(new URL('../fixtures/post-flag-ids-seed7.json', import.meta.url), 'utf8'),
+    ) as Record<string, string>;
+    const now = Object.fromEntries(
+      [...result.claimFlags, ...result.flags]
+        .sort((a, b) => (a.flagId < b.flagId ? -1 : 1))
+        .map((f) => [f.flagId, f.ruleId]),
+    );
+    expect(now).toEqual(recorded);
   });
 
   it('gives the same flags and scores whatever way the patients are split into partials', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FLAG_STATUSES } from '../../src/contracts/flag.ts';
 import {
   applyTransition,
+  availableActions,
   REVIEW_ACTIONS,
   type ReviewAction,
   ReviewError,
@@ -173,6 +174,29 @@ describe('review state machine', () => {
       new Date(now.getTime() + policy.steps.appealed.limitDays * 86_400_000).toISOString(),
     );
     expect(applyTransition(state('appealed'), request('uphold'), auditor, policy, now).dueAt).toBeUndefined();
+  });
+
+  it('refuses every action on a flag a correction of its claim superseded, and offers none', () => {
+    for (const action of REVIEW_ACTIONS) {
+      const { from, by } = ALLOWED[action];
+      const superseded = state(from[0] as FlagStatus, { ...escalatedBy('auditor-1'), supersededBy: 2 });
+      const error = refusal(() => applyTransition(superseded, request(action), by, policy, now));
+      expect(error.kind).toBe('not-allowed');
+      expect(error.message).toMatch(/superseded by version 2/);
+    }
+    expect(availableActions({ status: 'open', supersededBy: 2 }, auditor)).toEqual([]);
+    expect(availableActions({ status: 'open' }, auditor)).toEqual(['confirm', 'dismiss', 'escalate']);
+  });
+
+  it('refuses every action on an exempted flag, saying it is kept for the record', () => {
+    for (const action of REVIEW_ACTIONS) {
+      const error = refusal(() =>
+        applyTransition(state('exempted'), request(action), ALLOWED[action].by, policy, now),
+      );
+      expect(error.kind).toBe('not-allowed');
+      expect(error.message).toMatch(/exempted/);
+    }
+    expect(availableActions({ status: 'exempted' }, auditor)).toEqual([]);
   });
 
   it('keeps the evidence of an appeal in the trail', () => {

@@ -4,6 +4,7 @@ import { OPENAPI_FILE, renderOpenApi } from '../../src/openapi-write.ts';
 import { monthsBetween, planList } from '../../src/review/plan.ts';
 import { loadReviewPolicy } from '../../src/review/policy.ts';
 import type { Reviewer } from '../../src/review/states.ts';
+import { readSize } from '../../src/review/store.ts';
 
 const policy = loadReviewPolicy();
 const now = new Date('2026-10-10T00:00:00Z');
@@ -29,7 +30,9 @@ describe('flag listing plan', () => {
       policy,
       now,
     );
-    expect(plan.filter?.expression).toBe('#f_status = :f0 AND #f_severity = :f1 AND #f_amountAtRisk >= :f2');
+    expect(plan.filter?.expression).toBe(
+      '#f_status = :f0 AND #f_severity = :f1 AND #f_amountAtRisk >= :f2 AND attribute_not_exists(#f_supersededBy)',
+    );
     expect(plan.filter?.values).toEqual({ ':f0': 'open', ':f1': 'high', ':f2': 100 });
   });
 
@@ -69,6 +72,26 @@ describe('flag listing plan', () => {
     expect(planList({ status: 'open' }, auditor, policy, now).fingerprint).not.toBe(
       planList({ status: 'confirmed' }, auditor, policy, now).fingerprint,
     );
+  });
+
+  it('leaves superseded and exempted flags out of a listing unless it asks for them', () => {
+    const queue = planList({ hospital: 'H3002' }, auditor, policy, now).filter;
+    expect(queue?.expression).toBe('attribute_not_exists(#f_supersededBy) AND #f_status <> :f0');
+    expect(queue?.values).toEqual({ ':f0': 'exempted' });
+    const exempted = planList({ status: 'exempted' }, auditor, policy, now);
+    expect(exempted.steps).toEqual([{ index: 'byStatus', partition: 'exempted' }]);
+    expect(exempted.filter?.expression).toBe('attribute_not_exists(#f_supersededBy)');
+    const superseded = planList({ hospital: 'H3002', superseded: true }, auditor, policy, now).filter;
+    expect(superseded?.expression).toBe('attribute_exists(#f_supersededBy) AND #f_status <> :f0');
+  });
+
+  it('reads a page no larger than wanted while the filter keeps everything, and scales by the share it keeps', () => {
+    expect(readSize(50, 0, 0)).toBe(50);
+    expect(readSize(20, 30, 30)).toBe(20);
+    // Half the items passed: twice what is still wanted, a fifth to spare.
+    expect(readSize(25, 50, 25)).toBe(60);
+    expect(readSize(50, 200, 0)).toBe(1_000);
+    expect(readSize(1, 100, 99)).toBe(20);
   });
 
   it('counts months across a year boundary', () => {

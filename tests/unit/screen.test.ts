@@ -95,10 +95,38 @@ describe('screening a claim', () => {
     expect(decision.outcome).toBe('pass');
   });
 
+  it('rejects every line of a claim whose diagnosis belongs to the other sex: the flag names no line', async () => {
+    // C61 (malignant neoplasm of prostate) for a woman: every line was billed under that diagnosis.
+    const claim = claimOf({
+      diagnoses: [{ code: 'C61.x00', primary: true }],
+      items: [
+        line(1, 'XA10BAE054A001010101234', '二甲双胍片', 'drug'),
+        line(2, '001102000050000', '住院诊查费', 'service'),
+      ],
+    });
+    const { flags, decision } = await core.screener.screen(claim, { stage: 'in', now });
+    expect(flags.map((f) => [f.ruleId, f.lineNos, f.action])).toEqual([['NHSA-DIAGNOSIS-SEX', [], 'reject']]);
+    expect(decision.outcome).toBe('reject');
+    expect(decision.lines).toEqual([
+      { lineNo: 1, action: 'reject', ruleIds: ['NHSA-DIAGNOSIS-SEX'] },
+      { lineNo: 2, action: 'reject', ruleIds: ['NHSA-DIAGNOSIS-SEX'] },
+    ]);
+  });
+
+  it('holds, never rejects, every line of a claim whose only flag is a suspicious claim-level one', async () => {
+    const claim = claimOf({ diagnoses: [{ code: '2型糖尿病', primary: true }] });
+    const { flags, decision } = await core.screener.screen(claim, { stage: 'in', now });
+    expect(flags.map((f) => [f.ruleId, f.lineNos, f.action])).toEqual([['NHSA-DIAGNOSIS-CODE', [], 'hold']]);
+    expect(decision.outcome).toBe('hold');
+    expect(decision.lines).toEqual([{ lineNo: 1, action: 'hold', ruleIds: ['NHSA-DIAGNOSIS-CODE'] }]);
+  });
+
   it('takes the age on the service date, not today', async () => {
-    // 玛巴洛沙韦干混悬剂 is for children of 5 to 11; the patient turned 12 the day after the visit.
+    // 玛巴洛沙韦干混悬剂 is for children of 5 to 11 with influenza (药品限儿童使用 and 药品限适应症);
+    // the patient turned 12 the day after the visit.
     const claim = claimOf({
       patient: { birthDate: '2014-10-04' },
+      diagnoses: [{ code: 'J11.100', primary: true }],
       items: [line(1, 'XJ05AXM176X006010181735', '玛巴洛沙韦干混悬剂', 'drug')],
     });
     const { flags } = await core.screener.screen(claim, {

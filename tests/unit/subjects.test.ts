@@ -345,3 +345,34 @@ describe('the subject kinds from public reference data', () => {
     ]);
   });
 });
+
+describe('the indication subject kind', () => {
+  it('builds one subject per line of a drug whose indication point was read, judged on every diagnosis', () => {
+    const c = claimOf({
+      patient: { birthDate: '2015-06-01' },
+      diagnoses: [
+        { code: 'J06.900', primary: true },
+        { code: 'E11.900', primary: false },
+      ],
+      items: [
+        line(1, 'XA10BJL326B002010101523', '利拉鲁肽注射液', 'drug'),
+        line(2, 'XA10AED356B002010178997', '德谷胰岛素利拉鲁肽注射液', 'drug'),
+        line(3, 'XA10BAE054A001010101234', '二甲双胍片', 'drug'),
+      ],
+    });
+    const subjects = build('indication', c, [], '药品限适应症');
+    expect(
+      subjects.map((s) => [s.lines.map((l) => l.lineNo), s.fact.diagnosisIndicated, s.fact.indicated]),
+    ).toEqual([
+      [[1], true, true],
+      // 限成人2型糖尿病: the diagnosis fits, the 11-year-old does not.
+      [[2], true, false],
+    ]);
+    expect(subjects[0]?.fact).toMatchObject({
+      indication: '2型糖尿病',
+      diagnosisCodes: 'J06.900、E11.900',
+      finding: '',
+    });
+    expect(subjects[0]?.points?.get('药品限适应症')?.kpId).toBe('KP-9bb0090a9c2c1f46');
+  });
+});

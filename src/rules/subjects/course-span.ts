@@ -29,7 +29,7 @@ export const courseSpan: ClaimSubjectKind = {
   build({ claim, history, catalogue, ruleClass }) {
     const byKp = new Map<string, { kp: KnowledgePoint; maxMonths: number; items: Item[] }>();
     for (const item of claim.items) {
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (kp?.restriction?.kind !== 'course' || kp.restriction.scope !== 'span') continue;
       const entry = byKp.get(kp.kpId);
       if (entry) entry.items.push(item);

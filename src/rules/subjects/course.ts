@@ -29,7 +29,7 @@ export function courseGroups({
 }: ClaimInput): { kp: KnowledgePoint; items: Item[] }[] {
   const byKp = new Map<string, { kp: KnowledgePoint; items: Item[] }>();
   for (const item of claim.items) {
-    const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+    const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
     // A span from the first dose (支付不超过12个月) counts no billed days: see course-span.ts.
     if (kp?.restriction?.kind !== 'course' || kp.restriction.scope === 'span') continue;
     const entry = byKp.get(kp.kpId);

@@ -30,10 +30,10 @@ export const dailyQuantity: ClaimSubjectKind = {
   line: NO_LINE_FACTS,
   build({ claim, catalogue, ruleClass }) {
     const subjects: Subject[] = [];
-    const candidates = claim.items.filter((i) => catalogue.pointsFor(i.code)?.has(ruleClass));
+    const candidates = claim.items.filter((i) => catalogue.pointsFor(i.code, i.serviceDate)?.has(ruleClass));
     for (const items of groupBy(candidates, (i) => `${i.code}|${i.serviceDate}`).values()) {
       const first = items[0];
-      const kp = first && catalogue.pointsFor(first.code)?.get(ruleClass);
+      const kp = first && catalogue.pointsFor(first.code, first.serviceDate)?.get(ruleClass);
       if (!first || !kp || kp.restriction?.kind !== 'frequency') continue;
       subjects.push({
         kind: 'dailyQuantity',

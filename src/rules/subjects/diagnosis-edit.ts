@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CodeEdit } from '../../catalogue/code-edits.ts';
+import { type CodeEdit, DIAGNOSIS_EDITS_FILE } from '../../catalogue/code-edits.ts';
 import { serviceSpan } from '../../contracts/claim.ts';
+import { CodedEntryFact } from './diagnosis.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
 
 /** The `subject` fields a code edit (rules/reference) gives, shared by diagnosis and procedure edits. */
@@ -43,14 +44,9 @@ export const diagnosisEdit: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [DIAGNOSIS_EDITS_FILE],
   stages: EVERY_STAGE,
-  fact: z.object({
-    /** 1 for the claim's first diagnosis. */
-    index: z.number(),
-    code: z.string(),
-    primary: z.boolean(),
-    ...EditFact,
-  }),
+  fact: z.object({ ...CodedEntryFact, ...EditFact }),
   line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     const [first] = serviceSpan(claim);

@@ -9,6 +9,14 @@ import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS } from './kind.ts';
  */
 const ICD10_FORM = /^(?:[A-Z]\d{2}(?:\.[0-9xX]{1,3}(?:x\d{3})?)?[+*†]?|M\d{4,5}\/\d)$/;
 
+/** The `subject` fields of one coded entry of the settlement list (a diagnosis, a procedure). */
+export const CodedEntryFact = {
+  /** 1 for the claim's first diagnosis (or procedure). */
+  index: z.number(),
+  code: z.string(),
+  primary: z.boolean(),
+};
+
 /** Each diagnosis of the claim, with whether its code has the ICD-10 form (疾病诊断编码异常); it covers no line. */
 export const diagnosis: ClaimSubjectKind = {
   name: 'diagnosis',
@@ -16,13 +24,7 @@ export const diagnosis: ClaimSubjectKind = {
   ruleClass: 'optional',
   history: false,
   stages: EVERY_STAGE,
-  fact: z.object({
-    /** 1 for the claim's first diagnosis. */
-    index: z.number(),
-    code: z.string(),
-    primary: z.boolean(),
-    icd10Form: z.boolean(),
-  }),
+  fact: z.object({ ...CodedEntryFact, icd10Form: z.boolean() }),
   line: NO_LINE_FACTS,
   build({ claim }) {
     const [first] = serviceSpan(claim);

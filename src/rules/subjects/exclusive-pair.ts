@@ -39,10 +39,10 @@ export const exclusivePair: ClaimSubjectKind = {
     const subjects = [];
     const seen = new Set<string>();
     for (const [code, linesA] of byCode) {
-      const kp = catalogue.pointsFor(code)?.get(ruleClass);
-      if (kp?.restriction?.kind !== 'exclusivePair') continue;
       // A code may sit in several pairs; the catalogue keeps each pair as its own knowledge point.
-      for (const pair of pairsOf(catalogue, code, ruleClass)) {
+      const dates = [...new Set(linesA.map((l) => l.serviceDate))];
+      if (dates.every((date) => catalogue.pairsFor(code, ruleClass, date).length === 0)) continue;
+      for (const pair of pairsOf(catalogue, code, ruleClass, dates)) {
         const [codeA, codeB] = pair.codes;
         if (codeA !== code || seen.has(pair.kp.kpId)) continue;
         const linesB = byCode.get(codeB);
@@ -50,6 +50,8 @@ export const exclusivePair: ClaimSubjectKind = {
         seen.add(pair.kp.kpId);
         const daysA = [...groupBy(linesA, (l) => l.serviceDate)].sort(([x], [y]) => x.localeCompare(y));
         for (const [dayB, bs] of groupBy(linesB, (l) => l.serviceDate)) {
+          // The pair judges a day only if it applies on that day (knowledge points apply by service date).
+          if (!catalogue.pairsFor(code, ruleClass, dayB).includes(pair.kp)) continue;
           const [dayA, as] = nearest(daysA, dayB);
           const a = as[0];
           const b = bs[0];
@@ -98,23 +100,17 @@ function nearest<T>(days: readonly [string, T[]][], day: string): [string, T[]] 
   return target - epochDay(before[0]) <= Math.abs(epochDay(after[0]) - target) ? before : after;
 }
 
-/** Catalogues that know several pairs per code expose them through `pairsFor`. */
-interface PairLookup {
-  pairsFor(code: string, ruleClass: string): readonly KnowledgePoint[];
-}
-
+/** The pairs of `ruleClass` that `code` is part of and that apply on one of `dates`, each once. */
 function pairsOf(
   catalogue: CatalogueLookup,
   code: string,
   ruleClass: string,
+  dates: readonly string[],
 ): { kp: KnowledgePoint; codes: [string, string] }[] {
-  const lookup = catalogue as Partial<PairLookup> & CatalogueLookup;
-  const points = lookup.pairsFor
-    ? lookup.pairsFor(code, ruleClass)
-    : [catalogue.pointsFor(code)?.get(ruleClass)];
+  const points = new Set(dates.flatMap((date) => catalogue.pairsFor(code, ruleClass, date)));
   const out: { kp: KnowledgePoint; codes: [string, string] }[] = [];
   for (const kp of points) {
-    if (kp?.restriction?.kind === 'exclusivePair') out.push({ kp, codes: kp.restriction.codes });
+    if (kp.restriction?.kind === 'exclusivePair') out.push({ kp, codes: kp.restriction.codes });
   }
   return out;
 }

@@ -43,7 +43,7 @@ export const historyCycle: ClaimSubjectKind = {
       perWeek.set(week, (perWeek.get(week) ?? 0) + 1);
     };
     for (const { claimId, item } of pastLines(history, claim.claimId)) {
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (kp) seen(kp.kpId, item.serviceDate, claimId);
     }
     const subjects: Subject[] = [];
@@ -51,7 +51,7 @@ export const historyCycle: ClaimSubjectKind = {
       a.serviceDate < b.serviceDate ? -1 : a.serviceDate > b.serviceDate ? 1 : 0,
     );
     for (const item of ordered) {
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (kp?.restriction?.kind !== 'cycle') continue;
       const prev = lastByKp.get(kp.kpId);
       if (prev && prev.date <= item.serviceDate) {

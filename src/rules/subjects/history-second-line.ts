@@ -33,7 +33,7 @@ export const historySecondLine: ClaimSubjectKind = {
     );
     const subjects: Subject[] = [];
     for (const item of claim.items) {
-      const kp = catalogue.pointsFor(item.code)?.get(ruleClass);
+      const kp = catalogue.pointsFor(item.code, item.serviceDate)?.get(ruleClass);
       if (item.category !== 'drug' || kp?.restriction?.kind !== 'secondLine') continue;
       const subgroup = pharmacologicalSubgroupOf(item.code);
       if (subgroup === undefined) continue;

@@ -19,7 +19,7 @@ export const item: ClaimSubjectKind = {
   line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     return claim.items.map((i) => {
-      const points = catalogue.pointsFor(i.code);
+      const points = catalogue.pointsFor(i.code, i.serviceDate);
       return {
         kind: 'item',
         fact: itemFact(i),

@@ -8,8 +8,13 @@ import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
 
 /** What the core needs of the reference catalogues: the knowledge points that cover a code. */
 export interface CatalogueLookup {
-  /** Active knowledge points for `code`, keyed by rule class. */
-  pointsFor(code: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /**
+   * Knowledge points for `code` that apply to a line served on `date` (a knowledge point applies from
+   * its publication until an update replaces it), keyed by rule class.
+   */
+  pointsFor(code: string, date: string): ReadonlyMap<string, KnowledgePoint> | undefined;
+  /** Every exclusive-pair knowledge point of `ruleClass` that `code` is part of and that applies on `date`. */
+  pairsFor(code: string, ruleClass: string, date: string): readonly KnowledgePoint[];
   /** Reference groups (rules/reference) the claim's diagnosis codes fall in: indeterminateSex, maternity. */
   diagnosisGroupsOf(codes: readonly string[]): ReadonlySet<string>;
   /** Sex and age edits (rules/reference/diagnosis-edits.json) of an ICD-10 code. */
@@ -18,8 +23,11 @@ export interface CatalogueLookup {
   procedureEditsOf(code: string): readonly CodeEdit[];
   /** The 十八反 / 十九畏 table (rules/reference/tcm-incompatibility.json), if loaded. */
   readonly tcmIncompatibility: TcmIncompatibility | undefined;
-  /** The class of a national service code (rules/reference/service-classes.json): exam, lab, ct, mri, treatment, surgery. */
-  serviceClassOf(code: string): string | undefined;
+  /**
+   * The class of a service item (rules/reference/service-classes.json): exam, lab, ct, mri, treatment,
+   * surgery — by its national code's chapter, else by words of its name.
+   */
+  serviceClassOf(code: string, name?: string): string | undefined;
 }
 
 /**
@@ -83,6 +91,12 @@ interface KindBase {
   readonly ruleClass: 'required' | 'optional';
   /** Whether it reads the patient's earlier claims: its rules then declare `historyDays`. */
   readonly history: boolean;
+  /**
+   * The public reference tables (file names in `rules/reference`) its subjects are made from, for
+   * rules that judge a claim by reference data rather than knowledge points; the import's coverage
+   * names them.
+   */
+  readonly reference?: readonly string[];
   /** The stages it can be evaluated in. */
   readonly stages: readonly Stage[];
   /** The `subject` fact: the linter checks condition, message and `when.requires` paths against it. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PROCEDURE_EDITS_FILE } from '../../catalogue/code-edits.ts';
+import { CodedEntryFact } from './diagnosis.ts';
 import { EditFact, editFacts } from './diagnosis-edit.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
 
@@ -13,15 +15,9 @@ export const procedureEdit: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [PROCEDURE_EDITS_FILE],
   stages: EVERY_STAGE,
-  fact: z.object({
-    /** 1 for the claim's first procedure. */
-    index: z.number(),
-    code: z.string(),
-    primary: z.boolean(),
-    date: z.string(),
-    ...EditFact,
-  }),
+  fact: z.object({ ...CodedEntryFact, date: z.string(), ...EditFact }),
   line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     const subjects: Subject[] = [];

@@ -13,11 +13,13 @@ import { historyCycle } from './history-cycle.ts';
 import { historySameDay } from './history-same-day.ts';
 import { historySecondLine } from './history-second-line.ts';
 import { historySupply } from './history-supply.ts';
+import { indication } from './indication.ts';
 import { item } from './item.ts';
 import type { SubjectKind } from './kind.ts';
 import { prescription } from './prescription.ts';
 import { procedureEdit } from './procedure-edit.ts';
 import { serviceMix } from './service-mix.ts';
+import { surgeryGroup } from './surgery-group.ts';
 import { tcmIncompatibility } from './tcm-incompatibility.ts';
 import { tcmPrescription } from './tcm-prescription.ts';
 
@@ -51,5 +53,8 @@ export const SUBJECT_KINDS: ReadonlyMap<string, SubjectKind> = new Map(
     drugSubgroup,
     serviceMix,
     historySecondLine,
+    surgeryGroup,
+    // Knowledge points read with rules/reference/indication-diseases.json (issue 10).
+    indication,
   ].map((kind) => [kind.name, kind]),
 );

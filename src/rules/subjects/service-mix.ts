@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICE_CLASSES_FILE } from '../../catalogue/reference.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, lineOf, round2 } from './kind.ts';
 
 /**
@@ -13,6 +14,7 @@ export const serviceMix: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [SERVICE_CLASSES_FILE],
   stages: EVERY_STAGE,
   fact: z.object({
     totalAmount: z.number(),
@@ -28,7 +30,8 @@ export const serviceMix: ClaimSubjectKind = {
     let lab = 0;
     let treated = 0;
     const lines = claim.items.map((item) => {
-      const serviceClass = item.category === 'service' ? catalogue.serviceClassOf(item.code) : undefined;
+      const serviceClass =
+        item.category === 'service' ? catalogue.serviceClassOf(item.code, item.name) : undefined;
       total += item.amount;
       if (serviceClass === 'exam' || serviceClass === 'ct' || serviceClass === 'mri') exam += item.amount;
       else if (serviceClass === 'lab') lab += item.amount;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TCM_INCOMPATIBILITY_FILE } from '../../catalogue/tcm-incompatibility.ts';
 import type { Item } from '../../contracts/claim.ts';
 import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, type Subject } from './kind.ts';
 
@@ -13,6 +14,7 @@ export const tcmIncompatibility: ClaimSubjectKind = {
   scope: 'claim',
   ruleClass: 'optional',
   history: false,
+  reference: [TCM_INCOMPATIBILITY_FILE],
   stages: EVERY_STAGE,
   fact: z.object({
     date: z.string(),

@@ -32,10 +32,12 @@ export const tcmPrescription: ClaimSubjectKind = {
     const subjects: Subject[] = [];
     for (const [date, items] of groupBy(pieces, (i) => i.serviceDate)) {
       const flagged = items.filter(
-        (i) => catalogue.pointsFor(i.code)?.get(ruleClass)?.restriction?.kind === 'tcmNotPayableAlone',
+        (i) =>
+          catalogue.pointsFor(i.code, i.serviceDate)?.get(ruleClass)?.restriction?.kind ===
+          'tcmNotPayableAlone',
       );
       const firstFlagged = flagged[0];
-      const kp = firstFlagged && catalogue.pointsFor(firstFlagged.code)?.get(ruleClass);
+      const kp = firstFlagged && catalogue.pointsFor(firstFlagged.code, date)?.get(ruleClass);
       if (!kp) continue;
       subjects.push({
         kind: 'tcmPrescription',
