@@ -1,36 +1,56 @@
+import { loadavg } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadCore } from '../src/core.ts';
 import { generateClaims } from '../src/generator/generate.ts';
-import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
+import { localClientConfig, startDynamoDbLocal, startSqsLocal } from '../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../src/local/lambda-env.ts';
 import { startPoller } from '../src/local/poller.ts';
 import { createResources } from '../src/local/provisioning.ts';
 import { sendStream } from '../src/local/stream.ts';
 import { countItems, queueDepth } from '../src/local/summary.ts';
+import { groupCpuSeconds, processCpuSeconds } from './cpu.ts';
 import { percentile, round, writeSection } from './results.ts';
 
 /**
  * End to end on the local stack: generated claims sent to the claims queue, the in-process handler
  * behind the Lambda-like poller, until every claim is decided or dead-lettered. Throughput from a
  * burst; latency (send → handler done: decision, flags and history written, message deleted) from
- * a paced stream. The loss check counts the decisions table and the DLQ.
+ * a steady stream. The loss check counts the decisions table and the DLQ.
+ *
+ * Wall-clock figures depend on what else the machine runs; CPU per claim (this process: handler,
+ * poller and local SQS; DynamoDB Local's JVM) and DynamoDB calls per claim do not, so both are
+ * reported per phase.
  */
 export async function benchInProcess(
-  claimCount = Number(process.env.BENCH_IN_PROCESS_CLAIMS ?? 8_000),
+  claimCount = Number(process.env.BENCH_IN_PROCESS_CLAIMS ?? 20_000),
+  steadyRate = Number(process.env.BENCH_IN_PROCESS_RATE ?? 500),
+  steadySeconds = Number(process.env.BENCH_IN_PROCESS_SECONDS ?? 10),
   concurrency = Number(process.env.BENCH_IN_PROCESS_CONCURRENCY ?? 12),
 ): Promise<Record<string, number>> {
-  const services = await startLocalServices();
-  const sqs = new SQSClient(localClientConfig(services.endpoints.sqs));
-  const dynamodb = new DynamoDBClient(localClientConfig(services.endpoints.dynamodb));
+  const [dynamoLocal, sqsLocal] = await Promise.all([startDynamoDbLocal(), startSqsLocal()]);
+  const endpoints = { dynamodb: dynamoLocal.endpoint, sqs: sqsLocal.endpoint };
+  const sqs = new SQSClient(localClientConfig(endpoints.sqs));
+  const dynamodb = new DynamoDBClient(localClientConfig(endpoints.dynamodb));
   try {
-    const resources = await createResources(services.endpoints, 'bench', { sqs, dynamodb });
+    const resources = await createResources(endpoints, 'bench', { sqs, dynamodb });
     applyEnvironment({
-      ...lambdaEnvironment(services.endpoints, resources),
+      ...lambdaEnvironment(endpoints, resources),
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const { handler } = await import('../functions/in-process.ts');
+    // The handler's own client: every DynamoDB call it makes, by operation.
+    const { dynamo } = await import('../functions/commons/clients.ts');
+    const calls = new Map<string, number>();
+    dynamo.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchCallCounter' },
+    );
     const core = loadCore();
     const stream = async (seed: number, claims: number) =>
       (await generateClaims({ seed, claims, violationRate: 0.05 }, core)).claims.map((c) =>
@@ -57,10 +77,23 @@ export async function benchInProcess(
         }
       },
     });
+    // What the JVM and this process spend with nothing to do (GC, JIT, timers, the poller's idle
+    // receives), per second: on a loaded machine a phase lasts long enough for it to matter, so
+    // each phase also reports its CPU net of it.
+    const idleFor = 3;
+    const idleBefore = { node: processCpuSeconds(), jvm: groupCpuSeconds(dynamoLocal.pid) };
+    await new Promise((r) => setTimeout(r, idleFor * 1000));
+    const idle = {
+      node: (processCpuSeconds() - idleBefore.node) / idleFor,
+      jvm: (groupCpuSeconds(dynamoLocal.pid) - idleBefore.jvm) / idleFor,
+    };
+
     /** Sends a stream at `rate` (0: all at once) and waits until each claim is decided or dead-lettered. */
     const run = async (bodies: string[], rate: number) => {
       latencies = [];
+      calls.clear();
       const deadLetteredBefore = await queueDepth(sqs, resources.queues.claims.dlqUrl);
+      const cpuBefore = { node: processCpuSeconds(), jvm: groupCpuSeconds(dynamoLocal.pid) };
       const started = performance.now();
       await sendStream({
         sqs,
@@ -77,29 +110,56 @@ export async function benchInProcess(
         if (latencies.length + dead >= bodies.length) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      return { seconds: (lastDone - started) / 1000, latencies: [...latencies].sort((a, b) => a - b) };
+      const n = bodies.length;
+      const perClaim = (seconds: number) => round((seconds * 1000) / n, 3);
+      const elapsed = (performance.now() - started) / 1000;
+      const node = processCpuSeconds() - cpuBefore.node;
+      const jvm = groupCpuSeconds(dynamoLocal.pid) - cpuBefore.jvm;
+      return {
+        seconds: (lastDone - started) / 1000,
+        latencies: [...latencies].sort((a, b) => a - b),
+        nodeCpuMsPerClaim: perClaim(node),
+        jvmCpuMsPerClaim: perClaim(jvm),
+        netNodeCpuMsPerClaim: perClaim(node - idle.node * elapsed),
+        netJvmCpuMsPerClaim: perClaim(jvm - idle.jvm * elapsed),
+        dynamoCallsPerClaim: round([...calls.values()].reduce((a, b) => a + b, 0) / n, 3),
+        calls: Object.fromEntries([...calls].map(([name, count]) => [name, round(count / n, 3)])),
+      };
     };
 
     // Throughput: the whole stream at once, so the stage is never waiting for work.
     const burst = await run(await stream(2027, claimCount), 0);
-    // Latency: a steady 300 claims/s for 10 s, so the figures are claim latency, not queueing.
-    const paced = await run(await stream(2028, 3_000), 300);
+    // Latency: a steady rate, so the figures are claim latency, not queueing.
+    const steadyClaims = steadyRate * steadySeconds;
+    const steady = await run(await stream(2028, steadyClaims), steadyRate);
     await poller.stop();
-    const sent = claimCount + 3_000;
+    const sent = claimCount + steadyClaims;
     const decided = await countItems(dynamodb, resources.tables.decisions);
     const deadLettered = await queueDepth(sqs, resources.queues.claims.dlqUrl);
     const result = {
       claimsPerSec: Math.round(claimCount / burst.seconds),
-      p50Ms: round(percentile(paced.latencies, 50), 1),
-      p99Ms: round(percentile(paced.latencies, 99), 1),
+      p50Ms: round(percentile(steady.latencies, 50), 1),
+      p99Ms: round(percentile(steady.latencies, 99), 1),
       sent,
       decided,
       deadLettered,
-      pacedRate: 300,
+      steadyRate,
+      burstClaims: claimCount,
       burstP50Ms: round(percentile(burst.latencies, 50), 1),
+      burstNodeCpuMsPerClaim: burst.nodeCpuMsPerClaim,
+      burstJvmCpuMsPerClaim: burst.jvmCpuMsPerClaim,
+      burstNetNodeCpuMsPerClaim: burst.netNodeCpuMsPerClaim,
+      burstNetJvmCpuMsPerClaim: burst.netJvmCpuMsPerClaim,
+      idleNodeCpuPerSec: round(idle.node, 3),
+      idleJvmCpuPerSec: round(idle.jvm, 3),
+      burstDynamoCallsPerClaim: burst.dynamoCallsPerClaim,
+      steadyNodeCpuMsPerClaim: steady.nodeCpuMsPerClaim,
+      steadyJvmCpuMsPerClaim: steady.jvmCpuMsPerClaim,
       concurrency,
+      loadAverage: round(loadavg()[0] ?? 0, 1),
     };
     console.table({ 'in-process (local stack)': result });
+    console.log('DynamoDB calls per claim (burst):', burst.calls);
     const lost = result.sent - decided - deadLettered;
     console.log(
       lost === 0
@@ -112,6 +172,6 @@ export async function benchInProcess(
   } finally {
     sqs.destroy();
     dynamodb.destroy();
-    await services.stop();
+    await Promise.all([dynamoLocal.stop(), sqsLocal.stop()]);
   }
 }

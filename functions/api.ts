@@ -25,7 +25,10 @@ function depsFromEnvironment(): ApiDeps {
   return {
     screener: activeRuleSet(config),
     history: new DynamoHistoryStore(documents, config.CLAIMS_TABLE),
-    alerts: new DynamoAlertsStore(documents, config.FLAGS_TABLE),
+    alerts: new DynamoAlertsStore(documents, {
+      flags: config.FLAGS_TABLE,
+      decisions: config.DECISIONS_TABLE,
+    }),
     // Every route sits behind the Lambda authorizer (infra/api.ts), which has checked the key.
     authenticate: byAuthorizerContext(),
     cursors: new CursorSigner(cursorSecretFrom(config.CURSOR_SECRET)),

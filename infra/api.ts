@@ -41,8 +41,8 @@ const DEFAULT_AUTHORIZER_CACHE = Duration.minutes(5);
 export interface PreEventApiProps {
   /** Prefix of physical names: `fundguard-<stage>-…`. */
   stage: string;
-  /** The claims table (patients' history), the flags table (hospitals' alerts, byHospital index), the rule set versions. */
-  tables: { claims: ITable; flags: ITable; ruleSets: ITable };
+  /** The claims table (patients' history), the flags table (hospitals' alerts, byHospital index), the decisions, the rule set versions. */
+  tables: { claims: ITable; flags: ITable; decisions: ITable; ruleSets: ITable };
   /** Hashed keys the authorizer accepts. Default `apiKeysFileFor(stage)`; missing, every request is refused. */
   apiKeysFile?: string;
   /** Entry files; default `functions/api.ts` and `functions/authorizer.ts`. */
@@ -81,6 +81,7 @@ export class PreEventApi extends Construct {
       timeout: Duration.seconds(6),
       environment: {
         CLAIMS_TABLE: props.tables.claims.tableName,
+        DECISIONS_TABLE: props.tables.decisions.tableName,
         FLAGS_TABLE: props.tables.flags.tableName,
         CURSOR_SECRET: cursors.value,
         FUNDGUARD_RULES_DIR: LAMBDA_RULES_DIR,
@@ -199,6 +200,12 @@ export class PreEventApi extends Construct {
       grantee: this.apiFunction,
       actions: ['dynamodb:Query'],
       resourceArns: [`${tables.flags.tableArn}/index/${byHospital.indexName}`],
+    });
+    // An alert is listed only once its claim's decision lists it (src/api/alerts-dynamo.ts).
+    Grant.addToPrincipal({
+      grantee: this.apiFunction,
+      actions: ['dynamodb:BatchGetItem'],
+      resourceArns: [tables.decisions.tableArn],
     });
     Grant.addToPrincipal({
       grantee: this.apiFunction,

@@ -11,6 +11,7 @@ import type { EnvironmentOf, InProcessEnv } from '../src/config.ts';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
+  indexOf,
   physicalName,
   QUEUES,
   type QueueDef,
@@ -100,7 +101,12 @@ export class FundGuardStack extends Stack {
     });
     this.preEventApi = new PreEventApi(this, 'PreEventApi', {
       stage,
-      tables: { claims: this.tables.claims, flags: this.tables.flags, ruleSets: this.tables.ruleSets },
+      tables: {
+        claims: this.tables.claims,
+        flags: this.tables.flags,
+        decisions: this.tables.decisions,
+        ruleSets: this.tables.ruleSets,
+      },
       ...(props.rulesDir ? { rulesDir: props.rulesDir } : {}),
       ...props.preEventApi,
     });
@@ -183,11 +189,18 @@ export class FundGuardStack extends Stack {
     // History is read with one PartiQL SELECT per batch and outcomes are batch-written
     // (src/stores/dynamo.ts); both are authorised per table.
     grantTable(fn, claims, ['PartiQLSelect', 'BatchWriteItem']);
-    // The identity read, then the decision put conditionally as the commit marker (docs/dynamodb.md).
-    grantTable(fn, decisions, ['BatchGetItem', 'PutItem']);
+    // The identity read, then the decision written conditionally as the commit marker: a new claim's
+    // by a PartiQL INSERT (a batch of them per call), a correction's by PutItem (docs/dynamodb.md).
+    grantTable(fn, decisions, ['BatchGetItem', 'PartiQLInsert', 'PutItem']);
     // Flags batch-written; a correction marks the earlier version's flags superseded.
     // GetItem and UpdateItem: a superseded flag is read, then marked and uncounted (src/review/counts.ts).
     grantTable(fn, flags, ['BatchWriteItem', 'GetItem', 'UpdateItem']);
+    // A retried claim's flags by claim, to delete what a failed attempt left (src/stores/dynamo.ts).
+    Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${flags.tableArn}/index/${indexOf('flags', 'byClaim').indexName}`],
+    });
     grantTable(fn, idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // The active pointer and a version's parts are single GetItems; publishing is the CLI's, not the function's.
     grantTable(fn, ruleSets, ['GetItem']);

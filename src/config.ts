@@ -47,9 +47,13 @@ const cursorSecret = z
   .string()
   .min(MIN_CURSOR_SECRET_CHARS, `expected a secret of at least ${MIN_CURSOR_SECRET_CHARS} characters`);
 
-/** The pre-event API function: patients' history (claims) and hospitals' alerts (flags), the rules, the cursor key. */
+/**
+ * The pre-event API function: patients' history (claims), hospitals' alerts (flags, each shown only
+ * once its claim's decision lists it), the rules, the cursor key.
+ */
 export const ApiEnv = z.object({
   CLAIMS_TABLE: name,
+  DECISIONS_TABLE: name,
   FLAGS_TABLE: name,
   CURSOR_SECRET: cursorSecret,
   ...RulesEnv.shape,

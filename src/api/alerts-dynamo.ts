@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Flag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
 import { indexOf, TABLES } from '../resources.ts';
@@ -6,21 +11,29 @@ import type { AlertsPage, AlertsPosition, AlertsQuery, AlertsStore } from './ale
 
 const BY_HOSPITAL = indexOf('flags', 'byHospital');
 const FLAG_KEY = TABLES.flags.partitionKey.name;
+const DECISION_KEY = TABLES.decisions.partitionKey.name;
 const HOSPITAL_KEY = BY_HOSPITAL.partitionKey.name;
 const TIME_KEY = BY_HOSPITAL.sortKey.name;
 
 /** The alerts a hospital pulls are the in-process stage's; other stages' flags are for auditors. */
 const ALERT_STAGE: Flag['stage'] = 'in';
 
+/** BatchGetItem takes 100 keys a call. */
+const READ_CHUNK = 100;
+const MAX_ATTEMPTS = 6;
+
 /**
  * A hospital's alerts from the flags table's byHospital index (pk hospitalId, sk
- * `createdAt#flagId`), newest first. Flags of other stages are filtered out; each Query evaluates at
- * most the items still wanted, so the position after the last one is exact for the next page.
+ * `createdAt#flagId`), newest first. Flags of other stages are filtered out, and so is every flag
+ * its claim's decision does not list: the in-process stage writes a claim's flags before its
+ * decision (the commit marker, docs/dynamodb.md), so a flag without one belongs to a claim still
+ * being written or to an attempt that failed, and is no alert. Each Query evaluates at most the
+ * items still wanted, so the position after the last one is exact for the next page.
  */
 export class DynamoAlertsStore implements AlertsStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    private readonly tables: { flags: string; decisions: string },
   ) {}
 
   async listForHospital(query: AlertsQuery): Promise<AlertsPage> {
@@ -29,7 +42,7 @@ export class DynamoAlertsStore implements AlertsStore {
     do {
       const page = await this.client.send(
         new QueryCommand({
-          TableName: this.tableName,
+          TableName: this.tables.flags,
           IndexName: BY_HOSPITAL.indexName,
           KeyConditionExpression:
             query.since === undefined ? '#hospital = :hospital' : '#hospital = :hospital AND #time >= :since',
@@ -49,7 +62,10 @@ export class DynamoAlertsStore implements AlertsStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
+      const items = page.Items ?? [];
+      const committed = await this.#committedFlagIds(items.map((item) => String(item.claimId)));
+      for (const item of items) {
+        if (!committed.has(String(item[FLAG_KEY]))) continue;
         // Index keys and the review state (src/review/) live beside the flag on its item.
         const flag = Object.fromEntries(Object.entries(item).filter(([name]) => name in Flag.shape));
         flags.push(parseContract(Flag, 'stored flag', flag));
@@ -58,6 +74,41 @@ export class DynamoAlertsStore implements AlertsStore {
     } while (start && flags.length < query.limit);
     return start ? { flags, next: fromKey(start) } : { flags };
   }
+
+  /** The flag ids the decisions of these claims list, their superseded versions' included. */
+  async #committedFlagIds(claimIds: readonly string[]): Promise<Set<string>> {
+    const committed = new Set<string>();
+    const ids = [...new Set(claimIds)];
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      let keys: Record<string, unknown>[] | undefined = ids
+        .slice(i, i + READ_CHUNK)
+        .map((claimId) => ({ [DECISION_KEY]: claimId }));
+      for (let attempt = 1; keys?.length; attempt++) {
+        if (attempt > MAX_ATTEMPTS)
+          throw new Error(`DynamoDB left decisions unread after ${MAX_ATTEMPTS} attempts`);
+        const output: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tables.decisions]: { Keys: keys, ProjectionExpression: 'flagIds, superseded' },
+            },
+          }),
+        );
+        for (const decision of output.Responses?.[this.tables.decisions] ?? []) {
+          for (const flagId of listedFlagIds(decision)) committed.add(flagId);
+        }
+        keys = output.UnprocessedKeys?.[this.tables.decisions]?.Keys;
+      }
+    }
+    return committed;
+  }
+}
+
+/** A stored decision's `flagIds` and its superseded versions' (both JSON, src/stores/dynamo.ts). */
+function listedFlagIds(decision: Record<string, unknown>): string[] {
+  const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : []);
+  const current = json(decision.flagIds) as string[];
+  const superseded = json(decision.superseded) as { flagIds?: string[] }[];
+  return [...current, ...superseded.flatMap((s) => s.flagIds ?? [])];
 }
 
 const toKey = (position: AlertsPosition): Record<string, string> => ({

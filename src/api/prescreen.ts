@@ -1,8 +1,8 @@
 import { DraftClaim } from '../contracts/claim.ts';
 import { type Action, actionRank, type Basis, type Flag, severityRank } from '../contracts/flag.ts';
 import { type HistoryStore, historyFor } from '../history/store.ts';
-import { currentScreener, type ScreenerOrSource } from '../rules/active.ts';
-import { actionFor, ScreenBudgetError, type Screener } from '../rules/screen.ts';
+import { currentScreener, type ScreenerOrSource, type StageScreener } from '../rules/active.ts';
+import { actionFor, ScreenBudgetError } from '../rules/screen.ts';
 import { fieldErrors, PROBLEM_TYPES, ProblemError, problem } from './problem.ts';
 
 /** `ok`: nothing to say; `warn`: alerts the in-process stage would hold; `would-reject`: it would reject a line. */
@@ -145,7 +145,7 @@ export async function prescreen(draft: DraftClaim, deps: PrescreenDeps): Promise
 
 async function screenWithinBudget(
   draft: DraftClaim,
-  screener: Screener,
+  screener: StageScreener,
   budgetMs: number | undefined,
   now: Date,
   history: Awaited<ReturnType<typeof historyFor>>,

@@ -22,8 +22,8 @@ import { type Endpoints, localClientConfig } from './emulators.ts';
 
 export interface LocalApiOptions {
   endpoints: Pick<Endpoints, 'dynamodb'>;
-  /** Physical table names (createResources' `tables`); the API reads claims, flags and rule sets. */
-  tables: Pick<Record<TableName, string>, 'claims' | 'flags' | 'ruleSets'>;
+  /** Physical table names (createResources' `tables`); the API reads claims, flags, decisions and rule sets. */
+  tables: Pick<Record<TableName, string>, 'claims' | 'flags' | 'decisions' | 'ruleSets'>;
   /** Where the local keys live; default `.fundguard` in the working directory. */
   stateDir?: string;
   /** Default: a free port. */
@@ -63,7 +63,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const handler = createApiHandler({
     screener,
     history: new DynamoHistoryStore(documents, options.tables.claims),
-    alerts: new DynamoAlertsStore(documents, options.tables.flags),
+    alerts: new DynamoAlertsStore(documents, options.tables),
     authenticate: byApiKey(local.keyring),
     cursors: new CursorSigner(localCursorSecret(join(stateDir, CURSOR_SECRET_FILE))),
     logger,

@@ -15,6 +15,11 @@ export interface ClaimOutcome {
   decision: Decision;
   flags: Flag[];
   decidedAt: string;
+  /**
+   * The claim's own history item was found though the store may hold no decision for it: an
+   * earlier attempt got that far and may have left flags this one does not raise.
+   */
+  earlierAttempt?: boolean;
 }
 
 /**
@@ -125,13 +130,21 @@ export async function processClaims(claims: readonly Claim[], deps: InProcessDep
     for (const claim of patientClaims) {
       const [first, last] = spanOf(claim);
       const from = addDays(first, -days);
+      const earlierAttempt = history.some((h) => h.claimId === claim.claimId);
       // Never a claim's own earlier copy: a resend or a correction is not its own history.
       const window = history.filter(
         (h) => h.claimId !== claim.claimId && h.lastServiceDate >= from && h.firstServiceDate <= last,
       );
       try {
         const { flags, decision } = await screener.screen(claim, { stage: 'in', now, history: window });
-        screened.push({ claimId: claim.claimId, claim, decision, flags, decidedAt: now.toISOString() });
+        screened.push({
+          claimId: claim.claimId,
+          claim,
+          decision,
+          flags,
+          decidedAt: now.toISOString(),
+          ...(earlierAttempt ? { earlierAttempt } : {}),
+        });
         // A later claim of the same patient in this batch sees this one, as it would across batches
         // (a correction replaces its earlier version there, as it does in the store).
         history = [...history.filter((h) => h.claimId !== claim.claimId), toHistoryClaim(claim)];

@@ -1,6 +1,6 @@
 import { type Core, coreFromContent } from '../core.ts';
 import type { RuleSetContent } from './content.ts';
-import { Screener } from './screen.ts';
+import type { Screener } from './screen.ts';
 
 /** Where running functions find published rule sets: the versions table's pointer and contents. */
 export interface PublishedRuleSets {
@@ -13,11 +13,14 @@ export interface ScreenerSource {
   screener(): Promise<Screener>;
 }
 
-/** A deps' `screener`: a fixed screener (tests, the CLI) or a source that may change between calls. */
-export type ScreenerOrSource = Screener | ScreenerSource;
+/** What a stage uses of a screener: its rule set and `screen` (so a test may stand in one of its own). */
+export type StageScreener = Pick<Screener, 'ruleSet' | 'screen'>;
 
-export const currentScreener = (s: ScreenerOrSource): Promise<Screener> | Screener =>
-  s instanceof Screener ? s : s.screener();
+/** A deps' `screener`: a fixed screener (tests, the CLI) or a source that may change between calls. */
+export type ScreenerOrSource = StageScreener | ScreenerSource;
+
+export const currentScreener = (s: ScreenerOrSource): Promise<StageScreener> | StageScreener =>
+  'screen' in s ? s : s.screener();
 
 export interface RuleSetLog {
   info(message: string, extra: Record<string, unknown>): void;

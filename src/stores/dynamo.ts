@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   type BatchGetCommandOutput,
   BatchWriteCommand,
@@ -297,16 +298,36 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
       }
     }
 
-    const itemsFailed = await this.#write(plans.flatMap((plan) => this.#itemsOf(plan)));
-    const ready = plans.filter((p) => !itemsFailed.has(p.outcome.claim.claimId));
-    for (const [claimId, error] of itemsFailed) failed.set(claimId, error);
+    // In this order, each step only for the claims every step before succeeded for: a claim's
+    // flags exist only where its history item does, so a retry that finds its history item without
+    // a decision knows an earlier attempt may have left flags (`earlierAttempt`), and the decision,
+    // last, is the commit marker.
+    let ready = plans;
+    const step = async (run: (plans: Plan[]) => Promise<Map<string, Error>>) => {
+      const stepFailed = await run(ready);
+      for (const [claimId, error] of stepFailed) failed.set(claimId, error);
+      ready = ready.filter((p) => !stepFailed.has(p.outcome.claim.claimId));
+    };
+    await step((plans) => this.#removeStaleFlags(plans));
+    await step((plans) => this.#write(plans.flatMap((plan) => this.#historyOf(plan))));
+    await step((plans) => this.#write(plans.flatMap((plan) => this.#flagsOf(plan))));
 
+    // A claim with flags counts them in the review counters in its decision's own transaction
+    // (#putDecision); a clean claim, most of the stream, has nothing to count and is batched.
+    const inserted = await this.#insertDecisions(ready.filter((p) => !p.previous && p.flags.length === 0));
     await Promise.all(
       ready.map(async (plan) => {
         const { claimId } = plan.outcome.claim;
         try {
-          if (plan.previous) await this.#markSuperseded(plan.previous.flagIds, plan.version);
-          await this.#putDecision(plan);
+          if (plan.previous) {
+            await this.#markSuperseded(plan.previous.flagIds, plan.version);
+            await this.#putDecision(plan);
+          } else if (plan.flags.length) {
+            await this.#putDecision(plan);
+          } else {
+            const error = inserted.get(claimId);
+            if (error) throw error;
+          }
           results.set(claimId, {
             result: plan.previous ? 'corrected' : 'written',
             flags: plan.flags,
@@ -328,20 +349,122 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
     return { results, failed };
   }
 
-  /** The flags and history item of a planned claim, and the deletion of a superseded history item. */
-  #itemsOf({ outcome, flags, previous }: Plan): WriteEntry[] {
+  /** The history item of a planned claim, and the deletion of a superseded one whose key changed. */
+  #historyOf({ outcome, previous }: Plan): WriteEntry[] {
     const { claimId } = outcome.claim;
     const history = historyItem(outcome.claim);
-    const entries: WriteEntry[] = flags.map((flag) => ({
-      claimId,
-      table: this.tables.flags,
-      request: { PutRequest: { Item: flagItem(flag) } },
-    }));
-    entries.push({ claimId, table: this.tables.claims, request: { PutRequest: { Item: history } } });
+    const entries: WriteEntry[] = [
+      { claimId, table: this.tables.claims, request: { PutRequest: { Item: history } } },
+    ];
     const old = previous?.historyKey;
     if (old && (old[PATIENT_KEY] !== history[PATIENT_KEY] || old[SERVICE_KEY] !== history[SERVICE_KEY]))
       entries.push({ claimId, table: this.tables.claims, request: { DeleteRequest: { Key: old } } });
     return entries;
+  }
+
+  #flagsOf({ outcome, flags }: Plan): WriteEntry[] {
+    const { claimId } = outcome.claim;
+    return flags.map((flag) => ({
+      claimId,
+      table: this.tables.flags,
+      request: { PutRequest: { Item: flagItem(flag) } },
+    }));
+  }
+
+  /**
+   * Flags an earlier, failed attempt of a claim wrote and this attempt does not raise (the rule set
+   * or the history changed in between): deleted before anything else is written, so no flag of an
+   * attempt that never reached its decision outlives the retry. Only for a claim whose earlier
+   * attempt got as far as its history item, and for corrections; a first attempt costs nothing.
+   */
+  async #removeStaleFlags(plans: readonly Plan[]): Promise<Map<string, Error>> {
+    const failed = new Map<string, Error>();
+    const stale: WriteEntry[] = [];
+    await Promise.all(
+      plans
+        .filter((p) => p.previous || p.outcome.earlierAttempt)
+        .map(async (plan) => {
+          const { claimId, hospital } = plan.outcome.claim;
+          const keep = new Set([
+            ...plan.flags.map((f) => f.flagId),
+            ...(plan.previous?.flagIds ?? []),
+            ...(plan.previous?.superseded ?? []).flatMap((s) => (s as { flagIds?: string[] }).flagIds ?? []),
+          ]);
+          try {
+            for (const flag of await this.#flagsOfClaim(claimId)) {
+              // Another hospital's flags under this claim id are its own business (refused or not).
+              if (flag.hospitalId !== hospital.hospitalId || keep.has(flag.flagId)) continue;
+              stale.push({
+                claimId,
+                table: this.tables.flags,
+                request: { DeleteRequest: { Key: { [FLAG_KEY]: flag.flagId } } },
+              });
+            }
+          } catch (error) {
+            failed.set(claimId, asStoreError(error));
+          }
+        }),
+    );
+    for (const [claimId, error] of await this.#write(stale)) failed.set(claimId, error);
+    return failed;
+  }
+
+  /** The flags table's byClaim index: every flag stored under a claim id (ids and hospitals only). */
+  async #flagsOfClaim(claimId: string): Promise<{ flagId: string; hospitalId: string }[]> {
+    const found: { flagId: string; hospitalId: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.flags,
+          IndexName: BY_CLAIM.indexName,
+          KeyConditionExpression: '#claim = :c',
+          ExpressionAttributeNames: { '#claim': BY_CLAIM.partitionKey.name, '#flag': FLAG_KEY },
+          ExpressionAttributeValues: { ':c': claimId },
+          ProjectionExpression: '#flag, hospitalId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        found.push({ flagId: String(item[FLAG_KEY]), hospitalId: String(item.hospitalId) });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  /**
+   * The decisions of new claims without flags, 25 to a call: a PartiQL `INSERT` is a put conditional on the key
+   * being absent, and BatchExecuteStatement answers each statement on its own (`DuplicateItem` when
+   * the claim id is taken meanwhile). One round trip for a batch of claims instead of one
+   * conditional PutItem each, for the same guarantee (docs/dynamodb.md, "Writes per claim").
+   */
+  async #insertDecisions(plans: readonly Plan[]): Promise<Map<string, Error>> {
+    const failed = new Map<string, Error>();
+    for (let i = 0; i < plans.length; i += WRITE_CHUNK) {
+      const chunk = plans.slice(i, i + WRITE_CHUNK);
+      const statements = chunk.map((plan) => {
+        const item = decisionItem(plan.outcome, plan);
+        const names = Object.keys(item).filter((name) => item[name] !== undefined);
+        return {
+          Statement: `INSERT INTO "${this.tables.decisions}" VALUE {${names.map((n) => `'${n}': ?`).join(', ')}}`,
+          Parameters: names.map((n) => item[n]),
+        };
+      });
+      try {
+        const { Responses = [] } = await this.client.send(
+          new BatchExecuteStatementCommand({ Statements: statements }),
+        );
+        chunk.forEach((plan, k) => {
+          const error = Responses[k]?.Error;
+          if (!error) return;
+          failed.set(plan.outcome.claim.claimId, statementError(error));
+        });
+      } catch (error) {
+        const reason = asStoreError(error);
+        for (const plan of chunk) failed.set(plan.outcome.claim.claimId, reason);
+      }
+    }
+    return failed;
   }
 
   async #putDecision({ outcome, hash, version, flags, previous }: Plan): Promise<void> {
@@ -368,20 +491,16 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
   }
 
   /**
-   * The reason a decision put failed. When another hospital's claim took the id meanwhile, the
+   * The reason a decision write failed. When another hospital's claim took the id meanwhile, the
    * flags and history item just written for this one are deleted (their keys are this hospital's
    * own: flag ids carry the hospital), so nothing of a refused claim stays.
    */
   async #lostRace(plan: Plan, error: Error): Promise<Error> {
-    if (
-      (error.cause as { name?: string } | undefined)?.name !== 'ConditionalCheckFailedException' &&
-      error.name !== 'ConditionalCheckFailedException'
-    )
-      return error;
+    if (!isConditionFailure(error)) return error;
     const { claimId, hospital } = plan.outcome.claim;
     const now = (await this.#storedDecisions([claimId])).get(claimId);
     if (now && now.hospitalId !== hospital.hospitalId) {
-      const undo = this.#itemsOf({ ...plan, previous: undefined }).map(
+      const undo = [...this.#historyOf({ ...plan, previous: undefined }), ...this.#flagsOf(plan)].map(
         (entry): WriteEntry => ({ ...entry, request: { DeleteRequest: { Key: keyOf(entry) } } }),
       );
       const undone = await this.#write(undo);
@@ -487,6 +606,27 @@ const backoff = (attempt: number): Promise<void> =>
 
 const DECISION_KEY = TABLES.decisions.partitionKey.name;
 const FLAG_KEY = TABLES.flags.partitionKey.name;
+const BY_CLAIM = indexOf('flags', 'byClaim');
+
+/** A conditional write lost: a PutItem's ConditionalCheckFailed, a PartiQL INSERT's DuplicateItem. */
+function isConditionFailure(error: Error): boolean {
+  const names = [error.name, (error.cause as { name?: string } | undefined)?.name];
+  return names.some((n) => n === 'ConditionalCheckFailedException' || n === 'DuplicateItem');
+}
+
+/** A statement's error code in a BatchExecuteStatement answer, by the exception the SDK throws for it. */
+const STATEMENT_ERRORS: Record<string, string> = {
+  ThrottlingError: 'ThrottlingException',
+  ProvisionedThroughputExceeded: 'ProvisionedThroughputExceededException',
+  RequestLimitExceeded: 'RequestLimitExceeded',
+  ConditionalCheckFailed: 'ConditionalCheckFailedException',
+};
+
+/** One statement's error in a BatchExecuteStatement answer, as the SDK would have thrown it. */
+function statementError({ Code, Message }: { Code?: string; Message?: string }): Error {
+  const name = STATEMENT_ERRORS[String(Code)] ?? String(Code);
+  return asStoreError(Object.assign(new Error(`${Code}: ${Message ?? ''}`), { name }));
+}
 
 /** The key of a put or delete entry's item, for undoing it. */
 function keyOf({ table, request }: WriteEntry): Record<string, unknown> {

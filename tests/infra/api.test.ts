@@ -20,13 +20,14 @@ let outdir: string;
 let keysFile: string;
 let stack: Stack;
 let api: PreEventApi;
-let tables: { claims: Table; flags: Table; ruleSets: Table };
+let tables: { claims: Table; flags: Table; decisions: Table; ruleSets: Table };
 let template: Template;
 
 /** The tables the API reads, built as FundGuardStack builds them. */
 const tablesIn = (scope: Stack) => ({
   claims: resourceTable(scope, 'test', 'claims'),
   flags: resourceTable(scope, 'test', 'flags'),
+  decisions: resourceTable(scope, 'test', 'decisions'),
   ruleSets: resourceTable(scope, 'test', 'ruleSets'),
 });
 
@@ -173,6 +174,7 @@ describe('functions', () => {
       Environment: {
         Variables: Match.objectLike({
           CLAIMS_TABLE: { Ref: logicalId(tables.claims) },
+          DECISIONS_TABLE: { Ref: logicalId(tables.decisions) },
           FLAGS_TABLE: { Ref: logicalId(tables.flags) },
           FUNDGUARD_RULES_DIR: '/var/task/rules',
         }),
@@ -222,7 +224,7 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  it('lets the API function Query the claims table and the flags table’s byHospital index, and read rule set versions, nothing more', () => {
+  it('lets the API function Query the claims table and the flags table’s byHospital index, and read decisions and rule set versions, nothing more', () => {
     const grants = statementsOf(api.apiFunction)
       .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actionsOf(s), resource: s.Resource }));
@@ -232,6 +234,7 @@ describe('least privilege', () => {
         actions: ['dynamodb:Query'],
         resource: { 'Fn::Join': ['', [arnOf(tables.flags), '/index/byHospital']] },
       },
+      { actions: ['dynamodb:BatchGetItem'], resource: arnOf(tables.decisions) },
       { actions: ['dynamodb:GetItem'], resource: arnOf(tables.ruleSets) },
     ]);
   });

@@ -40,6 +40,9 @@ afterAll(() => {
 
 const logicalId = (construct: IConstruct) => logicalIdIn(stack)(construct);
 const arnOf = (construct: IConstruct) => arnIn(stack)(construct);
+const indexArnOf = (table: IConstruct, index: string) => ({
+  'Fn::Join': ['', [arnOf(table), `/index/${index}`]],
+});
 const tableNames = Object.keys(TABLES) as TableName[];
 const queueNames = Object.keys(QUEUES) as QueueName[];
 
@@ -279,11 +282,15 @@ describe('least privilege', () => {
           actions: ['dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
           resource: arnOf(stack.tables.claims),
         },
-        { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resource: arnOf(stack.tables.decisions) },
+        {
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem'],
+          resource: arnOf(stack.tables.decisions),
+        },
         {
           actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.flags),
         },
+        { actions: ['dynamodb:Query'], resource: indexArnOf(stack.tables.flags, 'byClaim') },
         {
           actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resource: arnOf(stack.tables.idempotency),
