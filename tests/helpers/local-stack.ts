@@ -9,6 +9,7 @@ import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.
 import { type Poller, startPoller } from '../../src/local/poller.ts';
 import { createResources, type LocalResources, type QueueOverrides } from '../../src/local/provisioning.ts';
 import { claimEntry } from '../../src/pipeline/claims-queue.ts';
+import { COUNTER_PREFIX } from '../../src/review/counts.ts';
 import { documentClient } from '../../src/stores/dynamo.ts';
 
 /** DynamoDB Local and local SQS for one test file, with clients; `stop()` ends them (the JVM included). */
@@ -108,6 +109,13 @@ export async function scan(client: DynamoDBClient, table: string): Promise<Recor
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/** Every flag of a flags table as the Flag contract, without the review counters kept beside them (src/review/counts.ts). */
+export async function scanFlags(client: DynamoDBClient, table: string): Promise<Flag[]> {
+  return (await scan(client, table))
+    .filter((item) => !String(item.flagId).startsWith(COUNTER_PREFIX))
+    .map(storedFlag);
 }
 
 /** A stored flag item as the Flag contract: the index keys the store adds, and any review state, are not part of it. */

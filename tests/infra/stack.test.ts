@@ -299,7 +299,7 @@ describe('least privilege', () => {
         { actions: ['dynamodb:GetItem'], resource: arnOf(stack.tables.ruleSets) },
       ]),
     );
-    expect(grants).toHaveLength(5);
+    expect(grants).toHaveLength(6);
     expect(JSON.stringify(grants)).not.toContain(logicalId(stack.tables.scores));
   });
 

@@ -7,12 +7,11 @@ import { InMemoryHistoryStore } from '../../src/history/memory.ts';
 import type { Poller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
-import { COUNTER_PREFIX } from '../../src/review/counts.ts';
 import {
   scan,
+  scanFlags,
   startInProcessPoller,
   startTestStack,
-  storedFlag,
   type TestStack,
   waitFor,
 } from '../helpers/local-stack.ts';
@@ -86,10 +85,7 @@ describe('claims of one patient are decided one after another', () => {
       'every claim decided',
       120_000,
     );
-    // The flags table also holds the review API's counter items (src/review/counts.ts), which are no flags.
-    const written = (await scan(stack.dynamodb, resources.tables.flags))
-      .filter((item) => !String(item.flagId).startsWith(COUNTER_PREFIX))
-      .map(storedFlag);
+    const written = await scanFlags(stack.dynamodb, resources.tables.flags);
     expect(comparable(written)).toEqual(comparable(expected));
     expect(poller.counters.failed).toBe(0);
   }, 240_000);
