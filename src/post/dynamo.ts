@@ -13,7 +13,7 @@ import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
 import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
-import { CLAIM_ATTRIBUTE } from '../stores/dynamo.ts';
+import { CLAIM_ATTRIBUTE, flagItem } from '../stores/dynamo.ts';
 
 /**
  * The audit's DynamoDB side: one parallel-scan segment of the claims table (a patient's claims all
@@ -152,7 +152,7 @@ export async function writeNewFlags(
           {
             Put: {
               TableName: table,
-              Item: { ...flag, createdAtFlagId: `${flag.createdAt}#${flag.flagId}` },
+              Item: flagItem(flag),
               ConditionExpression: 'attribute_not_exists(flagId)',
             },
           },

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Claim } from '../contracts/claim.ts';
 import type { Decision } from '../contracts/decision.ts';
-import { type Flag, highestSeverity } from '../contracts/flag.ts';
+import { type Flag, highestSeverity, type PostFlag } from '../contracts/flag.ts';
 import { HistoryClaim } from '../contracts/history.ts';
 import { parseJsonContract } from '../contracts/issues.ts';
 import { addDays } from '../dates.ts';
@@ -705,7 +705,8 @@ function historyItem(claim: Claim): Record<string, unknown> {
   };
 }
 
-function flagItem(flag: Flag): Record<string, unknown> {
+/** A flag as the flags table stores it, whichever stage wrote it (the post-event stage's too). */
+export function flagItem(flag: Flag | PostFlag): Record<string, unknown> {
   return {
     ...flag,
     [FLAG_TIME_KEY]: `${flag.createdAt}#${flag.flagId}`,

@@ -115,6 +115,15 @@ describe('the audit job on DynamoDB Local', () => {
     for (const f of flags) expect(f.claimId).toBeUndefined();
   });
 
+  it('stores post flags with the keys the review queue lists them by (rule class, month)', async () => {
+    const post = (await scan(resources.tables.flags)).filter((f) => f.stage === 'post');
+    expect(post.length).toBeGreaterThan(0);
+    for (const f of post) {
+      expect(f.ruleClass).toBe((f.basis as { ruleClass: string }).ruleClass);
+      expect(f.createdMonth).toBe(String(f.createdAt).slice(0, 7));
+    }
+  });
+
   it('writes the same scores the file path computes, and reads them back by hospital and period', async () => {
     const inMemory = await auditClaims(month.claims, core, PERIOD, NOW);
     expect(first.scores).toBe(inMemory.scores.length);
