@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { DraftClaim } from '../contracts/claim.ts';
 import { type Exemption, ExemptionFile } from '../contracts/exemption.ts';
-import { describeIssue } from '../contracts/issues.ts';
 import { EXEMPTIONS_DIR } from './content.ts';
-import { RuleSetError } from './load.ts';
+import { parseJsonProblems, RuleSetError } from './load.ts';
 
 /**
  * Validate the exemption files (`rules/exemptions/*.json`) against the rule set: schema, ids unique
@@ -21,19 +20,9 @@ export function parseExemptions(
   const seen = new Map<string, string>();
   for (const [name, text] of Object.entries(files)) {
     const source = join(where, EXEMPTIONS_DIR, name);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      problems.push(`${source}: not valid JSON (${(error as Error).message})`);
-      continue;
-    }
-    const parsed = ExemptionFile.safeParse(json, { reportInput: true });
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
-      continue;
-    }
-    parsed.data.exemptions.forEach((exemption, i) => {
+    const file = parseJsonProblems(source, text, ExemptionFile, problems);
+    if (file === undefined) continue;
+    file.exemptions.forEach((exemption, i) => {
       const other = seen.get(exemption.id);
       if (other) problems.push(`${source}: exemptions[${i}].id: ${exemption.id} is also used in ${other}`);
       seen.set(exemption.id, source);

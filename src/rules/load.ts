@@ -76,20 +76,10 @@ export function parseRuleFilesAs<T extends { id: string }>(
   const problems: string[] = [];
   const loaded: { file: T; source: string }[] = [];
   for (const { source, text } of texts) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      problems.push(`${source}: not valid JSON (${(error as Error).message})`);
-      continue;
-    }
-    const parsed = schema.safeParse(json, { reportInput: true });
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
-      continue;
-    }
-    for (const p of lint(parsed.data)) problems.push(`${source}: ${p}`);
-    loaded.push({ file: parsed.data, source });
+    const file = parseJsonProblems(source, text, schema, problems);
+    if (file === undefined) continue;
+    for (const p of lint(file)) problems.push(`${source}: ${p}`);
+    loaded.push({ file, source });
   }
   const ids = new Map<string, string>();
   for (const { file, source } of loaded) {
@@ -99,6 +89,31 @@ export function parseRuleFilesAs<T extends { id: string }>(
   }
   if (problems.length) throw new RuleSetError(problems);
   return loaded;
+}
+
+/**
+ * A rules-directory file's `text` parsed as JSON and by `schema`; otherwise each problem, named by
+ * `source` and path, is added to `problems` and the result is undefined (callers collect them all).
+ */
+export function parseJsonProblems<T>(
+  source: string,
+  text: string,
+  schema: z.ZodType<T>,
+  problems: string[],
+): T | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    problems.push(`${source}: not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  const parsed = schema.safeParse(json, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
+    return undefined;
+  }
+  return parsed.data;
 }
 
 type Ref = { fact?: unknown; path?: unknown };
