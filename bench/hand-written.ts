@@ -1,5 +1,4 @@
 import { genericOf, pharmacologicalSubgroupOf, specItemOf } from '../src/catalogue/codes.ts';
-import type { KnowledgePoint } from '../src/catalogue/schema.ts';
 import type { Claim, Item } from '../src/contracts/claim.ts';
 import { ageInYears, epochDay } from '../src/dates.ts';
 import type { CatalogueLookup } from '../src/rules/subjects/kind.ts';

@@ -1,17 +1,12 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Flag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
 import { indexOf, TABLES } from '../resources.ts';
+import { readDecisions } from '../stores/dynamo.ts';
 import type { AlertsPage, AlertsPosition, AlertsQuery, AlertsStore } from './alerts.ts';
 
 const BY_HOSPITAL = indexOf('flags', 'byHospital');
 const FLAG_KEY = TABLES.flags.partitionKey.name;
-const DECISION_KEY = TABLES.decisions.partitionKey.name;
 const HOSPITAL_KEY = BY_HOSPITAL.partitionKey.name;
 const TIME_KEY = BY_HOSPITAL.sortKey.name;
 
@@ -19,8 +14,6 @@ const TIME_KEY = BY_HOSPITAL.sortKey.name;
 const ALERT_STAGE: Flag['stage'] = 'in';
 
 /** BatchGetItem takes 100 keys a call. */
-const READ_CHUNK = 100;
-const MAX_ATTEMPTS = 6;
 
 /**
  * A hospital's alerts from the flags table's byHospital index (pk hospitalId, sk
@@ -77,29 +70,10 @@ export class DynamoAlertsStore implements AlertsStore {
 
   /** The flag ids the decisions of these claims list, their superseded versions' included. */
   async #committedFlagIds(claimIds: readonly string[]): Promise<Set<string>> {
-    const committed = new Set<string>();
-    const ids = [...new Set(claimIds)];
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      let keys: Record<string, unknown>[] | undefined = ids
-        .slice(i, i + READ_CHUNK)
-        .map((claimId) => ({ [DECISION_KEY]: claimId }));
-      for (let attempt = 1; keys?.length; attempt++) {
-        if (attempt > MAX_ATTEMPTS)
-          throw new Error(`DynamoDB left decisions unread after ${MAX_ATTEMPTS} attempts`);
-        const output: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tables.decisions]: { Keys: keys, ProjectionExpression: 'flagIds, superseded' },
-            },
-          }),
-        );
-        for (const decision of output.Responses?.[this.tables.decisions] ?? []) {
-          for (const flagId of listedFlagIds(decision)) committed.add(flagId);
-        }
-        keys = output.UnprocessedKeys?.[this.tables.decisions]?.Keys;
-      }
-    }
-    return committed;
+    const decisions = await readDecisions(this.client, this.tables.decisions, claimIds, {
+      projection: 'flagIds, superseded',
+    });
+    return new Set(decisions.flatMap(listedFlagIds));
   }
 }
 

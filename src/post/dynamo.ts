@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
@@ -13,7 +12,7 @@ import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
 import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
-import { CLAIM_ATTRIBUTE, flagItem } from '../stores/dynamo.ts';
+import { CLAIM_ATTRIBUTE, flagItem, readDecisions } from '../stores/dynamo.ts';
 
 /**
  * The audit's DynamoDB side: one parallel-scan segment of the claims table (a patient's claims all
@@ -23,7 +22,6 @@ import { CLAIM_ATTRIBUTE, flagItem } from '../stores/dynamo.ts';
 /** Longest stay looked back over, as the history store does, so a stay begun earlier still counts. */
 const MAX_STAY_DAYS = 90;
 const WRITE_CHUNK = 25;
-const GET_CHUNK = 100;
 const PUT_CONCURRENCY = 16;
 
 export interface SegmentRead {
@@ -99,32 +97,16 @@ export async function readClaimVersions(
 ): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   const wanted = new Set(claims.map((c) => `${c.hospitalId}/${c.claimId}`));
-  const ids = [...new Set(claims.map((c) => c.claimId))];
   const key = TABLES.decisions.partitionKey.name;
-  for (let i = 0; i < ids.length; i += GET_CHUNK) {
-    let keys: Record<string, unknown>[] | undefined = ids
-      .slice(i, i + GET_CHUNK)
-      .map((id) => ({ [key]: id }));
-    for (let attempt = 1; keys?.length; attempt++) {
-      if (attempt > 6) throw new Error('DynamoDB left decision keys unprocessed after retries (throttled)');
-      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const out = await client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ProjectionExpression: '#id, hospitalId, version',
-              ExpressionAttributeNames: { '#id': key },
-            },
-          },
-        }),
-      );
-      for (const item of out.Responses?.[table] ?? []) {
-        const at = `${String(item.hospitalId)}/${String(item[key])}`;
-        if (wanted.has(at)) versions.set(at, Number(item.version ?? 1));
-      }
-      keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-    }
+  const decisions = await readDecisions(
+    client,
+    table,
+    claims.map((c) => c.claimId),
+    { projection: '#id, hospitalId, version', names: { '#id': key } },
+  );
+  for (const item of decisions) {
+    const at = `${String(item.hospitalId)}/${String(item[key])}`;
+    if (wanted.has(at)) versions.set(at, Number(item.version ?? 1));
   }
   return versions;
 }

@@ -517,35 +517,12 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
   }
 
   async #storedDecisions(claimIds: readonly string[]): Promise<Map<string, StoredDecision>> {
-    const found = new Map<string, StoredDecision>();
-    const ids = [...new Set(claimIds)];
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      let keys: Record<string, unknown>[] | undefined = ids
-        .slice(i, i + READ_CHUNK)
-        .map((claimId) => ({ [DECISION_KEY]: claimId }));
-      for (let attempt = 1; keys?.length; attempt++) {
-        if (attempt > MAX_ATTEMPTS) throw new UnprocessedWritesError([this.tables.decisions]);
-        if (attempt > 1) await backoff(attempt);
-        const output: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tables.decisions]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression:
-                  'claimId, hospitalId, contentHash, version, outcome, decidedAt, flagIds, historyKey, superseded',
-              },
-            },
-          }),
-        );
-        for (const item of output.Responses?.[this.tables.decisions] ?? []) {
-          const stored = storedDecision(item);
-          found.set(stored.claimId, stored);
-        }
-        keys = output.UnprocessedKeys?.[this.tables.decisions]?.Keys;
-      }
-    }
-    return found;
+    const items = await readDecisions(this.client, this.tables.decisions, claimIds, {
+      projection:
+        'claimId, hospitalId, contentHash, version, outcome, decidedAt, flagIds, historyKey, superseded',
+      consistent: true,
+    });
+    return new Map(items.map((item) => storedDecision(item)).map((stored) => [stored.claimId, stored]));
   }
 
   /**
@@ -605,6 +582,46 @@ const backoff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt * (0.5 + Math.random()))));
 
 const DECISION_KEY = TABLES.decisions.partitionKey.name;
+
+/**
+ * The decision items of these claims (each id read once; absent claims have none), as `read`
+ * projects them: 100 keys to a BatchGetItem, unprocessed keys retried with backoff, and
+ * UnprocessedWritesError when DynamoDB keeps leaving some. The in-process store, the hospitals'
+ * alert listing and the audit all read decisions this way.
+ */
+export async function readDecisions(
+  client: DynamoDBDocumentClient,
+  table: string,
+  claimIds: readonly string[],
+  read: { projection: string; names?: Record<string, string>; consistent?: boolean },
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  const ids = [...new Set(claimIds)];
+  for (let i = 0; i < ids.length; i += READ_CHUNK) {
+    let keys: Record<string, unknown>[] | undefined = ids
+      .slice(i, i + READ_CHUNK)
+      .map((claimId) => ({ [DECISION_KEY]: claimId }));
+    for (let attempt = 1; keys?.length; attempt++) {
+      if (attempt > MAX_ATTEMPTS) throw new UnprocessedWritesError([table]);
+      if (attempt > 1) await backoff(attempt);
+      const output: BatchGetCommandOutput = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: keys,
+              ProjectionExpression: read.projection,
+              ...(read.names ? { ExpressionAttributeNames: read.names } : {}),
+              ...(read.consistent ? { ConsistentRead: true } : {}),
+            },
+          },
+        }),
+      );
+      items.push(...(output.Responses?.[table] ?? []));
+      keys = output.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return items;
+}
 const FLAG_KEY = TABLES.flags.partitionKey.name;
 const BY_CLAIM = indexOf('flags', 'byClaim');
 
