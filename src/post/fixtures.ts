@@ -3,7 +3,6 @@ import { ContractError, parseContract } from '../contracts/issues.ts';
 import { deepMerge, type FixtureResult } from '../rules/fixtures.ts';
 import { PolicyError, type PostPolicy } from './policy.ts';
 import type { PeriodRuleSet } from './rules.ts';
-import { PATIENT_SUBJECTS, type PatientSubjectName } from './subjects.ts';
 
 type Json = Record<string, unknown>;
 
@@ -23,9 +22,9 @@ export async function runPeriodFixtures(
     for (const fixture of file.fixtures) {
       const base = { ruleId: file.id, fixture: fixture.name, expect: fixture.expect };
       let hits: { claimId: string; lineNos: number[] }[] = [];
-      const kind = PATIENT_SUBJECTS[file.subject as PatientSubjectName];
+      const { kind } = rule;
       let target = '';
-      if (kind) {
+      if (kind.level === 'patient') {
         let claims: Claim[];
         try {
           claims = [...(fixture.history ?? []), fixture.claim ?? {}].map((patch, i, all) =>

@@ -5,10 +5,11 @@ import { InMemoryHistoryStore } from '../history/memory.ts';
 import { historyFor, toHistoryClaim } from '../history/store.ts';
 import { renderMessage } from '../rules/message.ts';
 import { flagIdFor, type Screener } from '../rules/screen.ts';
+import { categoryOf } from '../rules/subjects/period.ts';
+import { plannedCycleFor } from '../rules/subjects/planned-cycles.ts';
 import { type Aggregates, type ServiceClassifier, subjectAggregate } from './aggregates.ts';
-import { type IndicatorClass, type PostPolicy, plannedCycleFor } from './policy.ts';
+import type { IndicatorClass, PostPolicy } from './policy.ts';
 import type { PeriodRuleSet } from './rules.ts';
-import { categoryOf, PATIENT_SUBJECTS, type PatientSubjectName } from './subjects.ts';
 
 /** What the map needs besides a patient's claims: the rules, the policy and the period. */
 export interface AuditContext {
@@ -84,8 +85,7 @@ export async function auditPatient(
     return facts;
   };
 
-  for (const [name, kind] of Object.entries(PATIENT_SUBJECTS)) {
-    const rules = ctx.periodRules.ofSubject(name as PatientSubjectName);
+  for (const { kind, rules } of ctx.periodRules.patientKinds) {
     for (const rule of rules) {
       const { file } = rule;
       for (const subject of kind.build(ordered, {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../contracts/issues.ts';
+import { PlannedCycles } from '../rules/subjects/planned-cycles.ts';
 
 /**
  * The post-event stage's policy, each a JSON file in `rules/policy/` checked by a schema here —
@@ -14,24 +15,6 @@ export class PolicyError extends Error {
     super(`post-event policy is invalid:\n  ${problems.join('\n  ')}`);
   }
 }
-
-const sourced = { reason: z.string().min(1), source: z.string().min(1) };
-
-/** Primary diagnoses whose readmission is a planned cycle, not a split admission. */
-export const PlannedCycles = z.strictObject({
-  $comment: z.string().optional(),
-  entries: z
-    .array(
-      z.strictObject({
-        /** ICD-10 category or subcategory prefix, e.g. `Z51`. */
-        prefix: z.string().regex(/^[A-Z]\d{2}(\.\d{0,3})?$/, 'expected an ICD-10 prefix like Z51'),
-        name: z.string().min(1),
-        ...sourced,
-      }),
-    )
-    .min(1),
-});
-export type PlannedCycles = z.infer<typeof PlannedCycles>;
 
 export const INDICATOR_CLASSES = ['labExam', 'treatment', 'ct', 'mri'] as const;
 export type IndicatorClass = (typeof INDICATOR_CLASSES)[number];
@@ -135,13 +118,4 @@ export function parsePostPolicy(texts: Readonly<Record<string, string>>, where: 
   const scores = file(ScorePolicy, POLICY_FILES.scores);
   if (!plannedCycles || !scores) throw new PolicyError(problems);
   return { plannedCycles, scores };
-}
-
-/** The planned-cycle entry a diagnosis code falls under, if any. */
-export function plannedCycleFor(
-  cycles: PlannedCycles,
-  code: string | undefined,
-): PlannedCycles['entries'][number] | undefined {
-  if (!code) return undefined;
-  return cycles.entries.find((e) => code.startsWith(e.prefix));
 }

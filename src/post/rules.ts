@@ -6,7 +6,8 @@ import { parseRuleFilesAs } from '../rules/load.ts';
 import { MESSAGE_FILTERS, placeholders } from '../rules/message.ts';
 import { readPath, splitPath } from '../rules/paths.ts';
 import { newEngine, OPERATORS } from '../rules/rule-set.ts';
-import { PATIENT_SUBJECTS, type PatientSubjectName, PERIOD_SUBJECT_NAMES, subjectFacts } from './subjects.ts';
+import type { PatientSubjectKind, PeriodSubjectKind } from '../rules/subjects/kind.ts';
+import { PERIOD_SUBJECT_KINDS, PERIOD_SUBJECT_NAMES } from '../rules/subjects/registry.ts';
 
 /**
  * Period rules: rule files with `scope: "period"` and `stages: ["post"]`, in `rules/period/`. The
@@ -52,6 +53,8 @@ const PERIOD_FACTS = new Set(['subject', 'params', 'patient', 'hospital']);
 export interface CompiledPeriodRule {
   readonly file: PeriodRuleFile;
   readonly source: string;
+  /** The period subject kind the rule names, from the registry. */
+  readonly kind: PeriodSubjectKind;
   readonly engine: ReturnType<typeof newEngine>;
   readonly reads: readonly { fact: string; keys: string[] }[];
   readonly memo: Map<string, boolean>;
@@ -93,7 +96,8 @@ export function lintPeriodRule(rule: PeriodRuleFile): string[] {
   const problems: string[] = [];
   const reads: { fact: string; path: string; keys: string[] }[] = [];
   collectReads(rule.conditions, reads);
-  const offered = subjectFacts(rule.subject).shape;
+  const kind = periodKindOf(rule);
+  const offered = kind.fact.shape;
   for (const read of reads) {
     if (!PERIOD_FACTS.has(read.fact)) {
       problems.push(`conditions: unknown fact "${read.fact}" (known: ${[...PERIOD_FACTS].join(', ')})`);
@@ -115,13 +119,12 @@ export function lintPeriodRule(rule: PeriodRuleFile): string[] {
     if (ph.filter && !MESSAGE_FILTERS.includes(ph.filter))
       problems.push(`message: unknown filter "${ph.filter}"`);
   }
-  const kind = PATIENT_SUBJECTS[rule.subject as PatientSubjectName];
-  for (const name of kind?.params ?? []) {
+  for (const name of kind.params) {
     if (typeof rule.params[name] !== 'number')
       problems.push(`params.${name}: subject "${rule.subject}" needs it as a number`);
   }
   for (const [i, f] of rule.fixtures.entries()) {
-    const patientLevel = kind !== undefined;
+    const patientLevel = kind.level === 'patient';
     if (patientLevel && !f.claim) problems.push(`fixtures[${i}].claim: required for a patient subject`);
     if (!patientLevel && !f.subject)
       problems.push(`fixtures[${i}].subject: required for a hospital or doctor subject`);
@@ -129,11 +132,20 @@ export function lintPeriodRule(rule: PeriodRuleFile): string[] {
   return problems;
 }
 
+/** The rule's subject kind; the file schema's enum has already checked the name. */
+function periodKindOf(rule: PeriodRuleFile): PeriodSubjectKind {
+  const kind = PERIOD_SUBJECT_KINDS.get(rule.subject);
+  if (!kind) throw new TypeError(`subject: unknown period subject kind "${rule.subject}"`);
+  return kind;
+}
+
 const encode = (v: unknown): string => (typeof v === 'string' ? `s${v}` : (JSON.stringify(v) ?? 'u'));
 
 /** The period rules, compiled once; evaluation memoised on the values the conditions read. */
 export class PeriodRuleSet {
   readonly rules: readonly CompiledPeriodRule[];
+  /** The patient-level kinds that have rules, in registry order, each with its rules: what the map builds. */
+  readonly patientKinds: readonly { kind: PatientSubjectKind; rules: readonly CompiledPeriodRule[] }[];
   readonly #bySubject = new Map<string, readonly CompiledPeriodRule[]>();
 
   constructor(files: readonly { file: PeriodRuleFile; source: string }[]) {
@@ -144,11 +156,17 @@ export class PeriodRuleSet {
       return {
         file,
         source,
+        kind: periodKindOf(file),
         engine: newEngine(file.conditions, file.id),
         reads: [...unique.values()],
         memo: new Map(),
       };
     });
+    this.patientKinds = [...PERIOD_SUBJECT_KINDS.values()].flatMap((kind) =>
+      kind.level === 'patient' && this.ofSubject(kind.name).length
+        ? [{ kind, rules: this.ofSubject(kind.name) }]
+        : [],
+    );
   }
 
   ofSubject(name: string): readonly CompiledPeriodRule[] {

@@ -110,8 +110,10 @@ export function ruleJsonSchema(): string {
   const schema = z.toJSONSchema(RuleFile, { io: 'input', unrepresentable: 'any' }) as Json;
   enumerateLeaves(schema);
   const properties = schema.properties as Json;
-  properties.subject = { ...(properties.subject as Json), enum: [...SUBJECT_KINDS.keys()] };
+  // Period kinds have their own rule files (rules/period/), which this schema does not describe.
+  const kinds = [...SUBJECT_KINDS.values()].filter((kind) => kind.scope !== 'period');
+  properties.subject = { ...(properties.subject as Json), enum: kinds.map((kind) => kind.name) };
   const defs = (schema.$defs ?? {}) as Json;
-  const clauses = [...SUBJECT_KINDS.values()].map((kind) => kindClause(kind, defs));
+  const clauses = kinds.map((kind) => kindClause(kind, defs));
   return `${JSON.stringify({ ...schema, $defs: defs, allOf: clauses, title: 'FundGuard rule file' }, null, 2)}\n`;
 }

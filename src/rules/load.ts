@@ -126,9 +126,12 @@ type Ref = { fact?: unknown; path?: unknown };
 export function lintRule(rule: RuleFile, knownRuleClasses?: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   const kind = SUBJECT_KINDS.get(rule.subject);
-  if (!kind) {
+  if (!kind || kind.scope === 'period') {
+    const known = [...SUBJECT_KINDS.values()].filter((k) => k.scope !== 'period').map((k) => k.name);
     return [
-      `subject: unknown subject kind "${rule.subject}" (known: ${[...SUBJECT_KINDS.keys()].join(', ')})`,
+      kind
+        ? `subject: "${rule.subject}" is a period subject: its rules live in rules/period/`
+        : `subject: unknown subject kind "${rule.subject}" (known: ${known.join(', ')})`,
     ];
   }
   const paths = factPaths(kind, rule.params);

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { Claim } from '../../src/contracts/claim.ts';
 import { loadCore } from '../../src/core.ts';
 import { toHistoryClaim } from '../../src/history/store.ts';
+import { loadAuditCore } from '../../src/post/audit.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
-import { defaultRulesDir } from '../../src/rules/load.ts';
+import { defaultRulesDir, lintRule } from '../../src/rules/load.ts';
 import { LineFact } from '../../src/rules/subjects/kind.ts';
 import { SUBJECT_KINDS } from '../../src/rules/subjects/registry.ts';
 import { claim as claimOf, line } from '../helpers/claims.ts';
@@ -374,5 +375,47 @@ describe('the indication subject kind', () => {
       finding: '',
     });
     expect(subjects[0]?.points?.get('药品限适应症')?.kpId).toBe('KP-9bb0090a9c2c1f46');
+  });
+});
+
+describe('the period subject kinds', () => {
+  const audit = loadAuditCore();
+
+  it('are looked up in the registry by the subject their period rules name, post stage only', () => {
+    for (const rule of audit.periodRules.rules) {
+      expect(SUBJECT_KINDS.get(rule.file.subject)).toBe(rule.kind);
+      expect(rule.kind.stages).toEqual(['post']);
+    }
+    expect(audit.periodRules.patientKinds.map((k) => k.kind.name)).toContain('readmission');
+  });
+
+  it('build exactly the facts they declare from their rules’ fixtures, so the lint checks the truth', () => {
+    let built = 0;
+    for (const { file, kind } of audit.periodRules.rules) {
+      if (kind.level !== 'patient') continue;
+      const fact = z.strictObject(kind.fact.shape);
+      for (const fixture of file.fixtures) {
+        const claims = [...(fixture.history ?? []), fixture.claim ?? {}].map((patch, i) =>
+          Claim.parse(deepMerge(base, { claimId: `C-P${i + 1}`, ...patch })),
+        );
+        for (const subject of kind.build(claims, {
+          params: file.params,
+          plannedCycles: audit.policy.plannedCycles,
+        })) {
+          expect(fact.safeParse(subject.fact).error, `${file.id} ${fixture.name}`).toBeUndefined();
+          expect(claims).toContain(subject.claim);
+          built += 1;
+        }
+      }
+    }
+    expect(built).toBeGreaterThan(0);
+  });
+
+  it('are refused in a claim rule file, whose rules the claim screener runs', () => {
+    const [rule] = core.ruleSet.rules;
+    if (!rule) throw new Error('no claim rules');
+    expect(lintRule({ ...rule.file, subject: 'readmission', scope: 'period', stages: ['post'] })).toEqual([
+      'subject: "readmission" is a period subject: its rules live in rules/period/',
+    ]);
   });
 });

@@ -4,7 +4,9 @@ import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import type { TcmIncompatibility } from '../../catalogue/tcm-incompatibility.ts';
 import type { Claim, DraftClaim, Item, ItemCategory } from '../../contracts/claim.ts';
 import type { Stage } from '../../contracts/flag.ts';
+import type { RuleFile } from '../../contracts/rule.ts';
 import type { HistoryClaim, HistoryItem } from '../../history/store.ts';
+import type { PlannedCycles } from './planned-cycles.ts';
 
 /** What the core needs of the reference catalogues: the knowledge points that cover a code. */
 export interface CatalogueLookup {
@@ -76,14 +78,6 @@ export interface ClaimInput {
   ruleClass: string;
 }
 
-/** What a period-level kind (post-event: split admissions, overlapping stays, …) builds from. */
-export interface PeriodInput {
-  claims: readonly Claim[];
-  catalogue: CatalogueLookup;
-  ruleClass: string;
-  period: string;
-}
-
 interface KindBase {
   /** The name rule files give in `subject`. */
   readonly name: string;
@@ -118,11 +112,46 @@ export interface ClaimSubjectKind extends KindBase {
   build(input: ClaimInput): Subject[];
 }
 
-/** A kind judged over a period's claims; the post-event stage evaluates these. */
-export interface PeriodSubjectKind extends KindBase {
-  readonly scope: 'period';
-  build(input: PeriodInput): Subject[];
+/** One thing a period rule judges about a patient's claims taken together. */
+export interface PatientSubject {
+  /** What the conditions read as the `subject` fact. */
+  fact: Record<string, unknown>;
+  /** The claim the flag is raised on (the latest involved, or the one whose lines are at risk). */
+  claim: Claim;
+  /** The other claims involved, for `relatedClaimIds`. */
+  related: readonly Claim[];
+  lineNos: number[];
+  amountAtRisk: number;
 }
+
+/** What a patient-level period kind builds its subjects from, besides the patient's claims. */
+export interface PeriodInput {
+  params: Readonly<RuleFile['params']>;
+  /** The post-event policy's planned cycles (rules/policy/planned-cycles.json). */
+  plannedCycles: PlannedCycles;
+}
+
+interface PeriodKindBase extends KindBase {
+  readonly scope: 'period';
+  /** The params its builder reads (window lengths), which its rules must set as numbers. */
+  readonly params: readonly string[];
+}
+
+/** A kind judged over a patient's claims of the period, in the post-event map. */
+export interface PatientSubjectKind extends PeriodKindBase {
+  readonly level: 'patient';
+  build(claims: readonly Claim[], input: PeriodInput): PatientSubject[];
+}
+
+/**
+ * A kind judged over a hospital's or a doctor's merged aggregates, built in the post-event reduce;
+ * its rules' fixtures give the subject fact itself.
+ */
+export interface PeerSubjectKind extends PeriodKindBase {
+  readonly level: 'peer';
+}
+
+export type PeriodSubjectKind = PatientSubjectKind | PeerSubjectKind;
 
 /** One module per kind under `src/rules/subjects/`, listed once in `registry.ts`. */
 export type SubjectKind = ClaimSubjectKind | PeriodSubjectKind;
