@@ -1,6 +1,5 @@
-import { Claim } from '../contracts/claim.ts';
-import { ContractError, parseContract } from '../contracts/issues.ts';
-import { deepMerge, type FixtureResult } from '../rules/fixtures.ts';
+import type { Claim } from '../contracts/claim.ts';
+import { type FixtureResult, fixtureClaim, fixtureClaims, fixtureProblem } from '../rules/fixtures.ts';
 import { PolicyError, type PostPolicy } from './policy.ts';
 import type { PeriodRuleSet } from './rules.ts';
 
@@ -18,34 +17,21 @@ export async function runPeriodFixtures(
 ): Promise<FixtureResult[]> {
   const results: FixtureResult[] = [];
   for (const rule of rules.rules) {
-    const { file } = rule;
+    const { file, kind } = rule;
     for (const fixture of file.fixtures) {
       const base = { ruleId: file.id, fixture: fixture.name, expect: fixture.expect };
       let hits: { claimId: string; lineNos: number[] }[] = [];
-      const { kind } = rule;
       let target = '';
       if (kind.level === 'patient') {
-        let claims: Claim[];
-        try {
-          claims = [...(fixture.history ?? []), fixture.claim ?? {}].map((patch, i, all) =>
-            parseContract(
-              Claim,
-              'fixture claim',
-              deepMerge(baseClaim, {
-                claimId: i === all.length - 1 ? 'C-FIXTURE-0001' : `C-FIXTURE-H${i + 1}`,
-                ...patch,
-              }),
-            ),
-          );
-        } catch (error) {
-          if (!(error instanceof ContractError)) throw error;
-          results.push({
-            ...base,
-            passed: false,
-            problem: `fixture claim is invalid: ${error.problems.join('; ')}`,
-          });
-          continue;
-        }
+        const claims = fixtureClaims(base, results, () =>
+          [...(fixture.history ?? []), fixture.claim ?? {}].map((patch, i, all) =>
+            fixtureClaim(baseClaim, {
+              claimId: i === all.length - 1 ? 'C-FIXTURE-0001' : `C-FIXTURE-H${i + 1}`,
+              ...patch,
+            }),
+          ),
+        );
+        if (!claims) continue;
         target = (claims[claims.length - 1] as Claim).claimId;
         for (const subject of kind.build(claims, {
           params: file.params,
@@ -62,16 +48,7 @@ export async function runPeriodFixtures(
         if (await rules.holds(rule, { subject: fixture.subject, params: file.params }))
           hits.push({ claimId: '', lineNos: [] });
       }
-      let problem: string | undefined;
-      if (fixture.expect === 'miss' && hits.length)
-        problem = `expected no flag${target ? ` on ${target}` : ''}, got ${hits.length}`;
-      else if (fixture.expect === 'hit' && !hits.length)
-        problem = `expected a flag${target ? ` on ${target}` : ''}, got none`;
-      else if (fixture.expect === 'hit' && fixture.lineNos) {
-        const want = fixture.lineNos.join(',');
-        if (!hits.some((h) => h.lineNos.join(',') === want))
-          problem = `expected a flag on lines [${want}], got ${hits.map((h) => `[${h.lineNos.join(',')}]`).join(' ')}`;
-      }
+      const problem = fixtureProblem(fixture, hits, target);
       results.push({ ...base, passed: !problem, ...(problem ? { problem } : {}) });
     }
   }

@@ -3,13 +3,12 @@ import type { Flag } from '../contracts/flag.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import { InMemoryHistoryStore } from '../history/memory.ts';
 import { historyFor, toHistoryClaim } from '../history/store.ts';
-import { renderMessage } from '../rules/message.ts';
-import { flagIdFor, type Screener } from '../rules/screen.ts';
+import { flagIdFor, partiesOf, type Screener } from '../rules/screen.ts';
 import { categoryOf } from '../rules/subjects/period.ts';
 import { plannedCycleFor } from '../rules/subjects/planned-cycles.ts';
 import { type Aggregates, type ServiceClassifier, subjectAggregate } from './aggregates.ts';
 import type { IndicatorClass, PostPolicy } from './policy.ts';
-import type { PeriodRuleSet } from './rules.ts';
+import { type PeriodRuleSet, periodFlagFields } from './rules.ts';
 
 /** What the map needs besides a patient's claims: the rules, the policy and the period. */
 export interface AuditContext {
@@ -117,25 +116,9 @@ export async function auditPatient(
           flagId,
           claimId: claim.claimId,
           lineNos: subject.lineNos,
-          ruleId: file.id,
-          ruleVersion: file.version,
-          ruleSetVersion: ctx.screener.ruleSet.version,
-          stage: 'post',
-          severity: file.severity,
-          result: file.result,
-          action: file.action.post ?? 'flag',
+          ...periodFlagFields(file, facts, ctx.screener.ruleSet.version, createdAt),
           amountAtRisk: subject.amountAtRisk,
-          hospitalId: claim.hospital.hospitalId,
-          doctorId: claim.doctorId,
-          insuredId: claim.patient.insuredId,
-          message: renderMessage(file.message, facts),
-          basis: {
-            ruleClass: file.basis.ruleClass,
-            code: file.basis.code,
-            ...(file.basis.text ? { text: file.basis.text } : {}),
-          },
-          status: 'open',
-          createdAt,
+          ...partiesOf(claim),
           ...(related.length ? { relatedClaimIds: [...new Set(related)].sort() } : {}),
         });
       }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeIssue } from '../contracts/issues.ts';
+import { parseJsonProblems } from '../rules/load.ts';
 import { PlannedCycles } from '../rules/subjects/planned-cycles.ts';
 
 /**
@@ -81,39 +81,18 @@ export const POLICY_FILES = {
   scores: 'score-policy.json',
 } as const;
 
-function parsePolicyFile<T>(
-  schema: z.ZodType<T>,
-  source: string,
-  text: string | undefined,
-  problems: string[],
-): T | undefined {
-  if (text === undefined) {
-    problems.push(`${source}: is missing`);
-    return undefined;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    problems.push(`${source}: cannot read (${(error as Error).message})`);
-    return undefined;
-  }
-  const parsed = schema.safeParse(json, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${source}: ${describeIssue(issue, json)}`);
-    return undefined;
-  }
-  return parsed.data;
-}
-
 /**
  * Check the policy files of `rules/policy/` from their text by file name; `where` (the
  * directory, or a published version) prefixes file names in errors. All problems are reported at once.
  */
 export function parsePostPolicy(texts: Readonly<Record<string, string>>, where: string): PostPolicy {
   const problems: string[] = [];
-  const file = <T>(schema: z.ZodType<T>, name: string): T | undefined =>
-    parsePolicyFile(schema, join(where, name), texts[name], problems);
+  const file = <T>(schema: z.ZodType<T>, name: string): T | undefined => {
+    const text = texts[name];
+    if (text !== undefined) return parseJsonProblems(join(where, name), text, schema, problems);
+    problems.push(`${join(where, name)}: is missing`);
+    return undefined;
+  };
   const plannedCycles = file(PlannedCycles, POLICY_FILES.plannedCycles);
   const scores = file(ScorePolicy, POLICY_FILES.scores);
   if (!plannedCycles || !scores) throw new PolicyError(problems);

@@ -1,10 +1,9 @@
 import type { SubjectFlag } from '../contracts/flag.ts';
 import type { Score, ScoreComponentValue } from '../contracts/score.ts';
-import { renderMessage } from '../rules/message.ts';
 import { flagIdFor } from '../rules/screen.ts';
 import type { Aggregates, SubjectAggregate } from './aggregates.ts';
 import type { PostPolicy, ScoreComponent } from './policy.ts';
-import type { PeriodRuleSet } from './rules.ts';
+import { type PeriodRuleSet, periodFlagFields } from './rules.ts';
 
 export interface ReduceContext {
   periodRules: PeriodRuleSet;
@@ -176,24 +175,10 @@ export async function reduceAudit(aggregates: Aggregates, ctx: ReduceContext): P
   ): SubjectFlag => ({
     flagId: flagIdFor({ claimId: `${kind}#${id}#${ctx.period}`, hospitalId }, file.id, file.version, []),
     lineNos: [],
-    ruleId: file.id,
-    ruleVersion: file.version,
-    ruleSetVersion: ctx.ruleSetVersion,
-    stage: 'post',
-    severity: file.severity,
-    result: file.result,
-    action: file.action.post ?? 'flag',
+    ...periodFlagFields(file, facts, ctx.ruleSetVersion, createdAt),
     amountAtRisk: round(Math.max(0, amountAtRisk), 2),
     hospitalId,
     ...(kind === 'doctor' ? { doctorId: id } : {}),
-    message: renderMessage(file.message, facts),
-    basis: {
-      ruleClass: file.basis.ruleClass,
-      code: file.basis.code,
-      ...(file.basis.text ? { text: file.basis.text } : {}),
-    },
-    status: 'open',
-    createdAt,
     subject: { kind, id, period: ctx.period },
   });
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ACTIONS } from '../contracts/flag.ts';
+import { ACTIONS, type Flag } from '../contracts/flag.ts';
 import { RuleFile } from '../contracts/rule.ts';
 import { parseRuleFilesAs } from '../rules/load.ts';
-import { MESSAGE_FILTERS, placeholders } from '../rules/message.ts';
-import { readPath, splitPath } from '../rules/paths.ts';
-import { newEngine, OPERATORS } from '../rules/rule-set.ts';
+import { MESSAGE_FILTERS, placeholders, renderMessage } from '../rules/message.ts';
+import { collectReads, distinctReads, type FactRead, newEngine, OPERATORS } from '../rules/rule-set.ts';
+import { evaluate, ruleBasis } from '../rules/screen.ts';
 import type { PatientSubjectKind, PeriodSubjectKind } from '../rules/subjects/kind.ts';
 import { PERIOD_SUBJECT_KINDS, PERIOD_SUBJECT_NAMES } from '../rules/subjects/registry.ts';
 
@@ -56,27 +56,8 @@ export interface CompiledPeriodRule {
   /** The period subject kind the rule names, from the registry. */
   readonly kind: PeriodSubjectKind;
   readonly engine: ReturnType<typeof newEngine>;
-  readonly reads: readonly { fact: string; keys: string[] }[];
+  readonly reads: readonly FactRead[];
   readonly memo: Map<string, boolean>;
-}
-
-function collectReads(node: unknown, out: { fact: string; path: string; keys: string[] }[]): void {
-  if (!node || typeof node !== 'object') return;
-  const n = node as Record<string, unknown>;
-  for (const key of ['all', 'any'] as const) {
-    const list = n[key];
-    if (Array.isArray(list)) for (const child of list) collectReads(child, out);
-  }
-  if (n.not) collectReads(n.not, out);
-  if (typeof n.fact === 'string') {
-    const path = (n.path as string | undefined) ?? '';
-    out.push({ fact: n.fact, path, keys: splitPath(path || undefined) });
-    const value = n.value as Record<string, unknown> | null;
-    if (value && typeof value === 'object' && !Array.isArray(value) && typeof value.fact === 'string') {
-      const vpath = (value.path as string | undefined) ?? '';
-      out.push({ fact: value.fact, path: vpath, keys: splitPath(vpath || undefined) });
-    }
-  }
 }
 
 const operatorsOf = (node: unknown, out: string[]): string[] => {
@@ -94,8 +75,7 @@ const operatorsOf = (node: unknown, out: string[]): string[] => {
 /** Checks beyond the schema: facts and subject paths that exist, params the subject needs, operators. */
 export function lintPeriodRule(rule: PeriodRuleFile): string[] {
   const problems: string[] = [];
-  const reads: { fact: string; path: string; keys: string[] }[] = [];
-  collectReads(rule.conditions, reads);
+  const reads = collectReads(rule.conditions, []);
   const kind = periodKindOf(rule);
   const offered = kind.fact.shape;
   for (const read of reads) {
@@ -139,8 +119,6 @@ function periodKindOf(rule: PeriodRuleFile): PeriodSubjectKind {
   return kind;
 }
 
-const encode = (v: unknown): string => (typeof v === 'string' ? `s${v}` : (JSON.stringify(v) ?? 'u'));
-
 /** The period rules, compiled once; evaluation memoised on the values the conditions read. */
 export class PeriodRuleSet {
   readonly rules: readonly CompiledPeriodRule[];
@@ -150,15 +128,12 @@ export class PeriodRuleSet {
 
   constructor(files: readonly { file: PeriodRuleFile; source: string }[]) {
     this.rules = files.map(({ file, source }) => {
-      const reads: { fact: string; path: string; keys: string[] }[] = [];
-      collectReads(file.conditions, reads);
-      const unique = new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r]));
       return {
         file,
         source,
         kind: periodKindOf(file),
         engine: newEngine(file.conditions, file.id),
-        reads: [...unique.values()],
+        reads: distinctReads(file.conditions),
         memo: new Map(),
       };
     });
@@ -178,25 +153,35 @@ export class PeriodRuleSet {
     return rules;
   }
 
-  /**
-   * Whether the rule's conditions hold for these facts. A memoised outcome comes back as a plain
-   * boolean, so the common case costs no microtask.
-   */
+  /** Whether the rule's conditions hold for these facts (memoised as the claim rules are). */
   holds(rule: CompiledPeriodRule, facts: Record<string, unknown>): boolean | Promise<boolean> {
-    let key = '';
-    for (const read of rule.reads) key += `${encode(readPath(facts[read.fact], read.keys))}\u0001`;
-    const known = rule.memo.get(key);
-    if (known !== undefined) return known;
-    return this.#run(rule, facts, key);
+    return evaluate(rule, facts);
   }
+}
 
-  async #run(rule: CompiledPeriodRule, facts: Record<string, unknown>, key: string): Promise<boolean> {
-    const { events } = await rule.engine.run(facts);
-    const hit = events.length > 0;
-    if (rule.memo.size >= 50_000) rule.memo.clear();
-    rule.memo.set(key, hit);
-    return hit;
-  }
+/**
+ * What a post-event flag takes from the period rule that raised it and the facts it judged; the
+ * map and the reduce add whose it is, its lines and its amount.
+ */
+export function periodFlagFields(
+  file: PeriodRuleFile,
+  facts: Record<string, unknown>,
+  ruleSetVersion: string,
+  createdAt: string,
+) {
+  return {
+    ruleId: file.id,
+    ruleVersion: file.version,
+    ruleSetVersion,
+    stage: 'post',
+    severity: file.severity,
+    result: file.result,
+    action: file.action.post ?? 'flag',
+    message: renderMessage(file.message, facts),
+    basis: ruleBasis(file),
+    status: 'open',
+    createdAt,
+  } as const satisfies Partial<Flag>;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { SubjectKind } from './subjects/kind.ts';
 import { SUBJECT_KINDS } from './subjects/registry.ts';
 
 /** A (fact, path) a rule's conditions read; together they decide the outcome. */
-interface FactRead {
+export interface FactRead {
   fact: string;
   keys: string[];
 }
@@ -29,8 +29,9 @@ export interface CompiledRule {
   readonly exemptions: readonly Exemption[];
 }
 
-function collectReads(node: unknown, out: FactRead[]): void {
-  if (!node || typeof node !== 'object') return;
+/** Every (fact, path) a condition tree reads, its `value: {fact, path}` references included. */
+export function collectReads(node: unknown, out: FactRead[]): FactRead[] {
+  if (!node || typeof node !== 'object') return out;
   const n = node as Record<string, unknown>;
   for (const key of ['all', 'any'] as const) {
     const list = n[key];
@@ -44,6 +45,13 @@ function collectReads(node: unknown, out: FactRead[]): void {
       out.push({ fact: value.fact, keys: splitPath(value.path as string | undefined) });
     }
   }
+  return out;
+}
+
+/** The distinct reads of a condition tree: what a rule's memo key is made of. */
+export function distinctReads(conditions: unknown): FactRead[] {
+  const reads = collectReads(conditions, []);
+  return [...new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r])).values()];
 }
 
 /** Every operator a rule may use; json-rules-engine's defaults, nothing custom yet. */
@@ -81,9 +89,6 @@ function compile(
 ): CompiledRule {
   const kind = SUBJECT_KINDS.get(file.subject);
   if (!kind) throw new Error(`${source}: subject: unknown subject kind "${file.subject}"`);
-  const reads: FactRead[] = [];
-  collectReads(file.conditions, reads);
-  const unique = new Map(reads.map((r) => [`${r.fact}.${r.keys.join('.')}`, r]));
   const required = (file.when.requires ?? []).map((path) => {
     const [fact = '', ...keys] = path.split('.');
     return { fact, keys };
@@ -98,7 +103,7 @@ function compile(
       ofSubject: required.filter((r) => SUBJECT_FACTS.has(r.fact)),
     },
     engine,
-    reads: [...unique.values()],
+    reads: distinctReads(file.conditions),
     memo: new Map(),
     exemptions,
   };

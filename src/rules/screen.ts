@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type DraftClaim, serviceSpan } from '../contracts/claim.ts';
 import type { Decision, LineAction } from '../contracts/decision.ts';
 import { type Action, actionRank, type Flag, type RuleResultKind, type Stage } from '../contracts/flag.ts';
+import type { RuleFile } from '../contracts/rule.ts';
 import { ageInYears, epochDay } from '../dates.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { exposureOf } from './at-risk.ts';
@@ -82,6 +83,20 @@ export function flagIdFor(
   const key = `${claim.hospitalId}/${claim.claimId}${version}|${ruleId}|${ruleVersion}|${lines}`;
   return `F-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
+
+/** Who a claim's flag is about: its hospital, doctor and patient. */
+export const partiesOf = (claim: DraftClaim): Pick<Flag, 'hospitalId' | 'doctorId' | 'insuredId'> => ({
+  hospitalId: claim.hospital.hospitalId,
+  doctorId: claim.doctorId,
+  insuredId: claim.patient.insuredId,
+});
+
+/** A flag's basis as the rule file gives it: class, code and, where the file has one, the text. */
+export const ruleBasis = (file: Pick<RuleFile, 'basis'>): Flag['basis'] => ({
+  ruleClass: file.basis.ruleClass,
+  code: file.basis.code,
+  ...(file.basis.text ? { text: file.basis.text } : {}),
+});
 
 /** Pre-event drafts may have no claimId; their flags are keyed by the visit instead. */
 export const claimKey = (claim: DraftClaim): string => claim.claimId ?? `draft:${claim.visit.visitId}`;
@@ -203,20 +218,16 @@ export class Screener {
           result,
           action,
           amountAtRisk,
-          hospitalId: claim.hospital.hospitalId,
-          doctorId: claim.doctorId,
-          insuredId: claim.patient.insuredId,
+          ...partiesOf(claim),
           message: renderMessage(file.message, facts),
           basis: {
-            ruleClass: file.basis.ruleClass,
-            code: file.basis.code,
+            ...ruleBasis(file),
+            // The knowledge point's or the reference entry's own words, where the subject has them.
             ...(kp
               ? { knowledgePoint: kp.kpId, text: kp.text }
               : subject.reference
                 ? { text: subject.reference.source }
-                : file.basis.text
-                  ? { text: file.basis.text }
-                  : {}),
+                : {}),
             ...(doubt ? { doubt } : {}),
           },
           status: exemption ? 'exempted' : 'open',
@@ -230,10 +241,17 @@ export class Screener {
   }
 }
 
-function evaluate(
-  rule: CompiledRule,
+/** What a memoised evaluation needs of a compiled rule, claim or period. */
+export type MemoisedRule = Pick<CompiledRule, 'engine' | 'reads' | 'memo'>;
+
+/**
+ * Whether the rule's conditions hold for these facts, memoised on the values the conditions read.
+ * A memoised outcome comes back as a plain boolean, so the common case costs no microtask.
+ */
+export function evaluate(
+  rule: MemoisedRule,
   facts: Record<string, unknown>,
-  memo: boolean,
+  memo = true,
 ): boolean | Promise<boolean> {
   let key = '';
   if (memo) {
@@ -254,7 +272,7 @@ function present(
 }
 
 async function run(
-  rule: CompiledRule,
+  rule: MemoisedRule,
   facts: Record<string, unknown>,
   key: string | undefined,
 ): Promise<boolean> {
