@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { serviceSpan } from '../../contracts/claim.ts';
 import { epochDay } from '../../dates.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, round2 } from './kind.ts';
+import { claimKind, round2 } from './kind.ts';
 
 /**
  * The claim as a whole (结算明细信息异常, 就诊数据非实时上传监管): its lines against its totals, and the
@@ -9,12 +9,10 @@ import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, round2 } from './kin
  * Drafts carry neither totals nor a settlement time; those facts are then null. It covers no line:
  * what a totals rule puts at risk is `totalsExcess`, which the rule names in `atRisk.amount`.
  */
-export const claim: ClaimSubjectKind = {
+export const claim = claimKind({
   name: 'claim',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({
     lineCount: z.number(),
     lineSum: z.number(),
@@ -31,7 +29,6 @@ export const claim: ClaimSubjectKind = {
     daysAfterCareEnd: z.number().nullable(),
     daysBeforeLastService: z.number().nullable(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim }) {
     const [first, last] = serviceSpan(claim);
     const lineSum = round2(claim.items.reduce((s, i) => s + i.amount, 0));
@@ -60,4 +57,4 @@ export const claim: ClaimSubjectKind = {
       },
     ];
   },
-};
+});

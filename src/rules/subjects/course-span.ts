@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import type { Item } from '../../contracts/claim.ts';
 import { addMonths, epochDay } from '../../dates.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, lineOf, pastLines, type Subject, single } from './kind.ts';
+import { claimKind, lineOf, pastLines, type Subject, single } from './kind.ts';
 
 /**
  * A drug payable for a span from its first dose (支付不超过12个月, scope `span`): the first dose in
@@ -11,12 +11,10 @@ import { type ClaimSubjectKind, EVERY_STAGE, lineOf, pastLines, type Subject, si
  * before the rule's history window is not seen, so the span may start late: a flag may be missed,
  * never raised falsely.
  */
-export const courseSpan: ClaimSubjectKind = {
+export const courseSpan = claimKind({
   name: 'courseSpan',
   scope: 'history',
   ruleClass: 'required',
-  history: true,
-  stages: EVERY_STAGE,
   fact: z.object({
     name: z.string(),
     firstDose: z.string(),
@@ -63,4 +61,4 @@ export const courseSpan: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import type { Item } from '../../contracts/claim.ts';
-import {
-  type ClaimInput,
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  lineOf,
-  num,
-  type Subject,
-  single,
-} from './kind.ts';
+import { type ClaimInput, claimKind, lineOf, num, type Subject, single } from './kind.ts';
 
 /** The line facts of a course: `dayNo` is the line's billed day, counted from the course's first. */
 export const CourseLine = z.object({ dayNo: z.number().nullable() });
@@ -44,12 +36,10 @@ export function courseGroups({
  * the specs and makers it lists count as one course. A rule takes the days past the limit as at
  * risk with `atRisk.beyond` on `$.dayNo`.
  */
-export const course: ClaimSubjectKind = {
+export const course = claimKind({
   name: 'course',
   scope: 'claim',
   ruleClass: 'required',
-  history: false,
-  stages: EVERY_STAGE,
   fact: CourseFact,
   line: CourseLine,
   build(input) {
@@ -81,4 +71,4 @@ export const course: ClaimSubjectKind = {
       ? undefined
       : `${fact.name}疗程最多支付${max}天，超出${fact.firstDate}起第${max}天的部分请改为自费或停用`;
   },
-};
+});

@@ -1,25 +1,14 @@
 import { z } from 'zod';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  groupBy,
-  lineOf,
-  NO_LINE_FACTS,
-  num,
-  type Subject,
-  single,
-} from './kind.ts';
+import { claimKind, groupBy, lineOf, num, type Subject, single } from './kind.ts';
 
 /**
  * Units of one code charged on one day, for codes priced per day or per hour (限定频次). A rule
  * takes the units past the daily limit as at risk with `atRisk.unitsBeyond`.
  */
-export const dailyQuantity: ClaimSubjectKind = {
+export const dailyQuantity = claimKind({
   name: 'dailyQuantity',
   scope: 'claim',
   ruleClass: 'required',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({
     code: z.string(),
     name: z.string(),
@@ -27,7 +16,6 @@ export const dailyQuantity: ClaimSubjectKind = {
     quantity: z.number(),
     lines: z.number(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue, ruleClass }) {
     const subjects: Subject[] = [];
     const candidates = claim.items.filter((i) => catalogue.pointsFor(i.code, i.serviceDate)?.has(ruleClass));
@@ -58,4 +46,4 @@ export const dailyQuantity: ClaimSubjectKind = {
       ? undefined
       : `${fact.name}每日最多支付${max}，请将${fact.date}的数量改为不超过${max}`;
   },
-};
+});

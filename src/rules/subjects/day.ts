@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { epochDay } from '../../dates.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, NO_LINE_FACTS } from './kind.ts';
+import { claimKind, groupBy, lineOf } from './kind.ts';
 
 /** Each day with charges, measured against the stay and the patient's death. */
-export const day: ClaimSubjectKind = {
+export const day = claimKind({
   name: 'day',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({
     date: z.string(),
     itemCount: z.number(),
@@ -17,7 +15,6 @@ export const day: ClaimSubjectKind = {
     daysAfterDischarge: z.number().nullable(),
     daysAfterDeath: z.number().nullable(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim }) {
     const { admittedAt, dischargedAt } = claim.visit;
     const death = claim.patient.deathDate;
@@ -38,4 +35,4 @@ export const day: ClaimSubjectKind = {
       };
     });
   },
-};
+});

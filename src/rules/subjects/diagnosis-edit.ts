@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type CodeEdit, DIAGNOSIS_EDITS_FILE } from '../../catalogue/code-edits.ts';
 import { serviceSpan } from '../../contracts/claim.ts';
 import { CodedEntryFact } from './diagnosis.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
+import { claimKind, type Subject } from './kind.ts';
 
 /** The `subject` fields a code edit (rules/reference) gives, shared by diagnosis and procedure edits. */
 export const EditFact = {
@@ -39,15 +39,12 @@ export function editFacts(edit: CodeEdit): {
  * falls under (诊断与患者性别不符, 诊断与患者年龄不符); diagnoses no edit names build nothing. It
  * covers no line: a diagnosis is not a charge.
  */
-export const diagnosisEdit: ClaimSubjectKind = {
+export const diagnosisEdit = claimKind({
   name: 'diagnosisEdit',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
   reference: [DIAGNOSIS_EDITS_FILE],
-  stages: EVERY_STAGE,
   fact: z.object({ ...CodedEntryFact, ...EditFact }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     const [first] = serviceSpan(claim);
     const subjects: Subject[] = [];
@@ -66,4 +63,4 @@ export const diagnosisEdit: ClaimSubjectKind = {
     });
     return subjects;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { serviceSpan } from '../../contracts/claim.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS } from './kind.ts';
+import { claimKind } from './kind.ts';
 
 /**
  * ICD-10 as the settlement list writes it: a category (E11), optionally a subcategory and the national
@@ -18,14 +18,11 @@ export const CodedEntryFact = {
 };
 
 /** Each diagnosis of the claim, with whether its code has the ICD-10 form (疾病诊断编码异常); it covers no line. */
-export const diagnosis: ClaimSubjectKind = {
+export const diagnosis = claimKind({
   name: 'diagnosis',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({ ...CodedEntryFact, icd10Form: z.boolean() }),
-  line: NO_LINE_FACTS,
   build({ claim }) {
     const [first] = serviceSpan(claim);
     return claim.diagnoses.map((d, i) => ({
@@ -35,4 +32,4 @@ export const diagnosis: ClaimSubjectKind = {
       lines: [],
     }));
   },
-};
+});

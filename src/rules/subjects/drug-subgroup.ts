@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { genericOf, pharmacologicalSubgroupOf } from '../../catalogue/codes.ts';
 import type { Item } from '../../contracts/claim.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, type Subject } from './kind.ts';
+import { claimKind, groupBy, lineOf, type Subject } from './kind.ts';
 
 /** `genericNo`: the line's generic, counted in claim order within the subgroup (1 = the first one billed). */
 export const DrugSubgroupLine = z.object({ genericNo: z.number() });
@@ -13,12 +13,10 @@ export const DrugSubgroupLine = z.object({ genericNo: z.number() });
  * switches from one drug to another of its class over its days prescribes them one after the other.
  * `generics` counts distinct generics, so two specs of one drug are one.
  */
-export const drugSubgroup: ClaimSubjectKind = {
+export const drugSubgroup = claimKind({
   name: 'drugSubgroup',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({ date: z.string(), subgroup: z.string(), generics: z.number(), names: z.string() }),
   line: DrugSubgroupLine,
   build({ claim }) {
@@ -50,4 +48,4 @@ export const drugSubgroup: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

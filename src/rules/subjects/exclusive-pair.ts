@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import { epochDay } from '../../dates.ts';
-import {
-  type CatalogueLookup,
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  groupBy,
-  lineOf,
-  round2,
-  single,
-} from './kind.ts';
+import { type CatalogueLookup, claimKind, groupBy, lineOf, round2, single } from './kind.ts';
 
 const PairLine = z.object({
   lineNo: z.number(),
@@ -26,12 +18,10 @@ const PairLine = z.object({
  * repeats; a rule names the duplicate charge by role (A lines "a", B lines "b"). `a` and `b` are
  * the first line of each side; `b.amount` is what the B lines of the day charged together.
  */
-export const exclusivePair: ClaimSubjectKind = {
+export const exclusivePair = claimKind({
   name: 'exclusivePair',
   scope: 'claim',
   ruleClass: 'required',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({ a: PairLine, b: PairLine.extend({ amount: z.number() }), daysApart: z.number() }),
   line: z.object({ role: z.enum(['a', 'b']) }),
   build({ claim, catalogue, ruleClass }) {
@@ -82,7 +72,7 @@ export const exclusivePair: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});
 
 /** The day (with its lines) of `days`, sorted and non-empty, nearest to `day`; the earlier on a tie. */
 function nearest<T>(days: readonly [string, T[]][], day: string): [string, T[]] {

@@ -1,26 +1,15 @@
 import { z } from 'zod';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  groupBy,
-  lineOf,
-  NO_LINE_FACTS,
-  round2,
-  type Subject,
-} from './kind.ts';
+import { claimKind, groupBy, lineOf, round2, type Subject } from './kind.ts';
 
 /**
  * The TCM pieces billed on one day, taken as one prescription (中药饮片超大处方): how many distinct
  * pieces and what they cost together. Unlike tcmPrescription it needs no knowledge point.
  */
-export const herbalPrescription: ClaimSubjectKind = {
+export const herbalPrescription = claimKind({
   name: 'herbalPrescription',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({ date: z.string(), pieceCount: z.number(), amount: z.number() }),
-  line: NO_LINE_FACTS,
   build({ claim }) {
     const pieces = claim.items.filter((i) => i.category === 'tcm-herbal');
     const subjects: Subject[] = [];
@@ -39,4 +28,4 @@ export const herbalPrescription: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

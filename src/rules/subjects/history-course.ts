@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CourseFact, CourseLine, course } from './course.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, lineOf, num, pastLines, type Subject } from './kind.ts';
+import { claimKind, lineOf, num, pastLines, type Subject } from './kind.ts';
 
 /**
  * A course-limited drug's distinct billed days across the patient's recent claims and this one
@@ -9,12 +9,10 @@ import { type ClaimSubjectKind, EVERY_STAGE, lineOf, num, pastLines, type Subjec
  * here; a span from the first dose is course-span.ts. A line's `dayNo` counts the earlier days first; a line on a day an
  * earlier claim already billed adds no day (`dayNo` null).
  */
-export const historyCourse: ClaimSubjectKind = {
+export const historyCourse = claimKind({
   name: 'historyCourse',
   scope: 'history',
   ruleClass: 'required',
-  history: true,
-  stages: EVERY_STAGE,
   fact: CourseFact.extend({ claimDays: z.number(), earlierDays: z.number() }),
   line: CourseLine,
   build(input) {
@@ -53,4 +51,4 @@ export const historyCourse: ClaimSubjectKind = {
     if (max === undefined || earlier === undefined) return undefined;
     return `${fact.name}本疗程尚可支付${Math.max(0, max - earlier)}天`;
   },
-};
+});

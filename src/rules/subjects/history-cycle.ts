@@ -1,28 +1,16 @@
 import { z } from 'zod';
 import { calendarWeek, epochDay } from '../../dates.ts';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  pastLines,
-  type Subject,
-  single,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, pastLines, type Subject, single } from './kind.ts';
 
 /**
  * Days since the previous charge of a cycle-limited service (周期超频次), and the charges of its
  * Monday-to-Sunday week so far (每周最多支付一次), looking at earlier claims and earlier days of
  * this one. Only charges with a previous one are subjects.
  */
-export const historyCycle: ClaimSubjectKind = {
+export const historyCycle = claimKind({
   name: 'historyCycle',
   scope: 'history',
   ruleClass: 'required',
-  history: true,
-  stages: EVERY_STAGE,
   fact: ItemFact.extend({
     previousDate: z.string(),
     previousClaimId: z.string(),
@@ -30,7 +18,6 @@ export const historyCycle: ClaimSubjectKind = {
     /** This charge included: 2 means a second charge in the same calendar week. */
     chargesInCalendarWeek: z.number(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim, history, catalogue, ruleClass }) {
     const lastByKp = new Map<string, { date: string; claimId: string }>();
     /** `kpId|calendar week` → charges so far. */
@@ -74,4 +61,4 @@ export const historyCycle: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

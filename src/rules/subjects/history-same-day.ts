@@ -1,25 +1,12 @@
 import { z } from 'zod';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  type PastLine,
-  pastLines,
-  type Subject,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, type PastLine, pastLines, type Subject } from './kind.ts';
 
 /** The same code charged on the same day in an earlier claim (重复收费 across claims). */
-export const historySameDay: ClaimSubjectKind = {
+export const historySameDay = claimKind({
   name: 'historySameDay',
   scope: 'history',
   ruleClass: 'optional',
-  history: true,
-  stages: EVERY_STAGE,
   fact: ItemFact.extend({ otherClaimId: z.string(), otherLineNo: z.number(), otherDate: z.string() }),
-  line: NO_LINE_FACTS,
   build({ claim, history }) {
     if (!history.length) return [];
     const byCodeDay = new Map<string, PastLine>();
@@ -44,4 +31,4 @@ export const historySameDay: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

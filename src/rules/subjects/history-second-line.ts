@@ -1,16 +1,6 @@
 import { z } from 'zod';
 import { genericOf, pharmacologicalSubgroupOf } from '../../catalogue/codes.ts';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  pastLines,
-  type Subject,
-  single,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, pastLines, type Subject, single } from './kind.ts';
 
 /**
  * A second-line drug (药品限二线使用) and the patient's earlier use of its class: `firstLineUses`
@@ -19,14 +9,11 @@ import {
  * this one. That a first-line drug was used is what the claims can show; that it failed or was not
  * tolerated they cannot. A drug without a subgroup (a Chinese patent drug) has no subject.
  */
-export const historySecondLine: ClaimSubjectKind = {
+export const historySecondLine = claimKind({
   name: 'historySecondLine',
   scope: 'history',
   ruleClass: 'required',
-  history: true,
-  stages: EVERY_STAGE,
   fact: ItemFact.extend({ subgroup: z.string(), firstLineUses: z.number() }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue, history, ruleClass }) {
     const earlier = [...pastLines(history, claim.claimId).map((p) => p.item), ...claim.items].filter(
       (i) => i.category === 'drug',
@@ -59,4 +46,4 @@ export const historySecondLine: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

@@ -1,34 +1,21 @@
 import { z } from 'zod';
 import { genericOf } from '../../catalogue/codes.ts';
 import { addDays, epochDay } from '../../dates.ts';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  num,
-  pastLines,
-  type Subject,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, num, pastLines, type Subject } from './kind.ts';
 
 /**
  * The same generic drug prescribed again while an earlier supply lasts (重复开药): days of the
  * previous supply still left on this line's service date.
  */
-export const historySupply: ClaimSubjectKind = {
+export const historySupply = claimKind({
   name: 'historySupply',
   scope: 'history',
   ruleClass: 'optional',
-  history: true,
-  stages: EVERY_STAGE,
   fact: ItemFact.extend({
     previousDate: z.string(),
     previousClaimId: z.string(),
     daysRemaining: z.number(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim, history }) {
     if (!history.length) return [];
     const supplyEnd = new Map<string, { end: number; claimId: string; date: string }>();
@@ -67,4 +54,4 @@ export const historySupply: ClaimSubjectKind = {
     if (!previous || remaining === undefined || !date) return undefined;
     return `前次（${previous}）所开药量尚余${remaining}天，最早可于${addDays(date, remaining - grace)}再次开具`;
   },
-};
+});

@@ -2,15 +2,7 @@ import { z } from 'zod';
 import { icd10Matches } from '../../catalogue/indications.ts';
 import type { Restriction } from '../../catalogue/schema.ts';
 import { ageInYears, epochDay } from '../../dates.ts';
-import {
-  type ClaimSubjectKind,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  type Subject,
-  single,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, type Subject, single } from './kind.ts';
 
 type Indication = Extract<Restriction, { kind: 'indication' }>;
 type Alternative = Indication['alternatives'][number];
@@ -45,12 +37,10 @@ function ageFits(alternative: Alternative, birthDate: string, date: string): boo
  * the patient meets on the line's date. A claim without diagnoses builds nothing: there is nothing
  * to match.
  */
-export const indication: ClaimSubjectKind = {
+export const indication = claimKind({
   name: 'indication',
   scope: 'item',
   ruleClass: 'required',
-  history: false,
-  stages: ['pre', 'in', 'post'],
   fact: ItemFact.extend({
     /** The diseases the knowledge point names, as it spells them. */
     indication: z.string(),
@@ -61,7 +51,6 @@ export const indication: ClaimSubjectKind = {
     /** What does not fit, in words an auditor reads; '' when indicated. */
     finding: z.string(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue, ruleClass }) {
     const codes = claim.diagnoses.map((d) => d.code);
     if (codes.length === 0) return [];
@@ -98,4 +87,4 @@ export const indication: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

@@ -1,22 +1,11 @@
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  ItemFact,
-  itemFact,
-  lineOf,
-  NO_LINE_FACTS,
-  num,
-} from './kind.ts';
+import { claimKind, ItemFact, itemFact, lineOf, num } from './kind.ts';
 
 /** Each item, with the knowledge points its code carries. */
-export const item: ClaimSubjectKind = {
+export const item = claimKind({
   name: 'item',
   scope: 'item',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: ItemFact,
-  line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     return claim.items.map((i) => {
       const points = catalogue.pointsFor(i.code, i.serviceDate);
@@ -38,4 +27,4 @@ export const item: ClaimSubjectKind = {
     if (max === undefined || !days || quantity === undefined) return undefined;
     return `按每日用量计，最多可开${Math.floor((quantity * max) / days)}（${max}天用量）`;
   },
-};
+});

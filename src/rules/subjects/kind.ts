@@ -158,6 +158,19 @@ export type SubjectKind = ClaimSubjectKind | PeriodSubjectKind;
 
 export const EVERY_STAGE: readonly Stage[] = ['pre', 'in', 'post'];
 
+export const NO_LINE_FACTS = z.object({});
+
+/**
+ * A claim-level kind from what sets it apart: it runs in every stage and adds no line facts unless
+ * it says otherwise, and reads the patient's history exactly when its scope is `history`.
+ */
+export function claimKind(
+  spec: Omit<ClaimSubjectKind, 'history' | 'stages' | 'line'> &
+    Partial<Pick<ClaimSubjectKind, 'stages' | 'line'>>,
+): ClaimSubjectKind {
+  return { stages: EVERY_STAGE, line: NO_LINE_FACTS, history: spec.scope === 'history', ...spec };
+}
+
 export const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** The `subject` fields of an item, shared by the kinds that judge one line. */
@@ -196,8 +209,6 @@ export const lineOf = (item: Item): LineFact => ({
   unitPrice: item.unitPrice,
   quantity: item.quantity,
 });
-
-export const NO_LINE_FACTS = z.object({});
 
 export const single = (kp: KnowledgePoint): ReadonlyMap<string, KnowledgePoint> =>
   new Map([[kp.ruleClass, kp]]);

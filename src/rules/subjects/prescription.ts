@@ -1,20 +1,17 @@
 import { z } from 'zod';
 import { genericOf } from '../../catalogue/codes.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, NO_LINE_FACTS, type Subject } from './kind.ts';
+import { claimKind, groupBy, lineOf, type Subject } from './kind.ts';
 
 /**
  * The western and patent drugs (category drug) billed on one day of a visit, taken as one
  * prescription (药品种类超标): `drugKinds` counts distinct generics, so two specs of one drug are
  * one kind.
  */
-export const prescription: ClaimSubjectKind = {
+export const prescription = claimKind({
   name: 'prescription',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({ date: z.string(), drugKinds: z.number(), names: z.string() }),
-  line: NO_LINE_FACTS,
   build({ claim }) {
     const drugs = claim.items.filter((i) => i.category === 'drug');
     const subjects: Subject[] = [];
@@ -33,4 +30,4 @@ export const prescription: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

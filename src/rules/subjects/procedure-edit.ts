@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PROCEDURE_EDITS_FILE } from '../../catalogue/code-edits.ts';
 import { CodedEntryFact } from './diagnosis.ts';
 import { EditFact, editFacts } from './diagnosis-edit.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from './kind.ts';
+import { claimKind, type Subject } from './kind.ts';
 
 /**
  * Each settlement-list procedure of the claim (ICD-9-CM-3, `claim.procedures`) once per sex edit of
@@ -10,15 +10,12 @@ import { type ClaimSubjectKind, EVERY_STAGE, NO_LINE_FACTS, type Subject } from 
  * procedures builds nothing. It covers no line: the claim does not say which charges a procedure
  * code stands for.
  */
-export const procedureEdit: ClaimSubjectKind = {
+export const procedureEdit = claimKind({
   name: 'procedureEdit',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
   reference: [PROCEDURE_EDITS_FILE],
-  stages: EVERY_STAGE,
   fact: z.object({ ...CodedEntryFact, date: z.string(), ...EditFact }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue }) {
     const subjects: Subject[] = [];
     (claim.procedures ?? []).forEach((p, i) => {
@@ -35,4 +32,4 @@ export const procedureEdit: ClaimSubjectKind = {
     });
     return subjects;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SERVICE_CLASSES_FILE } from '../../catalogue/reference.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, lineOf, round2 } from './kind.ts';
+import { claimKind, lineOf, round2 } from './kind.ts';
 
 /**
  * What a claim's charges were spent on, by the service classes of rules/reference/service-classes.json
@@ -9,13 +9,11 @@ import { type ClaimSubjectKind, EVERY_STAGE, lineOf, round2 } from './kind.ts';
  * surgery and medicines (drugs and TCM pieces); `examLabShare` is examinations and tests over all
  * charges. One subject per claim, covering every line.
  */
-export const serviceMix: ClaimSubjectKind = {
+export const serviceMix = claimKind({
   name: 'serviceMix',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
   reference: [SERVICE_CLASSES_FILE],
-  stages: EVERY_STAGE,
   fact: z.object({
     totalAmount: z.number(),
     examAmount: z.number(),
@@ -56,4 +54,4 @@ export const serviceMix: ClaimSubjectKind = {
       },
     ];
   },
-};
+});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { specItemOf } from '../../catalogue/codes.ts';
 import type { KnowledgePoint } from '../../catalogue/schema.ts';
 import type { Item } from '../../contracts/claim.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, lineOf, type Subject, single } from './kind.ts';
+import { claimKind, lineOf, type Subject, single } from './kind.ts';
 
 /**
  * `surgeryNo`: the line's surgery in the group's order of price (1 = the main surgery, billed in
@@ -21,12 +21,10 @@ export const SurgeryGroupLine = z.object({ surgeryNo: z.number(), billedWhole: z
  * second and later surgeries billed at a whole quantity. The subject cites the point of the
  * dearest later surgery.
  */
-export const surgeryGroup: ClaimSubjectKind = {
+export const surgeryGroup = claimKind({
   name: 'surgeryGroup',
   scope: 'claim',
   ruleClass: 'required',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({
     date: z.string(),
     group: z.string(),
@@ -88,7 +86,7 @@ export const surgeryGroup: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});
 
 /** The surgery a line bills: its item of the national price specification. */
 const surgeryOf = (item: Item): string => specItemOf(item.code);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TCM_INCOMPATIBILITY_FILE } from '../../catalogue/tcm-incompatibility.ts';
 import type { Item } from '../../contracts/claim.ts';
-import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, type Subject } from './kind.ts';
+import { claimKind, groupBy, lineOf, type Subject } from './kind.ts';
 
 /**
  * Two TCM pieces of one prescription — the claim's pieces on one service date — that the 十八反 /
@@ -9,13 +9,11 @@ import { type ClaimSubjectKind, EVERY_STAGE, groupBy, lineOf, type Subject } fro
  * (中药饮片配伍禁忌). Pieces are known by their billed names, processed forms included (炙甘草 is
  * 甘草), since most pieces carry no knowledge point. One subject per conflicting pair of pieces.
  */
-export const tcmIncompatibility: ClaimSubjectKind = {
+export const tcmIncompatibility = claimKind({
   name: 'tcmIncompatibility',
   scope: 'claim',
   ruleClass: 'optional',
-  history: false,
   reference: [TCM_INCOMPATIBILITY_FILE],
-  stages: EVERY_STAGE,
   fact: z.object({
     date: z.string(),
     /** 十八反 or 十九畏. */
@@ -75,4 +73,4 @@ export const tcmIncompatibility: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});

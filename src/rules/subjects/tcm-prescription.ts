@@ -1,32 +1,21 @@
 import { z } from 'zod';
-import {
-  type ClaimSubjectKind,
-  EVERY_STAGE,
-  groupBy,
-  lineOf,
-  NO_LINE_FACTS,
-  type Subject,
-  single,
-} from './kind.ts';
+import { claimKind, groupBy, lineOf, type Subject, single } from './kind.ts';
 
 /**
  * The TCM pieces billed on one day, taken as one prescription (中药饮片单方使用不予支付: a
  * prescription made only of such pieces is not payable). Only prescriptions with at least one
  * such piece are subjects.
  */
-export const tcmPrescription: ClaimSubjectKind = {
+export const tcmPrescription = claimKind({
   name: 'tcmPrescription',
   scope: 'claim',
   ruleClass: 'required',
-  history: false,
-  stages: EVERY_STAGE,
   fact: z.object({
     date: z.string(),
     pieceCount: z.number(),
     notPayableAloneCount: z.number(),
     names: z.string(),
   }),
-  line: NO_LINE_FACTS,
   build({ claim, catalogue, ruleClass }) {
     const pieces = claim.items.filter((i) => i.category === 'tcm-herbal');
     const subjects: Subject[] = [];
@@ -55,4 +44,4 @@ export const tcmPrescription: ClaimSubjectKind = {
     }
     return subjects;
   },
-};
+});
