@@ -31,8 +31,16 @@ export interface Injector {
   ruleClass: string;
   /** Claims it writes (history rules need an earlier one). */
   claims: 1 | 2;
-  inject(g: Generator, day: number): Promise<void>;
+  inject(this: Injector, g: Generator, day: number): Promise<void>;
 }
+
+/** The injector of one rule; `inject` writes its claims, `this` being the injector. */
+const injector = (
+  ruleId: string,
+  ruleClass: string,
+  claims: 1 | 2,
+  inject: Injector['inject'],
+): Injector => ({ ruleId, ruleClass, claims, inject });
 
 const hospitalOf = (level: 1 | 2 | 3, internet = false): HospitalProfile => {
   const hospital = HOSPITALS.find((h) => h.level === level && h.internet === internet);
@@ -126,17 +134,12 @@ function itemInjector(
   categories: readonly ItemCategory[],
   variantsFor: (kp: KnowledgePoint) => Variant[],
 ): Injector {
-  return {
-    ruleId,
-    ruleClass,
-    claims: 1,
-    async inject(g, day) {
-      const { item, setting, draft, plan } = await findViolation(g, ruleClass, categories, variantsFor, day);
-      const lineNo = draft.add(item, fromEpochDay(day), plan.quantity, plan.daysSupply);
-      const claim = g.emit(setting, draft, departmentOf(item), day);
-      g.inject(claim, ruleId, ruleClass, [lineNo]);
-    },
-  };
+  return injector(ruleId, ruleClass, 1, async (g, day) => {
+    const { item, setting, draft, plan } = await findViolation(g, ruleClass, categories, variantsFor, day);
+    const lineNo = draft.add(item, fromEpochDay(day), plan.quantity, plan.daysSupply);
+    const claim = g.emit(setting, draft, departmentOf(item), day);
+    g.inject(claim, ruleId, ruleClass, [lineNo]);
+  });
 }
 
 const departmentOf = (item: Priced): string => (item.category === 'tcm-herbal' ? 'tcm' : 'general');
@@ -286,17 +289,12 @@ function brokenClaimInjector(
   breakIt: ClaimBreaker,
   submittedAfter?: (g: Generator) => number,
 ): Injector {
-  return {
-    ruleId,
-    ruleClass,
-    claims: 1,
-    async inject(g, day) {
-      const { setting, draft, drugLine } = await plainVisit(g, day);
-      const options = submittedAfter ? { submittedDay: day + submittedAfter(g) } : {};
-      const claim = g.emit(setting, draft, 'internal', day, options);
-      g.inject(claim, ruleId, ruleClass, breakIt(g, claim, { setting, drugLine, day }));
-    },
-  };
+  return injector(ruleId, ruleClass, 1, async (g, day) => {
+    const { setting, draft, drugLine } = await plainVisit(g, day);
+    const options = submittedAfter ? { submittedDay: day + submittedAfter(g) } : {};
+    const claim = g.emit(setting, draft, 'internal', day, options);
+    g.inject(claim, ruleId, ruleClass, breakIt(g, claim, { setting, drugLine, day }));
+  });
 }
 
 /** The claim's primary diagnosis, which every emitted claim has. */
@@ -412,17 +410,11 @@ function courseInjector(
   longest: number,
   ageYears: number,
 ): Injector {
-  const injector: Injector = {
-    ruleId,
-    ruleClass,
-    claims: 1,
-    async inject(g, day) {
-      await firstOf(shortCourses(g, ruleClass, category, longest), `short ${ruleClass} ${category}`, (c) =>
-        overlongStay(g, injector, c.item, c.maxDays, day, ageYears),
-      );
-    },
-  };
-  return injector;
+  return injector(ruleId, ruleClass, 1, async function (g, day) {
+    await firstOf(shortCourses(g, ruleClass, category, longest), `short ${ruleClass} ${category}`, (c) =>
+      overlongStay(g, this, c.item, c.maxDays, day, ageYears),
+    );
+  });
 }
 
 export const INJECTORS: readonly Injector[] = [
@@ -455,189 +447,149 @@ export const INJECTORS: readonly Injector[] = [
       })),
     ),
   ),
-  {
-    ruleId: 'GZ-TCM-NOT-PAYABLE',
-    ruleClass: '中药饮片单复方均不予支付',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const { setting, date, draft } = adultVisit(g, day);
-      for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
-      const plan = { dates: [date], quantity: 10 };
-      const piece = await firstOf(rotated(g, g.codesOfClass(ruleClass)), `${ruleClass} piece`, async (p) =>
-        (await g.fits(p.code, setting, draft, plan, ruleClass)) ? p : undefined,
-      );
-      const lineNo = draft.add(piece, date, plan.quantity);
-      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, [lineNo]);
-    },
-  },
-  {
-    ruleId: 'GZ-TCM-NOT-PAYABLE-ALONE',
-    ruleClass: '中药饮片单方使用不予支付',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const { setting, date, draft } = adultVisit(g, day);
-      const plan = { dates: [date], quantity: 10 };
-      const lineNos: number[] = [];
-      const pool = g.codesOfClass(ruleClass);
-      for (let tries = 0; tries < 50 && lineNos.length < g.rng.int(1, 3); tries += 1) {
-        const piece = g.rng.pick(pool);
-        if (await g.fits(piece.code, setting, draft, plan, ruleClass))
-          lineNos.push(draft.add(piece, date, plan.quantity));
-      }
-      if (!lineNos.length) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
-      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, lineNos);
-    },
-  },
-  {
-    ruleId: 'GZ-SERVICE-DUPLICATE',
-    ruleClass: '医疗服务项目重复收费',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const pairs = g.catalogue.knowledgePoints.filter((kp) => kp.ruleClass === ruleClass && kp.restriction);
-      const date = fromEpochDay(day);
-      await firstOf(rotated(g, pairs), `${ruleClass} pair`, async (pair) => {
-        const r = pair.restriction;
-        if (r?.kind !== 'exclusivePair') return undefined;
-        const [a, b] = r.codes;
-        // Exactly one pair point for A→B and none for B→A, so exactly one flag cites the two lines.
-        const points = (code: string, other: string): number =>
-          g.catalogue
-            .pairsFor(code, ruleClass)
-            .filter(
-              (kp) =>
-                kp.restriction?.kind === 'exclusivePair' &&
-                kp.restriction.codes[0] === code &&
-                kp.restriction.codes[1] === other,
-            ).length;
-        if (points(a, b) !== 1 || points(b, a) !== 0) return undefined;
-        const patient = g.newPatient({ ageYears: 45, insuranceType: 'employee' }, day, false);
-        const setting = outpatient(patient);
-        const draft = openVisit(g, setting, date);
-        const [itemA, itemB] = [g.priced(a), g.priced(b)];
-        const plan = { dates: [date], quantity: 1 };
-        if (!(await g.fits(a, setting, draft, plan, ruleClass))) return undefined;
-        const lineA = draft.add(itemA, date, 1);
-        if (!(await g.fits(b, setting, draft, plan, ruleClass))) return undefined;
-        const lineB = draft.add(itemB, date, 1);
-        g.register(patient);
-        g.inject(g.emit(setting, draft, 'general', day), this.ruleId, ruleClass, [lineA, lineB]);
-        return true;
-      });
-    },
-  },
-  {
-    ruleId: 'GZ-SERVICE-FREQUENCY',
-    ruleClass: '医疗服务项目限定频次',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const date = fromEpochDay(day);
-      await firstOf(restrictedCodes(g, ruleClass, 'frequency'), `${ruleClass} code`, async ({ item, r }) => {
-        const patient = g.newPatient({ ageYears: 55, insuranceType: 'employee' }, day, false);
-        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
-        const draft = openVisit(g, setting, date);
-        const plan = { dates: [date], quantity: r.maxPerDay + 1 };
-        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) return undefined;
-        g.register(patient);
-        const lineNo = draft.add(item, date, plan.quantity);
-        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
-        return true;
-      });
-    },
-  },
+  injector('GZ-TCM-NOT-PAYABLE', '中药饮片单复方均不予支付', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const { setting, date, draft } = adultVisit(g, day);
+    for (const piece of ORDINARY_TCM.slice(0, g.rng.int(3, 6))) draft.add(piece, date, g.rng.int(6, 20));
+    const plan = { dates: [date], quantity: 10 };
+    const piece = await firstOf(rotated(g, g.codesOfClass(ruleClass)), `${ruleClass} piece`, async (p) =>
+      (await g.fits(p.code, setting, draft, plan, ruleClass)) ? p : undefined,
+    );
+    const lineNo = draft.add(piece, date, plan.quantity);
+    g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, [lineNo]);
+  }),
+  injector('GZ-TCM-NOT-PAYABLE-ALONE', '中药饮片单方使用不予支付', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const { setting, date, draft } = adultVisit(g, day);
+    const plan = { dates: [date], quantity: 10 };
+    const lineNos: number[] = [];
+    const pool = g.codesOfClass(ruleClass);
+    for (let tries = 0; tries < 50 && lineNos.length < g.rng.int(1, 3); tries += 1) {
+      const piece = g.rng.pick(pool);
+      if (await g.fits(piece.code, setting, draft, plan, ruleClass))
+        lineNos.push(draft.add(piece, date, plan.quantity));
+    }
+    if (!lineNos.length) throw new Error(`the catalogue has no ${ruleClass} piece the generator can bill`);
+    g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, ruleClass, lineNos);
+  }),
+  injector('GZ-SERVICE-DUPLICATE', '医疗服务项目重复收费', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const pairs = g.catalogue.knowledgePoints.filter((kp) => kp.ruleClass === ruleClass && kp.restriction);
+    const date = fromEpochDay(day);
+    await firstOf(rotated(g, pairs), `${ruleClass} pair`, async (pair) => {
+      const r = pair.restriction;
+      if (r?.kind !== 'exclusivePair') return undefined;
+      const [a, b] = r.codes;
+      // Exactly one pair point for A→B and none for B→A, so exactly one flag cites the two lines.
+      const points = (code: string, other: string): number =>
+        g.catalogue
+          .pairsFor(code, ruleClass)
+          .filter(
+            (kp) =>
+              kp.restriction?.kind === 'exclusivePair' &&
+              kp.restriction.codes[0] === code &&
+              kp.restriction.codes[1] === other,
+          ).length;
+      if (points(a, b) !== 1 || points(b, a) !== 0) return undefined;
+      const patient = g.newPatient({ ageYears: 45, insuranceType: 'employee' }, day, false);
+      const setting = outpatient(patient);
+      const draft = openVisit(g, setting, date);
+      const [itemA, itemB] = [g.priced(a), g.priced(b)];
+      const plan = { dates: [date], quantity: 1 };
+      if (!(await g.fits(a, setting, draft, plan, ruleClass))) return undefined;
+      const lineA = draft.add(itemA, date, 1);
+      if (!(await g.fits(b, setting, draft, plan, ruleClass))) return undefined;
+      const lineB = draft.add(itemB, date, 1);
+      g.register(patient);
+      g.inject(g.emit(setting, draft, 'general', day), this.ruleId, ruleClass, [lineA, lineB]);
+      return true;
+    });
+  }),
+  injector('GZ-SERVICE-FREQUENCY', '医疗服务项目限定频次', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const date = fromEpochDay(day);
+    await firstOf(restrictedCodes(g, ruleClass, 'frequency'), `${ruleClass} code`, async ({ item, r }) => {
+      const patient = g.newPatient({ ageYears: 55, insuranceType: 'employee' }, day, false);
+      const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+      const draft = openVisit(g, setting, date);
+      const plan = { dates: [date], quantity: r.maxPerDay + 1 };
+      if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) return undefined;
+      g.register(patient);
+      const lineNo = draft.add(item, date, plan.quantity);
+      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, ruleClass, [lineNo]);
+      return true;
+    });
+  }),
   courseInjector('GZ-DRUG-COURSE', '药品限支付疗程', 'drug', 21, 50),
-  {
-    ruleId: 'GZ-DRUG-COURSE-HISTORY',
-    ruleClass: '药品限支付疗程',
-    claims: 2,
-    async inject(g, day) {
-      const { item, maxDays, setting } = await firstOf(
-        shortCourses(g, this.ruleClass, 'drug', 21, ['total']),
-        `short ${this.ruleClass} drug`,
-        async ({ item, maxDays }) => {
-          const setting = await courseInpatient(g, item, maxDays, day, 50);
-          return setting && { item, maxDays, setting };
-        },
-      );
-      const first = Math.max(1, Math.floor(maxDays / 2));
-      g.emit(
-        setting,
-        (() => {
-          const draft = new ClaimDraft(g.catalogue);
-          stayWithDrug(draft, item, day, first);
-          return draft;
-        })(),
-        'internal',
-        day,
-      );
-      // The second stay alone stays within the limit; with the first it goes past it.
-      const second = maxDays - first + 1 + (first >= 2 ? g.rng.int(0, 1) : 0);
-      const start = laterDay(g, day + first, 3, 20);
-      const draft = new ClaimDraft(g.catalogue);
-      const lines = stayWithDrug(draft, item, start, second);
-      const payableLeft = maxDays - first;
-      const beyond = [...lines.entries()]
-        .filter(([date]) => epochDay(date) >= start + payableLeft)
-        .map(([, l]) => l);
-      g.inject(g.emit(setting, draft, 'internal', start), this.ruleId, this.ruleClass, beyond);
-    },
-  },
-  {
-    ruleId: 'NHSA-SERVICE-CYCLE',
-    ruleClass: '医疗服务项目周期超频次',
-    claims: 2,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      await firstOf(restrictedCodes(g, ruleClass, 'cycle'), `${ruleClass} service`, async ({ item, r }) => {
-        if (r.unit !== 'days') return undefined;
-        const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
-        return billedAgain(g, this, item, setting, day, () => laterDay(g, day, 1, r.minIntervalDays - 1));
-      });
-    },
-  },
-  {
-    ruleId: 'GZ-DRUG-COURSE-SPAN',
-    ruleClass: '药品限支付疗程',
-    claims: 2,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const candidates = function* () {
-        for (const { item, r } of restrictedCodes(g, ruleClass, 'course'))
-          if (r.scope === 'span')
-            for (const visitType of ['outpatient', 'inpatient'] as const) yield { item, r, visitType };
-      };
-      await firstOf(candidates(), `${ruleClass} span-limited drug`, ({ item, r, visitType }) => {
-        // The first dose a month past the span before `day`, inside the rule's 400-day history.
-        const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
-        const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
-        return billedAgain(g, this, item, { patient, hospital: LEVEL3, visitType }, firstDay, () => day);
-      });
-    },
-  },
-  {
-    ruleId: 'NHSA-SERVICE-CYCLE-WEEK',
-    ruleClass: '医疗服务项目周期超频次',
-    claims: 2,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      // Monday to Saturday, so a later day of the same calendar week is left (epoch day 0 was a Thursday).
-      const weekday = (d: number) => (d + 3) % 7;
-      const start = weekday(day) === 6 ? day + 1 : day;
-      const lastOfWeek = start + 6 - weekday(start);
-      await firstOf(
-        restrictedCodes(g, ruleClass, 'cycle'),
-        `weekly ${ruleClass} service`,
-        async ({ item, r }) => {
-          if (r.unit !== 'calendarWeek') return undefined;
-          const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
-          return billedAgain(g, this, item, setting, start, () => laterDay(g, start, 1, lastOfWeek - start));
-        },
-      );
-    },
-  },
+  injector('GZ-DRUG-COURSE-HISTORY', '药品限支付疗程', 2, async function (g, day) {
+    const { item, maxDays, setting } = await firstOf(
+      shortCourses(g, this.ruleClass, 'drug', 21, ['total']),
+      `short ${this.ruleClass} drug`,
+      async ({ item, maxDays }) => {
+        const setting = await courseInpatient(g, item, maxDays, day, 50);
+        return setting && { item, maxDays, setting };
+      },
+    );
+    const first = Math.max(1, Math.floor(maxDays / 2));
+    g.emit(
+      setting,
+      (() => {
+        const draft = new ClaimDraft(g.catalogue);
+        stayWithDrug(draft, item, day, first);
+        return draft;
+      })(),
+      'internal',
+      day,
+    );
+    // The second stay alone stays within the limit; with the first it goes past it.
+    const second = maxDays - first + 1 + (first >= 2 ? g.rng.int(0, 1) : 0);
+    const start = laterDay(g, day + first, 3, 20);
+    const draft = new ClaimDraft(g.catalogue);
+    const lines = stayWithDrug(draft, item, start, second);
+    const payableLeft = maxDays - first;
+    const beyond = [...lines.entries()]
+      .filter(([date]) => epochDay(date) >= start + payableLeft)
+      .map(([, l]) => l);
+    g.inject(g.emit(setting, draft, 'internal', start), this.ruleId, this.ruleClass, beyond);
+  }),
+  injector('NHSA-SERVICE-CYCLE', '医疗服务项目周期超频次', 2, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    await firstOf(restrictedCodes(g, ruleClass, 'cycle'), `${ruleClass} service`, async ({ item, r }) => {
+      if (r.unit !== 'days') return undefined;
+      const setting = outpatient(g.newPatient({ ageYears: 58, insuranceType: 'employee' }, day, false));
+      return billedAgain(g, this, item, setting, day, () => laterDay(g, day, 1, r.minIntervalDays - 1));
+    });
+  }),
+  injector('GZ-DRUG-COURSE-SPAN', '药品限支付疗程', 2, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const candidates = function* () {
+      for (const { item, r } of restrictedCodes(g, ruleClass, 'course'))
+        if (r.scope === 'span')
+          for (const visitType of ['outpatient', 'inpatient'] as const) yield { item, r, visitType };
+    };
+    await firstOf(candidates(), `${ruleClass} span-limited drug`, ({ item, r, visitType }) => {
+      // The first dose a month past the span before `day`, inside the rule's 400-day history.
+      const firstDay = epochDay(addMonths(fromEpochDay(day), -(r.maxMonths + 1)));
+      const patient = g.newPatient({ ageYears: 50, insuranceType: 'employee' }, firstDay, false);
+      return billedAgain(g, this, item, { patient, hospital: LEVEL3, visitType }, firstDay, () => day);
+    });
+  }),
+  injector('NHSA-SERVICE-CYCLE-WEEK', '医疗服务项目周期超频次', 2, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    // Monday to Saturday, so a later day of the same calendar week is left (epoch day 0 was a Thursday).
+    const weekday = (d: number) => (d + 3) % 7;
+    const start = weekday(day) === 6 ? day + 1 : day;
+    const lastOfWeek = start + 6 - weekday(start);
+    await firstOf(
+      restrictedCodes(g, ruleClass, 'cycle'),
+      `weekly ${ruleClass} service`,
+      async ({ item, r }) => {
+        if (r.unit !== 'calendarWeek') return undefined;
+        const setting = outpatient(g.newPatient({ ageYears: 6, insuranceType: 'employee' }, start, false));
+        return billedAgain(g, this, item, setting, start, () => laterDay(g, start, 1, lastOfWeek - start));
+      },
+    );
+  }),
   brokenClaimInjector('NHSA-SETTLEMENT-LINE', '结算明细信息异常', (g, claim, { drugLine }) => {
     const line = claim.items.find((i) => i.lineNo === drugLine);
     if (!line) throw new Error('the drug line just added is missing');
@@ -667,134 +619,99 @@ export const INJECTORS: readonly Injector[] = [
     primary.code = g.rng.pick([primary.code.replace('.', '-'), primary.code.toLowerCase(), '2型糖尿病']);
     return [];
   }),
-  {
-    ruleId: 'NHSA-DRUG-KINDS',
-    ruleClass: '药品种类超标',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, date, draft } = freshOutpatientVisit(g, day, 45, 80);
-      const lines: number[] = [];
-      // Six or seven distinct generics (fits never takes a generic the draft already has).
-      for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
-        const plan = { dates: [date], quantity: 1, daysSupply: 7 };
-        const drug = await g.freshDrug(setting, draft, plan, this.ruleClass);
-        lines.push(draft.add(drug, date, plan.quantity, plan.daysSupply));
-      }
-      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, lines);
-    },
-  },
-  {
-    ruleId: 'NHSA-TCM-LARGE-PRESCRIPTION',
-    ruleClass: '中药饮片超大处方',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, date, draft } = freshOutpatientVisit(g, day, 30, 80);
-      const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
-      // Enough grams that the prescription passes the rule's 1,000 yuan.
-      const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
-      const lines = pieces.map((p) => draft.add(p, date, grams));
-      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
-    },
-  },
-  {
-    ruleId: 'GZ-REPEAT-PRESCRIPTION',
-    ruleClass: '重复开药',
-    claims: 2,
-    async inject(g, day) {
-      const { setting, date, draft: first } = adultVisit(g, day, 50, 80);
-      const drug = await g.freshDrug(setting, first, { dates: [date], quantity: 2, daysSupply: 30 });
-      first.add(drug, date, 2, 30);
-      g.emit(setting, first, 'internal', day);
-      // Back while more than the rule's grace period (7 days) of the 30-day supply is left.
-      const again = laterDay(g, day, 5, 20);
-      const draft = openVisit(g, setting, fromEpochDay(again));
-      const lineNo = draft.add(drug, fromEpochDay(again), 2, 30);
-      g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, this.ruleClass, [lineNo]);
-    },
-  },
-  {
-    ruleId: 'FG-HISTORY-SAME-DAY',
-    ruleClass: '同一项目同日重复结算',
-    claims: 2,
-    async inject(g, day) {
-      const patient = adult(g, day);
-      const date = fromEpochDay(day);
-      const test = g.rng.pick(ORDINARY_TESTS);
-      const first = openVisit(g, outpatient(patient), date);
-      first.add(test, date, 1);
-      g.emit(outpatient(patient), first, 'general', day);
-      // The same test billed again the same day by another hospital, settled a day later.
-      const other: Setting = { patient, hospital: hospitalOf(2), visitType: 'emergency' };
-      const draft = new ClaimDraft(g.catalogue);
-      draft.add(ORDINARY.emergencyConsultation, date, 1);
-      const lineNo = draft.add(test, date, 1);
-      g.inject(g.emit(other, draft, 'general', day, { submittedDay: day + 1 }), this.ruleId, this.ruleClass, [
-        lineNo,
-      ]);
-    },
-  },
-  {
-    ruleId: 'NHSA-DRUG-MAX-SUPPLY',
-    ruleClass: '药品限最大开药天数/开药量',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, date, draft } = adultVisit(g, day, 45, 80);
-      const daysSupply = g.rng.int(31, 90);
-      const drug = await g.freshDrug(
-        setting,
-        draft,
-        { dates: [date], quantity: 3, daysSupply },
-        this.ruleClass,
-      );
-      const lineNo = draft.add(drug, date, 3, daysSupply);
-      g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [lineNo]);
-    },
-  },
-  {
-    ruleId: 'FG-AFTER-DEATH',
-    ruleClass: '参保人死亡后发生医疗费用',
-    claims: 1,
-    async inject(g, day) {
-      const patient = adult(g, day, { ageYears: g.rng.int(70, 92), insuranceType: 'resident' });
-      patient.deathDate = fromEpochDay(day);
-      const billed = laterDay(g, day, 2, 20);
-      const date = fromEpochDay(billed);
-      const setting: Setting = { patient, hospital: hospitalOf(1), visitType: 'pharmacy' };
-      const draft = new ClaimDraft(g.catalogue);
-      const lineNos: number[] = [];
-      for (let n = g.rng.int(1, 2); n > 0; n -= 1) {
-        const plan = { dates: [date], quantity: 2, daysSupply: 30 };
-        lineNos.push(draft.add(await g.freshDrug(setting, draft, plan), date, 2, 30));
-      }
-      const claim: Claim = g.emit(setting, draft, 'internal', billed, { deathVisible: true });
-      g.inject(claim, this.ruleId, this.ruleClass, lineNos);
-    },
-  },
-  {
-    ruleId: 'GZ-BILLING-OUTSIDE-STAY',
-    ruleClass: '计费日期与住院时间不符',
-    claims: 1,
-    async inject(g, day) {
-      const patient = adult(g, day);
-      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
-      const stay = g.rng.int(3, 6);
-      const draft = new ClaimDraft(g.catalogue);
-      for (let k = 0; k < stay; k += 1) {
-        const date = fromEpochDay(day + k);
-        draft.add(ORDINARY.bed, date, 1);
-        draft.add(ORDINARY.wardRound, date, 1);
-        draft.add(ORDINARY.nursing, date, 1);
-      }
-      const discharge = day + stay - 1;
-      const outside = g.rng.chance(0.5) ? discharge + g.rng.int(1, 3) : day - g.rng.int(1, 3);
-      const lineNo = draft.add(g.rng.pick(ORDINARY_TESTS), fromEpochDay(outside), 1);
-      const claim = g.emit(setting, draft, 'internal', day, {
-        dischargeDay: discharge,
-        submittedDay: Math.max(discharge, outside) + 1,
-      });
-      g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
-    },
-  },
+  injector('NHSA-DRUG-KINDS', '药品种类超标', 1, async function (g, day) {
+    const { setting, date, draft } = freshOutpatientVisit(g, day, 45, 80);
+    const lines: number[] = [];
+    // Six or seven distinct generics (fits never takes a generic the draft already has).
+    for (let n = g.rng.int(6, 7); n > 0; n -= 1) {
+      const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+      const drug = await g.freshDrug(setting, draft, plan, this.ruleClass);
+      lines.push(draft.add(drug, date, plan.quantity, plan.daysSupply));
+    }
+    g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, lines);
+  }),
+  injector('NHSA-TCM-LARGE-PRESCRIPTION', '中药饮片超大处方', 1, async function (g, day) {
+    const { setting, date, draft } = freshOutpatientVisit(g, day, 30, 80);
+    const pieces = [...ORDINARY_TCM].slice(0, g.rng.int(5, 8));
+    // Enough grams that the prescription passes the rule's 1,000 yuan.
+    const grams = Math.ceil(1200 / pieces.reduce((s, p) => s + p.unitPrice, 0));
+    const lines = pieces.map((p) => draft.add(p, date, grams));
+    g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
+  }),
+  injector('GZ-REPEAT-PRESCRIPTION', '重复开药', 2, async function (g, day) {
+    const { setting, date, draft: first } = adultVisit(g, day, 50, 80);
+    const drug = await g.freshDrug(setting, first, { dates: [date], quantity: 2, daysSupply: 30 });
+    first.add(drug, date, 2, 30);
+    g.emit(setting, first, 'internal', day);
+    // Back while more than the rule's grace period (7 days) of the 30-day supply is left.
+    const again = laterDay(g, day, 5, 20);
+    const draft = openVisit(g, setting, fromEpochDay(again));
+    const lineNo = draft.add(drug, fromEpochDay(again), 2, 30);
+    g.inject(g.emit(setting, draft, 'internal', again), this.ruleId, this.ruleClass, [lineNo]);
+  }),
+  injector('FG-HISTORY-SAME-DAY', '同一项目同日重复结算', 2, async function (g, day) {
+    const patient = adult(g, day);
+    const date = fromEpochDay(day);
+    const test = g.rng.pick(ORDINARY_TESTS);
+    const first = openVisit(g, outpatient(patient), date);
+    first.add(test, date, 1);
+    g.emit(outpatient(patient), first, 'general', day);
+    // The same test billed again the same day by another hospital, settled a day later.
+    const other: Setting = { patient, hospital: hospitalOf(2), visitType: 'emergency' };
+    const draft = new ClaimDraft(g.catalogue);
+    draft.add(ORDINARY.emergencyConsultation, date, 1);
+    const lineNo = draft.add(test, date, 1);
+    g.inject(g.emit(other, draft, 'general', day, { submittedDay: day + 1 }), this.ruleId, this.ruleClass, [
+      lineNo,
+    ]);
+  }),
+  injector('NHSA-DRUG-MAX-SUPPLY', '药品限最大开药天数/开药量', 1, async function (g, day) {
+    const { setting, date, draft } = adultVisit(g, day, 45, 80);
+    const daysSupply = g.rng.int(31, 90);
+    const drug = await g.freshDrug(
+      setting,
+      draft,
+      { dates: [date], quantity: 3, daysSupply },
+      this.ruleClass,
+    );
+    const lineNo = draft.add(drug, date, 3, daysSupply);
+    g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [lineNo]);
+  }),
+  injector('FG-AFTER-DEATH', '参保人死亡后发生医疗费用', 1, async function (g, day) {
+    const patient = adult(g, day, { ageYears: g.rng.int(70, 92), insuranceType: 'resident' });
+    patient.deathDate = fromEpochDay(day);
+    const billed = laterDay(g, day, 2, 20);
+    const date = fromEpochDay(billed);
+    const setting: Setting = { patient, hospital: hospitalOf(1), visitType: 'pharmacy' };
+    const draft = new ClaimDraft(g.catalogue);
+    const lineNos: number[] = [];
+    for (let n = g.rng.int(1, 2); n > 0; n -= 1) {
+      const plan = { dates: [date], quantity: 2, daysSupply: 30 };
+      lineNos.push(draft.add(await g.freshDrug(setting, draft, plan), date, 2, 30));
+    }
+    const claim: Claim = g.emit(setting, draft, 'internal', billed, { deathVisible: true });
+    g.inject(claim, this.ruleId, this.ruleClass, lineNos);
+  }),
+  injector('GZ-BILLING-OUTSIDE-STAY', '计费日期与住院时间不符', 1, async function (g, day) {
+    const patient = adult(g, day);
+    const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+    const stay = g.rng.int(3, 6);
+    const draft = new ClaimDraft(g.catalogue);
+    for (let k = 0; k < stay; k += 1) {
+      const date = fromEpochDay(day + k);
+      draft.add(ORDINARY.bed, date, 1);
+      draft.add(ORDINARY.wardRound, date, 1);
+      draft.add(ORDINARY.nursing, date, 1);
+    }
+    const discharge = day + stay - 1;
+    const outside = g.rng.chance(0.5) ? discharge + g.rng.int(1, 3) : day - g.rng.int(1, 3);
+    const lineNo = draft.add(g.rng.pick(ORDINARY_TESTS), fromEpochDay(outside), 1);
+    const claim = g.emit(setting, draft, 'internal', day, {
+      dischargeDay: discharge,
+      submittedDay: Math.max(discharge, outside) + 1,
+    });
+    g.inject(claim, this.ruleId, this.ruleClass, [lineNo]);
+  }),
   brokenClaimInjector('NHSA-DIAGNOSIS-SEX', '诊断与患者性别不符', (g, claim, { setting }) => {
     // A category the reference gives to the other sex outright (no maternity code: its age band
     // would add a second flag for the older patients).
@@ -805,47 +722,37 @@ export const INJECTORS: readonly Injector[] = [
     );
     return [];
   }),
-  {
-    ruleId: 'NHSA-DIAGNOSIS-AGE',
-    ruleClass: '诊断与患者年龄不符',
-    claims: 1,
-    async inject(g, day) {
-      const delivery = g.rng.chance(0.5);
-      // A delivery for a woman past the maternity band (9–64), or a liveborn-infant code for an adult.
-      const patient = delivery
-        ? g.newPatient({ sex: 'F', ageYears: g.rng.int(66, 85), insuranceType: 'resident' }, day, false)
-        : g.newPatient({ ageYears: g.rng.int(20, 70), insuranceType: 'employee' }, day, false);
-      const setting = outpatient(patient);
-      const date = fromEpochDay(day);
-      const draft = openVisit(g, setting, date);
-      const plan = { dates: [date], quantity: 2, daysSupply: 7 };
-      draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
-      const claim = g.emit(setting, draft, 'internal', day);
-      claim.diagnoses = [{ code: delivery ? 'O80.000' : 'Z38.000', primary: true }];
-      g.inject(claim, this.ruleId, this.ruleClass, []);
-    },
-  },
-  {
-    ruleId: 'NHSA-TCM-INCOMPATIBILITY',
-    ruleClass: '中药饮片配伍禁忌',
-    claims: 1,
-    async inject(g, day) {
-      const { setting, date, draft } = adultVisit(g, day);
-      const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
-      const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
-      if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
-      const table = g.catalogue.tcmIncompatibility;
-      const against = table?.pieceOf(counterpart.name) ?? counterpart.name;
-      // Other pieces only where they make no second pair with it (藜芦 conflicts with 党参 too).
-      const clashes = (name: string) => table?.conflict(table.pieceOf(name) ?? name, against) !== undefined;
-      const lines = [draft.add(partner, date, g.rng.int(6, 15))];
-      for (const piece of ORDINARY_TCM)
-        if (piece !== partner && !clashes(piece.name) && g.rng.chance(0.4))
-          draft.add(piece, date, g.rng.int(6, 20));
-      lines.push(draft.add(counterpart, date, g.rng.int(3, 10)));
-      g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
-    },
-  },
+  injector('NHSA-DIAGNOSIS-AGE', '诊断与患者年龄不符', 1, async function (g, day) {
+    const delivery = g.rng.chance(0.5);
+    // A delivery for a woman past the maternity band (9–64), or a liveborn-infant code for an adult.
+    const patient = delivery
+      ? g.newPatient({ sex: 'F', ageYears: g.rng.int(66, 85), insuranceType: 'resident' }, day, false)
+      : g.newPatient({ ageYears: g.rng.int(20, 70), insuranceType: 'employee' }, day, false);
+    const setting = outpatient(patient);
+    const date = fromEpochDay(day);
+    const draft = openVisit(g, setting, date);
+    const plan = { dates: [date], quantity: 2, daysSupply: 7 };
+    draft.add(await g.freshDrug(setting, draft, plan), date, plan.quantity, plan.daysSupply);
+    const claim = g.emit(setting, draft, 'internal', day);
+    claim.diagnoses = [{ code: delivery ? 'O80.000' : 'Z38.000', primary: true }];
+    g.inject(claim, this.ruleId, this.ruleClass, []);
+  }),
+  injector('NHSA-TCM-INCOMPATIBILITY', '中药饮片配伍禁忌', 1, async function (g, day) {
+    const { setting, date, draft } = adultVisit(g, day);
+    const counterpart = g.rng.pick(INCOMPATIBLE_TCM);
+    const partner = ORDINARY_TCM.find((p) => p.name === counterpart.with);
+    if (!partner) throw new Error(`${counterpart.with} is not an ordinary piece`);
+    const table = g.catalogue.tcmIncompatibility;
+    const against = table?.pieceOf(counterpart.name) ?? counterpart.name;
+    // Other pieces only where they make no second pair with it (藜芦 conflicts with 党参 too).
+    const clashes = (name: string) => table?.conflict(table.pieceOf(name) ?? name, against) !== undefined;
+    const lines = [draft.add(partner, date, g.rng.int(6, 15))];
+    for (const piece of ORDINARY_TCM)
+      if (piece !== partner && !clashes(piece.name) && g.rng.chance(0.4))
+        draft.add(piece, date, g.rng.int(6, 20));
+    lines.push(draft.add(counterpart, date, g.rng.int(3, 10)));
+    g.inject(g.emit(setting, draft, 'tcm', day), this.ruleId, this.ruleClass, lines);
+  }),
   brokenClaimInjector('NHSA-PROCEDURE-SEX', '手术操作编码与性别不符', (g, claim, { setting, day }) => {
     const code = g.rng.pick(
       setting.patient.sex === 'F'
@@ -857,148 +764,127 @@ export const INJECTORS: readonly Injector[] = [
   }),
   courseInjector('NHSA-SERVICE-COURSE', '医疗服务项目限支付疗程', 'service', 30, 40),
   ageInjector('NHSA-SERVICE-AGE', '医疗服务项目限年龄', ['service']),
-  {
-    ruleId: 'NHSA-DRUG-SAME-SUBGROUP',
-    ruleClass: '重复开药',
-    claims: 1,
-    async inject(g, day) {
-      const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
-      const date = fromEpochDay(day);
-      const plan = { dates: [date], quantity: 1, daysSupply: 7 };
-      for (let tries = 0; tries < 100; tries += 1) {
-        const draft = openVisit(g, setting, date);
-        const first = await g.freshDrug(setting, draft, plan);
-        const subgroup = pharmacologicalSubgroupOf(first.code);
-        if (subgroup === undefined) continue;
-        const firstLine = draft.add(first, date, plan.quantity, plan.daysSupply);
-        const others = g.textOnlyDrugsOf(subgroup).filter((d) => genericOf(d.code) !== genericOf(first.code));
-        for (const second of rotated(g, others)) {
-          if (!(await g.fits(second.code, setting, draft, plan, this.ruleClass))) continue;
-          const secondLine = draft.add(second, date, plan.quantity, plan.daysSupply);
-          g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [
-            firstLine,
-            secondLine,
-          ]);
-          return;
-        }
+  injector('NHSA-DRUG-SAME-SUBGROUP', '重复开药', 1, async function (g, day) {
+    const setting = outpatient(adult(g, day, { ageYears: g.rng.int(45, 80) }));
+    const date = fromEpochDay(day);
+    const plan = { dates: [date], quantity: 1, daysSupply: 7 };
+    for (let tries = 0; tries < 100; tries += 1) {
+      const draft = openVisit(g, setting, date);
+      const first = await g.freshDrug(setting, draft, plan);
+      const subgroup = pharmacologicalSubgroupOf(first.code);
+      if (subgroup === undefined) continue;
+      const firstLine = draft.add(first, date, plan.quantity, plan.daysSupply);
+      const others = g.textOnlyDrugsOf(subgroup).filter((d) => genericOf(d.code) !== genericOf(first.code));
+      for (const second of rotated(g, others)) {
+        if (!(await g.fits(second.code, setting, draft, plan, this.ruleClass))) continue;
+        const secondLine = draft.add(second, date, plan.quantity, plan.daysSupply);
+        g.inject(g.emit(setting, draft, 'internal', day), this.ruleId, this.ruleClass, [
+          firstLine,
+          secondLine,
+        ]);
+        return;
       }
-      throw new Error('no two unrestricted drugs of one pharmacological subgroup the generator can bill');
-    },
-  },
-  {
-    ruleId: 'NHSA-LOW-STANDARD-ADMISSION',
-    ruleClass: '无指征住院（低标准入院）',
-    claims: 1,
-    async inject(g, day) {
-      const patient = adult(g, day, { ageYears: g.rng.int(30, 70) });
-      const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
-      const stay = g.rng.int(1, 2);
-      const dates = Array.from({ length: stay }, (_, k) => fromEpochDay(day + k));
-      const draft = new ClaimDraft(g.catalogue);
-      for (const date of dates) {
-        draft.add(ORDINARY.bed, date, 1);
-        draft.add(ORDINARY.wardRound, date, 1);
-      }
-      // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
-      const isWorkUp = ({ code, name }: { code: string; name: string }) =>
-        ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code, name) ?? '');
-      const workUp = g.restrictedServices.filter(isWorkUp);
-      const share = () => {
-        const total = draft.items.reduce((s, i) => s + i.amount, 0);
-        const examLab = draft.items.filter(isWorkUp).reduce((s, i) => s + i.amount, 0);
-        return examLab / total;
-      };
-      const admission = dates[0] as string;
-      for (const service of rotated(g, workUp)) {
-        if (share() >= 0.9) break;
-        const plan = { dates: [admission], quantity: 1 };
-        if (await g.fits(service.code, setting, draft, plan, this.ruleClass))
-          draft.add(service, admission, 1);
-      }
-      if (share() < 0.9)
-        throw new Error(`the catalogue has too few examinations and tests for ${this.ruleClass}`);
-      const claim = g.emit(setting, draft, 'internal', day, { dischargeDay: day + stay - 1 });
-      g.inject(
-        claim,
-        this.ruleId,
-        this.ruleClass,
-        claim.items.map((i) => i.lineNo),
-      );
-    },
-  },
-  {
-    ruleId: 'NHSA-SURGERY-DISCOUNT',
-    ruleClass: '手术项目未按规定折价收费',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const date = fromEpochDay(day);
-      const surgeries = [...restrictedCodes(g, ruleClass, 'surgeryGroup')];
-      // Two different surgeries of one group (not two variants of one), for a patient of either sex.
-      const candidates = function* () {
-        for (const a of surgeries) {
-          const partners = surgeries.filter(
-            (b) => b.r.group === a.r.group && specItemOf(b.item.code) !== specItemOf(a.item.code),
-          );
-          if (partners.length)
-            for (const sex of ['F', 'M'] as const) yield { a: a.item, b: g.rng.pick(partners).item, sex };
-        }
-      };
-      await firstOf(candidates(), `pair of ${ruleClass} surgeries`, async ({ a, b, sex }) => {
-        const patient = g.newPatient(
-          { sex, ageYears: g.rng.int(30, 70), insuranceType: 'employee' },
-          day,
-          false,
+    }
+    throw new Error('no two unrestricted drugs of one pharmacological subgroup the generator can bill');
+  }),
+  injector('NHSA-LOW-STANDARD-ADMISSION', '无指征住院（低标准入院）', 1, async function (g, day) {
+    const patient = adult(g, day, { ageYears: g.rng.int(30, 70) });
+    const setting: Setting = { patient, hospital: hospitalOf(2), visitType: 'inpatient' };
+    const stay = g.rng.int(1, 2);
+    const dates = Array.from({ length: stay }, (_, k) => fromEpochDay(day + k));
+    const draft = new ClaimDraft(g.catalogue);
+    for (const date of dates) {
+      draft.add(ORDINARY.bed, date, 1);
+      draft.add(ORDINARY.wardRound, date, 1);
+    }
+    // Examinations and tests until they are nine tenths of the charges: past the rule's 0.8.
+    const isWorkUp = ({ code, name }: { code: string; name: string }) =>
+      ['exam', 'lab', 'ct', 'mri'].includes(g.catalogue.serviceClassOf(code, name) ?? '');
+    const workUp = g.restrictedServices.filter(isWorkUp);
+    const share = () => {
+      const total = draft.items.reduce((s, i) => s + i.amount, 0);
+      const examLab = draft.items.filter(isWorkUp).reduce((s, i) => s + i.amount, 0);
+      return examLab / total;
+    };
+    const admission = dates[0] as string;
+    for (const service of rotated(g, workUp)) {
+      if (share() >= 0.9) break;
+      const plan = { dates: [admission], quantity: 1 };
+      if (await g.fits(service.code, setting, draft, plan, this.ruleClass)) draft.add(service, admission, 1);
+    }
+    if (share() < 0.9)
+      throw new Error(`the catalogue has too few examinations and tests for ${this.ruleClass}`);
+    const claim = g.emit(setting, draft, 'internal', day, { dischargeDay: day + stay - 1 });
+    g.inject(
+      claim,
+      this.ruleId,
+      this.ruleClass,
+      claim.items.map((i) => i.lineNo),
+    );
+  }),
+  injector('NHSA-SURGERY-DISCOUNT', '手术项目未按规定折价收费', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const date = fromEpochDay(day);
+    const surgeries = [...restrictedCodes(g, ruleClass, 'surgeryGroup')];
+    // Two different surgeries of one group (not two variants of one), for a patient of either sex.
+    const candidates = function* () {
+      for (const a of surgeries) {
+        const partners = surgeries.filter(
+          (b) => b.r.group === a.r.group && specItemOf(b.item.code) !== specItemOf(a.item.code),
         );
-        const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
-        const draft = openVisit(g, setting, date);
-        const plan = { dates: [date], quantity: 1 };
-        if (!(await g.fits(a.code, setting, draft, plan, ruleClass))) return undefined;
-        const lineA = draft.add(a, date, 1);
-        if (!(await g.fits(b.code, setting, draft, plan, ruleClass))) return undefined;
-        const lineB = draft.add(b, date, 1);
-        g.register(patient);
-        // Both at full price: the cheaper one (the later one on a tie) is the second surgery.
-        const later = b.unitPrice > a.unitPrice ? lineA : lineB;
-        g.inject(g.emit(setting, draft, 'surgery', day), this.ruleId, ruleClass, [later]);
-        return true;
-      });
-    },
-  },
+        if (partners.length)
+          for (const sex of ['F', 'M'] as const) yield { a: a.item, b: g.rng.pick(partners).item, sex };
+      }
+    };
+    await firstOf(candidates(), `pair of ${ruleClass} surgeries`, async ({ a, b, sex }) => {
+      const patient = g.newPatient(
+        { sex, ageYears: g.rng.int(30, 70), insuranceType: 'employee' },
+        day,
+        false,
+      );
+      const setting: Setting = { patient, hospital: LEVEL3, visitType: 'inpatient' };
+      const draft = openVisit(g, setting, date);
+      const plan = { dates: [date], quantity: 1 };
+      if (!(await g.fits(a.code, setting, draft, plan, ruleClass))) return undefined;
+      const lineA = draft.add(a, date, 1);
+      if (!(await g.fits(b.code, setting, draft, plan, ruleClass))) return undefined;
+      const lineB = draft.add(b, date, 1);
+      g.register(patient);
+      // Both at full price: the cheaper one (the later one on a tie) is the second surgery.
+      const later = b.unitPrice > a.unitPrice ? lineA : lineB;
+      g.inject(g.emit(setting, draft, 'surgery', day), this.ruleId, ruleClass, [later]);
+      return true;
+    });
+  }),
   // A new patient has no history, so no first-line drug of the class: any variant breaks it.
   itemInjector('NHSA-DRUG-SECOND-LINE', '药品限二线使用', ['drug'], (kp) =>
     kp.codes.some((code) => pharmacologicalSubgroupOf(code) !== undefined)
       ? variants([50], { hospital: LEVEL3, traits: { insuranceType: 'employee' } })
       : [],
   ),
-  {
-    ruleId: 'NHSA-DRUG-INDICATION',
-    ruleClass: '药品限适应症',
-    claims: 1,
-    async inject(g, day) {
-      const ruleClass = this.ruleClass;
-      const date = fromEpochDay(day);
-      for (const item of rotated(g, g.codesOfClass(ruleClass))) {
-        const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
-        if (r?.kind !== 'indication') continue;
-        // A diagnosis of an ordinary visit that none of the drug's indications covers.
-        const diagnosis = UNINDICATED_DIAGNOSES.find(
-          (code) => !r.alternatives.some((a) => a.icd10.some((key) => icd10Matches(key, code))),
-        );
-        if (!diagnosis) continue;
-        const setting = outpatient(adult(g, day));
-        const draft = openVisit(g, setting, date);
-        const plan = planFor(item, setting, date);
-        if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) continue;
-        const lineNo = draft.add(item, date, plan.quantity, plan.daysSupply);
-        const claim = g.emit(setting, draft, 'general', day);
-        claim.diagnoses = [{ code: diagnosis, primary: true }];
-        g.inject(claim, this.ruleId, ruleClass, [lineNo]);
-        return;
-      }
-      throw new Error(`the catalogue has no ${ruleClass} drug the generator can bill`);
-    },
-  },
+  injector('NHSA-DRUG-INDICATION', '药品限适应症', 1, async function (g, day) {
+    const ruleClass = this.ruleClass;
+    const date = fromEpochDay(day);
+    for (const item of rotated(g, g.codesOfClass(ruleClass))) {
+      const r = g.catalogue.pointsFor(item.code)?.get(ruleClass)?.restriction;
+      if (r?.kind !== 'indication') continue;
+      // A diagnosis of an ordinary visit that none of the drug's indications covers.
+      const diagnosis = UNINDICATED_DIAGNOSES.find(
+        (code) => !r.alternatives.some((a) => a.icd10.some((key) => icd10Matches(key, code))),
+      );
+      if (!diagnosis) continue;
+      const setting = outpatient(adult(g, day));
+      const draft = openVisit(g, setting, date);
+      const plan = planFor(item, setting, date);
+      if (!(await g.fits(item.code, setting, draft, plan, ruleClass))) continue;
+      const lineNo = draft.add(item, date, plan.quantity, plan.daysSupply);
+      const claim = g.emit(setting, draft, 'general', day);
+      claim.diagnoses = [{ code: diagnosis, primary: true }];
+      g.inject(claim, this.ruleId, ruleClass, [lineNo]);
+      return;
+    }
+    throw new Error(`the catalogue has no ${ruleClass} drug the generator can bill`);
+  }),
 ];
 
 /** Diagnoses of ordinary visits (acute upper respiratory infection, gastroenteritis, low back pain). */
