@@ -1,26 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-  type ThrottleSettings,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { Annotations, CfnOutput, Duration } from 'aws-cdk-lib';
+import { AccessLogField } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi, HttpStage, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/api/identity.ts';
 import { apiKeysFileFor, readKeysFile } from '../src/api/keys.ts';
 import { ROUTES } from '../src/api/routes.ts';
 import type { ApiEnv, AuthorizerEnv, EnvironmentOf } from '../src/config.ts';
-import { indexOf, physicalName } from '../src/resources.ts';
+import { indexOf } from '../src/resources.ts';
 import { shellQuote } from './bundling.ts';
 import { cursorSecret } from './cursor-secret.ts';
 import {
@@ -31,6 +24,7 @@ import {
   PROJECT_ROOT,
   RULE_SET_CHECK_SECONDS,
 } from './function.ts';
+import { lambdaHttpApi } from './http-api.ts';
 
 /** The design load is a steady 200 prescreens a second; the headroom serves peaks and still stops a runaway client. */
 const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 500, burstLimit: 1000 };
@@ -105,57 +99,37 @@ export class PreEventApi extends Construct {
 
     this.#grantReads(props.tables);
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      // Who called what and with which answer: kept a year for audits of hospitals' access.
-      retention: RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.httpApi = new HttpApi(this, 'HttpApi', {
-      apiName: physicalName(props.stage, 'pre-event-api'),
-      description: 'FundGuard pre-event alerts for hospitals',
-      createDefaultStage: false,
-    });
-    this.stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: props.throttle ?? DEFAULT_THROTTLE,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: AccessLogField.contextRequestId(),
-            time: AccessLogField.contextRequestTime(),
-            ip: AccessLogField.contextIdentitySourceIp(),
-            routeKey: '$context.routeKey',
-            status: AccessLogField.contextStatus(),
-            responseLength: AccessLogField.contextResponseLength(),
-            latencyMs: AccessLogField.contextResponseLatency(),
-            integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
-            hospitalId: '$context.authorizer.hospitalId',
-            keyId: '$context.authorizer.keyId',
-            authorizerError: '$context.authorizer.error',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
-
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction, {
       authorizerName: 'api-key',
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: [`$request.header.${API_KEY_HEADER}`],
       resultsCacheTtl: props.authorizerCacheTtl ?? DEFAULT_AUTHORIZER_CACHE,
     });
-    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
-    for (const route of Object.values(ROUTES)) {
-      this.httpApi.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration,
-        authorizer,
-      });
-    }
+    // Who called what and with which answer: kept a year for audits of hospitals' access.
+    ({
+      httpApi: this.httpApi,
+      stage: this.stage,
+      accessLogs: this.accessLogs,
+    } = lambdaHttpApi(this, {
+      stage: props.stage,
+      name: 'pre-event-api',
+      description: 'FundGuard pre-event alerts for hospitals',
+      throttle: props.throttle ?? DEFAULT_THROTTLE,
+      fn: this.apiFunction,
+      integrationId: 'ApiIntegration',
+      authorizer,
+      routes: ROUTES,
+      logFields: {
+        status: AccessLogField.contextStatus(),
+        responseLength: AccessLogField.contextResponseLength(),
+        latencyMs: AccessLogField.contextResponseLatency(),
+        integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
+        hospitalId: '$context.authorizer.hospitalId',
+        keyId: '$context.authorizer.keyId',
+        authorizerError: '$context.authorizer.error',
+        integrationError: '$context.integrationErrorMessage',
+      },
+    }));
     new CfnOutput(this, 'Url', {
       description: 'Base URL of the pre-event API for hospitals',
       value: this.url,

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AccessLogField } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
   AccountRecovery,
   CfnUserPoolGroup,
@@ -17,7 +16,6 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentOf, ReviewEnv } from '../src/config.ts';
@@ -27,6 +25,7 @@ import { REVIEW_ROUTES } from '../src/review/routes.ts';
 import { ROLES } from '../src/review/states.ts';
 import { cursorSecret } from './cursor-secret.ts';
 import { copyRules, fundGuardFunction, LAMBDA_RULES_DIR, PROJECT_ROOT } from './function.ts';
+import { lambdaHttpApi } from './http-api.ts';
 
 /** The review API queries every index of the flags table (src/review/plan.ts chooses among them). */
 const FLAG_INDEXES = TABLES.flags.indexes.map((i) => i.indexName);
@@ -137,51 +136,30 @@ export class ReviewApi extends Construct {
     });
     this.#grant(props.tables);
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.httpApi = new HttpApi(this, 'HttpApi', {
-      apiName: physicalName(props.stage, 'review-api'),
-      description: 'FundGuard review API for auditors, hospitals and rule authors',
-      createDefaultStage: false,
-    });
-    const stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // Who read or decided what: kept a year, as the trail of a supervision audit.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: AccessLogField.contextRequestId(),
-            time: AccessLogField.contextRequestTime(),
-            ip: AccessLogField.contextIdentitySourceIp(),
-            routeKey: '$context.routeKey',
-            path: '$context.path',
-            status: AccessLogField.contextStatus(),
-            latencyMs: AccessLogField.contextResponseLatency(),
-            user: '$context.authorizer.claims.sub',
-            groups: '$context.authorizer.claims.cognito:groups',
-            authorizerError: '$context.authorizer.error',
-          }),
-        ),
-      },
-    });
     const authorizer = new HttpUserPoolAuthorizer('ReviewAuthorizer', this.userPool, {
       userPoolClients: [this.client],
       authorizerName: 'reviewers',
     });
-    const integration = new HttpLambdaIntegration('Integration', this.fn);
-    for (const route of Object.values(REVIEW_ROUTES))
-      this.httpApi.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration,
-        authorizer,
-      });
+    // Who read or decided what: kept a year, as the trail of a supervision audit.
+    const { httpApi, stage } = lambdaHttpApi(this, {
+      stage: props.stage,
+      name: 'review-api',
+      description: 'FundGuard review API for auditors, hospitals and rule authors',
+      throttle: { rateLimit: 100, burstLimit: 200 },
+      fn: this.fn,
+      integrationId: 'Integration',
+      authorizer,
+      routes: REVIEW_ROUTES,
+      logFields: {
+        path: '$context.path',
+        status: AccessLogField.contextStatus(),
+        latencyMs: AccessLogField.contextResponseLatency(),
+        user: '$context.authorizer.claims.sub',
+        groups: '$context.authorizer.claims.cognito:groups',
+        authorizerError: '$context.authorizer.error',
+      },
+    });
+    this.httpApi = httpApi;
 
     new CfnOutput(this, 'Url', { description: 'Base URL of the review API', value: stage.url });
     new CfnOutput(this, 'UserPoolId', {

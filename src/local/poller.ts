@@ -133,25 +133,8 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
 
   const receiveLoop = async (): Promise<void> => {
     while (running) {
-      let messages: Message[];
-      try {
-        const received = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: waitSeconds,
-            // local-aws-sqs reads only the deprecated AttributeNames; AWS accepts both.
-            AttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        messages = received.Messages ?? [];
-      } catch (error) {
-        logger.warn('poller: ReceiveMessage failed; retrying in 1 s', { queueUrl: options.queueUrl, error });
-        await sleep(1_000);
-        continue;
-      }
+      const messages = await receive(options, batchSize, waitSeconds);
+      if (!messages) continue;
       // Even when stopping, a received batch is processed: dropping it would hide its messages for
       // a visibility timeout and spend one of their receives.
       if (messages.length > 0) await processBatch(messages);
@@ -248,25 +231,13 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
         await Promise.race([...inFlight, sleep(50)]);
         continue;
       }
-      let messages: Message[] = [];
-      try {
-        const idle = inFlight.size === 0 && groups.size === 0;
-        const received = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
-            AttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        messages = received.Messages ?? [];
-      } catch (error) {
-        logger.warn('poller: ReceiveMessage failed; retrying in 1 s', { queueUrl: options.queueUrl, error });
-        await sleep(1_000);
-        continue;
-      }
+      const idle = inFlight.size === 0 && groups.size === 0;
+      const messages = await receive(
+        options,
+        10,
+        idle ? receiveWaitSeconds(1, queue.visibilityTimeoutSeconds) : 0,
+      );
+      if (!messages) continue;
       groups.add(messages);
       // Blocked groups unblock with time, not with a receive: look again soon.
       if (!messages.length) await sleep(20);
@@ -298,6 +269,35 @@ export function receiveWaitSeconds(batchingWindowSeconds: number, visibilityTime
 }
 
 /** SQS's RedrivePolicy attribute (JSON); AWS writes maxReceiveCount as a string, local-aws-sqs as a number. */
+/** One ReceiveMessage with every attribute; undefined (logged, after a second's pause) when it fails. */
+async function receive(
+  options: PollerOptions,
+  maxMessages: number,
+  waitSeconds: number,
+): Promise<Message[] | undefined> {
+  try {
+    const received = await options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: maxMessages,
+        WaitTimeSeconds: waitSeconds,
+        // local-aws-sqs reads only the deprecated AttributeNames; AWS accepts both.
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return received.Messages ?? [];
+  } catch (error) {
+    (options.logger ?? console).warn('poller: ReceiveMessage failed; retrying in 1 s', {
+      queueUrl: options.queueUrl,
+      error,
+    });
+    await sleep(1_000);
+    return undefined;
+  }
+}
+
 const Redrive = z.looseObject({ maxReceiveCount: z.coerce.number().int().positive() });
 
 async function readQueueSettings(sqs: SQSClient, queueUrl: string): Promise<QueueSettings> {
