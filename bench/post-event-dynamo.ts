@@ -39,12 +39,7 @@ export async function benchPostEventDynamo(): Promise<void> {
     const out = await runAuditJob('2026-10', segments, {
       core,
       documents,
-      tables: {
-        claims: resources.tables.claims,
-        decisions: resources.tables.decisions,
-        flags: resources.tables.flags,
-        scores: resources.tables.scores,
-      },
+      tables: resources.tables,
       partials: new InMemoryPartialStore(),
       now: () => new Date('2026-11-01T02:00:00Z'),
     });

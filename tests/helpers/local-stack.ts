@@ -1,9 +1,16 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
+import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
 import { Flag } from '../../src/contracts/flag.ts';
-import { parseContract } from '../../src/contracts/issues.ts';
+import { parseContract, parseJsonContract } from '../../src/contracts/issues.ts';
 import { type LocalServices, localClientConfig, startLocalServices } from '../../src/local/emulators.ts';
 import { applyEnvironment, lambdaEnvironment } from '../../src/local/lambda-env.ts';
 import { type Poller, startPoller } from '../../src/local/poller.ts';
@@ -84,6 +91,74 @@ export async function startInProcessPoller(
     handler: fn.handler,
     concurrency,
   });
+}
+
+/** A test file's local stack, its resources and the in-process poller on them, once started. */
+export interface InProcessStack {
+  readonly stack: TestStack;
+  readonly resources: LocalResources;
+  readonly poller: Poller;
+}
+
+/**
+ * Starts the local stack before the file's tests, provisions `stage` (queues shortened by
+ * `queues`) and runs the deployed in-process handler behind `concurrency` receivers; stops them
+ * all after. Its fields are there once the tests run.
+ */
+export function useInProcessStack(
+  stage: string,
+  concurrency: number,
+  queues?: QueueOverrides,
+): InProcessStack {
+  let started: InProcessStack | undefined;
+  const get = (): InProcessStack => {
+    if (!started) throw new Error('the in-process stack is not started: use it inside a test');
+    return started;
+  };
+  beforeAll(async () => {
+    const stack = await startTestStack();
+    const resources = await stack.provision(stage, queues);
+    started = { stack, resources, poller: await startInProcessPoller(stack, resources, concurrency) };
+  });
+  afterAll(async () => {
+    await started?.poller.stop();
+    await started?.stack.stop();
+  });
+  return {
+    get stack() {
+      return get().stack;
+    },
+    get resources() {
+      return get().resources;
+    },
+    get poller() {
+      return get().poller;
+    },
+  };
+}
+
+/** Every hospital alert waiting on `queueUrl`, deleted as read (as a hospital's system would). */
+export async function drainAlerts(stack: TestStack, queueUrl: string): Promise<HospitalAlertMessage[]> {
+  const alerts: HospitalAlertMessage[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        AttributeNames: ['All'],
+      }),
+    );
+    if (!Messages.length) return alerts;
+    for (const m of Messages)
+      alerts.push(parseJsonContract(HospitalAlertMessage, 'hospital alert', m.Body ?? ''));
+    await stack.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
 }
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */

@@ -12,6 +12,7 @@ import type { ClaimOutcome } from '../../src/pipeline/in-process.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
 import { DynamoOutcomeStore, type OutcomeTables } from '../../src/stores/dynamo.ts';
+import { line, metformin } from './claims.ts';
 
 /** A knowledge point of the imported NHSA catalogue, so sample flags cite the real text. */
 function knowledgePoint(ruleClass: string, itemName: string): { kpId: string; text: string } {
@@ -136,28 +137,14 @@ export function sampleClaims(
       hospital: { hospitalId },
       doctorId,
       items: [
-        {
-          lineNo: 1,
-          code: 'XA10BAE054A001010101234',
-          name: '二甲双胍片',
-          category: 'drug',
-          quantity: 60,
-          unitPrice: 0.35,
-          amount: 21,
-          serviceDate: day,
-          daysSupply: 30,
-        },
-        {
-          lineNo: 2,
-          code: 'XL02BBA326A001010102180',
-          name: '阿帕他胺片',
-          category: 'drug',
+        metformin({ serviceDate: day }),
+        line(2, 'XL02BBA326A001010102180', '阿帕他胺片', 'drug', {
           quantity: 30,
           unitPrice: 40,
           amount: 1200,
           serviceDate: day,
           daysSupply: 30,
-        },
+        }),
       ],
       totals: { amount: 1221, fundPaid: 976.8, selfPaid: 244.2 },
     }) as unknown as Claim;

@@ -71,12 +71,7 @@ beforeAll(async () => {
   deps = {
     core,
     documents,
-    tables: {
-      claims: resources.tables.claims,
-      decisions: resources.tables.decisions,
-      flags: resources.tables.flags,
-      scores: resources.tables.scores,
-    },
+    tables: resources.tables,
     partials: new InMemoryPartialStore(),
     now: () => NOW,
   };

@@ -1,20 +1,15 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import type { Claim } from '../../src/contracts/claim.ts';
-import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
-import type { Poller } from '../../src/local/poller.ts';
-import type { LocalResources } from '../../src/local/provisioning.ts';
 import { ClaimIdTakenError, DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
 import { claim as baseClaim, line, metformin, uterography } from '../helpers/claims.ts';
 import {
+  drainAlerts,
   scan as scanTable,
-  startInProcessPoller,
-  startTestStack,
   storedFlag,
-  type TestStack,
+  useInProcessStack,
   waitFor,
 } from '../helpers/local-stack.ts';
 
@@ -24,69 +19,31 @@ import {
  */
 const core = loadCore();
 
-let stack: TestStack;
-let resources: LocalResources;
-let poller: Poller;
+// 5 s, not less: on a loaded machine a batch can take seconds, and a timed-out batch is retried whole.
+const env = useInProcessStack('identity', 2, { claims: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 } });
 
-beforeAll(async () => {
-  stack = await startTestStack();
-  resources = await stack.provision('identity', {
-    // 5 s, not less: on a loaded machine a batch can take seconds, and a timed-out batch is retried whole.
-    claims: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
-  });
-  poller = await startInProcessPoller(stack, resources, 2);
-});
+const scan = (table: string) => scanTable(env.stack.dynamodb, table);
 
-afterAll(async () => {
-  await poller?.stop();
-  await stack?.stop();
-});
-
-const scan = (table: string) => scanTable(stack.dynamodb, table);
-
-const send = (bodies: string[]) => stack.sendClaims(resources.queues.claims.url, bodies);
+const send = (bodies: string[]) => env.stack.sendClaims(env.resources.queues.claims.url, bodies);
 
 const decisionsOf = async (claimId: string) =>
-  (await scan(resources.tables.decisions)).filter((d) => d.claimId === claimId);
+  (await scan(env.resources.tables.decisions)).filter((d) => d.claimId === claimId);
 const historyOf = async (claimId: string) =>
-  (await scan(resources.tables.claims)).filter((c) => c.claimId === claimId);
+  (await scan(env.resources.tables.claims)).filter((c) => c.claimId === claimId);
 const flagsOf = async (claimId: string) =>
-  (await scan(resources.tables.flags)).filter((f) => f.claimId === claimId).map(storedFlag);
+  (await scan(env.resources.tables.flags)).filter((f) => f.claimId === claimId).map(storedFlag);
 
 /** The distinct bodies in the claims DLQ (a receive with no visibility timeout may return one twice). */
 async function deadLetters(): Promise<string[]> {
-  const { Messages = [] } = await stack.sqs.send(
+  const { Messages = [] } = await env.stack.sqs.send(
     new ReceiveMessageCommand({
-      QueueUrl: resources.queues.claims.dlqUrl,
+      QueueUrl: env.resources.queues.claims.dlqUrl,
       MaxNumberOfMessages: 10,
       VisibilityTimeout: 0,
       AttributeNames: ['All'],
     }),
   );
   return [...new Set(Messages.map((m) => m.Body ?? ''))];
-}
-
-/** Alerts on the queue, deleted as read. */
-async function drainAlerts(): Promise<HospitalAlertMessage[]> {
-  const alerts: HospitalAlertMessage[] = [];
-  for (;;) {
-    const { Messages = [] } = await stack.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: resources.queues.alerts.url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        AttributeNames: ['All'],
-      }),
-    );
-    if (!Messages.length) return alerts;
-    for (const m of Messages) alerts.push(parseJsonContract(HospitalAlertMessage, 'alert', m.Body ?? ''));
-    await stack.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: resources.queues.alerts.url,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-  }
 }
 
 describe('a claim that cannot be stored fails alone', () => {
@@ -113,16 +70,16 @@ describe('a claim that cannot be stored fails alone', () => {
     // Compared by identity, not printed: the bodies are hundreds of kilobytes.
     const dead = await deadLetters();
     expect(dead.length === 2 && dead.includes(longId) && dead.includes(oversize)).toBe(true);
-    const decisions = (await scan(resources.tables.decisions)).map((d) => String(d.claimId));
+    const decisions = (await scan(env.resources.tables.decisions)).map((d) => String(d.claimId));
     expect(decisions.sort()).toEqual([...ids].sort());
-    const history = (await scan(resources.tables.claims)).map((c) => String(c.claimId));
+    const history = (await scan(env.resources.tables.claims)).map((c) => String(c.claimId));
     expect(history.sort()).toEqual([...ids].sort());
     // Neighbours succeeded the first time: nothing of theirs was retried.
-    expect(poller.counters.succeeded).toBe(ids.length);
+    expect(env.poller.counters.succeeded).toBe(ids.length);
   }, 120_000);
 
   it('attributes a write DynamoDB refuses to its own claim: the other claims of the batch are written in full', async () => {
-    const store = new DynamoOutcomeStore(stack.documents, resources.tables);
+    const store = new DynamoOutcomeStore(env.stack.documents, env.resources.tables);
     const { claims } = await generateClaims({ seed: 1102, claims: 9, violationRate: 0.3 }, core);
     // Past the schema (as from a caller that skipped it): DynamoDB itself refuses its sort key.
     const unstorable = { ...(claims[0] as Claim), claimId: `C-${'y'.repeat(1_100)}` };
@@ -146,7 +103,7 @@ describe('a claim that cannot be stored fails alone', () => {
       expect(await historyOf(c.claimId)).toHaveLength(1);
     }
     // Nothing of the refused claim stays: its decision (the commit marker) was never put.
-    expect((await scan(resources.tables.decisions)).some((d) => d.claimId === unstorable.claimId)).toBe(
+    expect((await scan(env.resources.tables.decisions)).some((d) => d.claimId === unstorable.claimId)).toBe(
       false,
     );
   }, 60_000);
@@ -180,11 +137,11 @@ describe('claim identity: the claim id within its hospital', () => {
     expect(await decisionsOf(first.claimId)).toEqual(before.decisions);
     expect(await flagsOf(first.claimId)).toEqual(before.flags);
     expect((await historyOf(first.claimId)).map((h) => h.insuredId)).toEqual([first.patient.insuredId]);
-    expect((await scan(resources.tables.flags)).some((f) => f.hospitalId === 'H9999')).toBe(false);
+    expect((await scan(env.resources.tables.flags)).some((f) => f.hospitalId === 'H9999')).toBe(false);
   }, 120_000);
 
   it('refuses at the store with ClaimIdTakenError and writes nothing for the other hospital', async () => {
-    const store = new DynamoOutcomeStore(stack.documents, resources.tables);
+    const store = new DynamoOutcomeStore(env.stack.documents, env.resources.tables);
     const owner = flaggedClaim('C-TAKEN');
     const other = { ...flaggedClaim('C-TAKEN'), hospital: { ...owner.hospital, hospitalId: 'H8888' } };
     const outcome = async (c: Claim) => ({
@@ -199,7 +156,7 @@ describe('claim identity: the claim id within its hospital', () => {
   });
 
   it('decides a correction again: the earlier decision and flags kept and marked superseded, history replaced, the hospital alerted', async () => {
-    await drainAlerts();
+    await drainAlerts(env.stack, env.resources.queues.alerts.url);
     const original = flaggedClaim('C-CORRECTED');
     await send([JSON.stringify(original)]);
     await waitFor(async () => (await decisionsOf(original.claimId)).length === 1, 'the original');
@@ -233,7 +190,9 @@ describe('claim identity: the claim id within its hospital', () => {
     expect(JSON.parse(String(history[0]?.history)).items.map((i: { lineNo: number }) => i.lineNo)).toEqual([
       1, 3,
     ]);
-    const alerts = (await drainAlerts()).filter((a) => a.claimId === original.claimId);
+    const alerts = (await drainAlerts(env.stack, env.resources.queues.alerts.url)).filter(
+      (a) => a.claimId === original.claimId,
+    );
     expect(alerts.map((a) => [a.alertId, a.outcome, a.correction])).toEqual([
       ['C-CORRECTED', 'reject', undefined],
       [
@@ -248,9 +207,9 @@ describe('claim identity: the claim id within its hospital', () => {
       decisions: await decisionsOf(original.claimId),
       history: await historyOf(original.claimId),
     };
-    const succeeded = poller.counters.succeeded;
+    const succeeded = env.poller.counters.succeeded;
     await send([JSON.stringify(corrected)]);
-    await waitFor(() => poller.counters.succeeded > succeeded, 'the resend decided');
+    await waitFor(() => env.poller.counters.succeeded > succeeded, 'the resend decided');
     expect(await decisionsOf(original.claimId)).toEqual(again.decisions);
     expect(await historyOf(original.claimId)).toEqual(again.history);
   }, 60_000);

@@ -1,16 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsAlertSender } from '../../functions/commons/alerts.ts';
-import { HospitalAlertMessage } from '../../src/contracts/alert.ts';
 import type { Claim } from '../../src/contracts/claim.ts';
 import { Decision } from '../../src/contracts/decision.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
-import { parseJsonContract } from '../../src/contracts/issues.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
@@ -26,6 +20,7 @@ import {
   UnprocessedWritesError,
 } from '../../src/stores/dynamo.ts';
 import {
+  drainAlerts,
   scan as scanTable,
   startTestStack,
   storedFlag,
@@ -161,7 +156,7 @@ describe('the in-process stage on the local stack', () => {
     );
     const history = (await scan(resources.tables.claims)).filter((c) => c.claimId === flagged.claimId);
     expect(history).toHaveLength(1);
-    const alerts = await drainAlerts();
+    const alerts = await drainAlerts(stack, resources.queues.alerts.url);
     expect(alerts.filter((a) => a.claimId === flagged.claimId)).toHaveLength(1);
   }, 60_000);
 
@@ -281,30 +276,6 @@ describe('the in-process stage on the local stack', () => {
     }
   }, 60_000);
 });
-
-/** Every alert waiting on the alerts queue (deleted as read, as a hospital would). */
-async function drainAlerts(): Promise<HospitalAlertMessage[]> {
-  const alerts: HospitalAlertMessage[] = [];
-  for (;;) {
-    const { Messages = [] } = await stack.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: resources.queues.alerts.url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        AttributeNames: ['All'],
-      }),
-    );
-    if (!Messages.length) return alerts;
-    for (const m of Messages)
-      alerts.push(parseJsonContract(HospitalAlertMessage, 'hospital alert', m.Body ?? ''));
-    await stack.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: resources.queues.alerts.url,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-  }
-}
 
 describe('DynamoOutcomeStore when DynamoDB pushes back', () => {
   /** A client on the same DynamoDB Local whose batch writes `fault` answers instead, before the SDK's retries. */

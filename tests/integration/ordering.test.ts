@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { generateClaims } from '../../src/generator/generate.ts';
 import { InMemoryHistoryStore } from '../../src/history/memory.ts';
-import type { Poller } from '../../src/local/poller.ts';
-import type { LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
-import {
-  scan,
-  scanFlags,
-  startInProcessPoller,
-  startTestStack,
-  type TestStack,
-  waitFor,
-} from '../helpers/local-stack.ts';
+import { scan, scanFlags, useInProcessStack, waitFor } from '../helpers/local-stack.ts';
 
 /**
  * Per-patient ordering on the local stack: the claims queue is FIFO by patient and the poller
@@ -24,21 +15,8 @@ import {
  */
 const core = loadCore();
 
-let stack: TestStack;
-let resources: LocalResources;
-let poller: Poller;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  resources = await stack.provision('ordering');
-  // As many receivers as the demo runs: enough for two batches of one patient to race, were they allowed to.
-  poller = await startInProcessPoller(stack, resources, 5);
-});
-
-afterAll(async () => {
-  await poller?.stop();
-  await stack?.stop();
-});
+// As many receivers as the demo runs: enough for two batches of one patient to race, were they allowed to.
+const env = useInProcessStack('ordering', 5);
 
 /** Every claim of the first `n` distinct patients of `insuredIds`, in stream order. */
 function ofPatients(claims: readonly Claim[], insuredIds: readonly string[], n: number): Claim[] {
@@ -75,18 +53,18 @@ describe('claims of one patient are decided one after another', () => {
     expect(expected.length).toBeGreaterThan(20);
 
     // All at once, ten to a call, no waves: nothing waits for a decision.
-    await stack.sendClaims(
-      resources.queues.claims.url,
+    await env.stack.sendClaims(
+      env.resources.queues.claims.url,
       claims.map((c) => JSON.stringify(c)),
     );
 
     await waitFor(
-      async () => (await scan(stack.dynamodb, resources.tables.decisions)).length === claims.length,
+      async () => (await scan(env.stack.dynamodb, env.resources.tables.decisions)).length === claims.length,
       'every claim decided',
       120_000,
     );
-    const written = await scanFlags(stack.dynamodb, resources.tables.flags);
+    const written = await scanFlags(env.stack.dynamodb, env.resources.tables.flags);
     expect(comparable(written)).toEqual(comparable(expected));
-    expect(poller.counters.failed).toBe(0);
+    expect(env.poller.counters.failed).toBe(0);
   }, 240_000);
 });

@@ -582,65 +582,21 @@ describe('every transition for every role, on the real table', () => {
     hospital: () => hospital('H3001'),
     'rule-author': () => ruleAuthor(),
   } as const;
+  const ACTIONS = ['confirm', 'dismiss', 'escalate', 'appeal', 'investigate', 'uphold', 'overturn'] as const;
+  /** `status` for every action, but `others`'. */
+  const answers = (status: number, others: Partial<Record<(typeof ACTIONS)[number], number>> = {}) =>
+    Object.fromEntries(ACTIONS.map((action) => [action, others[action] ?? status]));
   /** What each role gets for each action on a flag of H3001 that is open, and one that is confirmed. */
   const EXPECTED: Record<'open' | 'confirmed', Record<keyof typeof roles, Record<string, number>>> = {
     open: {
-      auditor: {
-        confirm: 200,
-        dismiss: 200,
-        escalate: 200,
-        appeal: 403,
-        investigate: 409,
-        uphold: 409,
-        overturn: 409,
-      },
-      hospital: {
-        confirm: 403,
-        dismiss: 403,
-        escalate: 403,
-        appeal: 409,
-        investigate: 403,
-        uphold: 403,
-        overturn: 403,
-      },
-      'rule-author': {
-        confirm: 403,
-        dismiss: 403,
-        escalate: 403,
-        appeal: 403,
-        investigate: 403,
-        uphold: 403,
-        overturn: 403,
-      },
+      auditor: answers(409, { confirm: 200, dismiss: 200, escalate: 200, appeal: 403 }),
+      hospital: answers(403, { appeal: 409 }),
+      'rule-author': answers(403),
     },
     confirmed: {
-      auditor: {
-        confirm: 409,
-        dismiss: 409,
-        escalate: 409,
-        appeal: 403,
-        investigate: 409,
-        uphold: 409,
-        overturn: 409,
-      },
-      hospital: {
-        confirm: 403,
-        dismiss: 403,
-        escalate: 403,
-        appeal: 200,
-        investigate: 403,
-        uphold: 403,
-        overturn: 403,
-      },
-      'rule-author': {
-        confirm: 403,
-        dismiss: 403,
-        escalate: 403,
-        appeal: 403,
-        investigate: 403,
-        uphold: 403,
-        overturn: 403,
-      },
+      auditor: answers(409, { appeal: 403 }),
+      hospital: answers(403, { appeal: 200 }),
+      'rule-author': answers(403),
     },
   };
   let fresh: Flag[] = [];
