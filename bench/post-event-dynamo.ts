@@ -4,7 +4,7 @@ import { generateMonth } from '../src/generator/month.ts';
 import { localClientConfig, startLocalServices } from '../src/local/emulators.ts';
 import { createResources } from '../src/local/provisioning.ts';
 import { loadAuditCore } from '../src/post/audit.ts';
-import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../src/post/job.ts';
+import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../src/stores/audit-job.ts';
 import { DynamoOutcomeStore } from '../src/stores/dynamo.ts';
 import { round, writeSection } from './results.ts';
 

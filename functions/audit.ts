@@ -16,8 +16,8 @@ import {
   ReduceInput,
   type ReduceOutput,
   reduceSegments,
-} from '../src/post/job.ts';
-import { S3PartialStore } from '../src/post/s3.ts';
+} from '../src/stores/audit-job.ts';
+import { S3PartialStore } from '../src/stores/partials-s3.ts';
 import { documents } from './commons/clients.ts';
 import { logger, metrics } from './commons/observability.ts';
 

@@ -401,7 +401,7 @@ function indexKey(step: QueryStep, item: FlagItem): Record<string, string> {
   });
 }
 
-/** A score item as src/post/dynamo.ts writes it: the Score contract as JSON in `score`. */
+/** A score item as src/stores/post-event.ts writes it: the Score contract as JSON in `score`. */
 const readScore = (item: Record<string, unknown>): Score =>
   parseJsonContract(Score, 'stored score', String(item.score));
 

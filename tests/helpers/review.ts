@@ -217,7 +217,7 @@ const component = (label: string, value: number, peerMedian: number, how: string
 
 /**
  * Scores of a hospital and its doctors over months in the post-event stage's Score contract; write
- * them with its writer (src/post/dynamo.ts), so the review API reads what the stage writes.
+ * them with its writer (src/stores/post-event.ts), so the review API reads what the stage writes.
  */
 export function sampleScores(hospitalId: string, months: readonly string[], doctors = 2): Score[] {
   const scores: Score[] = [];
@@ -277,4 +277,4 @@ export function sampleScores(hospitalId: string, months: readonly string[], doct
   return scores;
 }
 
-export { writeScores } from '../../src/post/dynamo.ts';
+export { writeScores } from '../../src/stores/post-event.ts';

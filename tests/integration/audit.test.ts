@@ -9,13 +9,13 @@ import { type LocalServices, localClientConfig, startLocalServices } from '../..
 import { createResources, type LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import { type AuditCore, auditClaims, loadAuditCore } from '../../src/post/audit.ts';
-import { readScores } from '../../src/post/dynamo.ts';
+import { readScores } from '../../src/stores/post-event.ts';
 import {
   type AuditJobDeps,
   InMemoryPartialStore,
   type ReduceOutput,
   runAuditJob,
-} from '../../src/post/job.ts';
+} from '../../src/stores/audit-job.ts';
 import { DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
 
 /**

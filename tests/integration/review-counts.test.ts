@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { localClientConfig } from '../../src/local/emulators.ts';
-import { writeNewFlags } from '../../src/post/dynamo.ts';
+import { writeNewFlags } from '../../src/stores/post-event.ts';
 import { loadReviewPolicy } from '../../src/review/policy.ts';
 import { ReviewService } from '../../src/review/service.ts';
 import type { Reviewer } from '../../src/review/states.ts';

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Aggregates } from './aggregates.ts';
-import type { PartialStore } from './job.ts';
+import type { Aggregates } from '../post/aggregates.ts';
+import type { PartialStore } from './audit-job.ts';
 
 /** Partial aggregates in the audit bucket: too large for a Step Functions payload (256 KB). */
 export class S3PartialStore implements PartialStore {

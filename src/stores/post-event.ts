@@ -12,7 +12,7 @@ import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
 import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
-import { CLAIM_ATTRIBUTE, flagItem, readDecisions } from '../stores/dynamo.ts';
+import { CLAIM_ATTRIBUTE, flagItem, readDecisions } from './dynamo.ts';
 
 /**
  * The audit's DynamoDB side: one parallel-scan segment of the claims table (a patient's claims all

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { Aggregates } from './aggregates.ts';
-import { type AuditCore, auditContext, mapPatients, reduceFrom, withClaimVersions } from './audit.ts';
-import { readClaimVersions, readSegment, writeNewFlags, writeScores } from './dynamo.ts';
+import type { Aggregates } from '../post/aggregates.ts';
+import { type AuditCore, auditContext, mapPatients, reduceFrom, withClaimVersions } from '../post/audit.ts';
+import { readClaimVersions, readSegment, writeNewFlags, writeScores } from './post-event.ts';
 
 /**
  * The audit as a job over the claims table: a map step per parallel-scan segment and one reduce
