@@ -2,10 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { serviceSpan } from '../contracts/claim.ts';
 import { loadAuditCore } from '../post/audit.ts';
-import { readPeriodScores } from '../stores/post-event.ts';
-import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../stores/audit-job.ts';
 import { formatScorecard } from '../post/scorecard.ts';
 import type { TableName } from '../resources.ts';
+import { DEFAULT_SEGMENTS, InMemoryPartialStore, runAuditJob } from '../stores/audit-job.ts';
+import { readPeriodScores } from '../stores/post-event.ts';
 import { localClientConfig } from './emulators.ts';
 
 /** The month most of these claims' first service dates fall in (the demo's period). */

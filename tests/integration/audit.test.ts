@@ -9,7 +9,6 @@ import { type LocalServices, localClientConfig, startLocalServices } from '../..
 import { createResources, type LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
 import { type AuditCore, auditClaims, loadAuditCore } from '../../src/post/audit.ts';
-import { readScores } from '../../src/stores/post-event.ts';
 import {
   type AuditJobDeps,
   InMemoryPartialStore,
@@ -17,6 +16,7 @@ import {
   runAuditJob,
 } from '../../src/stores/audit-job.ts';
 import { DynamoOutcomeStore } from '../../src/stores/dynamo.ts';
+import { readScores } from '../../src/stores/post-event.ts';
 
 /**
  * The post-event audit over DynamoDB Local: claims settled by the in-process stage's store, then

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/contracts/flag.ts';
 import { loadCore } from '../../src/core.ts';
 import { localClientConfig } from '../../src/local/emulators.ts';
-import { writeNewFlags } from '../../src/stores/post-event.ts';
 import { loadReviewPolicy } from '../../src/review/policy.ts';
 import { ReviewService } from '../../src/review/service.ts';
 import type { Reviewer } from '../../src/review/states.ts';
 import { DynamoReviewStore } from '../../src/review/store.ts';
+import { writeNewFlags } from '../../src/stores/post-event.ts';
 import { sampleClaims, writeSampleClaims } from '../helpers/review.ts';
 import { type ReviewStack, startReviewStack } from '../helpers/review-stack.ts';
 
