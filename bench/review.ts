@@ -1,12 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { TABLES } from '../src/resources.ts';
-import { FlagFilters } from '../src/review/contracts.ts';
-import { FLAG_INDEX_KEYS, planList, type QueryStep } from '../src/review/plan.ts';
-import { loadReviewPolicy } from '../src/review/policy.ts';
-import { LISTED_ATTRIBUTES } from '../src/review/store.ts';
-import { sampleClaims, writeSampleClaims } from '../tests/helpers/review.ts';
+import { cpus, loadavg } from 'node:os';
+import { loadSampleClaims, sampleClaims } from '../tests/helpers/review.ts';
 import { type ReviewStack, startReviewStack } from '../tests/helpers/review-stack.ts';
 import { percentile, round, writeSection } from './results.ts';
 
@@ -24,9 +19,11 @@ const LISTS = [
 ];
 
 /**
- * The review API over HTTP on the local stack with 100,000 flags in DynamoDB Local: requests evenly
- * spaced at `rate` a second, a third each of listings (a page of 50, some with a cursor), flag
- * details (flag, claim, siblings, rule) and decisions (a conditional update each), for `seconds`.
+ * The review API over HTTP on the local stack with 100,000 flags in DynamoDB Local (loaded in bulk:
+ * loadSampleClaims). First each kind of request alone, one at a time — listings of every shape,
+ * details, decisions and the queue's counts — for its CPU (node: the API and this bench's client;
+ * the JVM: DynamoDB Local) and its DynamoDB calls; then requests evenly spaced at `rate` a second,
+ * a third each of listings (a page of 50, some with a cursor), details and decisions, for `seconds`.
  */
 export async function benchReview(
   flags = Number(process.env.BENCH_REVIEW_FLAGS ?? 100_000),
@@ -38,48 +35,71 @@ export async function benchReview(
   const all = claims.flatMap((c) => c.flags);
   const stack = await startReviewStack('bench-review');
   try {
-    const seeding = performance.now();
-    await writeSampleClaims(stack.documents, stack.resources.tables, claims);
-    const seedSeconds = (performance.now() - seeding) / 1000;
+    const seedCpu = cpuMeter(stack);
+    await loadSampleClaims(stack.documents, stack.resources.tables, claims);
+    const seeded = seedCpu();
     const token = stack.token('auditor-1');
     const headers = { authorization: `Bearer ${token}` };
     // Decisions go to flags nobody has touched, each once, so every one is a real write.
     const undecided = all.filter((_, i) => i % 7 === 3).map((f) => f.flagId);
+    let decided = 0;
     const cursors: string[] = [];
     const latencies: Record<Kind, number[]> = { list: [], detail: [], decide: [] };
     let failures = 0;
+
+    const list = async (query: string): Promise<Response> => {
+      const response = await fetch(`${stack.review.url}/v1/review/flags?${query}&limit=50`, { headers });
+      if (response.ok) {
+        const page = (await response.json()) as { nextCursor: string | null };
+        if (page.nextCursor && query.startsWith('status=open')) cursors.push(page.nextCursor);
+      }
+      return response;
+    };
+    const detail = async (i: number): Promise<Response> => {
+      const flag = all[(i * 7919) % all.length];
+      const response = await fetch(`${stack.review.url}/v1/review/flags/${flag?.flagId}`, { headers });
+      await response.arrayBuffer();
+      return response;
+    };
+    const decide = async (i: number): Promise<Response> => {
+      const flagId = undecided[decided++ % undecided.length];
+      const response = await fetch(`${stack.review.url}/v1/review/flags/${flagId}/transitions`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          action: i % 2 ? 'confirm' : 'dismiss',
+          reason: '基准测试',
+          expectedVersion: 0,
+        }),
+      });
+      await response.arrayBuffer();
+      return response;
+    };
+    const counts = async (query: string): Promise<Response> => {
+      const response = await fetch(`${stack.review.url}/v1/review/flags/counts?${query}`, { headers });
+      await response.arrayBuffer();
+      return response;
+    };
 
     const one = async (kind: Kind, i: number): Promise<void> => {
       const started = performance.now();
       let response: Response;
       if (kind === 'list') {
         const cursor = i % 3 === 0 ? cursors.pop() : undefined;
-        const query = cursor ? `status=open&cursor=${cursor}` : (LISTS[i % LISTS.length] ?? '');
-        response = await fetch(`${stack.review.url}/v1/review/flags?${query}&limit=50`, { headers });
-        if (response.ok) {
-          const page = (await response.json()) as { nextCursor: string | null };
-          if (page.nextCursor && query.startsWith('status=open')) cursors.push(page.nextCursor);
-        }
-      } else if (kind === 'detail') {
-        const flag = all[(i * 7919) % all.length];
-        response = await fetch(`${stack.review.url}/v1/review/flags/${flag?.flagId}`, { headers });
-        await response.arrayBuffer();
-      } else {
-        const flagId = undecided[i % undecided.length];
-        response = await fetch(`${stack.review.url}/v1/review/flags/${flagId}/transitions`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            action: i % 2 ? 'confirm' : 'dismiss',
-            reason: '基准测试',
-            expectedVersion: 0,
-          }),
-        });
-        await response.arrayBuffer();
-      }
+        response = await list(cursor ? `status=open&cursor=${cursor}` : (LISTS[i % LISTS.length] ?? ''));
+      } else if (kind === 'detail') response = await detail(i);
+      else response = await decide(i);
       if (!response.ok) failures += 1;
       latencies[kind].push(performance.now() - started);
     };
+
+    const perRequest = await profile(stack, {
+      ...Object.fromEntries(LISTS.map((q) => [`list ${q || '(no filter)'}`, () => list(q)])),
+      'list status=open, next page': () => list(`status=open&cursor=${cursors.pop() ?? ''}`),
+      detail: (i) => detail(i),
+      decide: (i) => decide(i),
+      ...Object.fromEntries(COUNTS.map((q) => [`counts ${q || '(no filter)'}`, () => counts(q)])),
+    });
 
     const run = async (total: number, record: boolean): Promise<void> => {
       const kinds: Kind[] = ['list', 'detail', 'decide'];
@@ -93,10 +113,10 @@ export async function benchReview(
       }
       await Promise.all(inFlight);
     };
-    const shapes = await compareShapes(stack);
     await run(rate * 3, false);
-    for (const list of Object.values(latencies)) list.length = 0;
+    for (const l of Object.values(latencies)) l.length = 0;
     failures = 0;
+    const load = loadavg()[0] ?? 0;
     const cpu = cpuMeter(stack);
     await run(rate * seconds, true);
     const spent = cpu();
@@ -121,11 +141,15 @@ export async function benchReview(
       seconds,
       requests: latencies.list.length + latencies.detail.length + latencies.decide.length,
       failures,
-      // CPU of the whole run per request: the API and the bench (node), DynamoDB Local (JVM).
+      // CPU of the run at `rate` per request: the API and the bench (node), DynamoDB Local (JVM).
       nodeCpuMsPerRequest: round(spent.nodeMs / (rate * seconds), 2),
       dynamoCpuMsPerRequest: round(spent.jvmMs / (rate * seconds), 2),
-      shapes,
-      seedSeconds: round(seedSeconds, 1),
+      // Cores the run kept busy, of the machine's: above what the others left it, requests queue.
+      coresBusy: round((spent.nodeMs + spent.jvmMs) / (seconds * 1000), 2),
+      loadAverageAtStart: round(load, 2),
+      perRequest,
+      seedSeconds: round(seeded.wallMs / 1000, 1),
+      seedCpuSeconds: { node: round(seeded.nodeMs / 1000, 1), dynamo: round(seeded.jvmMs / 1000, 1) },
       cores: cpus().length,
     };
     writeSection('review', result);
@@ -136,8 +160,54 @@ export async function benchReview(
   }
 }
 
+/** Counts the queue asks for beside its listing: from the counters (the first two) and read from the flags (the others). */
+const COUNTS = ['status=open', '', 'rule=GZ-DRUG-SEX', 'doctor=D-H2001-02'];
+
+/**
+ * Each request kind alone, one request at a time after a few to warm up: CPU milliseconds of node
+ * and of DynamoDB Local's JVM per request, and the DynamoDB calls the API made for it (every HTTP
+ * request this process sends while only the API is sending: the bench's own requests go by fetch,
+ * which node:http's diagnostics channel does not see).
+ */
+async function profile(
+  stack: ReviewStack,
+  kinds: Record<string, (i: number) => Promise<Response>>,
+): Promise<Record<string, Record<string, number | Record<string, number>>>> {
+  const calls = new Map<string, number>();
+  const count = (message: unknown): void => {
+    const { request } = message as { request: { getHeader(name: string): unknown } };
+    const operation = String(request.getHeader('x-amz-target') ?? 'other').split('.')[1] ?? 'other';
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  };
+  subscribe('http.client.request.start', count);
+  const reps = Number(process.env.BENCH_REVIEW_PROFILE_REQUESTS ?? 20);
+  const out: Record<string, Record<string, number | Record<string, number>>> = {};
+  try {
+    for (const [name, send] of Object.entries(kinds)) {
+      const heavy = name.startsWith('counts');
+      const n = heavy ? Math.max(2, reps / 5) : reps;
+      for (let i = 0; i < 3; i++) await (await send(i)).arrayBuffer().catch(() => undefined);
+      calls.clear();
+      const cpu = cpuMeter(stack);
+      for (let i = 0; i < n; i++) {
+        const response = await send(1000 + i);
+        if (!response.ok) throw new Error(`${name}: ${response.status} ${await response.text()}`);
+      }
+      const spent = cpu();
+      out[name] = {
+        nodeCpuMs: round(spent.nodeMs / n, 2),
+        dynamoCpuMs: round(spent.jvmMs / n, 2),
+        dynamodbCalls: Object.fromEntries([...calls].map(([op, k]) => [op, round(k / n, 1)])),
+      };
+    }
+  } finally {
+    unsubscribe('http.client.request.start', count);
+  }
+  return out;
+}
+
 /** CPU milliseconds of this process and of DynamoDB Local's JVM since the call: the only honest speed on a shared machine. */
-function cpuMeter(stack: ReviewStack): () => { nodeMs: number; jvmMs: number } {
+function cpuMeter(stack: ReviewStack): () => { nodeMs: number; jvmMs: number; wallMs: number } {
   const port = new URL(stack.services.endpoints.dynamodb).port;
   const jvm = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
@@ -159,97 +229,13 @@ function cpuMeter(stack: ReviewStack): () => { nodeMs: number; jvmMs: number } {
   };
   const node = process.cpuUsage();
   const jvmStart = jvmMs();
+  const started = performance.now();
   return () => {
     const used = process.cpuUsage(node);
-    return { nodeMs: (used.user + used.system) / 1000, jvmMs: jvmMs() - jvmStart };
-  };
-}
-
-/**
- * The query shapes this branch changed, before and after, side by side on the same table in one
- * run (CPU per call, node and JVM, and items DynamoDB evaluated):
- * - a page of 50: before, `Limit` twice the page whenever a filter applies (now always: superseded
- *   and exempted flags are filtered out) and whole items; after, `Limit` the page and no trail;
- * - a flag's claim: before, whole history items; after, only their history JSON.
- */
-async function compareShapes(stack: ReviewStack): Promise<Record<string, Record<string, number>>> {
-  const policy = loadReviewPolicy();
-  const auditor = { role: 'auditor', actorId: 'bench' } as const;
-  const plans = LISTS.map((q) =>
-    planList(FlagFilters.parse(Object.fromEntries(new URLSearchParams(q))), auditor, policy, new Date()),
-  );
-  const listQuery = (before: boolean, i: number): QueryCommandInput | undefined => {
-    const plan = plans[i % plans.length];
-    const step = plan?.steps[0] as QueryStep | undefined;
-    if (!plan || !step) return undefined;
-    const keys = FLAG_INDEX_KEYS[step.index];
-    const range = step.range?.to ? ' AND #sk <= :to' : '';
     return {
-      TableName: stack.resources.tables.flags,
-      IndexName: step.index,
-      KeyConditionExpression: `#pk = :pk${range}`,
-      ExpressionAttributeNames: {
-        '#pk': keys.partition,
-        ...(range ? { '#sk': keys.sort } : {}),
-        ...plan.filter?.names,
-        ...(before ? {} : Object.fromEntries(LISTED.map((a, k) => [`#p${k}`, a]))),
-      },
-      ExpressionAttributeValues: {
-        ':pk': step.partition,
-        ...(range ? { ':to': step.range?.to } : {}),
-        ...plan.filter?.values,
-      },
-      ...(plan.filter ? { FilterExpression: plan.filter.expression } : {}),
-      ScanIndexForward: false,
-      Limit: before ? 100 : 50,
-      ...(before ? {} : { ProjectionExpression: LISTED.map((_, k) => `#p${k}`).join(', ') }),
+      nodeMs: (used.user + used.system) / 1000,
+      jvmMs: jvmMs() - jvmStart,
+      wallMs: performance.now() - started,
     };
   };
-  const claimsOf =
-    (
-      await stack.documents.send(
-        new QueryCommand({
-          TableName: stack.resources.tables.flags,
-          IndexName: 'byStatus',
-          KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':s': 'open' },
-          ProjectionExpression: 'insuredId, claimId',
-          Limit: 200,
-        }),
-      )
-    ).Items ?? [];
-  const claimQuery = (before: boolean, i: number): QueryCommandInput | undefined => {
-    const flag = claimsOf[i % claimsOf.length];
-    if (!flag) return undefined;
-    return {
-      TableName: stack.resources.tables.claims,
-      KeyConditionExpression: `${TABLES.claims.partitionKey.name} = :p`,
-      FilterExpression: 'claimId = :c',
-      ExpressionAttributeValues: { ':p': flag.insuredId, ':c': flag.claimId },
-      ...(before ? {} : { ProjectionExpression: '#h', ExpressionAttributeNames: { '#h': 'history' } }),
-    };
-  };
-  const calls = Number(process.env.BENCH_REVIEW_SHAPE_CALLS ?? 140);
-  const LISTED = [...LISTED_ATTRIBUTES];
-  const measure = async (shape: (before: boolean, i: number) => QueryCommandInput | undefined) => {
-    const out: Record<string, number> = {};
-    for (const before of [true, false]) {
-      let scanned = 0;
-      const cpu = cpuMeter(stack);
-      for (let i = 0; i < calls; i++) {
-        const input = shape(before, i);
-        if (!input) continue;
-        const answer = await stack.documents.send(new QueryCommand(input));
-        scanned += answer.ScannedCount ?? 0;
-      }
-      const spent = cpu();
-      const when = before ? 'before' : 'after';
-      out[`${when}NodeCpuMs`] = round(spent.nodeMs / calls, 2);
-      out[`${when}DynamoCpuMs`] = round(spent.jvmMs / calls, 2);
-      out[`${when}ItemsRead`] = round(scanned / calls, 1);
-    }
-    return out;
-  };
-  return { listPage: await measure(listQuery), claimOfFlag: await measure(claimQuery) };
 }

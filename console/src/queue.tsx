@@ -123,6 +123,9 @@ function Text({
   );
 }
 
+/** A count as the console shows it: "≥ 10,000" when it is a lower bound. */
+const atLeast = (n: number, exact: boolean): string => `${exact ? '' : '≥ '}${n.toLocaleString('en-US')}`;
+
 /** The reason box of a decision taken from the keyboard or a button. */
 export function ReasonDialog({
   action,
@@ -294,7 +297,7 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
   const items = page?.items ?? [];
   const current = items[selected];
   const bulkable = me.role === 'auditor';
-  const filteredTotal = counts?.complete ? counts.total : 0;
+  const filteredTotal = counts?.exact ? counts.total : 0;
   const canDecide = (flag: Flag | undefined, action: ReviewAction) =>
     me.role === 'auditor' &&
     flag !== undefined &&
@@ -394,18 +397,22 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
         {counts ? (
           <>
             <span class="chip">
-              合计 total<b>{counts.total}</b>
+              合计 total<b>{atLeast(counts.total, counts.exact)}</b>
             </span>
             <span class="chip">
-              涉及金额 at risk<b>{yuan(counts.amountAtRisk)}</b>
+              涉及金额 at risk
+              <b>
+                {counts.exact ? '' : '≥ '}
+                {yuan(counts.amountAtRisk)}
+              </b>
             </span>
             <span class="chip warn">
-              逾期 overdue<b>{counts.overdue}</b>
+              逾期 overdue<b>{atLeast(counts.overdue, counts.overdueExact)}</b>
             </span>
             {Object.entries(counts.byStatus).map(([s, n]) => (
               <span class="chip" key={s}>
                 {STATUS_LABELS[s as keyof typeof STATUS_LABELS] ?? s}
-                <b>{n}</b>
+                <b>{atLeast(n, counts.exact)}</b>
               </span>
             ))}
             {Object.entries(counts.byRuleClass)
@@ -414,10 +421,14 @@ export function Queue({ me, query }: { me: MeAnswer; query: URLSearchParams }) {
               .map(([c, v]) => (
                 <span class="chip" key={c}>
                   {c}
-                  <b>{v.flags}</b>
+                  <b>{atLeast(v.flags, counts.exact)}</b>
                 </span>
               ))}
-            {!counts.complete && <span class="chip">（计数为下限 lower bounds）</span>}
+            {!(counts.exact && counts.overdueExact) && (
+              <span class="chip" title="counted by reading the filtered flags up to a bound">
+                （≥ 计数为下限 at least: counting stopped at its bound; narrow the filters for exact numbers）
+              </span>
+            )}
           </>
         ) : (
           <span class="muted">统计中…</span>

@@ -37,6 +37,7 @@ import { audit } from './audit.ts';
 import { BACKTEST_USAGE, backtest } from './backtest.ts';
 import { readClaims } from './claims.ts';
 import { KEYS_USAGE, keys } from './keys.ts';
+import { REVIEW_USAGE, review } from './review.ts';
 import { ScreeningSummary } from './summary.ts';
 import { UsageError } from './usage.ts';
 import { activeCore, listVersions, openVersions, publish, rollback, VERSIONS_USAGE } from './versions.ts';
@@ -60,6 +61,7 @@ ${VERSIONS_USAGE}
                                               changes against the committed catalogue first (--dry-run: only
                                               that; --check: only that, exit 1 if anything would change)
 ${KEYS_USAGE}
+${REVIEW_USAGE}
 exit codes: 0 ran (flags are not errors), 1 rules failed lint or fixtures (or catalogue import --check
 found changes), 2 bad input`;
 
@@ -93,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
         return await generate([sub, ...rest].filter((a): a is string => a !== undefined));
       case 'keys':
         return keys(sub, rest, { out, err });
+      case 'review':
+        return await review(sub, rest, { out, err });
       case undefined:
       case '--help':
       case 'help':

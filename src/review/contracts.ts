@@ -238,8 +238,20 @@ export const Counts = z.strictObject({
   overdue: z.number().int(),
   byStatus: z.record(z.string(), z.number().int()),
   byRuleClass: z.record(z.string(), z.strictObject({ flags: z.number().int(), amountAtRisk: z.number() })),
-  /** False when the set is larger than one count reads; the numbers are then lower bounds. */
-  complete: z.boolean(),
+  /**
+   * Where the numbers come from: `counters`, the live counter items (src/review/counts.ts), exact
+   * however many flags there are — filters by hospital, status, rule class and period, the queue's
+   * own; `flags`, the filtered flags themselves, read up to a bound (doctor, rule, severity, stage,
+   * result, amount filters).
+   */
+  countedBy: z.enum(['counters', 'flags']),
+  /**
+   * False when the reading stopped at its bound: total, byStatus, byRuleClass and amountAtRisk
+   * are then lower bounds (the console shows "≥").
+   */
+  exact: z.boolean(),
+  /** The same for `overdue`, which is counted by a bounded read whenever a rule class is filtered. */
+  overdueExact: z.boolean(),
 });
 
 /**

@@ -92,6 +92,25 @@ export function addCounted(deltas: Deltas, flag: Counted, sign: 1 | -1): Deltas 
 
 export const counterKey = (scope: string, shard: number): string => `${COUNTER_PREFIX}#${scope}#${shard}`;
 
+/** The scope of a counter item's key (`#counts#<scope>#<shard>`), or undefined for a flag's key. */
+export function scopeOfKey(key: string): string | undefined {
+  if (!key.startsWith(`${COUNTER_PREFIX}#`)) return undefined;
+  return key.slice(COUNTER_PREFIX.length + 1, key.lastIndexOf('#'));
+}
+
+/**
+ * Whole counter items holding `deltas`, one per scope on shard 0, zeros left out: what a bulk load
+ * (counters summed up front) or a recount puts, where a live write ADDs to a random shard.
+ */
+export function counterItems(deltas: Deltas): Record<string, unknown>[] {
+  return [...deltas]
+    .map(([scope, attributes]) => ({
+      [FLAG_KEY]: counterKey(scope, 0),
+      ...Object.fromEntries([...attributes].filter(([, n]) => n !== 0)),
+    }))
+    .filter((item) => Object.keys(item).length > 1);
+}
+
 /** The counter updates of `deltas` on one shard, zeros left out, for a transaction. */
 export function counterUpdates(table: string, deltas: Deltas, shard: number): TransactItem[] {
   const updates: TransactItem[] = [];

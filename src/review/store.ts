@@ -198,14 +198,33 @@ export class DynamoReviewStore {
     return { items, next: start ? { step, key: stringKey(start) } : { step } };
   }
 
-  /** Every flag of the plan, page by page, only `projection` when given (export, counts, bulk). */
+  /** Every flag of the plan, page by page, only `projection` when given (export, bulk). */
   async *all(plan: ListPlan, projection?: string[]): AsyncGenerator<FlagItem[]> {
-    for (const step of plan.steps) {
+    for await (const { items } of this.pages(plan, projection)) if (items.length) yield items;
+  }
+
+  /**
+   * The plan's flags a Query page at a time (`size` evaluated), with how many items DynamoDB evaluated
+   * for the page and whether any remain: what a bounded count stops on, since evaluating an item is
+   * what costs, whether the filter keeps it or not.
+   */
+  async *pages(
+    plan: ListPlan,
+    projection?: string[],
+    select?: 'COUNT',
+    size = 500,
+  ): AsyncGenerator<{ items: FlagItem[]; count: number; scanned: number; more: boolean }> {
+    for (const [i, step] of plan.steps.entries()) {
       let start: Record<string, unknown> | undefined;
       do {
-        const answer = await this.#query(step, plan, 500, start, projection);
-        if (answer.Items?.length) yield answer.Items as FlagItem[];
+        const answer = await this.#query(step, plan, size, start, projection, select);
         start = answer.LastEvaluatedKey;
+        yield {
+          items: (answer.Items ?? []) as FlagItem[],
+          count: answer.Count ?? 0,
+          scanned: answer.ScannedCount ?? 0,
+          more: start !== undefined || i < plan.steps.length - 1,
+        };
       } while (start);
     }
   }
@@ -215,18 +234,19 @@ export class DynamoReviewStore {
     return readCounters(this.client, this.tables.flags, scopes);
   }
 
-  /** How many flags the plan lists, counted by DynamoDB (`Select: COUNT`): no item leaves the table. */
-  async count(plan: ListPlan): Promise<number> {
+  /**
+   * How many flags the plan lists, counted by DynamoDB (`Select: COUNT`: no item leaves the table),
+   * evaluating at most about `maxRead` items; `exact` is false when it stopped there.
+   */
+  async count(plan: ListPlan, maxRead: number): Promise<{ count: number; exact: boolean }> {
     let count = 0;
-    for (const step of plan.steps) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const answer = await this.#query(step, plan, 1_000, start, undefined, 'COUNT');
-        count += answer.Count ?? 0;
-        start = answer.LastEvaluatedKey;
-      } while (start);
+    let read = 0;
+    for await (const page of this.pages(plan, undefined, 'COUNT', Math.min(1_000, maxRead))) {
+      count += page.count;
+      read += page.scanned;
+      if (read >= maxRead && page.more) return { count, exact: false };
     }
-    return count;
+    return { count, exact: true };
   }
 
   async flag(flagId: string): Promise<FlagItem | undefined> {
@@ -252,26 +272,44 @@ export class DynamoReviewStore {
     return (Items ?? []) as FlagItem[];
   }
 
-  /** A settled claim from its patient's history partition (the flag carries the patient). */
-  async claim(insuredId: string, claimId: string): Promise<HistoryClaim | undefined> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const answer = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.claims,
-          KeyConditionExpression: `${TABLES.claims.partitionKey.name} = :p`,
-          FilterExpression: 'claimId = :c',
-          // Only the history JSON: the item's copy of the whole claim (for the post-event audit) is as large again.
-          ProjectionExpression: '#h',
-          ExpressionAttributeNames: { '#h': 'history' },
-          ExpressionAttributeValues: { ':p': insuredId, ':c': claimId },
-          ExclusiveStartKey: start,
-        }),
-      );
-      const item = answer.Items?.[0];
-      if (item) return JSON.parse(String(item.history)) as HistoryClaim;
-      start = answer.LastEvaluatedKey;
-    } while (start);
+  /**
+   * A settled claim from its patient's history partition (the flag carries the patient). The sort
+   * key begins with the claim's first service date, which precedes the flag's creation: read
+   * newest first from the flag's day, a few items, so the claim is usually the first evaluated
+   * instead of every claim of the patient; the rest of the partition only if it is not there.
+   */
+  async claim(insuredId: string, claimId: string, flaggedAt: string): Promise<HistoryClaim | undefined> {
+    const sortKey = TABLES.claims.sortKey.name;
+    const through = `${flaggedAt.slice(0, 10)}\uffff`;
+    for (const [range, limit] of [
+      [`#sk <= :d`, 4],
+      [`#sk > :d`, undefined],
+    ] as const) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const answer = await this.client.send(
+          new QueryCommand({
+            TableName: this.tables.claims,
+            KeyConditionExpression: `#pk = :p AND ${range}`,
+            FilterExpression: 'claimId = :c',
+            // Only the history JSON: the item's copy of the whole claim (for the post-event audit) is as large again.
+            ProjectionExpression: '#h',
+            ExpressionAttributeNames: {
+              '#pk': TABLES.claims.partitionKey.name,
+              '#sk': sortKey,
+              '#h': 'history',
+            },
+            ExpressionAttributeValues: { ':p': insuredId, ':c': claimId, ':d': through },
+            ScanIndexForward: false,
+            ...(limit && !start ? { Limit: limit } : {}),
+            ExclusiveStartKey: start,
+          }),
+        );
+        const item = answer.Items?.[0];
+        if (item) return JSON.parse(String(item.history)) as HistoryClaim;
+        start = answer.LastEvaluatedKey;
+      } while (start);
+    }
     return undefined;
   }
 

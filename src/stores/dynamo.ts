@@ -707,7 +707,8 @@ function historyKeyOf(claim: Claim, history = toHistoryClaim(claim)): Record<str
   };
 }
 
-function historyItem(claim: Claim): Record<string, unknown> {
+/** A settled claim as the claims table stores it: the history the screener reads and the claim the audit reads. */
+export function historyItem(claim: Claim): Record<string, unknown> {
   const history = toHistoryClaim(claim);
   return {
     ...historyKeyOf(claim, history),

@@ -9,9 +9,11 @@ import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import type { Score, ScoreComponentValue } from '../../src/contracts/score.ts';
 import type { ClaimOutcome } from '../../src/pipeline/in-process.ts';
+import { writeInBatches } from '../../src/review/batch.ts';
+import { addCounted, countedOf, counterItems, type Deltas } from '../../src/review/counts.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
-import { DynamoOutcomeStore, type OutcomeTables } from '../../src/stores/dynamo.ts';
+import { DynamoOutcomeStore, flagItem, historyItem, type OutcomeTables } from '../../src/stores/dynamo.ts';
 import { line, metformin } from './claims.ts';
 
 /** A knowledge point of the imported NHSA catalogue, so sample flags cite the real text. */
@@ -204,6 +206,32 @@ export async function writeSampleClaims(
     const { failed } = await store.recordAll(outcomes);
     if (failed.size) throw new Error(`could not write sample claims: ${[...failed.values()][0]?.message}`);
   }
+}
+
+/**
+ * Loads many sample claims at once, for the bench: their history items and flags as the stores
+ * build them (historyItem, flagItem), and the review counters summed up front and put once per
+ * scope (counterItems), all with BatchWriteItem. The decisions table is left empty: the review API
+ * never reads it (only the in-process stage does, for claim identity), so these claims cannot be
+ * resubmitted as corrections; writeSampleClaims writes them the in-process way.
+ */
+export async function loadSampleClaims(
+  documents: DynamoDBDocumentClient,
+  tables: Pick<OutcomeTables, 'claims' | 'flags'>,
+  claims: readonly SampleClaim[],
+): Promise<void> {
+  const deltas: Deltas = new Map();
+  const flags = claims.flatMap((c) => c.flags);
+  for (const flag of flags) addCounted(deltas, countedOf(flag), 1);
+  await writeInBatches(
+    documents,
+    tables.claims,
+    claims.map(({ claim }) => ({ PutRequest: { Item: historyItem(claim) } })),
+  );
+  await writeInBatches(documents, tables.flags, [
+    ...flags.map((flag) => ({ PutRequest: { Item: flagItem(flag) } })),
+    ...counterItems(deltas).map((Item) => ({ PutRequest: { Item } })),
+  ]);
 }
 
 const component = (label: string, value: number, peerMedian: number, how: string): ScoreComponentValue => ({

@@ -53,7 +53,7 @@ async function tally(filters: Record<string, string>, reviewer: Reviewer = audit
 async function expectCountsAsListed(filters: Record<string, string>, reviewer: Reviewer = auditor) {
   const counts = await service.counts(filters as never, reviewer);
   const listed = await tally(filters, reviewer);
-  expect(counts).toMatchObject({ ...listed, complete: true });
+  expect(counts).toMatchObject({ ...listed, exact: true, overdueExact: true });
   return counts;
 }
 
@@ -166,5 +166,44 @@ describe('live counts', () => {
       alreadyThere: 1,
     });
     expect((await service.counts({}, auditor)).total).toBe(before + 1);
+  });
+
+  it('says a count read from the flags stopped at its bound, and counts from the counters exactly whatever the bound', async () => {
+    const bounded = new ReviewService({
+      store: new DynamoReviewStore(documents, stack.resources.tables),
+      policy: loadReviewPolicy(),
+      ruleSet: loadCore().ruleSet,
+      now: () => clock,
+      maxCounted: 4,
+    });
+    const doctor = flags[0]?.doctorId ?? '';
+    const listed = await tally({ doctor });
+    expect(listed.total).toBeGreaterThan(4);
+    const lower = await bounded.counts({ doctor } as never, auditor);
+    expect(lower).toMatchObject({ countedBy: 'flags', exact: false, overdueExact: false });
+    expect(lower.total).toBeGreaterThanOrEqual(4);
+    expect(lower.total).toBeLessThan(listed.total);
+    expect(await service.counts({ doctor } as never, auditor)).toMatchObject({
+      ...listed,
+      countedBy: 'flags',
+      exact: true,
+    });
+    const hospital = await tally({ hospital: 'H3001' });
+    expect(await bounded.counts({ hospital: 'H3001' } as never, auditor)).toMatchObject({
+      total: hospital.total,
+      countedBy: 'counters',
+      exact: true,
+      overdueExact: true,
+    });
+    // A rule class's overdue flags are read from the flags: past the bound, only that number says so.
+    const ruleClass = '药品限支付疗程';
+    const ofClass = await tally({ ruleClass });
+    expect(ofClass.overdue).toBeGreaterThan(4);
+    expect(await bounded.counts({ ruleClass } as never, auditor)).toMatchObject({
+      total: ofClass.total,
+      countedBy: 'counters',
+      exact: true,
+      overdueExact: false,
+    });
   });
 });
