@@ -147,6 +147,14 @@ export async function auditFile(
   }
 }
 
+/**
+ * A worker's young generation (V8 sizes it at three semi-spaces; the default semi-space is 16 MB).
+ * The map allocates short-lived facts and subjects for every claim; with 32 MB semi-spaces fewer of
+ * them live long enough to be copied, which cut a worker's CPU by about a tenth, for ~50 MB more
+ * memory per worker.
+ */
+const WORKER_YOUNG_GENERATION_MB = 96;
+
 type WorkerReply =
   | { ready: true }
   | { path: string; result: PartitionResult }
@@ -177,6 +185,7 @@ function mapInWorkers(
     for (let i = 0; i < Math.min(count, paths.length); i++) {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
         workerData: { ...start, entry: new URL('./worker.ts', import.meta.url).href },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       });
       pool.push(worker);
       worker.on('message', (reply: WorkerReply) => {

@@ -44,16 +44,23 @@ export async function auditPatient(
   ctx: AuditContext,
   aggregates: Aggregates,
 ): Promise<Flag[]> {
-  const ordered = settledOrder([...new Map(claims.map((c) => [c.claimId, c])).values()]);
+  const ordered =
+    claims.length === 1
+      ? [...claims]
+      : settledOrder([...new Map(claims.map((c) => [c.claimId, c])).values()]);
   const flags = new Map<string, Flag>();
   const createdAt = ctx.now.toISOString();
-  const periodStart = new Map(ordered.map((c) => [c, serviceSpan(c)[0]]));
-  const periodOf = new Map(ordered.map((c) => [c, (periodStart.get(c) as string).slice(0, 7)]));
-  const current = ordered.filter((c) => periodOf.get(c) === ctx.period);
+  const periodStart = new Map<Claim, string>();
+  const current = new Set<Claim>();
+  for (const c of ordered) {
+    const first = serviceSpan(c)[0];
+    periodStart.set(c, first);
+    if (first.slice(0, 7) === ctx.period) current.add(c);
+  }
   const store = ordered.length > 1 ? new InMemoryHistoryStore() : undefined;
 
   for (const claim of ordered) {
-    if (periodOf.get(claim) === ctx.period) {
+    if (current.has(claim)) {
       // A patient's only claim has no history: no store to ask.
       const history = store ? await historyFor(claim, ctx.screener.ruleSet.historyDays('post'), store) : [];
       const { flags: found } = await ctx.screener.screen(claim, { stage: 'post', history, now: ctx.now });
@@ -92,7 +99,7 @@ export async function auditPatient(
         plannedCycles: ctx.policy.plannedCycles,
       })) {
         const { claim } = subject;
-        if (periodOf.get(claim) !== ctx.period) continue;
+        if (!current.has(claim)) continue;
         // A rule applies by service date: the flagged claim's first line must fall in its effective span.
         const served = periodStart.get(claim) as string;
         if (served < file.effective.from || (file.effective.to && served > file.effective.to)) continue;
@@ -126,11 +133,13 @@ export async function auditPatient(
   }
 
   const list = [...flags.values()];
-  addToAggregates(current, ordered, list, ctx, aggregates);
+  addToAggregates([...current], ordered, list, ctx, aggregates);
   return list;
 }
 
 const NO_CLASSES: IndicatorClass[] = [];
+const NO_FLAGS: readonly Flag[] = [];
+const KINDS = ['hospital', 'doctor'] as const;
 
 function addToAggregates(
   current: readonly Claim[],
@@ -143,43 +152,50 @@ function addToAggregates(
   const { policy, classifier } = ctx;
   aggregates.patients += 1;
   aggregates.claims += current.length;
+  const doctorDays = new Set<string>();
+  // Most patients have no flag: no map of them to build.
   const flagsOf = new Map<string, Flag[]>();
   for (const f of flags) {
-    const list = flagsOf.get(f.claimId) ?? [];
-    list.push(f);
-    flagsOf.set(f.claimId, list);
+    const list = flagsOf.get(f.claimId);
+    if (list) list.push(f);
+    else flagsOf.set(f.claimId, [f]);
   }
-  const doctorDays = new Set<string>();
   for (const claim of current) {
     const primary = (claim.diagnoses.find((d) => d.primary) ?? claim.diagnoses[0])?.code;
     const group = `${claim.visit.type === 'inpatient' ? 'inpatient' : 'outpatient'}|${categoryOf(primary) ?? '—'}`;
-    const own = flagsOf.get(claim.claimId) ?? [];
-    const violations = own.filter((f) => f.result === 'violation');
-    const highAmount = violations
-      .filter((f) => f.severity === 'high')
-      .reduce((s, f) => s + f.amountAtRisk, 0);
+    let violationClaim = false;
+    let highAmount = 0;
+    for (const f of flagsOf.get(claim.claimId) ?? NO_FLAGS) {
+      if (f.result !== 'violation') continue;
+      violationClaim = true;
+      if (f.severity === 'high') highAmount += f.amountAtRisk;
+    }
+    // Classes looked up once for both subjects; amounts still added line by line, in line order, so
+    // the sums (floating point) come out exactly as they always have.
     const classes = claim.items.map((item) =>
       item.category === 'service' ? classifier.classesOf(item.code, item.name) : NO_CLASSES,
     );
-    for (const kind of ['hospital', 'doctor'] as const) {
+    for (const kind of KINDS) {
       const agg = subjectAggregate(aggregates, kind, claim);
       agg.cases += 1;
       agg.amount += claim.totals.amount;
-      claim.items.forEach((item, i) => {
+      for (let i = 0; i < claim.items.length; i++) {
+        const item = claim.items[i] as Claim['items'][number];
         if (item.category === 'drug' || item.category === 'tcm-herbal') agg.drugAmount += item.amount;
         else if (item.category === 'consumable') agg.consumableAmount += item.amount;
         else for (const c of classes[i] as IndicatorClass[]) agg.classAmounts[c] += item.amount;
-      });
-      const g = agg.groups[group] ?? { cases: 0, amount: 0 };
-      g.cases += 1;
-      g.amount += claim.totals.amount;
-      agg.groups[group] = g;
-      if (violations.length) agg.violationClaims += 1;
+      }
+      const g = agg.groups[group];
+      if (g) {
+        g.cases += 1;
+        g.amount += claim.totals.amount;
+      } else agg.groups[group] = { cases: 1, amount: claim.totals.amount };
+      if (violationClaim) agg.violationClaims += 1;
       agg.highViolationAmount += highAmount;
     }
     if (claim.visit.type === 'outpatient' || claim.visit.type === 'emergency') {
-      for (const date of new Set(claim.items.map((i) => i.serviceDate)))
-        doctorDays.add(`${claim.doctorId}|${date}|${claim.hospital.hospitalId}`);
+      for (const item of claim.items)
+        doctorDays.add(`${claim.doctorId}|${item.serviceDate}|${claim.hospital.hospitalId}`);
     }
   }
   for (const key of doctorDays) {
@@ -199,6 +215,7 @@ function addReadmissions(
   ctx: AuditContext,
   aggregates: Aggregates,
 ): void {
+  if (!current.some((c) => c.visit.type === 'inpatient')) return;
   const stays = all.filter((c) => c.visit.type === 'inpatient' && c.visit.admittedAt && c.visit.dischargedAt);
   for (const stay of current) {
     if (stay.visit.type !== 'inpatient' || !stay.visit.dischargedAt) continue;
@@ -221,9 +238,20 @@ function addReadmissions(
   }
 }
 
+const chronicSets = new WeakMap<PostPolicy, ReadonlySet<string>>();
+/** The policy's chronic ICD-10 categories as a set, made once per policy rather than per patient. */
+function chronicCategoriesOf(policy: PostPolicy): ReadonlySet<string> {
+  let set = chronicSets.get(policy);
+  if (!set) {
+    set = new Set(policy.scores.chronicCategories);
+    chronicSets.set(policy, set);
+  }
+  return set;
+}
+
 /** Chronic patients (diabetes, hypertension) of a hospital, and whether they came back in the period. */
 function addChronicFollowUp(current: readonly Claim[], policy: PostPolicy, aggregates: Aggregates): void {
-  const chronic = new Set(policy.scores.chronicCategories);
+  const chronic = chronicCategoriesOf(policy);
   const byHospital = new Map<string, Claim[]>();
   for (const claim of current) {
     if (!claim.diagnoses.some((d) => chronic.has(d.code.slice(0, 3)))) continue;

@@ -58,6 +58,8 @@ export class ScreenBudgetError extends Error {
 
 /** Subjects judged between two looks at the clock. */
 const BUDGET_CHECK_EVERY = 64;
+/** Rules begun between two looks at the clock (a rule's subjects are checked as above). */
+const BUDGET_CHECK_EVERY_RULES = 8;
 
 /** What a flag's claim is, for its id: the claim id within its hospital, and its version. */
 export interface FlagClaimKey {
@@ -153,9 +155,12 @@ export class Screener {
     const deadline = performance.now() + budgetMs;
     let judged = 0;
 
+    let ruleNo = 0;
     for (const rule of this.#ruleSet.forStage(stage)) {
       const { file, kind } = rule;
-      if (performance.now() >= deadline) throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
+      // The clock every few rules, as for subjects: reading it per rule was ~2% of a post-event audit.
+      if (ruleNo++ % BUDGET_CHECK_EVERY_RULES === 0 && performance.now() >= deadline)
+        throw new ScreenBudgetError(budgetMs, claim.items.length, file.id);
       // Period kinds judge a period's claims, in the post-event stage, not one claim.
       if (kind.scope === 'period') continue;
       // A rule applies by service date: skip it when no line of the claim falls in its effective span…
@@ -292,7 +297,8 @@ class ClaimContext {
   readonly #claim: DraftClaim;
   readonly #catalogue: CatalogueLookup;
   readonly #history: readonly HistoryClaim[];
-  readonly #subjects = new Map<string, Subject[]>();
+  /** Subjects by kind, then by rule class ('' for none): no key string built per rule. */
+  readonly #subjects = new Map<ClaimSubjectKind, Map<string, Subject[]>>();
   readonly #patients = new Map<string, PatientFact>();
   readonly #groups: ReadonlySet<string>;
 
@@ -343,8 +349,13 @@ class ClaimContext {
    */
   subjects(kind: ClaimSubjectKind, ruleClass: string | undefined): Subject[] {
     const byClass = kind.ruleClass === 'required';
-    const key = ruleClass ? `${kind.name}|${ruleClass}` : kind.name;
-    let list = this.#subjects.get(key);
+    const key = ruleClass ?? '';
+    let ofKind = this.#subjects.get(kind);
+    if (!ofKind) {
+      ofKind = new Map();
+      this.#subjects.set(kind, ofKind);
+    }
+    let list = ofKind.get(key);
     if (!list) {
       list =
         ruleClass && !byClass
@@ -355,7 +366,7 @@ class ClaimContext {
               history: kind.history ? this.#history : [],
               ruleClass: ruleClass ?? '',
             });
-      this.#subjects.set(key, list);
+      ofKind.set(key, list);
     }
     return list;
   }

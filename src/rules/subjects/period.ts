@@ -49,21 +49,40 @@ export function densestWindow<T>(
   events: readonly { day: number; value: T }[],
   windowDays: number,
 ): { count: number; from: number; to: number; values: T[] } {
-  let best = { count: 0, from: 0, to: 0, values: [] as T[] };
+  // The best window's bounds only; its values are copied once, at the end (this runs per patient).
+  let count = 0;
+  let bestLeft = 0;
+  let bestRight = -1;
   let left = 0;
   for (let right = 0; right < events.length; right++) {
     const r = events[right] as { day: number; value: T };
     while ((events[left]?.day ?? r.day) <= r.day - windowDays) left++;
-    const count = right - left + 1;
-    if (count > best.count) {
-      const window = events.slice(left, right + 1);
-      best = { count, from: window[0]?.day ?? r.day, to: r.day, values: window.map((e) => e.value) };
+    if (right - left + 1 > count) {
+      count = right - left + 1;
+      bestLeft = left;
+      bestRight = right;
     }
   }
-  return best;
+  if (bestRight < 0) return { count: 0, from: 0, to: 0, values: [] };
+  const window = events.slice(bestLeft, bestRight + 1);
+  return {
+    count,
+    from: (window[0] as { day: number }).day,
+    to: (events[bestRight] as { day: number }).day,
+    values: window.map((e) => e.value),
+  };
 }
 
-const isoOf = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
+/** ISO dates by epoch day: a month's audit formats the same few hundred days millions of times. */
+const isoDays = new Map<number, string>();
+const isoOf = (day: number): string => {
+  let iso = isoDays.get(day);
+  if (iso === undefined) {
+    iso = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    if (isoDays.size < 100_000) isoDays.set(day, iso);
+  }
+  return iso;
+};
 
 export function numberParam(params: Params, name: string): number {
   const value = params[name];
