@@ -41,16 +41,35 @@ export async function benchInProcess(
     });
     const { handler } = await import('../functions/in-process.ts');
     // The handler's own client: every DynamoDB call it makes, by operation.
-    const { dynamo } = await import('../functions/commons/clients.ts');
+    const { dynamo, sqs: handlerSqs } = await import('../functions/commons/clients.ts');
     const calls = new Map<string, number>();
+    // Items written, by table (the stage suffix of its physical name): DynamoDB Local's CPU goes
+    // mostly per item, so this is the figure the store's design moves.
+    const written = new Map<string, number>();
+    const wrote = (table: unknown, n = 1) => {
+      const name = String(table).replace(/^fundguard-bench-/, '');
+      written.set(name, (written.get(name) ?? 0) + n);
+    };
     dynamo.middlewareStack.add(
       (next, context) => (args) => {
         const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
         calls.set(name, (calls.get(name) ?? 0) + 1);
+        countWrites(name, args.input as WriteInput, wrote);
         return next(args);
       },
       { step: 'initialize', name: 'benchCallCounter' },
     );
+    // SQS calls of the poller, the sender and the alerts, by operation (local SQS runs in this process).
+    const sqsCalls = new Map<string, number>();
+    for (const client of [sqs, handlerSqs])
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+          sqsCalls.set(name, (sqsCalls.get(name) ?? 0) + 1);
+          return next(args);
+        },
+        { step: 'initialize', name: 'benchSqsCallCounter' },
+      );
     const core = loadCore();
     const stream = async (seed: number, claims: number) =>
       (await generateClaims({ seed, claims, violationRate: 0.05 }, core)).claims.map((c) =>
@@ -92,6 +111,8 @@ export async function benchInProcess(
     const run = async (bodies: string[], rate: number) => {
       latencies = [];
       calls.clear();
+      written.clear();
+      sqsCalls.clear();
       const deadLetteredBefore = await queueDepth(sqs, resources.queues.claims.dlqUrl);
       const cpuBefore = { node: processCpuSeconds(), jvm: groupCpuSeconds(dynamoLocal.pid) };
       const started = performance.now();
@@ -124,6 +145,10 @@ export async function benchInProcess(
         netJvmCpuMsPerClaim: perClaim(jvm - idle.jvm * elapsed),
         dynamoCallsPerClaim: round([...calls.values()].reduce((a, b) => a + b, 0) / n, 3),
         calls: Object.fromEntries([...calls].map(([name, count]) => [name, round(count / n, 3)])),
+        itemsWrittenPerClaim: round([...written.values()].reduce((a, b) => a + b, 0) / n, 3),
+        written: Object.fromEntries([...written].map(([name, count]) => [name, round(count / n, 3)])),
+        sqsCallsPerClaim: round([...sqsCalls.values()].reduce((a, b) => a + b, 0) / n, 3),
+        sqsCalls: Object.fromEntries([...sqsCalls].map(([name, count]) => [name, round(count / n, 3)])),
       };
     };
 
@@ -153,6 +178,8 @@ export async function benchInProcess(
       idleNodeCpuPerSec: round(idle.node, 3),
       idleJvmCpuPerSec: round(idle.jvm, 3),
       burstDynamoCallsPerClaim: burst.dynamoCallsPerClaim,
+      burstItemsWrittenPerClaim: burst.itemsWrittenPerClaim,
+      burstSqsCallsPerClaim: burst.sqsCallsPerClaim,
       steadyNodeCpuMsPerClaim: steady.nodeCpuMsPerClaim,
       steadyJvmCpuMsPerClaim: steady.jvmCpuMsPerClaim,
       concurrency,
@@ -160,6 +187,8 @@ export async function benchInProcess(
     };
     console.table({ 'in-process (local stack)': result });
     console.log('DynamoDB calls per claim (burst):', burst.calls);
+    console.log('items written per claim, by table (burst):', burst.written);
+    console.log('SQS calls per claim (burst):', burst.sqsCalls);
     const lost = result.sent - decided - deadLettered;
     console.log(
       lost === 0
@@ -173,5 +202,35 @@ export async function benchInProcess(
     sqs.destroy();
     dynamodb.destroy();
     await Promise.all([dynamoLocal.stop(), sqsLocal.stop()]);
+  }
+}
+
+type WriteInput = {
+  TableName?: string;
+  RequestItems?: Record<string, unknown[]>;
+  Statements?: { Statement?: string }[];
+  TransactItems?: Record<string, { TableName?: string }>[];
+};
+
+/** The items a write call puts, updates or deletes, by table. */
+function countWrites(command: string, input: WriteInput, wrote: (table: unknown, n?: number) => void): void {
+  switch (command) {
+    case 'BatchWriteItem':
+      for (const [table, requests] of Object.entries(input.RequestItems ?? {})) wrote(table, requests.length);
+      return;
+    case 'BatchExecuteStatement':
+      for (const { Statement = '' } of input.Statements ?? [])
+        if (/^(INSERT|UPDATE|DELETE)/i.test(Statement)) wrote(/"([^"]+)"/.exec(Statement)?.[1]);
+      return;
+    case 'TransactWriteItems':
+      for (const item of input.TransactItems ?? []) {
+        const write = item.Put ?? item.Update ?? item.Delete;
+        if (write) wrote(write.TableName);
+      }
+      return;
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      wrote(input.TableName);
   }
 }

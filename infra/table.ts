@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { type KeyDef, physicalName, TABLES, type TableName } from '../src/resources.ts';
 
@@ -27,10 +27,13 @@ export function resourceTable(scope: Construct, stage: string, name: TableName):
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       ...('sortKey' in index ? { sortKey: attribute(index.sortKey) } : {}),
+      projectionType: 'projection' in index ? PROJECTIONS[index.projection] : ProjectionType.ALL,
     });
   }
   return table;
 }
+
+const PROJECTIONS = { ALL: ProjectionType.ALL, KEYS_ONLY: ProjectionType.KEYS_ONLY } as const;
 
 const attribute = (key: KeyDef) => ({
   name: key.name,

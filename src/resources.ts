@@ -13,6 +13,11 @@ export interface IndexDef {
   indexName: string;
   partitionKey: KeyDef;
   sortKey?: KeyDef;
+  /**
+   * What the index copies of each item: every attribute (the default), or only the keys, where
+   * readers fetch the items themselves and every write should not pay for a second full copy.
+   */
+  projection?: 'ALL' | 'KEYS_ONLY';
 }
 export interface TableDef {
   /** Logical name; the physical name gets a stack/stage prefix. */
@@ -31,13 +36,22 @@ const S = (name: string): KeyDef => ({ name, type: 'S' });
 export const TABLES = {
   /**
    * Claims history. pk `insuredId`, sk `firstServiceDate#claimId`: a patient's claims by service date
-   * for history facts. GSI byHospitalPeriod: a hospital's claims by month, for post-event audits.
+   * for history facts. GSI byHospitalPeriod: a hospital's claims by month, for post-event audits;
+   * keys only, since every settled claim writes it and a full copy doubled the item's write cost
+   * (docs/in-process.md, "Where a claim's CPU goes").
    */
   claims: {
     name: 'claims',
     partitionKey: S('insuredId'),
     sortKey: S('sk'),
-    indexes: [{ indexName: 'byHospitalPeriod', partitionKey: S('hospitalPeriod'), sortKey: S('claimId') }],
+    indexes: [
+      {
+        indexName: 'byHospitalPeriod',
+        partitionKey: S('hospitalPeriod'),
+        sortKey: S('claimId'),
+        projection: 'KEYS_ONLY',
+      },
+    ],
     purpose: "Settled claims in compact form: a patient's history and a hospital's period",
   },
   /** One decision per claim (pass / hold / reject lines). pk `claimId`. */

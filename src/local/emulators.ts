@@ -61,6 +61,8 @@ export interface DynamoDbLocalOptions {
   /** How long to wait for the first answer; the JVM usually needs about two seconds. */
   startTimeoutMs?: number;
   java?: string;
+  /** Extra JVM options, after the built-in ones (benchmarks compare GC and JIT settings). */
+  jvmOptions?: readonly string[];
 }
 
 export interface DynamoDbLocal extends RunningService {
@@ -97,6 +99,8 @@ async function launchDynamoDbLocal(port: number, options: DynamoDbLocalOptions):
     // C1 only: C2's compiler threads otherwise keep one of two cores busy for minutes, which costs
     // more than its faster code gains in a run this short (in-process bench: ~500 → ~700 claims/s).
     '-XX:TieredStopAtLevel=1',
+    // After the defaults, so a benchmark's options win (HotSpot takes the last of a flag).
+    ...(options.jvmOptions ?? []),
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),

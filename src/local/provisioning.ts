@@ -16,6 +16,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   deadLetterQueueName,
+  type IndexDef,
   type KeyDef,
   physicalName,
   QUEUES,
@@ -100,7 +101,7 @@ async function ensureTable(client: DynamoDBClient, def: TableDef, tableName: str
           ? def.indexes.map((index) => ({
               IndexName: index.indexName,
               KeySchema: keySchema(index.partitionKey, index.sortKey),
-              Projection: { ProjectionType: 'ALL' },
+              Projection: { ProjectionType: projectionOf(index) },
             }))
           : undefined,
       }),
@@ -113,6 +114,8 @@ async function ensureTable(client: DynamoDBClient, def: TableDef, tableName: str
   if (def.ttlAttribute) await ensureTimeToLive(client, tableName, def.ttlAttribute);
   return tableName;
 }
+
+const projectionOf = (index: IndexDef) => index.projection ?? 'ALL';
 
 const keySchema = (partitionKey: KeyDef, sortKey?: KeyDef) => [
   { AttributeName: partitionKey.name, KeyType: 'HASH' as const },

@@ -79,7 +79,7 @@ describe('tables', () => {
         ? def.indexes.map((index) => ({
             IndexName: index.indexName,
             KeySchema: keySchema(index.partitionKey, 'sortKey' in index ? index.sortKey : undefined),
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'projection' in index ? index.projection : 'ALL' },
           }))
         : Match.absent(),
     });
