@@ -44,6 +44,9 @@ export interface Counted {
   cents: number;
   /** When the flag entered its status (its creation while it is open). */
   enteredAt: string;
+  /** The rule and its version, for rule precision (the `rules` scope). */
+  ruleId: string;
+  ruleVersion: number;
 }
 
 /** A stored flag item, or a Flag about to be written, as the counters see it. */
@@ -57,6 +60,8 @@ export function countedOf(item: Record<string, unknown>): Counted {
     createdMonth: String(item.createdMonth ?? createdAt.slice(0, 7)),
     cents: Math.round(Number(item.amountAtRisk ?? 0) * 100),
     enteredAt: String(item.enteredAt ?? createdAt),
+    ruleId: String(item.ruleId),
+    ruleVersion: Number(item.ruleVersion),
   };
 }
 
@@ -65,8 +70,14 @@ const AUDITOR = new Set<string>(AUDITOR_STATUSES);
 export const countAttribute = (status: string, ruleClass: string): string => `n|${status}|${ruleClass}`;
 export const centsAttribute = (status: string, ruleClass: string): string => `a|${status}|${ruleClass}`;
 export const enteredAttribute = (status: string, day: string): string => `e|${status}|${day}`;
+/** Flags of a rule version in a status, in the `rules` scope: rule precision without reading the flags. */
+export const ruleAttribute = (status: string, ruleId: string, ruleVersion: number): string =>
+  `r|${status}|${ruleId}|${ruleVersion}`;
 
-/** The scopes a flag counts in: its month, and its hospital's month. */
+/** The scope of every flag ever raised, by rule version and status only (rule precision is all-time). */
+export const RULES_SCOPE = 'rules';
+
+/** The scopes a flag counts in: its month, and its hospital's month (and RULES_SCOPE). */
 export const monthScope = (month: string): string => `month#${month}`;
 export const hospitalMonthScope = (hospitalId: string, month: string): string =>
   `hospital#${hospitalId}#month#${month}`;
@@ -87,6 +98,10 @@ export function addCounted(deltas: Deltas, flag: Counted, sign: 1 | -1): Deltas 
     add(centsAttribute(flag.status, flag.ruleClass), sign * flag.cents);
     if (AUDITOR.has(flag.status)) add(enteredAttribute(flag.status, flag.enteredAt.slice(0, 10)), sign);
   }
+  const rules = deltas.get(RULES_SCOPE) ?? new Map<string, number>();
+  deltas.set(RULES_SCOPE, rules);
+  const name = ruleAttribute(flag.status, flag.ruleId, flag.ruleVersion);
+  rules.set(name, (rules.get(name) ?? 0) + sign);
   return deltas;
 }
 

@@ -32,6 +32,8 @@ const COUNTED = [
   'amountAtRisk',
   'enteredAt',
   'supersededBy',
+  'ruleId',
+  'ruleVersion',
 ];
 
 export interface Recount {

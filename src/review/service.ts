@@ -18,7 +18,7 @@ import type {
   ScoresQuery,
 } from './contracts.ts';
 import { MAX_BULK } from './contracts.ts';
-import { hospitalMonthScope, monthScope } from './counts.ts';
+import { hospitalMonthScope, monthScope, RULES_SCOPE } from './counts.ts';
 import { CSV_HEADER, toCsvRow } from './csv.ts';
 import {
   applyTransition,
@@ -462,21 +462,32 @@ export class ReviewService {
         };
   }
 
-  /** Per rule and version: flags confirmed, dismissed, appealed and overturned, and the share that held. */
+  /**
+   * Per rule and version: flags confirmed, dismissed, appealed and overturned, and the share that
+   * held — from the `rules` counter scope (src/review/counts.ts), 8 items whatever the number of
+   * flags; reading each rule's flags cost ~0.1 ms of DynamoDB Local CPU a flag (2 s at 20,000).
+   * Superseded flags are not counted: a correction replaced them.
+   */
   async precision(reviewer: Reviewer): Promise<z.infer<typeof PrecisionAnswer>> {
     if (reviewer.role === 'hospital')
       throw new ReviewForbiddenError('rule precision is for auditors and rule authors');
+    const byRule = new Map<string, Map<number, Record<FlagStatus, number>>>();
+    for (const [name, n] of await this.#store.counters([RULES_SCOPE])) {
+      const [kind, status, ...rest] = name.split('|');
+      const ruleVersion = Number(rest.pop());
+      if (kind !== 'r' || n === 0 || !Number.isInteger(ruleVersion)) continue;
+      const ruleId = rest.join('|');
+      const versions = byRule.get(ruleId) ?? new Map<number, Record<FlagStatus, number>>();
+      byRule.set(ruleId, versions);
+      const counts =
+        versions.get(ruleVersion) ??
+        (Object.fromEntries(Object.keys(STATUS_LABELS).map((s) => [s, 0])) as Record<FlagStatus, number>);
+      counts[status as FlagStatus] = (counts[status as FlagStatus] ?? 0) + n;
+      versions.set(ruleVersion, counts);
+    }
     const rules: z.infer<typeof PrecisionAnswer>['rules'] = [];
     for (const { file } of this.#rules.rules) {
-      const byVersion = new Map<number, Record<FlagStatus, number>>();
-      for await (const items of this.#store.ruleOutcomes(file.id))
-        for (const { ruleVersion, status } of items) {
-          const counts =
-            byVersion.get(ruleVersion) ??
-            (Object.fromEntries(Object.keys(STATUS_LABELS).map((s) => [s, 0])) as Record<FlagStatus, number>);
-          counts[status as FlagStatus] += 1;
-          byVersion.set(ruleVersion, counts);
-        }
+      const byVersion = byRule.get(file.id) ?? new Map<number, Record<FlagStatus, number>>();
       for (const [ruleVersion, c] of [...byVersion].sort(([a], [b]) => b - a)) {
         const appealed = c.appealed + c.investigating + c.upheld + c.overturned;
         const confirmed = c.confirmed + appealed;

@@ -407,26 +407,6 @@ export class DynamoReviewStore {
     } while (start && scores.length < 5_000);
     return scores;
   }
-
-  /** Version and status of every flag of a rule (byRule index), for its precision. */
-  async *ruleOutcomes(ruleId: string): AsyncGenerator<{ ruleVersion: number; status: string }[]> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const answer = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.flags,
-          IndexName: 'byRule',
-          KeyConditionExpression: 'ruleId = :r',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':r': ruleId },
-          ProjectionExpression: 'ruleVersion, #s',
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (answer.Items ?? []) as { ruleVersion: number; status: string }[];
-      start = answer.LastEvaluatedKey;
-    } while (start);
-  }
 }
 
 /** The ExclusiveStartKey of an item in an index: the table key and the index's keys. */

@@ -127,9 +127,14 @@ describe('fundguard review recount', () => {
         'corrected month#2026-08',
         'corrected month#2026-10',
         'corrected month#2025-01',
+        'corrected rules',
       ]),
     );
     expect(await service.counts({}, auditor)).toMatchObject({ ...truth, exact: true });
+    // Rule precision counts the flags from before the counters too.
+    const { rules } = await service.precision(auditor);
+    expect(rules.reduce((a, r) => a + r.flags, 0)).toBe(truth.total);
+    expect(rules.reduce((a, r) => a + r.confirmed, 0)).toBe(truth.byStatus.confirmed);
     expect(await service.counts({ from: '2025-01', to: '2025-01' } as never, auditor)).toMatchObject({
       total: 0,
     });
