@@ -73,8 +73,8 @@ const err = (s: string): void => {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
   try {
-    const [command, sub, ...rest] = argv;
     switch (command) {
       case 'screen':
         return await screen([sub, ...rest].filter((a): a is string => a !== undefined));
@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isUnreachable(error)) {
       err(
-        `fundguard: cannot reach the rule set versions table (${(error as Error).message}); is the local stack running?`,
+        `fundguard: cannot reach the ${command === 'review' ? 'flags' : 'rule set versions'} table (${(error as Error).message}); is the local stack running?`,
       );
       return 2;
     }
@@ -139,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The versions table is not there: the local stack stopped (refused connection) or another stage's table. */
+/** The table a command reads (flags for `review`, rule set versions otherwise) is not there: the local stack stopped (refused connection) or another stage's table. */
 const isUnreachable = (error: unknown): boolean =>
   (error as Error)?.name === 'ResourceNotFoundException' ||
   (error as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' ||

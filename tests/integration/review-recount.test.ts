@@ -3,9 +3,10 @@
  * written before the counters existed and for counters gone wrong, agreeing with the counters the
  * writers keep, and a second run changing nothing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { review } from '../../src/cli/review.ts';
@@ -154,5 +155,29 @@ describe('fundguard review recount', () => {
       }),
     );
     expect(Items).toEqual([]);
+  });
+
+  it('says the flags table cannot be reached when the local stack is down, and exits 2', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fundguard-recount-down-'));
+    try {
+      mkdirSync(join(cwd, '.fundguard'));
+      // Port 9 (discard) has no listener on loopback: the connection is refused at once.
+      writeFileSync(
+        join(cwd, '.fundguard', 'local.json'),
+        JSON.stringify({
+          region: 'us-east-1',
+          endpoints: { dynamodb: 'http://127.0.0.1:9' },
+          tables: { flags: 'fundguard-down-flags' },
+        }),
+      );
+      const run = spawnSync(process.execPath, [resolve('bin/fundguard.js'), 'review', 'recount'], {
+        cwd,
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/cannot reach the flags table .*is the local stack running\?/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
