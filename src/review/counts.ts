@@ -15,14 +15,13 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLES } from '../resources.ts';
+import { batchGet } from '../stores/batch.ts';
 import { AUDITOR_STATUSES } from './states.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -234,24 +233,8 @@ export async function readCounters(
     Array.from({ length: COUNTER_SHARDS }, (_, shard) => ({ [FLAG_KEY]: counterKey(scope, shard) })),
   );
   const sums = new Map<string, number>();
-  const chunks: Record<string, unknown>[][] = [];
-  // BatchGetItem takes 100 keys a call.
-  for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      let pending: Record<string, unknown>[] | undefined = chunk;
-      for (let attempt = 1; pending?.length; attempt++) {
-        if (attempt > 6) throw new Error(`DynamoDB left counter reads of ${table} unprocessed after retries`);
-        if (attempt > 1) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        const answer: BatchGetCommandOutput = await client.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }),
-        );
-        for (const item of answer.Responses?.[table] ?? [])
-          for (const [name, value] of Object.entries(item))
-            if (name !== FLAG_KEY && typeof value === 'number') sums.set(name, (sums.get(name) ?? 0) + value);
-        pending = answer.UnprocessedKeys?.[table]?.Keys;
-      }
-    }),
-  );
+  for (const item of await batchGet(client, table, keys))
+    for (const [name, value] of Object.entries(item))
+      if (name !== FLAG_KEY && typeof value === 'number') sums.set(name, (sums.get(name) ?? 0) + value);
   return sums;
 }

@@ -9,14 +9,9 @@
  * Flags written while it runs may be miscounted (their ADD can land between the Scan and the
  * rewrite): run it while nothing writes flags, or run it again afterwards.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLES } from '../resources.ts';
-import { type ItemWrite, writeInBatches } from './batch.ts';
+import { batchGet, type ItemWrite, writeInBatches } from '../stores/batch.ts';
 import { addCounted, countedOf, counterItems, type Deltas, scopeOfKey } from './counts.ts';
 
 const FLAG_KEY = TABLES.flags.partitionKey.name;
@@ -108,26 +103,18 @@ async function storedSums(
   keys: readonly string[],
 ): Promise<Map<string, Map<string, number>>> {
   const sums = new Map<string, Map<string, number>>();
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keys
-      .slice(i, i + 100)
-      .map((k) => ({ [FLAG_KEY]: k }));
-    for (let attempt = 1; pending?.length; attempt++) {
-      if (attempt > 8) throw new Error(`DynamoDB left counter reads of ${table} unprocessed after retries`);
-      if (attempt > 1) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-      const answer: BatchGetCommandOutput = await client.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }),
-      );
-      for (const item of answer.Responses?.[table] ?? []) {
-        const scope = scopeOfKey(String(item[FLAG_KEY])) as string;
-        const attributes = sums.get(scope) ?? new Map<string, number>();
-        sums.set(scope, attributes);
-        for (const [name, value] of Object.entries(item))
-          if (name !== FLAG_KEY && typeof value === 'number')
-            attributes.set(name, (attributes.get(name) ?? 0) + value);
-      }
-      pending = answer.UnprocessedKeys?.[table]?.Keys;
-    }
+  const items = await batchGet(
+    client,
+    table,
+    keys.map((k) => ({ [FLAG_KEY]: k })),
+  );
+  for (const item of items) {
+    const scope = scopeOfKey(String(item[FLAG_KEY])) as string;
+    const attributes = sums.get(scope) ?? new Map<string, number>();
+    sums.set(scope, attributes);
+    for (const [name, value] of Object.entries(item))
+      if (name !== FLAG_KEY && typeof value === 'number')
+        attributes.set(name, (attributes.get(name) ?? 0) + value);
   }
   return sums;
 }

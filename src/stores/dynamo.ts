@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchExecuteStatementCommand,
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   ExecuteStatementCommand,
@@ -21,6 +19,15 @@ import type { ClaimOutcome, OutcomeRecorder, Recorded, RecordedClaim } from '../
 import { indexOf, TABLES } from '../resources.ts';
 import { addCounted, countedOf, supersedeCounted, writeCounted } from '../review/counts.ts';
 import { flagIdFor } from '../rules/screen.ts';
+import {
+  backoff,
+  batchGet,
+  MAX_ATTEMPTS,
+  StoreError,
+  ThrottlingError,
+  UnprocessedWritesError,
+  WRITE_CHUNK,
+} from './batch.ts';
 
 /**
  * The document client every adapter here takes: optional fields a contract leaves out (`undefined`)
@@ -28,27 +35,6 @@ import { flagIdFor } from '../rules/screen.ts';
  */
 export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-
-/** Base of the DynamoDB adapter's errors. */
-export class StoreError extends Error {
-  override readonly name: string = 'StoreError';
-}
-
-/** DynamoDB throttled a call past the SDK's own retries; the claims involved are retried by the queue. */
-export class ThrottlingError extends StoreError {
-  override readonly name = 'ThrottlingError';
-}
-
-/** A batch write still left items unprocessed after our retries with backoff. */
-export class UnprocessedWritesError extends StoreError {
-  override readonly name = 'UnprocessedWritesError';
-  constructor(
-    readonly tables: string[],
-    options?: ErrorOptions,
-  ) {
-    super(`DynamoDB left items of ${tables.join(', ')} unprocessed after ${MAX_ATTEMPTS} attempts`, options);
-  }
-}
 
 /** The claims table's keys: pk the patient, sk `firstServiceDate#claimId`, so a patient's claims sort by date. */
 const PATIENT_KEY = TABLES.claims.partitionKey.name;
@@ -173,11 +159,6 @@ export class DynamoHistoryStore implements HistoryStore {
     return byPatient;
   }
 }
-
-/** BatchWriteItem takes 25 requests a call, BatchGetItem 100 keys. */
-const WRITE_CHUNK = 25;
-const READ_CHUNK = 100;
-const MAX_ATTEMPTS = 6;
 
 export interface OutcomeTables {
   claims: string;
@@ -578,15 +559,11 @@ export class DynamoOutcomeStore implements OutcomeRecorder {
   }
 }
 
-const backoff = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt * (0.5 + Math.random()))));
-
 const DECISION_KEY = TABLES.decisions.partitionKey.name;
 
 /**
  * The decision items of these claims (each id read once; absent claims have none), as `read`
- * projects them: 100 keys to a BatchGetItem, unprocessed keys retried with backoff, and
- * UnprocessedWritesError when DynamoDB keeps leaving some. The in-process store, the hospitals'
+ * projects them (batchGet). The in-process store, the hospitals'
  * alert listing and the audit all read decisions this way.
  */
 export async function readDecisions(
@@ -595,32 +572,8 @@ export async function readDecisions(
   claimIds: readonly string[],
   read: { projection: string; names?: Record<string, string>; consistent?: boolean },
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  const ids = [...new Set(claimIds)];
-  for (let i = 0; i < ids.length; i += READ_CHUNK) {
-    let keys: Record<string, unknown>[] | undefined = ids
-      .slice(i, i + READ_CHUNK)
-      .map((claimId) => ({ [DECISION_KEY]: claimId }));
-    for (let attempt = 1; keys?.length; attempt++) {
-      if (attempt > MAX_ATTEMPTS) throw new UnprocessedWritesError([table]);
-      if (attempt > 1) await backoff(attempt);
-      const output: BatchGetCommandOutput = await client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ProjectionExpression: read.projection,
-              ...(read.names ? { ExpressionAttributeNames: read.names } : {}),
-              ...(read.consistent ? { ConsistentRead: true } : {}),
-            },
-          },
-        }),
-      );
-      items.push(...(output.Responses?.[table] ?? []));
-      keys = output.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return items;
+  const keys = [...new Set(claimIds)].map((claimId) => ({ [DECISION_KEY]: claimId }));
+  return batchGet(client, table, keys, read);
 }
 const FLAG_KEY = TABLES.flags.partitionKey.name;
 const BY_CLAIM = indexOf('flags', 'byClaim');

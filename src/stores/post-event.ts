@@ -1,10 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Claim, ClaimOfBoundedJson, claimJsonWithinLimit } from '../contracts/claim.ts';
 import type { PostFlag } from '../contracts/flag.ts';
 import { parseContract } from '../contracts/issues.ts';
@@ -12,6 +7,7 @@ import { Score } from '../contracts/score.ts';
 import { addDays } from '../dates.ts';
 import { TABLES } from '../resources.ts';
 import { addCounted, countedOf, writeCounted } from '../review/counts.ts';
+import { writeInBatches } from './batch.ts';
 import { CLAIM_ATTRIBUTE, flagItem, readDecisions } from './dynamo.ts';
 
 /**
@@ -21,7 +17,6 @@ import { CLAIM_ATTRIBUTE, flagItem, readDecisions } from './dynamo.ts';
 
 /** Longest stay looked back over, as the history store does, so a stay begun earlier still counts. */
 const MAX_STAY_DAYS = 90;
-const WRITE_CHUNK = 25;
 const PUT_CONCURRENCY = 16;
 
 export interface SegmentRead {
@@ -157,8 +152,10 @@ export async function writeScores(
   table: string,
   scores: readonly Score[],
 ): Promise<void> {
-  for (let i = 0; i < scores.length; i += WRITE_CHUNK) {
-    let requests: Record<string, unknown>[] | undefined = scores.slice(i, i + WRITE_CHUNK).map((s) => ({
+  await writeInBatches(
+    client,
+    table,
+    scores.map((s) => ({
       PutRequest: {
         Item: {
           subject: `${s.kind}#${s.id}`,
@@ -169,16 +166,9 @@ export async function writeScores(
           score: JSON.stringify(s),
         },
       },
-    }));
-    for (let attempt = 1; requests?.length; attempt++) {
-      if (attempt > 6) throw new Error('DynamoDB left score items unprocessed after retries (throttled)');
-      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const { UnprocessedItems } = await client.send(
-        new BatchWriteCommand({ RequestItems: { [table]: requests } }),
-      );
-      requests = UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-    }
-  }
+    })),
+    1,
+  );
 }
 
 /** A hospital's or doctor's scores over periods (access pattern 9). */

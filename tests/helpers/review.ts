@@ -9,10 +9,10 @@ import type { Claim } from '../../src/contracts/claim.ts';
 import type { Flag } from '../../src/contracts/flag.ts';
 import type { Score, ScoreComponentValue } from '../../src/contracts/score.ts';
 import type { ClaimOutcome } from '../../src/pipeline/in-process.ts';
-import { writeInBatches } from '../../src/review/batch.ts';
 import { addCounted, countedOf, counterItems, type Deltas } from '../../src/review/counts.ts';
 import { deepMerge, readBaseClaim } from '../../src/rules/fixtures.ts';
 import { defaultRulesDir } from '../../src/rules/load.ts';
+import { writeInBatches } from '../../src/stores/batch.ts';
 import { DynamoOutcomeStore, flagItem, historyItem, type OutcomeTables } from '../../src/stores/dynamo.ts';
 import { line, metformin } from './claims.ts';
 

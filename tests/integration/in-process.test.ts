@@ -12,13 +12,8 @@ import { localClientConfig } from '../../src/local/emulators.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from '../../src/local/poller.ts';
 import type { LocalResources } from '../../src/local/provisioning.ts';
 import { SequentialScreening } from '../../src/pipeline/sequence.ts';
-import {
-  DynamoHistoryStore,
-  DynamoOutcomeStore,
-  documentClient,
-  ThrottlingError,
-  UnprocessedWritesError,
-} from '../../src/stores/dynamo.ts';
+import { ThrottlingError, UnprocessedWritesError } from '../../src/stores/batch.ts';
+import { DynamoHistoryStore, DynamoOutcomeStore, documentClient } from '../../src/stores/dynamo.ts';
 import {
   drainAlerts,
   scan as scanTable,
