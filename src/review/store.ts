@@ -15,6 +15,7 @@ import { parseJsonContract } from '../contracts/issues.ts';
 import { Score } from '../contracts/score.ts';
 import type { HistoryClaim } from '../history/store.ts';
 import { TABLES } from '../resources.ts';
+import { HISTORY_ATTRIBUTE, readHistory } from '../stores/dynamo.ts';
 import { addCounted, countedOf, readCounters, writeCounted } from './counts.ts';
 import type { ReviewState, TrailEntry, Transition } from './machine.ts';
 import { FLAG_INDEX_KEYS, type ListPlan, type QueryStep } from './plan.ts';
@@ -297,7 +298,7 @@ export class DynamoReviewStore {
             ExpressionAttributeNames: {
               '#pk': TABLES.claims.partitionKey.name,
               '#sk': sortKey,
-              '#h': 'history',
+              '#h': HISTORY_ATTRIBUTE,
             },
             ExpressionAttributeValues: { ':p': insuredId, ':c': claimId, ':d': through },
             ScanIndexForward: false,
@@ -306,7 +307,7 @@ export class DynamoReviewStore {
           }),
         );
         const item = answer.Items?.[0];
-        if (item) return JSON.parse(String(item.history)) as HistoryClaim;
+        if (item) return readHistory(item);
         start = answer.LastEvaluatedKey;
       } while (start);
     }

@@ -43,11 +43,12 @@ const HOSPITAL_PERIOD_KEY = indexOf('claims', 'byHospitalPeriod').partitionKey.n
 /** The flags table's byHospital (and byStatus, byRule) sort key: `createdAt#flagId`. */
 const FLAG_TIME_KEY = indexOf('flags', 'byHospital').sortKey.name;
 /** The attribute holding the history claim as JSON (src/contracts/history.ts). */
-const HISTORY_ATTRIBUTE = 'history';
+export const HISTORY_ATTRIBUTE = 'history';
 /** The attribute holding the whole settled claim as JSON, which the post-event audit reads. */
 export const CLAIM_ATTRIBUTE = 'claim';
 
-const readHistory = (item: Record<string, unknown>): HistoryClaim =>
+/** A claims-table item's history claim, parsed by its contract (the review API's claim view reads it too). */
+export const readHistory = (item: Record<string, unknown>): HistoryClaim =>
   parseJsonContract(HistoryClaim, 'stored history item', String(item[HISTORY_ATTRIBUTE]));
 
 /** The SDK's throttling errors (after its own retries) as ours; anything else as it came. */
