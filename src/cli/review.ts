@@ -1,23 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { recountFlags } from '../review/recount.ts';
 import { documentClient } from '../stores/dynamo.ts';
+import { commandTable } from './local-table.ts';
 import { UsageError } from './usage.ts';
 
 export const REVIEW_USAGE = `  review recount [--segments N]              rebuild the review counters from the flags table (flags written
                                               before the counters, or counters gone wrong); run while nothing
                                               writes flags; a second run changes nothing
       (the flags table: .fundguard/local.json from npm start, or FLAGS_TABLE and the SDK's AWS settings)`;
-
-/** What `npm start` writes: where DynamoDB is and the flags table's name. */
-const LocalJson = z.object({
-  region: z.string(),
-  endpoints: z.object({ dynamodb: z.url() }),
-  tables: z.object({ flags: z.string().min(1) }),
-});
 
 interface Io {
   out(line: string): void;
@@ -41,7 +31,7 @@ export async function review(
   const segments = Number(values.segments);
   if (!Number.isInteger(segments) || segments < 1 || segments > 64)
     throw new UsageError(`--segments must be a whole number from 1 to 64, got "${values.segments}"`);
-  const { client, table } = flagsTable(env, stateDir);
+  const { client, table } = commandTable('flags', 'FLAGS_TABLE', 'flags table', env, stateDir);
   try {
     const started = performance.now();
     const result = await recountFlags(documentClient(client), table, segments);
@@ -53,25 +43,4 @@ export async function review(
   } finally {
     client.destroy();
   }
-}
-
-function flagsTable(env: NodeJS.ProcessEnv, stateDir: string): { client: DynamoDBClient; table: string } {
-  if (env.FLAGS_TABLE) return { client: new DynamoDBClient({}), table: env.FLAGS_TABLE };
-  const localFile = join(stateDir, 'local.json');
-  if (!existsSync(localFile))
-    throw new UsageError(
-      `no flags table: start the local stack (npm start writes ${localFile}) or set FLAGS_TABLE`,
-    );
-  const parsed = LocalJson.safeParse(JSON.parse(readFileSync(localFile, 'utf8')));
-  if (!parsed.success)
-    throw new UsageError(`${localFile}: ${z.prettifyError(parsed.error)} (restart npm start to rewrite it)`);
-  const local = parsed.data;
-  return {
-    table: local.tables.flags,
-    client: new DynamoDBClient({
-      region: local.region,
-      endpoint: local.endpoints.dynamodb,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  };
 }

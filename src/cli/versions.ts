@@ -1,9 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { type Core, coreFromContent } from '../core.ts';
 import { auditCoreFromContent } from '../post/audit.ts';
 import { runPeriodFixtures } from '../post/fixtures.ts';
@@ -13,6 +9,7 @@ import { readBaseClaim, runFixtures } from '../rules/fixtures.ts';
 import { RuleSetError } from '../rules/load.ts';
 import { documentClient } from '../stores/dynamo.ts';
 import { RuleSetVersions, StoredRuleSetError } from '../stores/rule-sets.ts';
+import { commandTable } from './local-table.ts';
 import { UsageError } from './usage.ts';
 
 export const VERSIONS_USAGE = `  rules publish [--message "…"] [--author NAME]   validate, run every fixture, store a content-hashed version and activate it
@@ -20,23 +17,13 @@ export const VERSIONS_USAGE = `  rules publish [--message "…"] [--author NAME]
   rules rollback VERSION                      reactivate an earlier version (checked before it is activated)
       (the versions table: .fundguard/local.json from npm start, or RULE_SETS_TABLE and the SDK's AWS settings)`;
 
-/** What `npm start` writes; the CLI needs only where DynamoDB is and the versions table's name. */
-const LocalJson = z.object({
-  region: z.string(),
-  endpoints: z.object({ dynamodb: z.url() }),
-  tables: z.object({ ruleSets: z.string().min(1) }),
-});
-
 export interface VersionsIo {
   out(s: string): void;
   err(s: string): void;
   now(): Date;
 }
 
-/**
- * The versions table the CLI talks to: `RULE_SETS_TABLE` in the environment (AWS, or any endpoint
- * the SDK's `AWS_ENDPOINT_URL_DYNAMODB` names), else the local stack's `.fundguard/local.json`.
- */
+/** The versions table the CLI talks to: `RULE_SETS_TABLE`, else the local stack's (commandTable). */
 export function openVersions(
   env: NodeJS.ProcessEnv = process.env,
   stateDir = '.fundguard',
@@ -44,30 +31,7 @@ export function openVersions(
   versions: RuleSetVersions;
   close(): void;
 } {
-  let client: DynamoDBClient;
-  let table: string;
-  const localFile = join(stateDir, 'local.json');
-  if (env.RULE_SETS_TABLE) {
-    table = env.RULE_SETS_TABLE;
-    client = new DynamoDBClient({});
-  } else if (existsSync(localFile)) {
-    const parsed = LocalJson.safeParse(JSON.parse(readFileSync(localFile, 'utf8')));
-    if (!parsed.success)
-      throw new UsageError(
-        `${localFile}: ${z.prettifyError(parsed.error)} (restart npm start to rewrite it)`,
-      );
-    const local = parsed.data;
-    table = local.tables.ruleSets;
-    client = new DynamoDBClient({
-      region: local.region,
-      endpoint: local.endpoints.dynamodb,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-  } else {
-    throw new UsageError(
-      `no versions table: start the local stack (npm start writes ${localFile}) or set RULE_SETS_TABLE`,
-    );
-  }
+  const { client, table } = commandTable('ruleSets', 'RULE_SETS_TABLE', 'versions table', env, stateDir);
   return { versions: new RuleSetVersions(documentClient(client), table), close: () => client.destroy() };
 }
 
