@@ -262,10 +262,17 @@ async function main(): Promise<number> {
         onSent: (sent) => summary.sent(sent.length),
         stopped: () => stopping,
       });
-      // Drained: every message decided or in the DLQ (poison needs maxReceiveCount receives first).
+      // Drained: every message decided or in the DLQ (poison needs maxReceiveCount receives first),
+      // and none left in the queue, visible or in flight: a message delivered twice (its visibility
+      // ran out while it was decided) counts twice in `succeeded`, so that sum alone can run ahead.
       while (!stopping) {
         const dlq = await queueDepth(sqs, resources.queues.claims.dlqUrl);
-        if (poller.counters.succeeded + dlq >= summary.sentCount && alerts.idle()) break;
+        if (
+          poller.counters.succeeded + dlq >= summary.sentCount &&
+          (await queueDepth(sqs, resources.queues.claims.url)) === 0 &&
+          alerts.idle()
+        )
+          break;
         await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
       }
     } finally {
