@@ -106,7 +106,21 @@ export function reduceFrom(
   period: string,
   now: Date,
 ): Promise<Reduced> {
-  const merged = partials.reduce((a, b) => mergeAggregates(a, b), emptyAggregates());
+  return reduceMerged(
+    partials.reduce((a, b) => mergeAggregates(a, b), emptyAggregates()),
+    core,
+    period,
+    now,
+  );
+}
+
+/** Reduce aggregates already merged (by `mergeAggregates`, in a fixed order of the partials). */
+export function reduceMerged(
+  merged: Aggregates,
+  core: AuditCore,
+  period: string,
+  now: Date,
+): Promise<Reduced> {
   return reduceAudit(merged, {
     periodRules: core.periodRules,
     policy: core.policy,

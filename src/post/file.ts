@@ -6,8 +6,8 @@ import type { Claim } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { hash32 } from '../generator/random.ts';
 import { defaultRulesDir } from '../rules/load.ts';
-import type { Aggregates } from './aggregates.ts';
-import { type AuditCore, auditContext, byPatient, mapPatients, reduceFrom } from './audit.ts';
+import { emptyAggregates, mergeAggregates } from './aggregates.ts';
+import { type AuditCore, auditContext, byPatient, mapPatients, reduceFrom, reduceMerged } from './audit.ts';
 import { forEachLine, SpillWriter, stringField } from './lines.ts';
 import { type BadLine, type PartitionResult, parseClaimLine } from './partition.ts';
 import type { Reduced } from './reduce.ts';
@@ -98,6 +98,8 @@ export async function auditFile(
 
   const partitions = Math.max(workers * 2, Math.ceil(size / (options.partitionBytes ?? PARTITION_BYTES)));
   const dir = mkdtempSync(join(tmpdir(), 'fundguard-audit-'));
+  // Started first, so the workers load the rules while this thread partitions the file.
+  const pool = new AuditWorkers(Math.min(workers, partitions), options.rulesDir ?? defaultRulesDir());
   try {
     const paths = Array.from({ length: partitions }, (_, i) => join(dir, `${i}.ndjson`));
     const spills = paths.map((p) => new SpillWriter(p));
@@ -120,29 +122,29 @@ export async function auditFile(
     progress(
       `${lines.toLocaleString('en-US')} 行分入 ${partitions} 个分区，${workers} 个线程审核 ${period}…`,
     );
-    const results = await mapInWorkers(
-      paths,
-      workers,
-      {
-        rulesDir: options.rulesDir ?? defaultRulesDir(),
-        period,
-        now: options.now.toISOString(),
-      },
-      (done) => progress(`分区 ${done}/${partitions} 已审核`),
-    );
-    const partials: Aggregates[] = results.map((r) => r.aggregates);
-    const reduced = await reduceFrom(partials, core, period, options.now);
+    const merged = emptyAggregates();
+    const claimFlags: Flag[] = [];
+    const bad: BadLine[] = [];
+    await pool.map(paths, { period, now: options.now.toISOString() }, (result, index) => {
+      // Merged as each partial arrives: sixty partials held to the end were a third of the peak memory.
+      mergeAggregates(merged, result.aggregates);
+      for (const f of result.flags) claimFlags.push(f);
+      for (const b of result.bad) bad.push(b);
+      progress(`分区 ${index + 1}/${partitions} 已审核`);
+    });
+    const reduced = await reduceMerged(merged, core, period, options.now);
     return {
       ...reduced,
       period,
-      claimFlags: results.flatMap((r) => r.flags),
-      bad: results.flatMap((r) => r.bad).sort((a, b) => a.lineNo - b.lineNo),
-      claims: partials.reduce((s, a) => s + a.claims, 0),
-      patients: partials.reduce((s, a) => s + a.patients, 0),
+      claimFlags,
+      bad: bad.sort((a, b) => a.lineNo - b.lineNo),
+      claims: merged.claims,
+      patients: merged.patients,
       lines,
       partitions,
     };
   } finally {
+    pool.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -155,57 +157,88 @@ export async function auditFile(
  */
 const WORKER_YOUNG_GENERATION_MB = 96;
 
-type WorkerReply =
-  | { ready: true }
-  | { path: string; result: PartitionResult }
-  | { path: string; error: string };
+type WorkerReply = { path: string; result: PartitionResult } | { path: string; error: string };
 
-/** Hand the spill files to a pool of worker threads, one file at a time each, in file order. */
-function mapInWorkers(
-  paths: readonly string[],
-  count: number,
-  start: { rulesDir: string; period: string; now: string },
-  onDone: (done: number) => void,
-): Promise<PartitionResult[]> {
-  return new Promise((resolve, reject) => {
-    const results = new Map<string, PartitionResult>();
-    const queue = [...paths];
-    const pool: Worker[] = [];
-    let failed = false;
-    const stopAll = (error: Error): void => {
-      if (failed) return;
-      failed = true;
-      for (const w of pool) void w.terminate();
-      reject(error);
-    };
-    const next = (w: Worker): void => {
-      const path = queue.shift();
-      w.postMessage(path === undefined ? null : { path });
-    };
-    for (let i = 0; i < Math.min(count, paths.length); i++) {
+/**
+ * The audit's worker threads (src/post/worker.ts). Each loads the rules as soon as it is made and
+ * then maps the spill files it is handed, one at a time.
+ */
+class AuditWorkers {
+  readonly #workers: Worker[];
+  #failure: Error | undefined;
+  #onFailure: (error: Error) => void = () => {};
+  #onReply: (worker: Worker, reply: WorkerReply) => void = () => {};
+  #closed = false;
+
+  constructor(count: number, rulesDir: string) {
+    this.#workers = Array.from({ length: count }, () => {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-        workerData: { ...start, entry: new URL('./worker.ts', import.meta.url).href },
+        workerData: { rulesDir, entry: new URL('./worker.ts', import.meta.url).href },
         resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       });
-      pool.push(worker);
-      worker.on('message', (reply: WorkerReply) => {
-        if ('ready' in reply) return next(worker);
-        if ('error' in reply)
-          return stopAll(new Error(`audit worker failed on ${reply.path}: ${reply.error}`));
-        results.set(reply.path, reply.result);
-        onDone(results.size);
-        if (results.size === paths.length) {
-          for (const w of pool) w.postMessage(null);
-          resolve(paths.map((p) => results.get(p) as PartitionResult));
-        } else next(worker);
-      });
-      worker.on('error', stopAll);
+      worker.on('message', (reply: WorkerReply) => this.#onReply(worker, reply));
+      worker.on('error', (error) => this.#fail(error));
       worker.on('exit', (code) => {
-        if (code !== 0 && results.size < paths.length)
-          stopAll(new Error(`audit worker exited with code ${code}`));
+        if (code !== 0 && !this.#closed) this.#fail(new Error(`audit worker exited with code ${code}`));
       });
-    }
-  });
+      return worker;
+    });
+  }
+
+  /**
+   * Maps the spill files, a worker taking the next file whenever it finishes one, and hands each
+   * file's result to `onResult` in file order, whichever worker finishes first: partials merge in
+   * one order, so their floating-point sums come out the same on every run.
+   */
+  map(
+    paths: readonly string[],
+    job: { period: string; now: string },
+    onResult: (result: PartitionResult, index: number) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#onFailure = reject;
+      const working = new Map<Worker, number>();
+      const finished = new Map<number, PartitionResult>();
+      let handedOut = 0;
+      let delivered = 0;
+      const handOut = (worker: Worker): void => {
+        if (handedOut === paths.length) return;
+        working.set(worker, handedOut);
+        // Posted before a worker has loaded the rules, a file waits in its port until it has.
+        worker.postMessage({ path: paths[handedOut], ...job });
+        handedOut += 1;
+      };
+      this.#onReply = (worker, reply) => {
+        if ('error' in reply)
+          return this.#fail(new Error(`audit worker failed on ${reply.path}: ${reply.error}`));
+        finished.set(working.get(worker) as number, reply.result);
+        handOut(worker);
+        try {
+          for (let r = finished.get(delivered); r; r = finished.get(delivered)) {
+            finished.delete(delivered);
+            onResult(r, delivered);
+            delivered += 1;
+          }
+        } catch (error) {
+          return this.#fail(error as Error);
+        }
+        if (delivered === paths.length) resolve();
+      };
+      for (const worker of this.#workers) handOut(worker);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const worker of this.#workers) void worker.terminate();
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#onFailure(error);
+  }
 }
 
 /** Read a flags NDJSON file (`fundguard screen --stage in` output) for its flag ids. */
