@@ -109,9 +109,13 @@ export type ServiceClassFile = z.infer<typeof ServiceClassFile>;
  * matches, else — a local code, or a chapter no class lists — the first class whose words its
  * name contains.
  */
+/** Items whose class `ServiceClasses.of` remembers at most; a stream holds far fewer distinct ones. */
+const KNOWN_LIMIT = 100_000;
+
 export class ServiceClasses {
   readonly #prefixes: { prefix: string; id: ServiceClassId }[];
   readonly #words: { words: readonly string[]; id: ServiceClassId }[];
+  readonly #known = new Map<string, ServiceClassId | undefined>();
 
   constructor(readonly file: ServiceClassFile) {
     this.#prefixes = file.classes
@@ -122,8 +126,22 @@ export class ServiceClasses {
     );
   }
 
-  /** undefined for an item neither its code nor its name places in a class. */
+  /**
+   * undefined for an item neither its code nor its name places in a class. Remembered per code and
+   * name: a claim stream bills the same few thousand services over and over, and the name search
+   * was a few percent of a post-event audit.
+   */
   of(code: string, name = ''): ServiceClassId | undefined {
+    const key = `${code}\u0000${name}`;
+    const known = this.#known.get(key);
+    if (known !== undefined || this.#known.has(key)) return known;
+    const found = this.#classify(code, name);
+    if (this.#known.size >= KNOWN_LIMIT) this.#known.clear();
+    this.#known.set(key, found);
+    return found;
+  }
+
+  #classify(code: string, name: string): ServiceClassId | undefined {
     if (/^00\d{13}$/.test(code)) {
       const spec = code.slice(2, 11);
       const byCode = this.#prefixes.find((p) => spec.startsWith(p.prefix))?.id;

@@ -87,20 +87,15 @@ const INDICATORS_OF: Record<ServiceClassId, IndicatorClass[]> = {
   surgery: [],
 };
 
+const NO_CLASSES: IndicatorClass[] = [];
+
 /** Sorts service items into the indicator classes by `rules/reference/service-classes.json`. */
 export class ServiceClassifier {
-  readonly #cache = new Map<string, IndicatorClass[]>();
   constructor(readonly classes: ServiceClasses) {}
 
   classesOf(code: string, name: string): IndicatorClass[] {
-    const key = `${code} ${name}`;
-    let found = this.#cache.get(key);
-    if (!found) {
-      const c = this.classes.of(code, name);
-      found = c ? INDICATORS_OF[c] : [];
-      if (this.#cache.size < 100_000) this.#cache.set(key, found);
-    }
-    return found;
+    const c = this.classes.of(code, name);
+    return c ? INDICATORS_OF[c] : NO_CLASSES;
   }
 }
 

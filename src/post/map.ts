@@ -63,7 +63,7 @@ export async function auditPatient(
     if (current.has(claim)) {
       // A patient's only claim has no history: no store to ask.
       const history = store ? await historyFor(claim, ctx.screener.ruleSet.historyDays('post'), store) : [];
-      const { flags: found } = await ctx.screener.screen(claim, { stage: 'post', history, now: ctx.now });
+      const found = await ctx.screener.flagsOf(claim, { stage: 'post', history, now: ctx.now });
       for (const f of found) flags.set(f.flagId, f);
     }
     store?.add(toHistoryClaim(claim));

@@ -143,6 +143,16 @@ export class Screener {
   }
 
   async screen(claim: DraftClaim, options: ScreenOptions): Promise<Screening> {
+    const { flags, suggestions } = await this.#judge(claim, options);
+    return { flags, decision: decide(claimKey(claim), claim, flags, this.#ruleSet.version), suggestions };
+  }
+
+  /** The flags alone, for a stage that decides no lines on them (post-event). */
+  async flagsOf(claim: DraftClaim, options: ScreenOptions): Promise<Flag[]> {
+    return (await this.#judge(claim, options)).flags;
+  }
+
+  async #judge(claim: DraftClaim, options: ScreenOptions): Promise<Omit<Screening, 'decision'>> {
     const { stage } = options;
     const memo = options.memo ?? true;
     const createdAt = (options.now ?? new Date()).toISOString();
@@ -242,7 +252,7 @@ export class Screener {
         });
       }
     }
-    return { flags, decision: decide(claimId, claim, flags, this.#ruleSet.version), suggestions };
+    return { flags, suggestions };
   }
 }
 
