@@ -10,8 +10,12 @@ import { round, writeSection } from './results.ts';
  * The post-event file path on a generated month: 1,000,000 claims (BENCH_POST_CLAIMS to change),
  * spilled by patient and mapped by worker threads. Generation runs in a child process and is not
  * timed; the month file is kept in the temp dir and reused when it is already there.
+ *
+ * `rulesCoreCpuSeconds`, the rules core's whole-pack time in the same run: this machine's speed
+ * varies up to 2× from run to run, and the audit's time follows it, so their ratio is what
+ * compares across runs.
  */
-export async function benchPostEvent(): Promise<void> {
+export async function benchPostEvent(rulesCoreCpuSeconds?: number): Promise<void> {
   const claims = Number(process.env.BENCH_POST_CLAIMS ?? 1_000_000);
   const dir = join(tmpdir(), 'fundguard-bench');
   mkdirSync(dir, { recursive: true });
@@ -66,6 +70,9 @@ export async function benchPostEvent(): Promise<void> {
     partitions: result.partitions,
     flags: result.claimFlags.length + result.flags.length,
     scores: result.scores.length,
+    ...(rulesCoreCpuSeconds
+      ? { rulesCoreCpuSeconds, secondsPerRulesCoreCpuSecond: round(seconds / rulesCoreCpuSeconds, 1) }
+      : {}),
   };
   writeSection('postEvent', postEvent);
   process.stderr.write(`postEvent: ${JSON.stringify(postEvent)}\n`);

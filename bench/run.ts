@@ -10,10 +10,10 @@ import { benchRulesCore } from './rules-core.ts';
 const wanted = new Set(process.argv.slice(2));
 const all = wanted.size === 0;
 
-if (all || wanted.has('rules')) await benchRulesCore();
+const rules = all || wanted.has('rules') ? await benchRulesCore() : undefined;
 if (all || wanted.has('in-process')) await benchInProcess();
 if (all || wanted.has('dynamo-items')) await benchDynamoItems();
 if (all || wanted.has('pre-event')) await benchPreEvent();
-if (all || wanted.has('post-event')) await benchPostEvent();
+if (all || wanted.has('post-event')) await benchPostEvent(rules?.wholePackCpuSeconds);
 if (all || wanted.has('post-event-dynamo')) await benchPostEventDynamo();
 if (all || wanted.has('review')) await benchReview();
