@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer as createNetServer, type Server } from 'node:net';
+import { cleanUpOnExit } from '../on-exit.ts';
 
 /**
  * The JVM runs under a tiny shell that holds the read end of a pipe whose write end only this
@@ -91,36 +92,17 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 // Children still running when this process ends, however it ends short of SIGKILL (which the
-// watchdog pipe covers). Handlers are installed only while there is something to clean up.
-const running = new Set<ChildProcess>();
-const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function killAll(): void {
-  for (const child of running) killGroup(child, 'SIGTERM');
-}
-
-function onTerminatingSignal(signal: NodeJS.Signals): void {
-  // An application that listens for the signal stops us in its own order (npm start reports, then
-  // stops the services); should it die instead, the watchdog pipe still takes the JVM down.
-  if (process.listenerCount(signal) > 0) return;
-  killAll();
-  // Our listener replaced Node's default (exit); re-raise so the process still ends.
-  process.kill(process.pid, signal);
-}
+// watchdog pipe covers): each is stopped by its own clean-up until it exits.
+const running = new Map<ChildProcess, () => void>();
 
 function track(child: ChildProcess): void {
-  if (running.size === 0) {
-    process.on('exit', killAll);
-    for (const signal of TERMINATING_SIGNALS) process.once(signal, onTerminatingSignal);
-  }
-  running.add(child);
+  running.set(child, cleanUpOnExit(() => killGroup(child, 'SIGTERM')));
   child.once('exit', () => untrack(child));
 }
 
 function untrack(child: ChildProcess): void {
-  if (!running.delete(child) || running.size > 0) return;
-  process.off('exit', killAll);
-  for (const signal of TERMINATING_SIGNALS) process.off(signal, onTerminatingSignal);
+  running.get(child)?.();
+  running.delete(child);
 }
 
 export async function freePort(): Promise<number> {

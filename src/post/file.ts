@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Claim } from '../contracts/claim.ts';
 import type { Flag } from '../contracts/flag.ts';
 import { hash32 } from '../generator/random.ts';
+import { cleanUpOnExit } from '../on-exit.ts';
 import { defaultRulesDir } from '../rules/load.ts';
 import { emptyAggregates, mergeAggregates } from './aggregates.ts';
 import { type AuditCore, auditContext, byPatient, mapPatients, reduceFrom, reduceMerged } from './audit.ts';
@@ -98,6 +99,9 @@ export async function auditFile(
 
   const partitions = Math.max(workers * 2, Math.ceil(size / (options.partitionBytes ?? PARTITION_BYTES)));
   const dir = mkdtempSync(join(tmpdir(), 'fundguard-audit-'));
+  const removeSpills = () => rmSync(dir, { recursive: true, force: true });
+  // Interrupted (Ctrl-C), the audit would leave a copy of its input behind.
+  const forgetSpills = cleanUpOnExit(removeSpills);
   // Started first, so the workers load the rules while this thread partitions the file.
   const pool = new AuditWorkers(Math.min(workers, partitions), options.rulesDir ?? defaultRulesDir());
   try {
@@ -145,7 +149,8 @@ export async function auditFile(
     };
   } finally {
     pool.close();
-    rmSync(dir, { recursive: true, force: true });
+    forgetSpills();
+    removeSpills();
   }
 }
 

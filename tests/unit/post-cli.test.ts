@@ -1,12 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostFlag } from '../../src/contracts/flag.ts';
 import { Score } from '../../src/contracts/score.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fundguard-audit-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fundguard(...args: string[]) {
   const run = spawnSync(process.execPath, ['bin/fundguard.js', ...args], {
@@ -99,6 +101,26 @@ describe('fundguard audit', () => {
     expect(run.stderr).toMatch(/bad\.ndjson:2: totals\.amount: /);
     expect(run.stderr).toMatch(/bad\.ndjson:3: not valid JSON/);
     expect(run.stderr).toMatch(/399 笔结算/);
+  });
+
+  it('removes its spill files when interrupted with Ctrl-C, and ends by the signal', async () => {
+    // Five copies of the month: the workers are still auditing when the signal comes.
+    const big = join(dir, 'big.ndjson');
+    writeFileSync(big, readFileSync(month, 'utf8').repeat(5));
+    const scratch = mkdtempSync(join(dir, 'tmp-'));
+    const child = spawn(
+      process.execPath,
+      ['bin/fundguard.js', 'audit', '--input', big, '--period', '2026-10', '--workers', '2'],
+      { env: { ...process.env, TMPDIR: scratch }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (stderr.includes('个线程审核')) child.kill('SIGINT');
+    });
+    const [code, signal] = await once(child, 'exit');
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGINT' });
+    expect(readdirSync(scratch).filter((name) => name.startsWith('fundguard-audit-'))).toEqual([]);
   });
 
   it('refuses a bad period and a scores file it cannot write the format of', () => {

@@ -1,23 +1,26 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateMonth } from '../../src/generator/month.ts';
 import { type AuditCore, loadAuditCore } from '../../src/post/audit.ts';
 import { auditFile } from '../../src/post/file.ts';
 
 const NOW = new Date('2026-11-01T02:00:00Z');
 let core: AuditCore;
+let dir: string;
 let month: string;
 const systemTmp = process.env.TMPDIR;
 
 beforeAll(() => {
   core = loadAuditCore();
-  const dir = mkdtempSync(join(tmpdir(), 'fundguard-file-audit-'));
+  dir = mkdtempSync(join(tmpdir(), 'fundguard-file-audit-'));
   month = join(dir, 'month.ndjson');
   const { claims } = generateMonth({ seed: 3, period: '2026-10', claims: 2_000, outlierHospitals: 1 }, core);
   writeFileSync(month, claims.map((c) => `${JSON.stringify(c)}\n`).join(''));
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 afterEach(() => {
   if (systemTmp === undefined) delete process.env.TMPDIR;
@@ -39,7 +42,7 @@ describe('auditFile over worker threads', () => {
   });
 
   it("fails with a worker's reason, instead of waiting for it, and leaves no spill files", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), 'fundguard-file-audit-tmp-'));
+    const scratch = mkdtempSync(join(dir, 'tmp-'));
     process.env.TMPDIR = scratch;
     await expect(
       auditFile(month, core, {
