@@ -96,7 +96,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 const running = new Map<ChildProcess, () => void>();
 
 function track(child: ChildProcess): void {
-  running.set(child, cleanUpOnExit(() => killGroup(child, 'SIGTERM')));
+  running.set(
+    child,
+    cleanUpOnExit(() => killGroup(child, 'SIGTERM')),
+  );
   child.once('exit', () => untrack(child));
 }
 
