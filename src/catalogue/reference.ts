@@ -104,14 +104,14 @@ export const ServiceClassFile = z.strictObject({
 });
 export type ServiceClassFile = z.infer<typeof ServiceClassFile>;
 
+/** Items whose class `ServiceClasses.of` remembers at most; a stream holds far fewer distinct ones. */
+const KNOWN_LIMIT = 100_000;
+
 /**
  * The class of a service item: that of the longest spec-code prefix its 15-digit national code
  * matches, else — a local code, or a chapter no class lists — the first class whose words its
  * name contains.
  */
-/** Items whose class `ServiceClasses.of` remembers at most; a stream holds far fewer distinct ones. */
-const KNOWN_LIMIT = 100_000;
-
 export class ServiceClasses {
   readonly #prefixes: { prefix: string; id: ServiceClassId }[];
   readonly #words: { words: readonly string[]; id: ServiceClassId }[];
